@@ -1,0 +1,64 @@
+using AotVit.Runtime.Imaging;
+
+namespace AotVit;
+
+/// <summary>One class with its softmax probability.</summary>
+public readonly record struct Prediction(int ClassIndex, string Label, float Probability, float Logit);
+
+/// <summary>The logits of one image and its most probable classes, best first.</summary>
+public sealed record Classification(float[] Logits, IReadOnlyList<Prediction> Top);
+
+/// <summary>apple/mobilevit-small (HF MobileViTForImageClassification, ImageNet-1k), compiled ahead of time.</summary>
+public sealed class MobileViTClassifier : VisionModel
+{
+    private MobileViTClassifier(string? weightsPath, ModelOptions? options) : base(ModelCatalog.MobileViTSmall, weightsPath, options) { }
+
+    /// <summary>Loads a HF checkpoint (model.safetensors, F32/F16/BF16; num_batches_tracked tensors are ignored).</summary>
+    public static MobileViTClassifier Load(string weightsPath, ModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(weightsPath);
+        return new MobileViTClassifier(weightsPath, options);
+    }
+
+    public static MobileViTClassifier CreateSynthetic(ModelOptions? options = null) => new(null, options);
+
+    public int ClassCount => Descriptor.Outputs[0].Shape[0];
+
+    public IReadOnlyList<string> Labels => Descriptor.Labels!;
+
+    public Classification Classify(string imagePath, int top = 5) => Classify(LoadImage(imagePath), top);
+
+    public Classification Classify(ReadOnlySpan<byte> encodedImage, int top = 5) => Classify(DecodeImage(encodedImage), top);
+
+    public Classification Classify(RgbImage image, int top = 5) => ClassifyPixelsBatch(1, Preprocess(image), top)[0];
+
+    public Classification[] ClassifyBatch(IReadOnlyList<RgbImage> images, int top = 5) => ClassifyPixelsBatch(images.Count, PreprocessBatch(images), top);
+
+    /// <summary>pixelValues: [batch, 3, 256, 256], BGR, in [0, 1] (see Preprocess).</summary>
+    public Classification[] ClassifyPixelsBatch(int batch, ReadOnlySpan<float> pixelValues, int top = 5)
+    {
+        if (top < 0 || top > ClassCount) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 0 and {ClassCount}");
+        var logits = new float[(long)batch * ClassCount];
+        Run(batch, pixelValues, logits);
+        var result = new Classification[batch];
+        for (int i = 0; i < batch; i++)
+        {
+            var row = logits.AsSpan(i * ClassCount, ClassCount).ToArray();
+            result[i] = new Classification(row, TopK(row, top));
+        }
+        return result;
+    }
+
+    /// <summary>Softmax (in double, max-subtracted) and the k best classes; ties keep the lower class index first.</summary>
+    public IReadOnlyList<Prediction> TopK(ReadOnlySpan<float> logits, int k)
+    {
+        double max = double.NegativeInfinity;
+        foreach (float v in logits) max = Math.Max(max, v);
+        double sum = 0;
+        foreach (float v in logits) sum += Math.Exp(v - max);
+        var order = Enumerable.Range(0, logits.Length).ToArray();
+        var copy = logits.ToArray();
+        Array.Sort(order, (a, b) => copy[b].CompareTo(copy[a]) is var c && c != 0 ? c : a.CompareTo(b));
+        return order.Take(k).Select(i => new Prediction(i, Labels[i], (float)(Math.Exp(copy[i] - max) / sum), copy[i])).ToList();
+    }
+}

@@ -1,0 +1,26 @@
+using AotVit.Runtime.Imaging;
+
+namespace AotVit;
+
+/// <summary>How a model is loaded and run.</summary>
+public sealed record ModelOptions
+{
+    /// <summary>Threads used by one inference (the caller's thread included). Default: all cores, at most 8.</summary>
+    public int Threads { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
+    /// <summary>Largest batch run in one forward pass; larger requests are split. Bounds the activation arena.</summary>
+    public int MaxBatch { get; init; } = 16;
+
+    /// <summary>Limits applied to decoded images (pixel count: decompression-bomb guard).</summary>
+    public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
+
+    /// <summary>Seed of the synthetic checkpoint used when no weights file is given.</summary>
+    public ulong SyntheticSeed { get; init; }
+
+    internal void Validate()
+    {
+        if (Threads < 1 || Threads > 256) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "threads must be between 1 and 256");
+        if (MaxBatch < 1 || MaxBatch > 1024) throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, "max batch must be between 1 and 1024");
+        ArgumentNullException.ThrowIfNull(ImageLimits);
+    }
+}

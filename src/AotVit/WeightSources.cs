@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using AotVit.Runtime.Model;
+using AotVit.Runtime.Weights;
+
+namespace AotVit;
+
+/// <summary>Checkpoint tensors for a generated model: a real safetensors file, or a synthetic checkpoint made from a seed.</summary>
+internal static class WeightSources
+{
+    public static IReadOnlyList<TensorSpec> Specs(ModelDescriptor d) =>
+        d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList();
+
+    /// <summary>Binds a checkpoint file: every tensor the model reads must be present with its exact shape and a float dtype.</summary>
+    public static (ITensorSource Source, IReadOnlyList<string> Warnings) Bind(SafeTensorsFile file, ModelDescriptor d)
+    {
+        var binder = WeightBinder.Bind(file, Specs(d), d.OptionalPrefixes, d.Name);
+        return (new BinderSource(binder), binder.Warnings);
+    }
+
+    /// <summary>
+    /// The synthetic checkpoint (docs/ARCHITECTURE.md, "Synthetic checkpoints"): every tensor from a seeded
+    /// counter-based generator; for MobileViT the BatchNorm running statistics come from the calibration file the
+    /// PyTorch reference wrote for seed 0 (embedded), so activations stay O(1) as in a trained model.
+    /// </summary>
+    public static (ITensorSource Source, IReadOnlyList<string> Warnings) Synthetic(ModelDescriptor d, ulong seed)
+    {
+        var warnings = new List<string>();
+        using var overrides = CalibrationFor(d, seed, warnings);
+        var tensors = SyntheticWeights.Generate(Specs(d), seed, overrides);
+        return (new DictionarySource(tensors), warnings);
+    }
+
+    private static SafeTensorsFile? CalibrationFor(ModelDescriptor d, ulong seed, List<string> warnings)
+    {
+        string resource = d.Name + ".synthetic-bn-calibration.safetensors";
+        using var stream = typeof(WeightSources).Assembly.GetManifestResourceStream(resource);
+        if (stream is null) return null;
+        if (seed != 0)
+        {
+            warnings.Add($"BatchNorm calibration exists for seed 0 only; seed {seed} uses uncalibrated running statistics");
+            return null;
+        }
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return SafeTensorsFile.FromMemory(bytes, displayName: resource);
+    }
+
+    private sealed class BinderSource(WeightBinder binder) : ITensorSource
+    {
+        public ReadOnlySpan<float> Get(string name) => binder.Get(name);
+    }
+
+    private sealed class DictionarySource(Dictionary<string, float[]> tensors) : ITensorSource
+    {
+        public ReadOnlySpan<float> Get(string name) =>
+            tensors.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"synthetic checkpoint has no tensor '{name}'");
+    }
+}

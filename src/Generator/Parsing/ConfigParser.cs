@@ -1,0 +1,392 @@
+// Parse stage: HF config.json + preprocessor_config.json -> ModelSpec.
+// Every problem becomes a DiagnosticInfo naming the file, the field and where it is; the parser never
+// throws to its caller. Defaults are HF's own (ViTConfig / MobileViTConfig / the image processors'
+// class defaults), so a config that omits a field means what it means to transformers.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using AotVit.Generator.Helpers;
+using AotVit.Generator.Json;
+using AotVit.Generator.Model;
+
+namespace AotVit.Generator.Parsing
+{
+    internal sealed class ConfigParser
+    {
+        private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
+        private string _path = "";
+
+        public static Result<ModelSpec> Parse(ModelInput input)
+        {
+            var p = new ConfigParser();
+            ModelSpec? spec = null;
+            try { spec = p.ParseModel(input); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                p.Report("AOTVIT099", input.ConfigPath, 1, 1, input.Folder, e.GetType().Name + ": " + e.Message);
+            }
+            return new Result<ModelSpec>(p._diagnostics.Count(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) == 0 ? spec : null,
+                                         p._diagnostics.ToEquatableArray());
+        }
+
+        private void Report(string id, string path, int line, int column, params string[] args) =>
+            _diagnostics.Add(new DiagnosticInfo(id, path, line, column, args.ToEquatableArray()));
+
+        private bool HasErrors => _diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+
+        private JsonValue? ParseFile(string path, string? text, string folder)
+        {
+            _path = path;
+            if (text is null)
+            {
+                Report("AOTVIT006", path, 1, 1, folder, $"'{System.IO.Path.GetFileName(path)}' is missing or unreadable; each model folder needs config.json and preprocessor_config.json");
+                return null;
+            }
+            try
+            {
+                var root = MiniJson.Parse(text);
+                if (root.Kind != JsonKind.Object)
+                {
+                    Report("AOTVIT003", path, root.Line, root.Column, path, "(root)", "an object", root.KindName);
+                    return null;
+                }
+                return root;
+            }
+            catch (JsonParseException e)
+            {
+                Report("AOTVIT001", path, e.Line, e.Column, path, $"{e.Message} (line {e.Line}, column {e.Column})");
+                return null;
+            }
+        }
+
+        private ModelSpec? ParseModel(ModelInput input)
+        {
+            var config = ParseFile(input.ConfigPath, input.ConfigText, input.Folder);
+            var pre = ParseFile(input.PreprocessorPath, input.PreprocessorText, input.Folder);
+            if (config is null || pre is null) return null;
+
+            _path = input.ConfigPath;
+            string modelType = String(config, "model_type", null) ?? "";
+            string className = ToClassName(input.Folder);
+            string architecture = FirstArchitecture(config);
+            PreprocessSpec? preprocess;
+
+            switch (modelType)
+            {
+                case "vit":
+                {
+                    if (architecture != "ViTModel")
+                    {
+                        Report("AOTVIT005", input.ConfigPath, config.Get("architectures")?.Line ?? 1, config.Get("architectures")?.Column ?? 1,
+                            input.ConfigPath, $"architecture '{architecture}' is not supported for model_type 'vit' (supported: ViTModel, the feature extractor with pooler)");
+                        return null;
+                    }
+                    var vit = ParseViT(config, input, className);
+                    _path = input.PreprocessorPath;
+                    preprocess = ParsePreprocess(pre, defaultShortestEdge: false, defaultSize: 224, defaultNormalize: true, defaultCrop: false, defaultFlip: false);
+                    if (vit is null || preprocess is null || HasErrors) return null;
+                    return vit with { Preprocess = preprocess };
+                }
+                case "mobilevit":
+                {
+                    if (architecture != "MobileViTForImageClassification")
+                    {
+                        Report("AOTVIT005", input.ConfigPath, config.Get("architectures")?.Line ?? 1, config.Get("architectures")?.Column ?? 1,
+                            input.ConfigPath, $"architecture '{architecture}' is not supported for model_type 'mobilevit' (supported: MobileViTForImageClassification)");
+                        return null;
+                    }
+                    var mv = ParseMobileViT(config, input, className);
+                    _path = input.PreprocessorPath;
+                    preprocess = ParsePreprocess(pre, defaultShortestEdge: true, defaultSize: 224, defaultNormalize: false, defaultCrop: true, defaultFlip: true);
+                    if (mv is null || preprocess is null || HasErrors) return null;
+                    return mv with { Preprocess = preprocess };
+                }
+                default:
+                {
+                    var field = config.Get("model_type");
+                    Report("AOTVIT005", input.ConfigPath, field?.Line ?? 1, field?.Column ?? 1, input.ConfigPath,
+                        field is null ? "field 'model_type' is missing; supported model types are 'vit' and 'mobilevit'"
+                                      : $"model_type '{modelType}' is not supported; supported model types are 'vit' and 'mobilevit'");
+                    return null;
+                }
+            }
+        }
+
+        private string FirstArchitecture(JsonValue config)
+        {
+            var arch = config.Get("architectures");
+            if (arch is null) return "";
+            if (arch.Kind != JsonKind.Array || arch.Items.Count == 0 || arch.Items[0].Kind != JsonKind.String)
+            {
+                Report("AOTVIT003", _path, arch.Line, arch.Column, _path, "architectures", "a non-empty array of strings", arch.KindName);
+                return "";
+            }
+            return arch.Items[0].Text!;
+        }
+
+        private static readonly PreprocessSpec Placeholder = new PreprocessSpec(ResizeMode.Exact, 0, 0, 0, false, 0, 0, false, 0, false,
+            EquatableArray<double>.Empty, EquatableArray<double>.Empty, false);
+
+        private ViTSpec? ParseViT(JsonValue c, ModelInput input, string className)
+        {
+            int hidden = Int(c, "hidden_size", 768, min: 1);
+            int layers = Int(c, "num_hidden_layers", 12, min: 1);
+            int heads = Int(c, "num_attention_heads", 12, min: 1);
+            int intermediate = Int(c, "intermediate_size", 3072, min: 1);
+            int image = Int(c, "image_size", 224, min: 1);
+            int patch = Int(c, "patch_size", 16, min: 1);
+            int channels = Int(c, "num_channels", 3, min: 1);
+            double eps = Double(c, "layer_norm_eps", 1e-12, positive: true);
+            bool qkvBias = Bool(c, "qkv_bias", true);
+            string act = String(c, "hidden_act", "gelu")!;
+            if (act != "gelu")
+                ReportValue(c, "hidden_act", $"is '{act}'; only \"gelu\" (exact erf GELU, as HF's ACT2FN[\"gelu\"]) is supported");
+            if (hidden % heads != 0)
+                ReportValue(c, "num_attention_heads", $"({heads}) must divide hidden_size ({hidden})");
+            if (image % patch != 0)
+                ReportValue(c, "patch_size", $"({patch}) must divide image_size ({image})");
+            if (channels != 3)
+                ReportValue(c, "num_channels", $"is {channels}; only 3-channel (RGB) models are supported");
+            if (HasErrors) return null;
+            return new ViTSpec(input.Folder, className, input.ConfigPath, Placeholder, hidden, layers, heads, intermediate,
+                               image, patch, channels, eps, qkvBias, Pooler: true);
+        }
+
+        private MobileViTSpec? ParseMobileViT(JsonValue c, ModelInput input, string className)
+        {
+            int channels = Int(c, "num_channels", 3, min: 1);
+            int image = Int(c, "image_size", 256, min: 32);
+            int patch = Int(c, "patch_size", 2, min: 1);
+            var hidden = IntArray(c, "hidden_sizes", new[] { 144, 192, 240 }, 3);
+            var neck = IntArray(c, "neck_hidden_sizes", new[] { 16, 32, 64, 96, 128, 160, 640 }, 7);
+            int heads = Int(c, "num_attention_heads", 4, min: 1);
+            double mlpRatio = Double(c, "mlp_ratio", 2.0, positive: true);
+            double expandRatio = Double(c, "expand_ratio", 4.0, positive: true);
+            int kernel = Int(c, "conv_kernel_size", 3, min: 1);
+            int outputStride = Int(c, "output_stride", 32, min: 1);
+            double eps = Double(c, "layer_norm_eps", 1e-5, positive: true);
+            bool qkvBias = Bool(c, "qkv_bias", true);
+            string act = String(c, "hidden_act", "silu")!;
+            if (act != "silu" && act != "swish")
+                ReportValue(c, "hidden_act", $"is '{act}'; only \"silu\" is supported");
+            if (outputStride != 32)
+                ReportValue(c, "output_stride", $"is {outputStride}; only 32 (the classifier; no dilation) is supported");
+            if (patch != 2)
+                ReportValue(c, "patch_size", $"is {patch}; only 2x2 patches are supported");
+            if (kernel != 3)
+                ReportValue(c, "conv_kernel_size", $"is {kernel}; only 3 is supported");
+            if (channels != 3)
+                ReportValue(c, "num_channels", $"is {channels}; only 3-channel images are supported");
+            if (image % 64 != 0)
+                ReportValue(c, "image_size", $"is {image}; it must be a multiple of 64 so that every MobileViT block sees even feature maps (HF would interpolate otherwise)");
+            foreach (int h in hidden ?? Array.Empty<int>())
+                if (h % heads != 0) { ReportValue(c, "hidden_sizes", $"entry {h} is not a multiple of num_attention_heads ({heads})"); break; }
+            var labels = Labels(c);
+            if (HasErrors || hidden is null || neck is null) return null;
+            return new MobileViTSpec(input.Folder, className, input.ConfigPath, Placeholder, channels, image, patch,
+                hidden.ToEquatableArray(), neck.ToEquatableArray(), heads, mlpRatio, expandRatio, kernel, eps, qkvBias, labels);
+        }
+
+        private EquatableArray<string> Labels(JsonValue c)
+        {
+            var field = c.Get("id2label");
+            if (field is null)
+            {
+                Report("AOTVIT002", _path, c.Line, c.Column, _path, "id2label");
+                return EquatableArray<string>.Empty;
+            }
+            if (field.Kind != JsonKind.Object)
+            {
+                Report("AOTVIT003", _path, field.Line, field.Column, _path, "id2label", "an object", field.KindName);
+                return EquatableArray<string>.Empty;
+            }
+            var names = new string?[field.Members.Count];
+            foreach (var m in field.Members)
+            {
+                if (!int.TryParse(m.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int id) || id < 0 || id >= names.Length)
+                {
+                    ReportValue(field, $"id2label.{m.Key}", $"is not a class index in 0..{names.Length - 1}", m.Value);
+                    return EquatableArray<string>.Empty;
+                }
+                if (m.Value.Kind != JsonKind.String)
+                {
+                    Report("AOTVIT003", _path, m.Value.Line, m.Value.Column, _path, $"id2label.{m.Key}", "a string", m.Value.KindName);
+                    return EquatableArray<string>.Empty;
+                }
+                names[id] = m.Value.Text;
+            }
+            if (names.Length == 0) ReportValue(c, "id2label", "is empty; a classifier needs at least one label");
+            return names.Select(n => n!).ToEquatableArray();
+        }
+
+        private PreprocessSpec? ParsePreprocess(JsonValue p, bool defaultShortestEdge, int defaultSize, bool defaultNormalize, bool defaultCrop, bool defaultFlip)
+        {
+            if (!Bool(p, "do_resize", true))
+                ReportValue(p, "do_resize", "is false; a fixed-shape model needs its processor to resize");
+            int resample = Int(p, "resample", 2, min: 0);
+            if (resample != 2)
+                ReportValue(p, "resample", $"is {resample}; only 2 (PIL BILINEAR) is supported");
+
+            var mode = defaultShortestEdge ? ResizeMode.ShortestEdge : ResizeMode.Exact;
+            int height = defaultSize, width = defaultSize, shortest = defaultSize;
+            var size = p.Get("size");
+            if (size is not null)
+            {
+                if (size.Kind == JsonKind.Number)
+                {
+                    // Legacy integer size: ViT processors read it as {height: n, width: n}; MobileViT (default_to_square=False) as shortest_edge.
+                    int n = Int(p, "size", defaultSize, min: 1);
+                    height = width = shortest = n;
+                }
+                else if (size.Kind == JsonKind.Object)
+                {
+                    if (size.Get("shortest_edge") is not null) { mode = ResizeMode.ShortestEdge; shortest = Int(size, "shortest_edge", 0, min: 1, prefix: "size."); }
+                    else if (size.Get("height") is not null || size.Get("width") is not null)
+                    {
+                        mode = ResizeMode.Exact;
+                        height = Int(size, "height", 0, min: 1, prefix: "size.", required: true);
+                        width = Int(size, "width", 0, min: 1, prefix: "size.", required: true);
+                    }
+                    else ReportValue(p, "size", "must have 'shortest_edge' or 'height' and 'width'", size);
+                }
+                else Report("AOTVIT003", _path, size.Line, size.Column, _path, "size", "a number or an object", size.KindName);
+            }
+
+            bool crop = Bool(p, "do_center_crop", defaultCrop);
+            int cropH = 256, cropW = 256;
+            var cropSize = p.Get("crop_size");
+            if (cropSize is not null)
+            {
+                if (cropSize.Kind == JsonKind.Number) cropH = cropW = Int(p, "crop_size", 256, min: 1);
+                else if (cropSize.Kind == JsonKind.Object)
+                {
+                    cropH = Int(cropSize, "height", 0, min: 1, prefix: "crop_size.", required: true);
+                    cropW = Int(cropSize, "width", 0, min: 1, prefix: "crop_size.", required: true);
+                }
+                else Report("AOTVIT003", _path, cropSize.Line, cropSize.Column, _path, "crop_size", "a number or an object", cropSize.KindName);
+            }
+
+            bool rescale = Bool(p, "do_rescale", true);
+            double factor = Double(p, "rescale_factor", 1.0 / 255.0, positive: true);
+            bool normalize = Bool(p, "do_normalize", defaultNormalize);
+            var mean = DoubleArray(p, "image_mean", new[] { 0.5, 0.5, 0.5 });
+            var std = DoubleArray(p, "image_std", new[] { 0.5, 0.5, 0.5 });
+            if (std is not null && std.Any(s => s == 0)) ReportValue(p, "image_std", "must not contain 0");
+            bool flip = Bool(p, "do_flip_channel_order", defaultFlip);
+            if (HasErrors || mean is null || std is null) return null;
+            return new PreprocessSpec(mode, height, width, shortest, crop, cropH, cropW, rescale, factor,
+                                      normalize, mean.ToEquatableArray(), std.ToEquatableArray(), flip);
+        }
+
+        // ---- typed field readers: each reports a diagnostic with file, field and position, then returns the default ----
+
+        private void ReportValue(JsonValue obj, string field, string message, JsonValue? at = null)
+        {
+            var v = at ?? obj.Get(field) ?? obj;
+            Report("AOTVIT004", _path, v.Line, v.Column, _path, field, message);
+        }
+
+        private int Int(JsonValue obj, string key, int fallback, int min, string prefix = "", bool required = false)
+        {
+            var v = obj.Get(key);
+            if (v is null)
+            {
+                if (required) Report("AOTVIT002", _path, obj.Line, obj.Column, _path, prefix + key);
+                return fallback;
+            }
+            if (v.Kind != JsonKind.Number || v.Number != Math.Floor(v.Number) || Math.Abs(v.Number) > int.MaxValue)
+            {
+                Report("AOTVIT003", _path, v.Line, v.Column, _path, prefix + key, "an integer", v.Kind == JsonKind.Number ? $"{v.Text}" : v.KindName);
+                return fallback;
+            }
+            if (v.Number < min || v.Number > 1_000_000)
+            {
+                Report("AOTVIT004", _path, v.Line, v.Column, _path, prefix + key, $"is {v.Text}; it must be between {min} and 1000000");
+                return fallback;
+            }
+            return (int)v.Number;
+        }
+
+        private double Double(JsonValue obj, string key, double fallback, bool positive)
+        {
+            var v = obj.Get(key);
+            if (v is null) return fallback;
+            if (v.Kind != JsonKind.Number)
+            {
+                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "a number", v.KindName);
+                return fallback;
+            }
+            if (positive && !(v.Number > 0))
+            {
+                Report("AOTVIT004", _path, v.Line, v.Column, _path, key, $"is {v.Text}; it must be positive");
+                return fallback;
+            }
+            return v.Number;
+        }
+
+        private bool Bool(JsonValue obj, string key, bool fallback)
+        {
+            var v = obj.Get(key);
+            if (v is null || v.Kind == JsonKind.Null) return fallback;
+            if (v.Kind != JsonKind.Bool)
+            {
+                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "true or false", v.KindName);
+                return fallback;
+            }
+            return v.Bool;
+        }
+
+        private string? String(JsonValue obj, string key, string? fallback)
+        {
+            var v = obj.Get(key);
+            if (v is null) return fallback;
+            if (v.Kind != JsonKind.String)
+            {
+                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "a string", v.KindName);
+                return fallback;
+            }
+            return v.Text;
+        }
+
+        private int[]? IntArray(JsonValue obj, string key, int[] fallback, int length)
+        {
+            var v = obj.Get(key);
+            if (v is null) return fallback;
+            if (v.Kind != JsonKind.Array || v.Items.Any(i => i.Kind != JsonKind.Number || i.Number != Math.Floor(i.Number) || i.Number < 1 || i.Number > 100_000))
+            {
+                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "an array of positive integers", v.KindName);
+                return null;
+            }
+            if (v.Items.Count != length)
+            {
+                Report("AOTVIT004", _path, v.Line, v.Column, _path, key, $"has {v.Items.Count} entries; it must have {length}");
+                return null;
+            }
+            return v.Items.Select(i => (int)i.Number).ToArray();
+        }
+
+        private double[]? DoubleArray(JsonValue obj, string key, double[] fallback)
+        {
+            var v = obj.Get(key);
+            if (v is null) return fallback;
+            if (v.Kind == JsonKind.Number) return new[] { v.Number, v.Number, v.Number };
+            if (v.Kind != JsonKind.Array || v.Items.Count != 3 || v.Items.Any(i => i.Kind != JsonKind.Number))
+            {
+                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "an array of 3 numbers", v.KindName);
+                return null;
+            }
+            return v.Items.Select(i => i.Number).ToArray();
+        }
+
+        /// <summary>"vit-base-patch32-224-in21k" -> "VitBasePatch32224In21k".</summary>
+        internal static string ToClassName(string folder)
+        {
+            var parts = folder.Split(new[] { '-', '_', '.', ' ' }, StringSplitOptions.RemoveEmptyEntries);
+            var name = string.Concat(parts.Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
+            var clean = new string(name.Where(ch => char.IsLetterOrDigit(ch)).ToArray());
+            if (clean.Length == 0 || char.IsDigit(clean[0])) clean = "Model" + clean;
+            return clean;
+        }
+    }
+}

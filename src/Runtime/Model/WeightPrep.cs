@@ -1,0 +1,110 @@
+// Load-time weight transforms that generated models call from their constructors: copy vectors into the
+// constants block, fold eval-mode BatchNorm into the preceding convolution, reorder conv weights for the
+// NHWC kernels and pack GEMM operands. Runs once per model load; allocation here is fine.
+using AotVit.Runtime.Kernels;
+
+namespace AotVit.Runtime.Model;
+
+public static unsafe class WeightPrep
+{
+    /// <summary>HF MobileViTConvLayer hard-codes BatchNorm2d(eps = 1e-5).</summary>
+    public const double BatchNormEps = 1e-5;
+
+    /// <summary>destination[0..floats) = tensor.</summary>
+    public static void Copy(ITensorSource weights, string name, long floats, float* destination)
+    {
+        var src = weights.Get(name);
+        if (src.Length != floats) throw new InvalidDataException($"tensor '{name}' has {src.Length} values, expected {floats}");
+        src.CopyTo(new Span<float>(destination, src.Length));
+    }
+
+    /// <summary>Per-channel scale gamma / sqrt(var + eps), computed in double.</summary>
+    private static double[] BatchNormScale(ITensorSource weights, string bn, int channels)
+    {
+        var gamma = Vector(weights, bn + ".weight", channels);
+        var variance = Vector(weights, bn + ".running_var", channels);
+        var scale = new double[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            if (!(variance[c] + BatchNormEps > 0)) throw new InvalidDataException($"tensor '{bn}.running_var'[{c}] = {variance[c]} makes BatchNorm undefined");
+            scale[c] = gamma[c] / Math.Sqrt(variance[c] + BatchNormEps);
+        }
+        return scale;
+    }
+
+    private static ReadOnlySpan<float> Vector(ITensorSource weights, string name, int length)
+    {
+        var v = weights.Get(name);
+        if (v.Length != length) throw new InvalidDataException($"tensor '{name}' has {v.Length} values, expected {length}");
+        return v;
+    }
+
+    /// <summary>bias[c] = beta[c] − mean[c]·gamma[c]/sqrt(var[c] + eps): the BatchNorm of a bias-free conv as a bias.</summary>
+    public static void FoldedBatchNormBias(ITensorSource weights, string bn, int channels, float* destination)
+    {
+        var scale = BatchNormScale(weights, bn, channels);
+        var beta = Vector(weights, bn + ".bias", channels);
+        var mean = Vector(weights, bn + ".running_mean", channels);
+        for (int c = 0; c < channels; c++) destination[c] = (float)(beta[c] - mean[c] * scale[c]);
+    }
+
+    /// <summary>
+    /// Packs Linear / 1x1-conv weights [N, K] (several tensors concatenated along N, e.g. q, k, v), each output
+    /// row scaled by its BatchNorm factor when <paramref name="batchNorm"/> is given.
+    /// </summary>
+    public static PackedMatrix PackOutIn(ITensorSource weights, string[] names, string? batchNorm, int n, int k)
+    {
+        var all = new float[(long)n * k];
+        long at = 0;
+        foreach (var name in names)
+        {
+            var part = weights.Get(name);
+            if (part.Length % k != 0 || at + part.Length > all.Length) throw new InvalidDataException($"tensor '{name}' does not fit a [{n}, {k}] weight");
+            part.CopyTo(all.AsSpan((int)at));
+            at += part.Length;
+        }
+        if (at != all.Length) throw new InvalidDataException($"tensors {string.Join(", ", names)} hold {at} values, expected {all.Length}");
+        if (batchNorm is not null)
+        {
+            var scale = BatchNormScale(weights, batchNorm, n);
+            for (int row = 0; row < n; row++)
+                for (int col = 0; col < k; col++) all[(long)row * k + col] = (float)(all[(long)row * k + col] * scale[row]);
+        }
+        return PackedMatrix.FromOutIn(all, n, k);
+    }
+
+    /// <summary>
+    /// Conv2d weight [Cout, Cin, k, k] → GEMM B operand [(ky, kx, cin), cout] for the NHWC implicit-im2col convolution,
+    /// BatchNorm-scaled per output channel.
+    /// </summary>
+    public static PackedMatrix PackConv(ITensorSource weights, string name, string? batchNorm, int outChannels, int inChannels, int kernel)
+    {
+        var w = weights.Get(name);
+        long expected = (long)outChannels * inChannels * kernel * kernel;
+        if (w.Length != expected) throw new InvalidDataException($"tensor '{name}' has {w.Length} values, expected {expected}");
+        var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, outChannels);
+        int kk = kernel * kernel * inChannels;
+        var b = new float[(long)kk * outChannels];
+        for (int o = 0; o < outChannels; o++)
+            for (int i = 0; i < inChannels; i++)
+                for (int ky = 0; ky < kernel; ky++)
+                    for (int kx = 0; kx < kernel; kx++)
+                    {
+                        float v = w[((o * inChannels + i) * kernel + ky) * kernel + kx];
+                        int row = (ky * kernel + kx) * inChannels + i;
+                        b[(long)row * outChannels + o] = scale is null ? v : (float)(v * scale[o]);
+                    }
+        return PackedMatrix.FromKN(b, kk, outChannels);
+    }
+
+    /// <summary>Depthwise weight [C, 1, 3, 3] → tap-major [9, C], BatchNorm-scaled per channel.</summary>
+    public static void DepthwiseTaps(ITensorSource weights, string name, string? batchNorm, int channels, float* destination)
+    {
+        var w = weights.Get(name);
+        if (w.Length != 9L * channels) throw new InvalidDataException($"tensor '{name}' has {w.Length} values, expected {9L * channels}");
+        var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, channels);
+        for (int c = 0; c < channels; c++)
+            for (int tap = 0; tap < 9; tap++)
+                destination[tap * channels + c] = scale is null ? w[c * 9 + tap] : (float)(w[c * 9 + tap] * scale[c]);
+    }
+}

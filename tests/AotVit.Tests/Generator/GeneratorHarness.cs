@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+using AotVit.Generator;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Text;
+
+namespace AotVit.Tests.Generator;
+
+/// <summary>Runs ModelGenerator in-process over in-memory AdditionalFiles, as the compiler would.</summary>
+internal static class GeneratorHarness
+{
+    public sealed class InMemoryText : AdditionalText
+    {
+        private readonly string? _text;
+        public InMemoryText(string path, string? text) { Path = path; _text = text; }
+        public override string Path { get; }
+        public override SourceText? GetText(CancellationToken cancellationToken = default) => _text is null ? null : SourceText.From(_text);
+    }
+
+    public sealed record Output(ImmutableArray<(string HintName, string Source)> Sources, ImmutableArray<Diagnostic> Diagnostics, GeneratorDriver Driver);
+
+    public static Output Run(params (string Path, string? Text)[] files) => Run(null, files);
+
+    public static Output Run(GeneratorDriver? driver, params (string Path, string? Text)[] files)
+    {
+        var compilation = CSharpCompilation.Create("GeneratorTest", options: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        driver ??= CSharpGeneratorDriver.Create(new[] { new ModelGenerator().AsSourceGenerator() },
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        driver = driver.ReplaceAdditionalTexts(files.Select(f => (AdditionalText)new InMemoryText(f.Path, f.Text)).ToImmutableArray());
+        driver = driver.RunGenerators(compilation);
+        var result = driver.GetRunResult();
+        var gen = result.Results.Single();
+        if (gen.Exception is not null) throw new InvalidOperationException("the generator threw", gen.Exception);
+        return new Output(gen.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())).ToImmutableArray(), result.Diagnostics, driver);
+    }
+
+    public static (string, string?)[] ModelFolder(string folder, string? config, string? preprocessor)
+    {
+        var files = new List<(string, string?)>();
+        if (config is not null) files.Add(($"/graphs/{folder}/config.json", config));
+        if (preprocessor is not null) files.Add(($"/graphs/{folder}/preprocessor_config.json", preprocessor));
+        return files.ToArray();
+    }
+
+    public const string TinyViTConfig = """
+        {
+          "architectures": ["ViTModel"],
+          "hidden_act": "gelu",
+          "hidden_size": 64,
+          "image_size": 64,
+          "intermediate_size": 128,
+          "layer_norm_eps": 1e-12,
+          "model_type": "vit",
+          "num_attention_heads": 4,
+          "num_channels": 3,
+          "num_hidden_layers": 2,
+          "patch_size": 16,
+          "qkv_bias": true
+        }
+        """;
+
+    public const string TinyViTPreprocessor = """
+        { "do_normalize": true, "do_resize": true, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "resample": 2, "size": 64 }
+        """;
+
+    public const string TinyMobileViTConfig = """
+        {
+          "architectures": ["MobileViTForImageClassification"],
+          "hidden_act": "silu",
+          "hidden_sizes": [16, 24, 32],
+          "neck_hidden_sizes": [8, 8, 16, 16, 24, 24, 48],
+          "id2label": { "0": "cat", "1": "dog", "2": "say \"cheese\"" },
+          "image_size": 64,
+          "model_type": "mobilevit",
+          "num_attention_heads": 2,
+          "expand_ratio": 2.0,
+          "mlp_ratio": 2.0
+        }
+        """;
+
+    public const string TinyMobileViTPreprocessor = """
+        { "crop_size": 64, "do_center_crop": true, "do_flip_channel_order": true, "do_resize": true, "resample": 2, "size": 72 }
+        """;
+}
