@@ -1,0 +1,201 @@
+// Activation: the element-wise non-linearities fused into GEMM/conv epilogues, and their maths (exp, erf).
+// Scalar forms use the same polynomials as the vector forms, so every ISA path rounds alike.
+// Accuracy (tests/AotVit.Tests/Kernels/ActivationTests.cs): |erf − erf₆₄| ≤ ~1.5e-7, exp ≤ 2 ulp.
+using System.Runtime.CompilerServices;
+using AotVit.Runtime.Kernels.Common;
+
+namespace AotVit.Runtime.Kernels;
+
+/// <summary>Element-wise activation applied by kernel epilogues.</summary>
+public enum Activation
+{
+    /// <summary>y = x</summary>
+    None,
+    /// <summary>y = 0.5·x·(1 + erf(x/√2)) (exact erf GELU, torch's default)</summary>
+    Gelu,
+    /// <summary>y = x·sigmoid(x) = x / (1 + e^−x)</summary>
+    Silu,
+    /// <summary>y = tanh(x)</summary>
+    Tanh,
+}
+
+/// <summary>Scalar and width-generic forms of exp, erf and the <see cref="Activation"/> functions.</summary>
+public static class ActivationMath
+{
+    // exp: x = n·ln2 + r, |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial (truncation 6e-9 relative), 2^n via the exponent bits.
+    private const float Log2E = 1.44269504088896341f;
+    private const float Ln2High = 0.693359375f;          // ln2 split in two (Cody–Waite) so n·Ln2High is exact
+    private const float Ln2Low = -2.12194440e-4f;
+    private const float ExpMax = 88.3762626647949f;     // n ≤ 127
+    private const float ExpMin = -87.33654475f;          // below: result 0 (flush, no denormals)
+    private const float Exp7 = 1.0f / 5040, Exp6 = 1.0f / 720, Exp5 = 1.0f / 120, Exp4 = 1.0f / 24, Exp3 = 1.0f / 6, Exp2 = 0.5f;
+
+    // erf, |x| < 1: Taylor series x·Σ cₙ·x²ⁿ, cₙ = 2/√π·(−1)ⁿ/(n!(2n+1)), n ≤ 9 (truncation 1.5e-8).
+    private const float ErfT0 = 1.1283791671f, ErfT1 = -3.7612638903e-01f, ErfT2 = 1.1283791671e-01f, ErfT3 = -2.6866170645e-02f,
+        ErfT4 = 5.2239776254e-03f, ErfT5 = -8.5483270235e-04f, ErfT6 = 1.2055332982e-04f, ErfT7 = -1.4925650358e-05f,
+        ErfT8 = 1.6462114366e-06f, ErfT9 = -1.6365844691e-07f;
+
+    // erf, 1 ≤ |x| < 3.92: erf = 1 − e^(−x²)·g, g = erfc(x)·e^(x²) as a degree-6 polynomial in u = (t − 0.50225)/0.16441,
+    // t = 1/(1 + x/2) ∈ [1/3.96, 2/3]: a Chebyshev fit made for this file (max error 3e-9 before float rounding).
+    // Beyond 3.92 erf rounds to 1 in float.
+    private const float ErfUScale = 1 / 0.16441441441441440f, ErfUOffset = -0.5022522522522522f / 0.16441441441441440f;
+    private const float ErfG0 = 0.25732484459877014f, ErfG1 = 0.14118854701519012f, ErfG2 = 0.026245566084980965f,
+        ErfG3 = 0.0028101354837417603f, ErfG4 = 4.179350798949599e-05f, ErfG5 = -2.6290028472431004e-05f, ErfG6 = -1.0221779120911378e-06f;
+    private const float ErfOne = 3.92f;
+
+    private const float InverseSqrt2 = 0.70710678118654752f;
+
+    /// <summary>e^x</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Exp(float x)
+    {
+        float clamped = MathF.Min(x, ExpMax);
+        float n = MathF.Round(clamped * Log2E);
+        float r = MathF.FusedMultiplyAdd(n, -Ln2High, clamped);
+        r = MathF.FusedMultiplyAdd(n, -Ln2Low, r);
+        float p = MathF.FusedMultiplyAdd(Exp7, r, Exp6);
+        p = MathF.FusedMultiplyAdd(p, r, Exp5);
+        p = MathF.FusedMultiplyAdd(p, r, Exp4);
+        p = MathF.FusedMultiplyAdd(p, r, Exp3);
+        p = MathF.FusedMultiplyAdd(p, r, Exp2);
+        p = MathF.FusedMultiplyAdd(p, r, 1f);
+        p = MathF.FusedMultiplyAdd(p, r, 1f);
+        float scale = BitConverter.Int32BitsToSingle(((int)MathF.Max(n, -126f) + 127) << 23);
+        return x < ExpMin ? 0f : p * scale;
+    }
+
+    /// <summary>erf(x) = 2/√π ∫₀ˣ e^(−t²) dt</summary>
+    public static float Erf(float x)
+    {
+        float a = MathF.Abs(x);
+        float result;
+        if (a < 1f)
+        {
+            float s = a * a;
+            float p = MathF.FusedMultiplyAdd(ErfT9, s, ErfT8);
+            p = MathF.FusedMultiplyAdd(p, s, ErfT7);
+            p = MathF.FusedMultiplyAdd(p, s, ErfT6);
+            p = MathF.FusedMultiplyAdd(p, s, ErfT5);
+            p = MathF.FusedMultiplyAdd(p, s, ErfT4);
+            p = MathF.FusedMultiplyAdd(p, s, ErfT3);
+            p = MathF.FusedMultiplyAdd(p, s, ErfT2);
+            p = MathF.FusedMultiplyAdd(p, s, ErfT1);
+            p = MathF.FusedMultiplyAdd(p, s, ErfT0);
+            result = a * p;
+        }
+        else if (a < ErfOne)
+        {
+            float t = 1f / MathF.FusedMultiplyAdd(a, 0.5f, 1f);
+            float u = MathF.FusedMultiplyAdd(t, ErfUScale, ErfUOffset);
+            float g = MathF.FusedMultiplyAdd(ErfG6, u, ErfG5);
+            g = MathF.FusedMultiplyAdd(g, u, ErfG4);
+            g = MathF.FusedMultiplyAdd(g, u, ErfG3);
+            g = MathF.FusedMultiplyAdd(g, u, ErfG2);
+            g = MathF.FusedMultiplyAdd(g, u, ErfG1);
+            g = MathF.FusedMultiplyAdd(g, u, ErfG0);
+            result = 1f - Exp(-a * a) * g;
+        }
+        else
+        {
+            result = float.IsNaN(a) ? a : 1f;
+        }
+
+        return MathF.CopySign(result, x);
+    }
+
+    /// <summary>0.5·x·(1 + erf(x/√2))</summary>
+    public static float Gelu(float x) => 0.5f * x * (1f + Erf(x * InverseSqrt2));
+
+    /// <summary>x / (1 + e^−x)</summary>
+    public static float Silu(float x) => x / (1f + Exp(-x));
+
+    /// <summary>tanh(x) = sign(x)·(1 − 2/(e^(2|x|) + 1))</summary>
+    public static float Tanh(float x) => MathF.CopySign(1f - 2f / (Exp(2f * MathF.Abs(x)) + 1f), x);
+
+    /// <summary>act(x)</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Apply(Activation act, float x) => act switch
+    {
+        Activation.Gelu => Gelu(x),
+        Activation.Silu => Silu(x),
+        Activation.Tanh => Tanh(x),
+        _ => x,
+    };
+
+    /// <summary>e^x, lane by lane (same polynomial as <see cref="Exp(float)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TVec Exp<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        TVec clamped = TOps.Min(x, TOps.Create(ExpMax));
+        // n = round(x·log2e); r = x − n·ln2
+        TVec n = TOps.Max(TOps.Round(TOps.Multiply(clamped, TOps.Create(Log2E))), TOps.Create(-126f));
+        TVec r = TOps.MultiplyAdd(n, TOps.Create(-Ln2High), clamped);
+        r = TOps.MultiplyAdd(n, TOps.Create(-Ln2Low), r);
+        // e^r = 1 + r + r²/2 + … + r⁷/7!
+        TVec p = TOps.MultiplyAdd(TOps.Create(Exp7), r, TOps.Create(Exp6));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(Exp5));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(Exp4));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(Exp3));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(Exp2));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(1f));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(1f));
+        // e^x = e^r·2^n, 0 below ExpMin
+        TVec result = TOps.Multiply(p, TOps.Pow2(n));
+        return TOps.Select(TOps.LessThan(x, TOps.Create(ExpMin)), TOps.Zero, result);
+    }
+
+    /// <summary>erf(x), lane by lane: both branches of <see cref="Erf(float)"/> are computed and blended.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TVec Erf<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        TVec a = TOps.Min(TOps.Abs(x), TOps.Create(ErfOne));
+        TVec s = TOps.Multiply(a, a);
+        // small = a·Σ cₙ·s^n
+        TVec p = TOps.MultiplyAdd(TOps.Create(ErfT9), s, TOps.Create(ErfT8));
+        p = TOps.MultiplyAdd(p, s, TOps.Create(ErfT7));
+        p = TOps.MultiplyAdd(p, s, TOps.Create(ErfT6));
+        p = TOps.MultiplyAdd(p, s, TOps.Create(ErfT5));
+        p = TOps.MultiplyAdd(p, s, TOps.Create(ErfT4));
+        p = TOps.MultiplyAdd(p, s, TOps.Create(ErfT3));
+        p = TOps.MultiplyAdd(p, s, TOps.Create(ErfT2));
+        p = TOps.MultiplyAdd(p, s, TOps.Create(ErfT1));
+        p = TOps.MultiplyAdd(p, s, TOps.Create(ErfT0));
+        TVec small = TOps.Multiply(a, p);
+        // large = 1 − e^(−a²)·g(u), t = 1/(1 + a/2), u = t·scale + offset
+        TVec t = TOps.Divide(TOps.Create(1f), TOps.MultiplyAdd(a, TOps.Create(0.5f), TOps.Create(1f)));
+        TVec u = TOps.MultiplyAdd(t, TOps.Create(ErfUScale), TOps.Create(ErfUOffset));
+        TVec g = TOps.MultiplyAdd(TOps.Create(ErfG6), u, TOps.Create(ErfG5));
+        g = TOps.MultiplyAdd(g, u, TOps.Create(ErfG4));
+        g = TOps.MultiplyAdd(g, u, TOps.Create(ErfG3));
+        g = TOps.MultiplyAdd(g, u, TOps.Create(ErfG2));
+        g = TOps.MultiplyAdd(g, u, TOps.Create(ErfG1));
+        g = TOps.MultiplyAdd(g, u, TOps.Create(ErfG0));
+        TVec large = TOps.Subtract(TOps.Create(1f), TOps.Multiply(Exp<TOps, TVec>(TOps.Subtract(TOps.Zero, s)), g));
+        large = TOps.Select(TOps.LessThan(a, TOps.Create(ErfOne)), large, TOps.Create(1f));
+        TVec result = TOps.Select(TOps.LessThan(a, TOps.Create(1f)), small, large);
+        return TOps.CopySign(result, x);
+    }
+
+    /// <summary>act(x), lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TVec Apply<TOps, TVec>(Activation act, TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        switch (act)
+        {
+            case Activation.Gelu:
+                // 0.5·x·(1 + erf(x/√2))
+                TVec erf = Erf<TOps, TVec>(TOps.Multiply(x, TOps.Create(InverseSqrt2)));
+                return TOps.Multiply(TOps.Multiply(TOps.Create(0.5f), x), TOps.Add(TOps.Create(1f), erf));
+            case Activation.Silu:
+                // x / (1 + e^−x)
+                return TOps.Divide(x, TOps.Add(TOps.Create(1f), Exp<TOps, TVec>(TOps.Subtract(TOps.Zero, x))));
+            case Activation.Tanh:
+                // sign(x)·(1 − 2/(e^(2|x|) + 1))
+                TVec e = Exp<TOps, TVec>(TOps.Multiply(TOps.Create(2f), TOps.Abs(x)));
+                TVec magnitude = TOps.Subtract(TOps.Create(1f), TOps.Divide(TOps.Create(2f), TOps.Add(e, TOps.Create(1f))));
+                return TOps.CopySign(magnitude, x);
+            default:
+                return x;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+// Scratch: thread-static native buffers that kernels reuse between calls (grown once, never shrunk).
+// Each kernel family owns its own slot so that nested use (Conv2d gathering A while Gemm uses a tile) cannot collide.
+using AotVit.Runtime.Threading;
+
+namespace AotVit.Runtime.Kernels.Common;
+
+internal static unsafe class Scratch
+{
+    [ThreadStatic] private static NativeBuffer? s_gemmTile;
+    [ThreadStatic] private static NativeBuffer? s_convRows;
+    [ThreadStatic] private static NativeBuffer? s_attention;
+
+    /// <summary>GEMM accumulator tile, at least <paramref name="floats"/> floats.</summary>
+    public static float* GemmTile(long floats) => Get(ref s_gemmTile, floats);
+
+    /// <summary>Conv2d im2col rows, at least <paramref name="floats"/> floats.</summary>
+    public static float* ConvRows(long floats) => Get(ref s_convRows, floats);
+
+    /// <summary>Attention per-head buffers, at least <paramref name="floats"/> floats.</summary>
+    public static float* Attention(long floats) => Get(ref s_attention, floats);
+
+    private static float* Get(ref NativeBuffer? slot, long floats)
+    {
+        if (slot == null || slot.Length < floats)
+        {
+            slot?.Dispose();
+            slot = new NativeBuffer(Math.Max(floats, 4096));
+        }
+
+        return slot.Pointer;
+    }
+}

@@ -1,0 +1,279 @@
+// Conv2d: NHWC (channels-last) convolutions. Full k×k convolutions run on the packed GEMM with an implicit im2col:
+// the GEMM driver asks GatherRows for one chunk of im2col rows at a time, so the im2col matrix is never materialised.
+// Depthwise 3x3 is a direct kernel vectorised over channels. Padding is always (k − 1)/2, no dilation.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using AotVit.Runtime.Kernels.Common;
+using AotVit.Runtime.Threading;
+
+namespace AotVit.Runtime.Kernels;
+
+/// <summary>NHWC (channels last) convolutions; padding (k−1)/2; no dilation.</summary>
+public static unsafe class Conv2d
+{
+    /// <summary>
+    /// output[b, oy, ox, co] = act(Σ_{ky,kx,ci} x[b, oy·s − p + ky, ox·s − p + kx, ci]·weight[(ky·k + kx)·Cin + ci, co] + bias[co])
+    /// where x is the channel concatenation [in0, in1] (Cin = c0 + c1) and out-of-image pixels read 0.
+    /// </summary>
+    /// <param name="in0">[batch, h, w, c0]</param>
+    /// <param name="in1">[batch, h, w, c1], or null with c1 = 0</param>
+    /// <param name="weight">[kernel·kernel·(c0 + c1), Cout] packed, (ky, kx, cin) order</param>
+    /// <param name="bias">[Cout] or null</param>
+    /// <param name="output">[batch, hOut, wOut, Cout], hOut = (h + 2p − k)/stride + 1</param>
+    public static void Run(WorkerPool? pool, int batch, int h, int w, float* in0, int c0, float* in1, int c1,
+                           int kernel, int stride, PackedMatrix weight, float* bias, Activation act, float* output)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (kernel < 1 || kernel % 2 == 0 || stride < 1)
+        {
+            throw new ArgumentException($"kernel {kernel} must be odd and stride {stride} positive.");
+        }
+
+        if (weight.K != kernel * kernel * (c0 + c1))
+        {
+            throw new ArgumentException($"weight K = {weight.K}, expected {kernel}·{kernel}·({c0} + {c1}).", nameof(weight));
+        }
+
+        int pad = (kernel - 1) / 2;
+        Geometry geometry = new()
+        {
+            H = h, W = w, In0 = in0, C0 = c0, In1 = in1, C1 = c1, Kernel = kernel, Stride = stride, Pad = pad,
+            HOut = (h + 2 * pad - kernel) / stride + 1, WOut = (w + 2 * pad - kernel) / stride + 1,
+        };
+        bool direct = kernel == 1 && stride == 1 && c1 == 0;
+        Gemm.Job job = new()
+        {
+            M = batch * geometry.HOut * geometry.WOut, K = weight.K, N = weight.N, Panels = weight.Panels, B = weight.Data,
+            A = in0, Lda = c0, Bias = bias, Act = act, C = output, Ldc = weight.N, Gather = direct ? null : &geometry,
+        };
+        Gemm.Execute(pool, &job);
+    }
+
+    /// <summary>
+    /// Depthwise 3x3: output[b, oy, ox, ch] = act(Σ_{ky,kx} x[b, oy·s − 1 + ky, ox·s − 1 + kx, ch]·weight[ky·3 + kx, ch] + bias[ch]).
+    /// </summary>
+    /// <param name="input">[batch, h, w, c]</param>
+    /// <param name="weight">[9, c] tap-major (ky·3 + kx)</param>
+    /// <param name="bias">[c] or null</param>
+    /// <param name="output">[batch, hOut, wOut, c], hOut = (h − 1)/stride + 1</param>
+    public static void Depthwise3x3(WorkerPool? pool, int batch, int h, int w, int c, float* input,
+                                    int stride, float* weight, float* bias, Activation act, float* output)
+    {
+        DepthwiseJob job = new()
+        {
+            H = h, W = w, C = c, Input = input, Stride = stride, Weight = weight, Bias = bias, Act = act, Output = output,
+            HOut = (h - 1) / stride + 1, WOut = (w - 1) / stride + 1,
+        };
+        int rows = batch * job.HOut;
+        if (pool == null)
+        {
+            DepthwiseRows(&job, 0, rows);
+        }
+        else
+        {
+            pool.For(rows, &DepthwiseRows, &job);
+        }
+    }
+
+    /// <summary>
+    /// Scalar oracle, grouped NHWC convolution in double: output[b, oy, ox, co] = act(Σ weight[ky, kx, ci', co]·x[.., g·Cin/groups + ci'] + bias[co]),
+    /// g = co / (Cout/groups), padding (kernel − 1)/2. groups = 1 is <see cref="Run"/>, groups = Cin = Cout with kernel 3 is <see cref="Depthwise3x3"/>.
+    /// </summary>
+    /// <param name="input">[batch, h, w, cin]</param>
+    /// <param name="weight">[kernel, kernel, cin/groups, cout]</param>
+    /// <param name="bias">[cout] or null</param>
+    /// <param name="output">[batch, hOut, wOut, cout]</param>
+    public static void Reference(int batch, int h, int w, int cin, float* input, int cout, int kernel, int stride, int groups,
+                                 float* weight, float* bias, Activation act, float* output)
+    {
+        int pad = (kernel - 1) / 2;
+        int hOut = (h + 2 * pad - kernel) / stride + 1;
+        int wOut = (w + 2 * pad - kernel) / stride + 1;
+        int groupIn = cin / groups;
+        int groupOut = cout / groups;
+        for (int b = 0; b < batch; b++)
+        {
+            for (int oy = 0; oy < hOut; oy++)
+            {
+                for (int ox = 0; ox < wOut; ox++)
+                {
+                    for (int co = 0; co < cout; co++)
+                    {
+                        int group = co / groupOut;
+                        double sum = bias != null ? bias[co] : 0;
+                        for (int ky = 0; ky < kernel; ky++)
+                        {
+                            int iy = oy * stride - pad + ky;
+                            if (iy < 0 || iy >= h)
+                            {
+                                continue;
+                            }
+
+                            for (int kx = 0; kx < kernel; kx++)
+                            {
+                                int ix = ox * stride - pad + kx;
+                                if (ix < 0 || ix >= w)
+                                {
+                                    continue;
+                                }
+
+                                for (int ci = 0; ci < groupIn; ci++)
+                                {
+                                    double x = input[(((long)b * h + iy) * w + ix) * cin + group * groupIn + ci];
+                                    sum += x * weight[(((long)ky * kernel + kx) * groupIn + ci) * cout + co];
+                                }
+                            }
+                        }
+
+                        output[(((long)b * hOut + oy) * wOut + ox) * cout + co] = (float)Elementwise.Reference(act, sum);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Shape of a full convolution, for the GEMM driver's implicit im2col.</summary>
+    internal struct Geometry
+    {
+        public int H, W, C0, C1, Kernel, Stride, Pad, HOut, WOut;
+        public float* In0;   // [batch, H, W, C0]
+        public float* In1;   // [batch, H, W, C1] or null
+    }
+
+    /// <summary>Writes im2col rows [row0, row0 + rows) (row = (b·HOut + oy)·WOut + ox) in (ky, kx, cin) order.</summary>
+    /// <param name="rowsOut">[rows, Kernel·Kernel·(C0 + C1)]</param>
+    internal static void GatherRows(Geometry* g, int row0, int rows, float* rowsOut)
+    {
+        int channels = g->C0 + g->C1;
+        int pixelsOut = g->HOut * g->WOut;
+        for (int r = 0; r < rows; r++)
+        {
+            int row = row0 + r;
+            int b = row / pixelsOut;
+            int oy = row % pixelsOut / g->WOut;
+            int ox = row % g->WOut;
+            float* destination = rowsOut + (long)r * g->Kernel * g->Kernel * channels;
+            for (int ky = 0; ky < g->Kernel; ky++)
+            {
+                int iy = oy * g->Stride - g->Pad + ky;
+                for (int kx = 0; kx < g->Kernel; kx++, destination += channels)
+                {
+                    int ix = ox * g->Stride - g->Pad + kx;
+                    if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W)
+                    {
+                        NativeMemory.Clear(destination, (nuint)channels * sizeof(float));
+                        continue;
+                    }
+
+                    long pixel = ((long)b * g->H + iy) * g->W + ix;
+                    NativeMemory.Copy(g->In0 + pixel * g->C0, destination, (nuint)g->C0 * sizeof(float));
+                    if (g->C1 > 0)
+                    {
+                        NativeMemory.Copy(g->In1 + pixel * g->C1, destination + g->C0, (nuint)g->C1 * sizeof(float));
+                    }
+                }
+            }
+        }
+    }
+
+    private struct DepthwiseJob
+    {
+        public int H, W, C, Stride, HOut, WOut;
+        public float* Input;    // [batch, H, W, C]
+        public float* Weight;   // [9, C]
+        public float* Bias;     // [C] or null
+        public Activation Act;
+        public float* Output;   // [batch, HOut, WOut, C]
+    }
+
+    // Output rows [begin, end) of all images (row = b·HOut + oy).
+    private static void DepthwiseRows(void* context, int begin, int end)
+    {
+        DepthwiseJob* job = (DepthwiseJob*)context;
+        for (int row = begin; row < end; row++)
+        {
+            int b = row / job->HOut;
+            int oy = row % job->HOut;
+            for (int ox = 0; ox < job->WOut; ox++)
+            {
+                float* output = job->Output + ((long)row * job->WOut + ox) * job->C;
+                int ch = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    ch = DepthwisePixel<Vector512Ops, Vector512<float>>(job, b, oy, ox, ch, output);
+                }
+
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    ch = DepthwisePixel<Vector256Ops, Vector256<float>>(job, b, oy, ox, ch, output);
+                }
+
+                if (Vector128.IsHardwareAccelerated)
+                {
+                    ch = DepthwisePixel<Vector128Ops, Vector128<float>>(job, b, oy, ox, ch, output);
+                }
+
+                for (; ch < job->C; ch++)
+                {
+                    float sum = job->Bias != null ? job->Bias[ch] : 0f;
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        int iy = oy * job->Stride - 1 + ky;
+                        if ((uint)iy >= (uint)job->H)
+                        {
+                            continue;
+                        }
+
+                        for (int kx = 0; kx < 3; kx++)
+                        {
+                            int ix = ox * job->Stride - 1 + kx;
+                            if ((uint)ix < (uint)job->W)
+                            {
+                                sum += job->Input[(((long)b * job->H + iy) * job->W + ix) * job->C + ch] * job->Weight[(ky * 3 + kx) * job->C + ch];
+                            }
+                        }
+                    }
+
+                    output[ch] = ActivationMath.Apply(job->Act, sum);
+                }
+            }
+        }
+    }
+
+    // Channels [ch, ..) of one output pixel in whole vectors; returns the first channel not done.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DepthwisePixel<TOps, TVec>(DepthwiseJob* job, int b, int oy, int ox, int ch, float* output)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        int c = job->C;
+        for (; ch <= c - TOps.Count; ch += TOps.Count)
+        {
+            // sum = bias + Σ_taps x·w
+            TVec sum = job->Bias != null ? TOps.Load(job->Bias + ch) : TOps.Zero;
+            for (int ky = 0; ky < 3; ky++)
+            {
+                int iy = oy * job->Stride - 1 + ky;
+                if ((uint)iy >= (uint)job->H)
+                {
+                    continue;
+                }
+
+                float* inputRow = job->Input + ((long)b * job->H + iy) * job->W * c + ch;   // [W, c] at channel ch
+                float* weightRow = job->Weight + ky * 3 * c + ch;                            // [3, c] at channel ch
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int ix = ox * job->Stride - 1 + kx;
+                    if ((uint)ix < (uint)job->W)
+                    {
+                        sum = TOps.MultiplyAdd(TOps.Load(inputRow + (long)ix * c), TOps.Load(weightRow + kx * c), sum);
+                    }
+                }
+            }
+
+            TOps.Store(ActivationMath.Apply<TOps, TVec>(job->Act, sum), output + ch);
+        }
+
+        return ch;
+    }
+}

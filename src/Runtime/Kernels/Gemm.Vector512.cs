@@ -1,0 +1,195 @@
+// Gemm.Vector512: the AVX-512 microkernels (32 zmm registers: up to 16 accumulators + 2 packed rows + broadcasts).
+// Written out by hand, one accumulator per local: no arrays, stackalloc or calls, so neither the JIT nor ILC spills them.
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+
+namespace AotVit.Runtime.Kernels;
+
+public static unsafe partial class Gemm
+{
+    /// <summary>
+    /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32), r &lt; 8: 8 rows × 2 zmm = 16 accumulators,
+    /// per k two packed loads and 8 broadcasts of a. Rows past <paramref name="rows"/> repeat the last valid row.
+    /// </summary>
+    /// <param name="a">[rows, kc] row stride lda</param>
+    /// <param name="packed">[kc, 32]</param>
+    /// <param name="tile">[8, 32]</param>
+    private static void Gemm_f32_8x32_Fma512Broadcast(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate)
+    {
+        Debug.Assert(rows is >= 1 and <= 8 && kc >= 1);
+        float* a0 = a;
+        float* a1 = rows > 1 ? a0 + lda : a0;
+        float* a2 = rows > 2 ? a1 + lda : a1;
+        float* a3 = rows > 3 ? a2 + lda : a2;
+        float* a4 = rows > 4 ? a3 + lda : a3;
+        float* a5 = rows > 5 ? a4 + lda : a4;
+        float* a6 = rows > 6 ? a5 + lda : a5;
+        float* a7 = rows > 7 ? a6 + lda : a6;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(tile + 0);
+            c01 = Vector512.Load(tile + 16);
+            c10 = Vector512.Load(tile + 32);
+            c11 = Vector512.Load(tile + 48);
+            c20 = Vector512.Load(tile + 64);
+            c21 = Vector512.Load(tile + 80);
+            c30 = Vector512.Load(tile + 96);
+            c31 = Vector512.Load(tile + 112);
+            c40 = Vector512.Load(tile + 128);
+            c41 = Vector512.Load(tile + 144);
+            c50 = Vector512.Load(tile + 160);
+            c51 = Vector512.Load(tile + 176);
+            c60 = Vector512.Load(tile + 192);
+            c61 = Vector512.Load(tile + 208);
+            c70 = Vector512.Load(tile + 224);
+            c71 = Vector512.Load(tile + 240);
+        }
+        else
+        {
+            c00 = Vector512<float>.Zero;
+            c01 = Vector512<float>.Zero;
+            c10 = Vector512<float>.Zero;
+            c11 = Vector512<float>.Zero;
+            c20 = Vector512<float>.Zero;
+            c21 = Vector512<float>.Zero;
+            c30 = Vector512<float>.Zero;
+            c31 = Vector512<float>.Zero;
+            c40 = Vector512<float>.Zero;
+            c41 = Vector512<float>.Zero;
+            c50 = Vector512<float>.Zero;
+            c51 = Vector512<float>.Zero;
+            c60 = Vector512<float>.Zero;
+            c61 = Vector512<float>.Zero;
+            c70 = Vector512<float>.Zero;
+            c71 = Vector512<float>.Zero;
+        }
+
+        for (int k = 0; k < kc; k++)
+        {
+            // c[r, j] += a[r, k]·packed[k, j]
+            Vector512<float> b0 = Vector512.Load(packed);
+            Vector512<float> b1 = Vector512.Load(packed + 16);
+            packed += PanelWidth;
+            Vector512<float> x0 = Vector512.Create(a0[k]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            Vector512<float> x1 = Vector512.Create(a1[k]);
+            c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            Vector512<float> x2 = Vector512.Create(a2[k]);
+            c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            Vector512<float> x3 = Vector512.Create(a3[k]);
+            c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            Vector512<float> x4 = Vector512.Create(a4[k]);
+            c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            Vector512<float> x5 = Vector512.Create(a5[k]);
+            c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            Vector512<float> x6 = Vector512.Create(a6[k]);
+            c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            Vector512<float> x7 = Vector512.Create(a7[k]);
+            c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+        }
+
+        c00.Store(tile + 0);
+        c01.Store(tile + 16);
+        c10.Store(tile + 32);
+        c11.Store(tile + 48);
+        c20.Store(tile + 64);
+        c21.Store(tile + 80);
+        c30.Store(tile + 96);
+        c31.Store(tile + 112);
+        c40.Store(tile + 128);
+        c41.Store(tile + 144);
+        c50.Store(tile + 160);
+        c51.Store(tile + 176);
+        c60.Store(tile + 192);
+        c61.Store(tile + 208);
+        c70.Store(tile + 224);
+        c71.Store(tile + 240);
+    }
+
+    /// <summary>
+    /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32), r &lt; 4: 4 rows × 2 zmm = 8 accumulators,
+    /// per k two packed loads and 4 broadcasts of a. Rows past <paramref name="rows"/> repeat the last valid row.
+    /// </summary>
+    /// <param name="a">[rows, kc] row stride lda</param>
+    /// <param name="packed">[kc, 32]</param>
+    /// <param name="tile">[4, 32]</param>
+    private static void Gemm_f32_4x32_Fma512Broadcast(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate)
+    {
+        Debug.Assert(rows is >= 1 and <= 4 && kc >= 1);
+        float* a0 = a;
+        float* a1 = rows > 1 ? a0 + lda : a0;
+        float* a2 = rows > 2 ? a1 + lda : a1;
+        float* a3 = rows > 3 ? a2 + lda : a2;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(tile + 0);
+            c01 = Vector512.Load(tile + 16);
+            c10 = Vector512.Load(tile + 32);
+            c11 = Vector512.Load(tile + 48);
+            c20 = Vector512.Load(tile + 64);
+            c21 = Vector512.Load(tile + 80);
+            c30 = Vector512.Load(tile + 96);
+            c31 = Vector512.Load(tile + 112);
+        }
+        else
+        {
+            c00 = Vector512<float>.Zero;
+            c01 = Vector512<float>.Zero;
+            c10 = Vector512<float>.Zero;
+            c11 = Vector512<float>.Zero;
+            c20 = Vector512<float>.Zero;
+            c21 = Vector512<float>.Zero;
+            c30 = Vector512<float>.Zero;
+            c31 = Vector512<float>.Zero;
+        }
+
+        for (int k = 0; k < kc; k++)
+        {
+            // c[r, j] += a[r, k]·packed[k, j]
+            Vector512<float> b0 = Vector512.Load(packed);
+            Vector512<float> b1 = Vector512.Load(packed + 16);
+            packed += PanelWidth;
+            Vector512<float> x0 = Vector512.Create(a0[k]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            Vector512<float> x1 = Vector512.Create(a1[k]);
+            c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            Vector512<float> x2 = Vector512.Create(a2[k]);
+            c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            Vector512<float> x3 = Vector512.Create(a3[k]);
+            c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+        }
+
+        c00.Store(tile + 0);
+        c01.Store(tile + 16);
+        c10.Store(tile + 32);
+        c11.Store(tile + 48);
+        c20.Store(tile + 64);
+        c21.Store(tile + 80);
+        c30.Store(tile + 96);
+        c31.Store(tile + 112);
+    }
+}

@@ -1,0 +1,261 @@
+// Gemm: c = act(a·B + bias) + residual with B pre-packed (PackedMatrix), plus the shared driver that Conv2d reuses
+// with an implicit-im2col A. The driver blocks the problem as
+//   item (chunk of ≤128 rows × a range of 32-column panels)  → one WorkerPool chunk gets a contiguous run of items
+//     panel → K block of 256 → 8-row block → microkernel (Gemm.Vector512.cs / Gemm.Portable.cs / scalar below)
+// Partial sums live in a thread-static tile, never in c, so the epilogue may read residual from c itself.
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using AotVit.Runtime.Kernels.Common;
+using AotVit.Runtime.Threading;
+
+namespace AotVit.Runtime.Kernels;
+
+/// <summary>Single-precision GEMM with a fused epilogue over a packed B.</summary>
+public static unsafe partial class Gemm
+{
+    private const int PanelWidth = PackedMatrix.PanelWidth;
+    private const int RowBlock = 8;
+    private const int KBlock = 256;
+    private const int MaxChunkRows = 128;
+    // Conv2d gathers a chunk of im2col rows into scratch; keep that chunk within ~256 KiB (L2).
+    private const int GatherBudgetFloats = 65536;
+
+    /// <summary>
+    /// c[i, j] = act(Σ_k a[i, k]·B[k, j] + bias[j]) + residual[i, j]
+    /// </summary>
+    /// <param name="pool">worker pool, or null for single-threaded</param>
+    /// <param name="m">rows of a and c</param>
+    /// <param name="a">[m, K] row stride lda</param>
+    /// <param name="b">[K, N] packed</param>
+    /// <param name="bias">[N] or null</param>
+    /// <param name="residual">[m, N] row stride ldr, or null; may alias c (in-place residual add)</param>
+    /// <param name="c">[m, N] row stride ldc</param>
+    public static void Run(WorkerPool? pool, int m, float* a, int lda, PackedMatrix b,
+                           float* bias, Activation act, float* residual, int ldr, float* c, int ldc)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        Job job = new()
+        {
+            M = m, A = a, Lda = lda, B = b.Data, K = b.K, N = b.N, Panels = b.Panels,
+            Bias = bias, Act = act, Residual = residual, Ldr = ldr, C = c, Ldc = ldc,
+        };
+        Execute(pool, &job);
+    }
+
+    /// <summary>Scalar oracle: c[i, j] = act(Σ_k a[i, k]·b[k, j] + bias[j]) + residual[i, j], summed in double.</summary>
+    /// <param name="a">[m, k] row stride lda</param>
+    /// <param name="b">[k, n] row stride ldb</param>
+    /// <param name="bias">[n] or null</param>
+    /// <param name="residual">[m, n] row stride ldr, or null; may alias c</param>
+    /// <param name="c">[m, n] row stride ldc</param>
+    public static void Reference(int m, int n, int k, float* a, int lda, float* b, int ldb,
+                                 float* bias, Activation act, float* residual, int ldr, float* c, int ldc)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = bias != null ? bias[j] : 0;
+                for (int p = 0; p < k; p++)
+                {
+                    sum += (double)a[(long)i * lda + p] * b[(long)p * ldb + j];
+                }
+
+                double value = Elementwise.Reference(act, sum);
+                if (residual != null)
+                {
+                    value += residual[(long)i * ldr + j];
+                }
+
+                c[(long)i * ldc + j] = (float)value;
+            }
+        }
+    }
+
+    /// <summary>Everything one GEMM needs, shared read-only by all threads through a pointer.</summary>
+    internal struct Job
+    {
+        public int M, K, N, Panels;
+        public float* A;             // [M, K] stride Lda (unused when Gather is set)
+        public long Lda;
+        public float* B;             // [Panels][K][32]
+        public float* Bias;          // [N] or null
+        public Activation Act;
+        public float* Residual;      // [M, N] stride Ldr or null
+        public long Ldr;
+        public float* C;             // [M, N] stride Ldc
+        public long Ldc;
+        public Conv2d.Geometry* Gather; // when set, A rows are im2col rows of this convolution
+        public int ChunkRows, PanelGroups;
+    }
+
+    /// <summary>Splits the job into items and runs them on the pool (or inline).</summary>
+    internal static void Execute(WorkerPool? pool, Job* job)
+    {
+        if (job->M <= 0)
+        {
+            return;
+        }
+
+        int threads = pool?.ThreadCount ?? 1;
+        int maxRows = job->Gather != null ? Math.Clamp(GatherBudgetFloats / job->K / RowBlock * RowBlock, RowBlock, MaxChunkRows) : MaxChunkRows;
+        int chunks = CeilDiv(job->M, maxRows);
+        int panelGroups = 1;
+        if (threads > 1 && chunks < 2 * threads)
+        {
+            if (job->Panels >= 2 * threads)
+            {
+                panelGroups = job->Panels;
+            }
+            else
+            {
+                // Few columns and few rows: cut the rows finer (down to one 8-row block per item) and split the panels too.
+                chunks = Math.Min(2 * threads, CeilDiv(job->M, RowBlock));
+                panelGroups = job->Panels;
+            }
+        }
+
+        job->ChunkRows = CeilDiv(CeilDiv(job->M, chunks), RowBlock) * RowBlock;
+        job->PanelGroups = panelGroups;
+        int items = CeilDiv(job->M, job->ChunkRows) * panelGroups;
+        if (pool == null || threads == 1)
+        {
+            RunItems(job, 0, items);
+        }
+        else
+        {
+            pool.For(items, &RunItems, job);
+        }
+    }
+
+    private static void RunItems(void* context, int begin, int end)
+    {
+        Job* job = (Job*)context;
+        for (int item = begin; item < end; item++)
+        {
+            int chunk = item / job->PanelGroups;
+            int group = item % job->PanelGroups;
+            int firstPanel = (int)((long)group * job->Panels / job->PanelGroups);
+            int endPanel = (int)((long)(group + 1) * job->Panels / job->PanelGroups);
+            RunBlock(job, chunk * job->ChunkRows, firstPanel, endPanel);
+        }
+    }
+
+    // Rows [row0, row0 + ChunkRows) ∩ [0, M) against panels [firstPanel, endPanel).
+    private static void RunBlock(Job* job, int row0, int firstPanel, int endPanel)
+    {
+        int rows = Math.Min(job->ChunkRows, job->M - row0);
+        int k = job->K;
+        float* a;        // [rows, k] stride lda
+        long lda;
+        if (job->Gather != null)
+        {
+            a = Scratch.ConvRows((long)rows * k);
+            lda = k;
+            Conv2d.GatherRows(job->Gather, row0, rows, a);
+        }
+        else
+        {
+            a = job->A + row0 * job->Lda;
+            lda = job->Lda;
+        }
+
+        float* tile = Scratch.GemmTile((long)(rows + RowBlock) * PanelWidth);   // [rows rounded up to 8, 32]
+        for (int panel = firstPanel; panel < endPanel; panel++)
+        {
+            float* packed = job->B + (long)panel * k * PanelWidth;             // [k, 32]
+            for (int k0 = 0; k0 < k; k0 += KBlock)
+            {
+                int kc = Math.Min(KBlock, k - k0);
+                bool accumulate = k0 > 0;
+                for (int r = 0; r < rows; r += RowBlock)
+                {
+                    Microkernel(kc, a + r * lda + k0, lda, Math.Min(RowBlock, rows - r), packed + (long)k0 * PanelWidth,
+                        tile + r * PanelWidth, accumulate);
+                }
+            }
+
+            int column0 = panel * PanelWidth;
+            int columns = Math.Min(PanelWidth, job->N - column0);
+            float* bias = job->Bias != null ? job->Bias + column0 : null;
+            for (int r = 0; r < rows; r++)
+            {
+                long row = row0 + r;
+                float* residual = job->Residual != null ? job->Residual + row * job->Ldr + column0 : null;
+                Epilogue.Row(tile + r * PanelWidth, bias, job->Act, residual, job->C + row * job->Ldc + column0, columns);
+            }
+        }
+    }
+
+    /// <summary>
+    /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) for r &lt; rows (1..8); rows ≥ rows of the tile receive
+    /// a duplicate of the last row. accumulate = false starts from zero.
+    /// </summary>
+    private static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate)
+    {
+        Debug.Assert(rows is >= 1 and <= RowBlock && kc >= 1);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            if (rows > 4)
+            {
+                Gemm_f32_8x32_Fma512Broadcast(kc, a, lda, rows, packed, tile, accumulate);
+            }
+            else
+            {
+                Gemm_f32_4x32_Fma512Broadcast(kc, a, lda, rows, packed, tile, accumulate);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (int r = 0; r < rows; r += 4)
+            {
+                for (int column = 0; column < PanelWidth; column += 2 * Vector256<float>.Count)
+                {
+                    Gemm_f32_4x2v_Broadcast<Vector256Ops, Vector256<float>>(kc, a + r * lda, lda, Math.Min(4, rows - r),
+                        packed + column, tile + r * PanelWidth + column, accumulate);
+                }
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (int r = 0; r < rows; r += 4)
+            {
+                for (int column = 0; column < PanelWidth; column += 2 * Vector128<float>.Count)
+                {
+                    Gemm_f32_4x2v_Broadcast<Vector128Ops, Vector128<float>>(kc, a + r * lda, lda, Math.Min(4, rows - r),
+                        packed + column, tile + r * PanelWidth + column, accumulate);
+                }
+            }
+        }
+        else
+        {
+            Gemm_f32_1x32_Scalar(kc, a, lda, rows, packed, tile, accumulate);
+        }
+    }
+
+    /// <summary>Scalar microkernel: tile[r, j] (+)= Σ_k a[r, k]·packed[k, j], one row at a time.</summary>
+    private static void Gemm_f32_1x32_Scalar(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* tileRow = tile + r * PanelWidth;   // [32]
+            float* aRow = a + r * lda;                // [kc]
+            if (!accumulate)
+            {
+                new Span<float>(tileRow, PanelWidth).Clear();
+            }
+
+            for (int k = 0; k < kc; k++)
+            {
+                float value = aRow[k];
+                float* bRow = packed + k * PanelWidth;
+                for (int j = 0; j < PanelWidth; j++)
+                {
+                    tileRow[j] += value * bRow[j];
+                }
+            }
+        }
+    }
+
+    private static int CeilDiv(int value, int divisor) => (value + divisor - 1) / divisor;
+}
