@@ -1,0 +1,29 @@
+// The single exception type for malformed or mismatching safetensors checkpoints.
+namespace AotVit.Runtime.Weights;
+
+/// <summary>
+/// A checkpoint is malformed, or does not match what a model expects. The message names the file
+/// and, where there is one, the tensor (also in <see cref="TensorName"/>).
+/// </summary>
+public sealed class SafeTensorsException : Exception
+{
+    public SafeTensorsException(string message, string? fileName = null, string? tensorName = null, Exception? inner = null)
+        : base(Compose(message, fileName, tensorName), inner)
+    {
+        FileName = fileName;
+        TensorName = tensorName;
+    }
+
+    /// <summary>The tensor the problem is about, or null for file-level problems.</summary>
+    public string? TensorName { get; }
+
+    /// <summary>The file path (or display name for in-memory files), when known.</summary>
+    public string? FileName { get; }
+
+    private static string Compose(string message, string? fileName, string? tensorName)
+    {
+        string where = fileName is null ? "" : $"safetensors file '{fileName}': ";
+        string what = tensorName is null ? "" : $"tensor '{tensorName}': ";
+        return where + what + message;
+    }
+}

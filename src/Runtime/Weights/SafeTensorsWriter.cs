@@ -1,0 +1,154 @@
+// Writes safetensors files the way the reference implementation lays them out: an 8-byte little-endian header
+// length, a JSON header padded with spaces so the data buffer starts 8-byte aligned, then the tensors back to back.
+// Output is deterministic: tensors sorted by name (ordinal), offsets assigned in that order, metadata keys sorted.
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+
+namespace AotVit.Runtime.Weights;
+
+public static class SafeTensorsWriter
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Writes a complete safetensors file. <paramref name="tensors"/> data is little-endian element bytes.</summary>
+    public static void Write(Stream destination, IEnumerable<(string Name, DType DType, long[] Shape, byte[] Data)> tensors,
+                             IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var sorted = tensors.ToList();
+        sorted.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var layout = sorted.ConvertAll(t => new HeaderEntry(t.Name, t.DType, t.Shape));
+        byte[] header = BuildHeader(layout, metadata);
+        for (int i = 0; i < sorted.Count; i++)
+        {
+            if (sorted[i].Data.LongLength != layout[i].ByteLength)
+            {
+                throw new ArgumentException(
+                    $"tensor '{sorted[i].Name}': {sorted[i].Data.LongLength} data bytes, but shape {ShapeFormat.Format(sorted[i].Shape)} " +
+                    $"of {sorted[i].DType.ToSafeTensorsName()} needs {layout[i].ByteLength}", nameof(tensors));
+            }
+        }
+        destination.Write(header);
+        foreach (var tensor in sorted) destination.Write(tensor.Data);
+    }
+
+    /// <summary>Writes to <paramref name="path"/> through a temporary file in the same directory, then renames it into place.</summary>
+    public static void Write(string path, IEnumerable<(string Name, DType DType, long[] Shape, byte[] Data)> tensors,
+                             IReadOnlyDictionary<string, string>? metadata = null) =>
+        WriteAtomically(path, stream => Write(stream, tensors, metadata));
+
+    internal static void WriteAtomically(string path, Action<Stream> write)
+    {
+        string temporary = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                write(stream);
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>A tensor's name, dtype and shape; its byte length follows from them.</summary>
+    internal readonly record struct HeaderEntry(string Name, DType DType, long[] Shape)
+    {
+        public long ByteLength
+        {
+            get
+            {
+                long count = ShapeFormat.ElementCount(Shape)
+                    ?? throw new ArgumentException($"tensor '{Name}': shape {ShapeFormat.Format(Shape)} has a negative dimension or overflows");
+                return checked(count * DType.SizeInBytes());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Length prefix + JSON header + space padding, for entries already in file order (offsets are assigned
+    /// back to back in list order). Validates names and shapes.
+    /// </summary>
+    internal static byte[] BuildHeader(IReadOnlyList<HeaderEntry> entries, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var json = new StringBuilder("{");
+        bool first = true;
+        if (metadata is { Count: > 0 })
+        {
+            json.Append("\"__metadata__\":{");
+            bool firstKey = true;
+            foreach (var pair in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                if (!firstKey) json.Append(',');
+                firstKey = false;
+                AppendString(json, pair.Key).Append(':');
+                AppendString(json, pair.Value ?? throw new ArgumentException($"metadata value for '{pair.Key}' is null"));
+            }
+            json.Append('}');
+            first = false;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long offset = 0;
+        foreach (HeaderEntry entry in entries)
+        {
+            ArgumentNullException.ThrowIfNull(entry.Name);
+            ArgumentNullException.ThrowIfNull(entry.Shape);
+            if (entry.Name == "__metadata__") throw new ArgumentException("'__metadata__' cannot be a tensor name");
+            if (!names.Add(entry.Name)) throw new ArgumentException($"duplicate tensor name '{entry.Name}'");
+            long end = checked(offset + entry.ByteLength);
+            if (!first) json.Append(',');
+            first = false;
+            AppendString(json, entry.Name);
+            json.Append(":{\"dtype\":\"").Append(entry.DType.ToSafeTensorsName()).Append("\",\"shape\":[");
+            for (int i = 0; i < entry.Shape.Length; i++)
+            {
+                if (i > 0) json.Append(',');
+                json.Append(entry.Shape[i].ToString(CultureInfo.InvariantCulture));
+            }
+            json.Append("],\"data_offsets\":[").Append(offset.ToString(CultureInfo.InvariantCulture)).Append(',')
+                .Append(end.ToString(CultureInfo.InvariantCulture)).Append("]}");
+            offset = end;
+        }
+        json.Append('}');
+
+        byte[] text;
+        try
+        {
+            text = StrictUtf8.GetBytes(json.ToString());
+        }
+        catch (EncoderFallbackException exception)
+        {
+            throw new ArgumentException("a tensor name or metadata string is not valid UTF-16 (lone surrogate)", exception);
+        }
+        int padded = (text.Length + 7) & ~7;
+        var header = new byte[8 + padded];
+        BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)padded);
+        text.CopyTo(header, 8);
+        header.AsSpan(8 + text.Length).Fill((byte)' ');
+        return header;
+    }
+
+    private static StringBuilder AppendString(StringBuilder json, string value)
+    {
+        json.Append('"');
+        foreach (char c in value)
+        {
+            switch (c)
+            {
+                case '"': json.Append("\\\""); break;
+                case '\\': json.Append("\\\\"); break;
+                default:
+                    if (c < 0x20) json.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else json.Append(c);
+                    break;
+            }
+        }
+        return json.Append('"');
+    }
+}

@@ -1,0 +1,52 @@
+// One entry of a safetensors header, after validation.
+using System.Collections.Immutable;
+
+namespace AotVit.Runtime.Weights;
+
+/// <summary>
+/// A validated tensor entry. <paramref name="Offset"/> is relative to the start of the data buffer
+/// (the byte after the JSON header), exactly as <c>data_offsets[0]</c> in the file.
+/// <paramref name="ByteLength"/> = product(<paramref name="Shape"/>) · element size.
+/// </summary>
+public sealed record TensorInfo(string Name, DType DType, ImmutableArray<long> Shape, long Offset, long ByteLength)
+{
+    /// <summary>Number of elements: product of the shape (1 for a scalar, shape []).</summary>
+    public long ElementCount => ByteLength / DType.SizeInBytes();
+
+    /// <summary>Shape formatted as in error messages: <c>[768, 3072]</c>.</summary>
+    public string ShapeText => ShapeFormat.Format(Shape.AsSpan());
+
+    /// <summary>Value equality, including the shape elements (ImmutableArray alone compares by reference).</summary>
+    public bool Equals(TensorInfo? other) =>
+        other is not null && Name == other.Name && DType == other.DType && Offset == other.Offset &&
+        ByteLength == other.ByteLength && Shape.AsSpan().SequenceEqual(other.Shape.AsSpan());
+
+    public override int GetHashCode() => HashCode.Combine(Name, DType, Offset, ByteLength, Shape.Length);
+}
+
+internal static class ShapeFormat
+{
+    public static string Format(ReadOnlySpan<long> shape)
+    {
+        var text = new System.Text.StringBuilder("[");
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (i > 0) text.Append(", ");
+            text.Append(shape[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return text.Append(']').ToString();
+    }
+
+    /// <summary>Product of the dimensions with overflow checks; null when it overflows a long or a dimension is negative.</summary>
+    public static long? ElementCount(ReadOnlySpan<long> shape)
+    {
+        long count = 1;
+        foreach (long dimension in shape)
+        {
+            if (dimension < 0) return null;
+            try { count = checked(count * dimension); }
+            catch (OverflowException) { return null; }
+        }
+        return count;
+    }
+}

@@ -1,0 +1,60 @@
+// What a model expects of one checkpoint tensor.
+using System.Collections.Immutable;
+using System.Globalization;
+
+namespace AotVit.Runtime.Weights;
+
+/// <summary>
+/// One tensor a model expects: its state-dict name, shape, and the dtype it has in our synthetic checkpoints
+/// (F32 for parameters, I64 for BatchNorm <c>num_batches_tracked</c>). The binder accepts any float dtype in a real checkpoint.
+/// </summary>
+public sealed record TensorSpec(string Name, ImmutableArray<long> Shape, DType DType = DType.F32)
+{
+    /// <summary>Product of the shape (1 for a scalar, shape []).</summary>
+    public long ElementCount => ShapeFormat.ElementCount(Shape.AsSpan())
+        ?? throw new InvalidOperationException($"tensor spec '{Name}': invalid shape {ShapeText}");
+
+    public string ShapeText => ShapeFormat.Format(Shape.AsSpan());
+
+    public bool Equals(TensorSpec? other) =>
+        other is not null && Name == other.Name && DType == other.DType && Shape.AsSpan().SequenceEqual(other.Shape.AsSpan());
+
+    public override int GetHashCode() => HashCode.Combine(Name, DType, Shape.Length);
+
+    /// <summary>
+    /// Parses the spec tables of shared/spec (<c>tensors_vit.tsv</c>): one tensor per line,
+    /// <c>name &lt;TAB&gt; [d0, d1, ...] &lt;TAB&gt; DTYPE</c>. Blank lines and lines starting with '#' are skipped.
+    /// </summary>
+    public static IReadOnlyList<TensorSpec> ParseTsv(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var specs = new List<TensorSpec>();
+        int lineNumber = 0;
+        foreach (string rawLine in text.Split('\n'))
+        {
+            lineNumber++;
+            string line = rawLine.TrimEnd('\r');
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            string[] columns = line.Split('\t');
+            if (columns.Length != 3)
+            {
+                throw new FormatException($"line {lineNumber}: expected 'name<TAB>[shape]<TAB>dtype', found {columns.Length} columns");
+            }
+            string shapeText = columns[1].Trim();
+            if (shapeText.Length < 2 || shapeText[0] != '[' || shapeText[^1] != ']')
+            {
+                throw new FormatException($"line {lineNumber}: shape '{shapeText}' is not of the form [d0, d1, ...]");
+            }
+            string inner = shapeText[1..^1].Trim();
+            var shape = inner.Length == 0
+                ? ImmutableArray<long>.Empty
+                : [.. inner.Split(',').Select(d => long.Parse(d.Trim(), NumberStyles.None, CultureInfo.InvariantCulture))];
+            if (!DTypeExtensions.TryParseSafeTensorsName(columns[2].Trim(), out DType dtype))
+            {
+                throw new FormatException($"line {lineNumber}: unknown dtype '{columns[2].Trim()}'");
+            }
+            specs.Add(new TensorSpec(columns[0], shape, dtype));
+        }
+        return specs;
+    }
+}
