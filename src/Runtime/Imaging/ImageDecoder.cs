@@ -1,0 +1,193 @@
+// ImageDecoder: encoded bytes (JPEG, PNG, BMP, GIF first frame, TGA) -> RgbImage, via StbImageSharp.
+//
+// What it guarantees: for bad input the only exception is ImageDecodeException; the header is read and the
+// pixel count checked against ImageLimits before any pixel memory is allocated; non-RGB sources are converted
+// the way Pillow's Image.convert("RGB") does (grey replicated, alpha dropped without compositing, palette looked up).
+// What it deliberately is not: a colour-managed decoder. Like Hugging Face's processors it ignores ICC profiles,
+// gamma chunks and EXIF orientation.
+//
+// Known differences from Pillow (the oracle of the HF pipeline), all in the decoder, none in the resize:
+// * JPEG: stb_image's IDCT and chroma upsampling are not libjpeg-turbo's ISLOW IDCT + "fancy" upsampling, so
+//   decoded values can differ by ±1-2 levels (rocket.jpg: see tests/AotVit.Tests/Imaging/DecoderTests.cs).
+//   This is why the golden tests compare resize/preprocessing from Pillow-decoded pixels, not from this decoder.
+// * CMYK/YCCK JPEG: stb multiplies by K; Pillow inverts CMYK. Rare in practice; results differ.
+// * 16-bit greyscale PNG: stb keeps the high byte; Pillow opens it as "I;16" and convert("RGB") clips at 255.
+//   (16-bit RGB PNGs agree: both keep the high byte.)
+// * GIF: stb composites the first frame over transparent black; Pillow keeps the palette colour of the
+//   transparent index. Only transparent pixels differ.
+// * PNG IDAT decompression is bounded by stb, not by ImageLimits: a tiny image with a huge zlib stream still
+//   inflates it fully (memory proportional to ~1000x the input size).
+
+using StbImageSharp;
+
+namespace AotVit.Runtime.Imaging;
+
+public static class ImageDecoder
+{
+    /// <summary>Decodes a JPEG, PNG, BMP, GIF (first frame) or TGA image to 8-bit RGB.</summary>
+    /// <exception cref="ImageDecodeException">Unknown or unsupported format, corrupt or truncated data, a zero
+    /// dimension, or width·height above <paramref name="limits"/>.MaxPixels (checked before decoding).</exception>
+    public static unsafe RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        if (encoded.IsEmpty)
+        {
+            throw new ImageDecodeException("Empty input: no image data.");
+        }
+        string format = DetectFormat(encoded);
+        fixed (byte* data = encoded)
+        {
+            ImageInfo info = ReadHeader(data, encoded.Length, format);
+            CheckLimits(info.Width, info.Height, format, limits);
+            ImageResult result;
+            try
+            {
+                using var stream = new UnmanagedMemoryStream(data, encoded.Length);
+                // RedGreenBlue makes stb convert like Image.convert("RGB"): grey -> (g, g, g), grey+alpha and
+                // RGBA drop alpha, palettes (with or without tRNS) expand to their RGB entries.
+                result = ImageResult.FromStream(stream, ColorComponents.RedGreenBlue);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // stb reports corrupt data as InvalidOperationException, but truncated or hostile input can also
+                // surface as IndexOutOfRange/NullReference/Overflow from its ported C code: all are "corrupt".
+                throw new ImageDecodeException($"Corrupt or truncated {format} data: {e.Message}", e);
+            }
+            if (result is null || result.Data is null)
+            {
+                throw new ImageDecodeException($"Corrupt {format} data: the decoder returned no pixels.");
+            }
+            if (result.Width != info.Width || result.Height != info.Height
+                || result.Data.Length != (long)result.Width * result.Height * 3)
+            {
+                throw new ImageDecodeException(
+                    $"Corrupt {format} data: header says {info.Width}x{info.Height}, decoder produced {result.Width}x{result.Height}.");
+            }
+            return new RgbImage(result.Width, result.Height, result.Data);
+        }
+    }
+
+    /// <inheritdoc cref="Decode(ReadOnlySpan{byte}, ImageLimits?)"/>
+    public static RgbImage Decode(byte[] encoded, ImageLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        return Decode(encoded.AsSpan(), limits);
+    }
+
+    /// <summary>Reads and decodes the file at <paramref name="path"/>. I/O errors (missing file, no access) are
+    /// reported as the usual IOException types, not as ImageDecodeException.</summary>
+    public static RgbImage Load(string path, ImageLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Decode(File.ReadAllBytes(path), limits);
+    }
+
+    /// <summary>Copies raw interleaved RGB8 pixels ([height, width, 3], row-major) into a new RgbImage.</summary>
+    /// <exception cref="ArgumentException">rgb.Length ≠ width·height·3 or a dimension ≤ 0.</exception>
+    public static RgbImage DecodeRgb(ReadOnlySpan<byte> rgb, int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        if (rgb.Length != (long)width * height * 3)
+        {
+            throw new ArgumentException($"Expected {(long)width * height * 3} bytes for {width}x{height} RGB, got {rgb.Length}.", nameof(rgb));
+        }
+        return new RgbImage(width, height, rgb.ToArray());
+    }
+
+    /// <summary>Reads only the header: (width, height, format name). Same errors and limits as Decode.</summary>
+    public static unsafe (int Width, int Height, string Format) ReadInfo(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        if (encoded.IsEmpty)
+        {
+            throw new ImageDecodeException("Empty input: no image data.");
+        }
+        string format = DetectFormat(encoded);
+        fixed (byte* data = encoded)
+        {
+            ImageInfo info = ReadHeader(data, encoded.Length, format);
+            CheckLimits(info.Width, info.Height, format, limits);
+            return (info.Width, info.Height, format);
+        }
+    }
+
+    // Formats are recognised by their signature so that stb's other decoders (PSD, HDR, PIC, PNM), whose output
+    // Pillow would not reproduce, are never reached. TGA has no signature: anything unrecognised is offered to
+    // stb's TGA header check, which rejects implausible headers.
+    private static string DetectFormat(ReadOnlySpan<byte> data)
+    {
+        if (data.StartsWith("\x89PNG\r\n\x1a\n"u8))
+        {
+            return "PNG";
+        }
+        if (data.Length >= 2 && data[0] == 0xFF && data[1] == 0xD8)
+        {
+            return "JPEG";
+        }
+        if (data.StartsWith("GIF87a"u8) || data.StartsWith("GIF89a"u8))
+        {
+            return "GIF";
+        }
+        if (data.StartsWith("BM"u8))
+        {
+            return "BMP";
+        }
+        if (data.StartsWith("8BPS"u8))
+        {
+            throw new ImageDecodeException("Unsupported image format: PSD.");
+        }
+        if (data.StartsWith("#?RADIANCE"u8) || data.StartsWith("#?RGBE"u8))
+        {
+            throw new ImageDecodeException("Unsupported image format: Radiance HDR.");
+        }
+        if (data.Length >= 2 && data[0] == (byte)'P' && data[1] is (byte)'5' or (byte)'6')
+        {
+            throw new ImageDecodeException("Unsupported image format: PNM.");
+        }
+        if (data.StartsWith(new byte[] { 0x53, 0x80, 0xF6, 0x34 }))
+        {
+            throw new ImageDecodeException("Unsupported image format: Softimage PIC.");
+        }
+        return "TGA";
+    }
+
+    private static unsafe ImageInfo ReadHeader(byte* data, int length, string format)
+    {
+        ImageInfo? info;
+        try
+        {
+            using var stream = new UnmanagedMemoryStream(data, length);
+            info = ImageInfo.FromStream(stream);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ImageDecodeException($"Corrupt {format} header: {e.Message}", e);
+        }
+        if (info is null)
+        {
+            throw new ImageDecodeException(format == "TGA"
+                ? "Unknown image format (expected JPEG, PNG, BMP, GIF or TGA)."
+                : $"Corrupt or truncated {format} header.");
+        }
+        return info.Value;
+    }
+
+    private static void CheckLimits(int width, int height, string format, ImageLimits limits)
+    {
+        if (width <= 0 || height <= 0)
+        {
+            throw new ImageDecodeException($"Invalid {format} dimensions {width}x{height}.");
+        }
+        long pixels = (long)width * height;
+        if (pixels > limits.MaxPixels)
+        {
+            throw new ImageDecodeException(
+                $"{format} image is {width}x{height} = {pixels} pixels, above the limit of {limits.MaxPixels} (ImageLimits.MaxPixels).");
+        }
+        if (pixels * 4 > Array.MaxLength)
+        {
+            throw new ImageDecodeException($"{format} image {width}x{height} is too large to decode into one array.");
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace AotVit.Runtime.Imaging;
+
+/// <summary>Resource limits checked from the image header, before any pixel memory is allocated.</summary>
+public sealed record ImageLimits
+{
+    /// <summary>Pillow's <c>Image.MAX_IMAGE_PIXELS</c> (the point where Pillow starts warning about decompression bombs).</summary>
+    public const long PillowMaxImagePixels = 89_478_485;
+
+    /// <summary>The default limits: <see cref="MaxPixels"/> = <see cref="PillowMaxImagePixels"/>.</summary>
+    public static ImageLimits Default { get; } = new();
+
+    /// <summary>Images with width·height above this are refused. Must be positive.</summary>
+    public long MaxPixels
+    {
+        get => _maxPixels;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            _maxPixels = value;
+        }
+    }
+
+    private readonly long _maxPixels = PillowMaxImagePixels;
+}
