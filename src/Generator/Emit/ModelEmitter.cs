@@ -66,6 +66,17 @@ namespace AotVit.Generator.Emit
             w.Line($"public const long ArenaFloatsPerImage = {I(g.ArenaFloatsPerImage)};");
             w.Line($"public const long ConstantFloats = {I(g.ConstantFloats)};");
             w.Line($"public const long MacsPerImage = {I(MacsPerImage(g))};");
+            if (g.Labels.Count > 0)
+            {
+                w.Line("/// <summary>Class names (config.json id2label), by class index.</summary>");
+                w.Line("private static readonly string[] Labels =");
+                w.Line("{");
+                w.Indent();
+                for (int i = 0; i < g.Labels.Count; i++) w.Line($"{Quote(g.Labels[i])}, // {i}");
+                w.Outdent();
+                w.Line("};");
+                w.Line("// (declared before Descriptor: static fields initialise in order)");
+            }
             w.Line();
             w.Line("/// <summary>Everything a caller needs to know about this model, without loading it.</summary>");
             w.Line("public static ModelDescriptor Descriptor { get; } = new ModelDescriptor(");
@@ -92,17 +103,6 @@ namespace AotVit.Generator.Emit
             w.Line($"    Normalize: {B(p.Normalize)}, Mean: new[] {{ {string.Join(", ", p.Mean.Select(D))} }}, Std: new[] {{ {string.Join(", ", p.Std.Select(D))} }}, FlipChannelOrder: {B(p.FlipChannelOrder)}),");
             w.Line("macsPerImage: MacsPerImage, arenaFloatsPerImage: ArenaFloatsPerImage, constantFloats: ConstantFloats);");
             w.Outdent();
-            if (g.Labels.Count > 0)
-            {
-                w.Line();
-                w.Line("/// <summary>Class names (config.json id2label), by class index.</summary>");
-                w.Line("private static readonly string[] Labels =");
-                w.Line("{");
-                w.Indent();
-                for (int i = 0; i < g.Labels.Count; i++) w.Line($"{Quote(g.Labels[i])}, // {i}");
-                w.Outdent();
-                w.Line("};");
-            }
             w.Line();
             w.Line("ModelDescriptor IGeneratedModel.Descriptor => Descriptor;");
             w.Line();
