@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Reflection;
+using AotVit.Runtime.Weights;
+
+namespace AotVit;
+
+/// <summary>
+/// Writes the synthetic checkpoint of a model to a real model.safetensors file: same names, shapes and dtypes as the
+/// HF checkpoint (MobileViT's I64 num_batches_tracked included), values from the seeded generator, optionally stored as
+/// F16 or BF16. Used by tests, benchmarks (cold start from a file) and the samples.
+/// </summary>
+public static class SyntheticCheckpoint
+{
+    public static void Write(string modelName, string path, ulong seed = 0, DType dtype = DType.F32)
+    {
+        var entry = ModelCatalog.Find(modelName);
+        if (dtype is not (DType.F32 or DType.F16 or DType.BF16))
+            throw new ArgumentException($"dtype {dtype} is not a checkpoint float type (F32, F16, BF16)", nameof(dtype));
+        var specs = WeightSources.Specs(entry.Descriptor).ToList();
+        foreach (var t in entry.Descriptor.Tensors.Where(t => t.Name.EndsWith(".running_var", StringComparison.Ordinal)))
+            specs.Add(new TensorSpec(t.Name[..^".running_var".Length] + ".num_batches_tracked", ImmutableArray<long>.Empty, DType.I64));
+        var (source, _) = WeightSources.Synthetic(entry.Descriptor, seed);
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            ["synthetic_seed"] = seed.ToString(CultureInfo.InvariantCulture),
+            ["model"] = entry.Descriptor.Name,
+            ["writer"] = "aot-vit " + (typeof(SyntheticCheckpoint).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev"),
+        };
+        SafeTensorsWriter.Write(path, specs.Select(s => (s.Name, s.DType == DType.I64 ? DType.I64 : dtype, s.Shape.ToArray(),
+            s.DType == DType.I64 ? new byte[8] : Encode(source.Get(s.Name), dtype))), metadata);
+    }
+
+    private static byte[] Encode(ReadOnlySpan<float> values, DType dtype)
+    {
+        switch (dtype)
+        {
+            case DType.F32:
+                return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).ToArray();
+            case DType.F16:
+            {
+                var bytes = new byte[values.Length * 2];
+                for (int i = 0; i < values.Length; i++)
+                    BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), BitConverter.HalfToUInt16Bits((Half)values[i]));
+                return bytes;
+            }
+            default:
+            {
+                var bytes = new byte[values.Length * 2];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    uint bits = BitConverter.SingleToUInt32Bits(values[i]);
+                    uint rounded = bits + 0x7FFF + ((bits >> 16) & 1); // round to nearest even
+                    BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), (ushort)(rounded >> 16));
+                }
+                return bytes;
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using AotVit.Runtime.Diagnostics;
+
+namespace AotVit.Cli;
+
+/// <summary>
+/// `aotvit bench`: median latency per (model, threads, batch), GFLOP/s from the generator's MAC count, the fraction of
+/// this machine's FMA peak measured in the same process with the same thread count, load time, first-run time and peak RSS.
+/// </summary>
+internal static class Bench
+{
+    private sealed record Row(string Model, int Threads, int Batch, double LoadMs, double FirstMs, double MedianMs, double P10Ms, double P90Ms,
+                              int Runs, double Gflops, double PeakGflops, long NativeBytes);
+
+    public static int Run(Options o)
+    {
+        string which = o.Get("--model") ?? "all";
+        var models = which switch
+        {
+            "vit" => new[] { ModelCatalog.ViTBasePatch32 },
+            "mobilevit" => new[] { ModelCatalog.MobileViTSmall },
+            "all" => ModelCatalog.All.ToArray(),
+            _ => throw new UsageException($"--model must be vit, mobilevit or all, got '{which}'"),
+        };
+        int[] threads = o.GetInts("--threads", [1, Math.Min(2, Environment.ProcessorCount)], 1, 64).Distinct().ToArray();
+        int[] batches = o.GetInts("--batch", [1], 1, 256);
+        double seconds = o.GetInt("--seconds", 3, 1, 600);
+        string image = Path.Combine(AppContext.BaseDirectory, "chelsea.png");
+
+        Console.WriteLine($"aotvit bench — {(MachineInfo.IsNativeAot ? "NativeAOT" : "JIT")}, SIMD {MachineInfo.SimdDescription}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        var peaks = threads.ToDictionary(t => t, t => MachineInfo.MeasureFmaPeakGflops(t));
+        foreach (var (t, p) in peaks) Console.WriteLine($"measured FMA peak, {t} thread(s): {p:F1} GFLOP/s");
+
+        var rows = new List<Row>();
+        foreach (var entry in models)
+        {
+            string? weights = entry == ModelCatalog.ViTBasePatch32 ? o.Get("--weights-vit") : o.Get("--weights-mobilevit");
+            foreach (int t in threads)
+            {
+                var options = new ModelOptions { Threads = t, MaxBatch = batches.Max() };
+                var sw = Stopwatch.StartNew();
+                using VisionModel model = entry == ModelCatalog.ViTBasePatch32
+                    ? (weights is null ? ViTEmbedder.CreateSynthetic(options) : ViTEmbedder.Load(weights, options))
+                    : (weights is null ? MobileViTClassifier.CreateSynthetic(options) : MobileViTClassifier.Load(weights, options));
+                double loadMs = sw.Elapsed.TotalMilliseconds;
+                var single = File.Exists(image) ? model.Preprocess(model.LoadImage(image)) : Gradient(model.InputFloatsPerImage);
+                foreach (int b in batches)
+                {
+                    var pixels = new float[(long)b * single.Length];
+                    for (int i = 0; i < b; i++) single.CopyTo(pixels, (long)i * single.Length);
+                    var outputs = model.Descriptor.Outputs.Select(x => new float[(long)b * x.FloatsPerImage]).ToArray();
+                    void Once() => model.Run(b, pixels, outputs[0], outputs.Length > 1 ? outputs[1] : default);
+                    sw.Restart();
+                    Once();
+                    double firstMs = sw.Elapsed.TotalMilliseconds;
+                    Once();
+                    var times = new List<double>();
+                    var budget = Stopwatch.StartNew();
+                    while (times.Count < 5 || (budget.Elapsed.TotalSeconds < seconds && times.Count < 10_000))
+                    {
+                        sw.Restart();
+                        Once();
+                        times.Add(sw.Elapsed.TotalMilliseconds);
+                    }
+                    times.Sort();
+                    double median = times[times.Count / 2];
+                    double gflops = 2.0 * model.Descriptor.MacsPerImage * b / (median / 1e3) / 1e9;
+                    var row = new Row(model.Descriptor.Name, t, b, loadMs, firstMs, median, times[times.Count / 10], times[times.Count * 9 / 10],
+                                      times.Count, gflops, peaks[t], model.NativeBytes);
+                    rows.Add(row);
+                    Console.WriteLine($"{row.Model,-28} threads {t}  batch {b,3}  median {median,8:F2} ms  (p10 {row.P10Ms:F2}, p90 {row.P90Ms:F2}, {row.Runs} runs)  " +
+                                      $"{gflops,6:F1} GFLOP/s = {100 * gflops / peaks[t],5:F1} % of peak  load {loadMs:F0} ms  first run {firstMs:F1} ms");
+                }
+            }
+        }
+        long rss = MachineInfo.PeakRssBytes;
+        Console.WriteLine($"peak RSS {rss / 1048576.0:F1} MiB");
+        if (o.Get("--markdown") is { } path) File.WriteAllText(path, Markdown(rows, rss));
+        return 0;
+    }
+
+    private static float[] Gradient(int n)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (i % 255) / 255f;
+        return a;
+    }
+
+    private static string Markdown(List<Row> rows, long rss)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, SIMD {MachineInfo.SimdDescription}, {(MachineInfo.IsNativeAot ? "NativeAOT" : "JIT")}; peak RSS {rss / 1048576.0:F0} MiB.");
+        sb.AppendLine();
+        sb.AppendLine("| model | threads | batch | median ms | p10 | p90 | GFLOP/s | % FMA peak | load ms | first run ms |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model} | {r.Threads} | {r.Batch} | {r.MedianMs:F2} | {r.P10Ms:F2} | {r.P90Ms:F2} | {r.Gflops:F1} | {100 * r.Gflops / r.PeakGflops:F1} | {r.LoadMs:F0} | {r.FirstMs:F1} |");
+        return sb.ToString();
+    }
+}

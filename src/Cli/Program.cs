@@ -1,0 +1,120 @@
+// aotvit — the command-line face of aot-vit.
+//   aotvit classify IMAGE... [--weights FILE] [--top N] [--json] [--threads N]
+//   aotvit embed IMAGE...    [--weights FILE] [--json] [--full] [--threads N]
+//   aotvit bench [--model vit|mobilevit|all] [--threads 1,2] [--batch 1,8] [--seconds S] [--weights-vit F] [--weights-mobilevit F] [--markdown FILE]
+//   aotvit info
+//   aotvit make-weights MODEL OUT.safetensors [--seed N] [--dtype f32|f16|bf16]
+// Exit codes: 0 success, 1 usage error, 2 input error (bad image, checkpoint, limits), 3 internal error.
+using AotVit;
+using AotVit.Cli;
+using AotVit.Runtime.Imaging;
+using AotVit.Runtime.Weights;
+
+return CommandLine.Run(args);
+
+namespace AotVit.Cli
+{
+    internal static class CommandLine
+    {
+        public const string Usage = """
+            usage:
+              aotvit classify IMAGE... [--weights model.safetensors] [--top 5] [--json] [--threads N]
+                  apple/mobilevit-small: ImageNet-1k labels and probabilities; several images run as one batch
+              aotvit embed IMAGE... [--weights model.safetensors] [--json] [--full] [--threads N]
+                  google/vit-base-patch32-224-in21k: pooler_output [768] (and last_hidden_state [50, 768] with --full)
+              aotvit bench [--model vit|mobilevit|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights-vit F] [--weights-mobilevit F] [--markdown FILE]
+              aotvit info
+              aotvit make-weights (vit|mobilevit) OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
+            Without --weights a SYNTHETIC checkpoint (random weights from a seed) is used, and the output says so.
+            """;
+
+        public static int Run(string[] args)
+        {
+            try
+            {
+                if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+                {
+                    Console.WriteLine(Usage);
+                    return args.Length == 0 ? 1 : 0;
+                }
+                var options = Options.Parse(args.AsSpan(1));
+                return args[0] switch
+                {
+                    "classify" => Commands.Classify(options),
+                    "embed" => Commands.Embed(options),
+                    "bench" => Bench.Run(options),
+                    "info" => Commands.Info(options),
+                    "make-weights" => Commands.MakeWeights(options),
+                    _ => throw new UsageException($"unknown command '{args[0]}'"),
+                };
+            }
+            catch (UsageException e)
+            {
+                Console.Error.WriteLine($"aotvit: {e.Message}");
+                Console.Error.WriteLine(Usage);
+                return 1;
+            }
+            catch (Exception e) when (e is SafeTensorsException or ImageDecodeException or FileNotFoundException or DirectoryNotFoundException
+                                          or UnauthorizedAccessException or IOException or InvalidDataException or ArgumentException)
+            {
+                Console.Error.WriteLine($"aotvit: error: {e.Message}");
+                return 2;
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"aotvit: internal error: {e}");
+                return 3;
+            }
+        }
+    }
+
+    internal sealed class UsageException(string message) : Exception(message);
+
+    /// <summary>Positional arguments and --flags (a flag takes the next argument as its value unless it is a switch).</summary>
+    internal sealed class Options
+    {
+        private static readonly HashSet<string> Switches = ["--json", "--full"];
+        private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype",
+                                                         "--weights-vit", "--weights-mobilevit", "--markdown", "--runs"];
+        public List<string> Positional { get; } = [];
+        private readonly Dictionary<string, string> _values = [];
+        private readonly HashSet<string> _switches = [];
+
+        public static Options Parse(ReadOnlySpan<string> args)
+        {
+            var o = new Options();
+            for (int i = 0; i < args.Length; i++)
+            {
+                string a = args[i];
+                if (Switches.Contains(a)) o._switches.Add(a);
+                else if (Valued.Contains(a))
+                {
+                    if (i + 1 >= args.Length) throw new UsageException($"{a} needs a value");
+                    if (!o._values.TryAdd(a, args[++i])) throw new UsageException($"{a} given twice");
+                }
+                else if (a.StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unknown option '{a}'");
+                else o.Positional.Add(a);
+            }
+            return o;
+        }
+
+        public bool Has(string flag) => _switches.Contains(flag);
+        public string? Get(string flag) => _values.GetValueOrDefault(flag);
+
+        public int GetInt(string flag, int fallback, int min, int max)
+        {
+            var s = Get(flag);
+            if (s is null) return fallback;
+            if (!int.TryParse(s, out int v) || v < min || v > max) throw new UsageException($"{flag} must be an integer from {min} to {max}, got '{s}'");
+            return v;
+        }
+
+        public int[] GetInts(string flag, int[] fallback, int min, int max)
+        {
+            var s = Get(flag);
+            if (s is null) return fallback;
+            return s.Split(',').Select(p => int.TryParse(p, out int v) && v >= min && v <= max ? v
+                : throw new UsageException($"{flag} must be a comma-separated list of integers from {min} to {max}, got '{s}'")).ToArray();
+        }
+    }
+}
