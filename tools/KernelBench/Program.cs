@@ -13,7 +13,7 @@ unsafe
         (768, 768, 768, Activation.None), (1024, 432, 144, Activation.None), (4096, 96, 64, Activation.Silu),
     };
     using WorkerPool pool = new(2);
-    Console.WriteLine($"V512={System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}  shape  threads  GFLOP/s(median)  [min..max]");
+    Console.WriteLine($"V512={System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated} V256={System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated} V128={System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}  shape  threads  GFLOP/s(median)  [min..max]");
     foreach ((int m, int n, int k, Activation act) in shapes)
     {
         Random random = new(1);
