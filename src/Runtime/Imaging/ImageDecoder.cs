@@ -18,6 +18,7 @@
 // * PNG IDAT decompression is bounded by stb, not by ImageLimits: a tiny image with a huge zlib stream still
 //   inflates it fully (memory proportional to ~1000x the input size).
 
+using System.Buffers.Binary;
 using StbImageSharp;
 
 namespace AotVit.Runtime.Imaging;
@@ -35,6 +36,7 @@ public static class ImageDecoder
             throw new ImageDecodeException("Empty input: no image data.");
         }
         string format = DetectFormat(encoded);
+        CheckDeclaredSize(encoded, format, limits);
         fixed (byte* data = encoded)
         {
             ImageInfo info = ReadHeader(data, encoded.Length, format);
@@ -104,6 +106,7 @@ public static class ImageDecoder
             throw new ImageDecodeException("Empty input: no image data.");
         }
         string format = DetectFormat(encoded);
+        CheckDeclaredSize(encoded, format, limits);
         fixed (byte* data = encoded)
         {
             ImageInfo info = ReadHeader(data, encoded.Length, format);
@@ -115,9 +118,11 @@ public static class ImageDecoder
     // Formats are recognised by their signature so that stb's other decoders (PSD, HDR, PIC, PNM), whose output
     // Pillow would not reproduce, are never reached. TGA has no signature: anything unrecognised is offered to
     // stb's TGA header check, which rejects implausible headers.
+    private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
     private static string DetectFormat(ReadOnlySpan<byte> data)
     {
-        if (data.StartsWith("\x89PNG\r\n\x1a\n"u8))
+        if (data.StartsWith(PngSignature))
         {
             return "PNG";
         }
@@ -145,11 +150,45 @@ public static class ImageDecoder
         {
             throw new ImageDecodeException("Unsupported image format: PNM.");
         }
-        if (data.StartsWith(new byte[] { 0x53, 0x80, 0xF6, 0x34 }))
+        if (data.StartsWith((ReadOnlySpan<byte>)[0x53, 0x80, 0xF6, 0x34]))
         {
             throw new ImageDecodeException("Unsupported image format: Softimage PIC.");
         }
         return "TGA";
+    }
+
+    // stb's own header parser refuses images above 2^30 bytes without saying how large they claim to be, so for
+    // the formats whose size sits at a fixed offset we read it ourselves and apply ImageLimits first, with a
+    // message that names the size. (JPEG's size is in the SOF marker, found by stb's header scan.)
+    private static void CheckDeclaredSize(ReadOnlySpan<byte> data, string format, ImageLimits limits)
+    {
+        long width, height;
+        switch (format)
+        {
+            case "PNG" when data.Length >= 24 && data.Slice(12, 4).SequenceEqual("IHDR"u8):
+                width = BinaryPrimitives.ReadUInt32BigEndian(data[16..]);
+                height = BinaryPrimitives.ReadUInt32BigEndian(data[20..]);
+                break;
+            case "GIF" when data.Length >= 10:
+                width = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]);
+                height = BinaryPrimitives.ReadUInt16LittleEndian(data[8..]);
+                break;
+            case "BMP" when data.Length >= 26 && BinaryPrimitives.ReadUInt32LittleEndian(data[14..]) == 12:
+                width = BinaryPrimitives.ReadUInt16LittleEndian(data[18..]);
+                height = BinaryPrimitives.ReadUInt16LittleEndian(data[20..]);
+                break;
+            case "BMP" when data.Length >= 26:
+                width = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(data[18..]));
+                height = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(data[22..]));   // negative = top-down
+                break;
+            default:
+                return;
+        }
+        if (width * height > limits.MaxPixels)
+        {
+            throw new ImageDecodeException(
+                $"{format} image is {width}x{height} = {width * height} pixels, above the limit of {limits.MaxPixels} (ImageLimits.MaxPixels).");
+        }
     }
 
     private static unsafe ImageInfo ReadHeader(byte* data, int length, string format)
