@@ -11,7 +11,8 @@ Outputs (deterministic; re-running gives identical bytes):
   tests/AotVit.Tests/data/imaging/resize_cases.bin.gz        seeded random images: PIL BILINEAR outputs
   tests/AotVit.Tests/data/imaging/preprocess_<image>.bin.gz  per test image: resized uint8 + float checksums
   tests/AotVit.Tests/data/imaging/convert_<variant>.bin.gz   PIL convert("RGB") of the grey/palette/alpha PNGs
-  tests/AotVit.Tests/data/imaging/fuzz/seed.{png,jpg,gif,bmp,tga}  small seed files for mutation fuzzing
+  tests/AotVit.Tests/data/imaging/fuzz/seed*.{png,jpg,gif,bmp,tga}  small seed files for mutation fuzzing
+  tests/AotVit.Tests/data/imaging/seed_formats.bin.gz       PIL convert("RGB") of each seed file (GIF: first frame)
 
 Container format ("AVIG", read by tests/AotVit.Tests/Imaging/GoldenFile.cs), gzip-compressed, little-endian:
   magic "AVIG", uint32 count, then per array:
@@ -228,6 +229,16 @@ def derived_images():
     seed_image.save(os.path.join(fuzz, "seed.bmp"))
     seed_image.save(os.path.join(fuzz, "seed.tga"))
     seed_image.save(os.path.join(fuzz, "seed_rle.tga"), compression="tga_rle")
+    second = seed_image.transpose(Image.FLIP_LEFT_RIGHT)
+    first_frame = seed_image.convert("P", palette=Image.ADAPTIVE, colors=64)
+    first_frame.save(os.path.join(fuzz, "seed_animated.gif"), save_all=True,
+                     append_images=[second.convert("P", palette=Image.ADAPTIVE, colors=64)], duration=100, loop=0)
+    # What Pillow decodes from each seed file (first frame for GIF): the lossless ones must match exactly.
+    arrays = []
+    for name in sorted(os.listdir(fuzz)):
+        with Image.open(os.path.join(fuzz, name)) as im:
+            arrays.append((name, np.array(im.convert("RGB"))))
+    write_avig(os.path.join(OUT, "seed_formats.bin.gz"), [("meta", meta_array({"files": [a[0] for a in arrays]}))] + arrays)
     return ["small.png"]
 
 

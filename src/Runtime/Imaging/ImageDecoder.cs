@@ -15,9 +15,15 @@
 //   (16-bit RGB PNGs agree: both keep the high byte.)
 // * GIF: stb composites the first frame over transparent black; Pillow keeps the palette colour of the
 //   transparent index. Only transparent pixels differ.
+// * Truncation: Pillow raises "image file is truncated"; stb fills missing data with zeros. We refuse truncated
+//   JPEG (no EOI), uncompressed BMP and uncompressed TGA (see CheckNotTruncated); a GIF or RLE TGA whose first
+//   frame is cut short still decodes, with the missing pixels black.
+// * StbImageSharp reads through ClampedMemoryStream, which fixes an infinite loop in its stream port on JPEGs
+//   whose segment lengths run past the end of the data (see that file).
 // * PNG IDAT decompression is bounded by stb, not by ImageLimits: a tiny image with a huge zlib stream still
 //   inflates it fully (memory proportional to ~1000x the input size).
 
+using System.Buffers.Binary;
 using StbImageSharp;
 
 namespace AotVit.Runtime.Imaging;
@@ -35,14 +41,16 @@ public static class ImageDecoder
             throw new ImageDecodeException("Empty input: no image data.");
         }
         string format = DetectFormat(encoded);
+        CheckDeclaredSize(encoded, format, limits);
         fixed (byte* data = encoded)
         {
             ImageInfo info = ReadHeader(data, encoded.Length, format);
             CheckLimits(info.Width, info.Height, format, limits);
+            CheckNotTruncated(encoded, format, info.Width, info.Height);
             ImageResult result;
             try
             {
-                using var stream = new UnmanagedMemoryStream(data, encoded.Length);
+                using var stream = new ClampedMemoryStream(data, encoded.Length);
                 // RedGreenBlue makes stb convert like Image.convert("RGB"): grey -> (g, g, g), grey+alpha and
                 // RGBA drop alpha, palettes (with or without tRNS) expand to their RGB entries.
                 result = ImageResult.FromStream(stream, ColorComponents.RedGreenBlue);
@@ -104,6 +112,7 @@ public static class ImageDecoder
             throw new ImageDecodeException("Empty input: no image data.");
         }
         string format = DetectFormat(encoded);
+        CheckDeclaredSize(encoded, format, limits);
         fixed (byte* data = encoded)
         {
             ImageInfo info = ReadHeader(data, encoded.Length, format);
@@ -115,9 +124,11 @@ public static class ImageDecoder
     // Formats are recognised by their signature so that stb's other decoders (PSD, HDR, PIC, PNM), whose output
     // Pillow would not reproduce, are never reached. TGA has no signature: anything unrecognised is offered to
     // stb's TGA header check, which rejects implausible headers.
+    private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
     private static string DetectFormat(ReadOnlySpan<byte> data)
     {
-        if (data.StartsWith("\x89PNG\r\n\x1a\n"u8))
+        if (data.StartsWith(PngSignature))
         {
             return "PNG";
         }
@@ -145,11 +156,108 @@ public static class ImageDecoder
         {
             throw new ImageDecodeException("Unsupported image format: PNM.");
         }
-        if (data.StartsWith(new byte[] { 0x53, 0x80, 0xF6, 0x34 }))
+        if (data.StartsWith((ReadOnlySpan<byte>)[0x53, 0x80, 0xF6, 0x34]))
         {
             throw new ImageDecodeException("Unsupported image format: Softimage PIC.");
         }
         return "TGA";
+    }
+
+    // stb's own header parser refuses images above 2^30 bytes without saying how large they claim to be, so for
+    // the formats whose size sits at a fixed offset we read it ourselves and apply ImageLimits first, with a
+    // message that names the size. (JPEG's size is in the SOF marker, found by stb's header scan.)
+    private static void CheckDeclaredSize(ReadOnlySpan<byte> data, string format, ImageLimits limits)
+    {
+        long width, height;
+        switch (format)
+        {
+            case "PNG" when data.Length >= 24 && data.Slice(12, 4).SequenceEqual("IHDR"u8):
+                width = BinaryPrimitives.ReadUInt32BigEndian(data[16..]);
+                height = BinaryPrimitives.ReadUInt32BigEndian(data[20..]);
+                break;
+            case "GIF" when data.Length >= 10:
+                width = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]);
+                height = BinaryPrimitives.ReadUInt16LittleEndian(data[8..]);
+                break;
+            case "BMP" when data.Length >= 26 && BinaryPrimitives.ReadUInt32LittleEndian(data[14..]) == 12:
+                width = BinaryPrimitives.ReadUInt16LittleEndian(data[18..]);
+                height = BinaryPrimitives.ReadUInt16LittleEndian(data[20..]);
+                break;
+            case "BMP" when data.Length >= 26:
+                width = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(data[18..]));
+                height = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(data[22..]));   // negative = top-down
+                break;
+            default:
+                return;
+        }
+        if (width * height > limits.MaxPixels)
+        {
+            throw new ImageDecodeException(
+                $"{format} image is {width}x{height} = {width * height} pixels, above the limit of {limits.MaxPixels} (ImageLimits.MaxPixels).");
+        }
+    }
+
+    // stb_image decodes truncated JPEG, BMP and TGA data without complaint (missing bytes read as zeros), where
+    // Pillow raises "image file is truncated". Refuse what we can recognise cheaply:
+    // * JPEG: no EOI marker (FF D9) after the first SOS. 0xFF inside entropy-coded data is always followed by 0x00
+    //   or a restart marker, so FF D9 there means end of image.
+    // * BMP (uncompressed / bitfields) and TGA (uncompressed): fewer bytes than the header's pixel array needs.
+    // Not covered: RLE TGA and GIF (a first frame cut short decodes with the missing pixels black or transparent).
+    // PNG needs no check: stb fails on a missing IDAT tail itself.
+    private static void CheckNotTruncated(ReadOnlySpan<byte> data, string format, int width, int height)
+    {
+        long required;
+        switch (format)
+        {
+            case "JPEG":
+                {
+                    int scan = data.IndexOf((ReadOnlySpan<byte>)[0xFF, 0xDA]);
+                    if (scan < 0 || data[scan..].IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]) < 0)
+                    {
+                        throw new ImageDecodeException("Truncated JPEG data: no end-of-image marker after the scan data.");
+                    }
+                    return;
+                }
+            case "BMP":
+                {
+                    uint headerSize = data.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(data[14..]) : 0;
+                    if (data.Length < (headerSize == 12 ? 26 : 34))
+                    {
+                        throw new ImageDecodeException($"Truncated BMP header: {data.Length} bytes.");
+                    }
+                    int bitsPerPixel = headerSize == 12 ? BinaryPrimitives.ReadUInt16LittleEndian(data[24..])
+                                                        : BinaryPrimitives.ReadUInt16LittleEndian(data[28..]);
+                    uint compression = headerSize >= 40 && data.Length >= 34 ? BinaryPrimitives.ReadUInt32LittleEndian(data[30..]) : 0;
+                    if (compression is not (0 or 3))
+                    {
+                        return;   // RLE and others: stb refuses them itself
+                    }
+                    long stride = ((long)width * bitsPerPixel + 31) / 32 * 4;
+                    required = BinaryPrimitives.ReadUInt32LittleEndian(data[10..]) + stride * height;
+                    break;
+                }
+            case "TGA":
+                {
+                    if (data.Length < 18)
+                    {
+                        throw new ImageDecodeException($"Truncated TGA header: {data.Length} bytes.");
+                    }
+                    if (data[2] is not (1 or 2 or 3))
+                    {
+                        return;   // RLE: not checked
+                    }
+                    int colorMapLength = data[1] == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(data[5..]) : 0;
+                    required = 18 + data[0] + (long)colorMapLength * ((data[7] + 7) / 8)
+                             + (long)width * height * ((data[16] + 7) / 8);
+                    break;
+                }
+            default:
+                return;
+        }
+        if (data.Length < required)
+        {
+            throw new ImageDecodeException($"Truncated {format} data: {data.Length} bytes, the header needs {required}.");
+        }
     }
 
     private static unsafe ImageInfo ReadHeader(byte* data, int length, string format)
@@ -157,7 +265,7 @@ public static class ImageDecoder
         ImageInfo? info;
         try
         {
-            using var stream = new UnmanagedMemoryStream(data, length);
+            using var stream = new ClampedMemoryStream(data, length);
             info = ImageInfo.FromStream(stream);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

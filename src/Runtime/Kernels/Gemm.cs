@@ -16,7 +16,7 @@ public static unsafe partial class Gemm
     private const int PanelWidth = PackedMatrix.PanelWidth;
     private const int RowBlock = 8;
     private const int KBlock = 256;
-    private const int MaxChunkRows = 128;
+    private const int MaxChunkRows = 64;
     // Conv2d gathers a chunk of im2col rows into scratch; keep that chunk within ~256 KiB (L2).
     private const int GatherBudgetFloats = 65536;
 

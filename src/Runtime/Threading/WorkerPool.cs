@@ -27,6 +27,7 @@ public sealed unsafe class WorkerPool : IDisposable
     private volatile int _generation;
     private volatile int _pending;
     private volatile bool _disposed;
+    private int _busy;
     private Exception? _workerException;
 
     /// <summary>Starts <paramref name="threadCount"/> − 1 background threads.</summary>
@@ -66,12 +67,30 @@ public sealed unsafe class WorkerPool : IDisposable
             return;
         }
 
-        if (ThreadCount == 1 || count == 1)
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
         {
-            body(context, 0, count);
-            return;
+            throw new InvalidOperationException("WorkerPool runs one For at a time; it was called again before the previous For returned.");
         }
 
+        try
+        {
+            if (ThreadCount == 1 || count == 1)
+            {
+                body(context, 0, count);
+            }
+            else
+            {
+                RunParallel(count, body, context);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private void RunParallel(int count, delegate*<void*, int, int, void> body, void* context)
+    {
         _body = body;
         _context = context;
         _count = count;

@@ -1,0 +1,109 @@
+// Accuracy of the float erf/exp/activations (scalar and every vector width) against double-precision maths.
+using AotVit.Runtime.Kernels;
+using AotVit.Runtime.Threading;
+using Xunit;
+
+namespace AotVit.Tests.Kernels;
+
+[Trait("Category", "Kernels")]
+public sealed unsafe class ActivationTests
+{
+    [Fact]
+    public void ReferenceErfMatchesKnownValues()
+    {
+        Assert.Equal(0.8427007929497149, Elementwise.ReferenceErf(1), 1e-15);
+        Assert.Equal(0.9953222650189527, Elementwise.ReferenceErf(2), 1e-15);
+        Assert.Equal(-0.9999779095030014, Elementwise.ReferenceErf(-3), 1e-15);
+        Assert.Equal(0.9999999845827421, Elementwise.ReferenceErf(4), 1e-15);
+    }
+
+    [Fact]
+    public void ScalarErfWithin2e7()
+    {
+        for (double x = -6; x <= 6; x += 1.0 / 4096)
+        {
+            float value = ActivationMath.Erf((float)x);
+            Assert.True(Math.Abs(value - Elementwise.ReferenceErf((float)x)) <= 2e-7, $"erf({x}) = {value}");
+        }
+    }
+
+    [Fact]
+    public void ScalarExpWithin3Ulp()
+    {
+        for (double x = -87; x <= 88; x += 1.0 / 512)
+        {
+            double expected = Math.Exp((float)x);
+            Assert.True(Math.Abs(ActivationMath.Exp((float)x) - expected) <= 3 * 6e-8 * expected, $"exp({x})");
+        }
+
+        Assert.Equal(0f, ActivationMath.Exp(-100f));
+        Assert.Equal(0f, ActivationMath.Exp(float.NegativeInfinity));
+    }
+
+    // Elementwise.Apply runs the widest vector path plus narrower tails; lengths cover 1..width+1 and long runs.
+    [Theory]
+    [InlineData(Activation.None)]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.Tanh)]
+    public void ApplyMatchesDouble(Activation act)
+    {
+        const int n = 40001;
+        using NativeBuffer x = new(n);
+        using NativeBuffer y = new(n);
+        using NativeBuffer expected = new(n);
+        for (int i = 0; i < n; i++)
+        {
+            x.Pointer[i] = -10f + 20f * i / (n - 1);
+        }
+
+        Elementwise.ReferenceApply(act, n, x.Pointer, expected.Pointer);
+        foreach (int length in new[] { 1, 3, 4, 5, 8, 15, 16, 17, 33, n })
+        {
+            Elementwise.Apply(act, length, x.Pointer, y.Pointer);
+            for (int i = 0; i < length; i++)
+            {
+                double error = Math.Abs(y.Pointer[i] - expected.Pointer[i]);
+                Assert.True(error <= 4e-7 * (1 + Math.Abs(expected.Pointer[i])), $"{act}({x.Pointer[i]}) = {y.Pointer[i]}, expected {expected.Pointer[i]}");
+            }
+        }
+
+        // in place
+        Elementwise.Apply(act, n, x.Pointer, x.Pointer);
+        TestData.AssertClose(expected.Pointer, x.Pointer, n, 4e-7, $"{act} in place");
+    }
+
+    [Fact]
+    public void VectorGeluErfAbsoluteErrorAbout1e7()
+    {
+        // gelu(x)/(0.5x) − 1 = erf(x/√2): check the erf inside the vector GELU directly on a fine grid.
+        const int n = 1 << 16;
+        using NativeBuffer x = new(n);
+        using NativeBuffer y = new(n);
+        for (int i = 0; i < n; i++)
+        {
+            x.Pointer[i] = 0.25f + 11f * i / n;
+        }
+
+        Elementwise.Apply(Activation.Gelu, n, x.Pointer, y.Pointer);
+        for (int i = 0; i < n; i++)
+        {
+            double expected = Elementwise.Reference(Activation.Gelu, x.Pointer[i]);
+            Assert.True(Math.Abs(y.Pointer[i] - expected) <= 2e-7 * Math.Max(1, Math.Abs(expected)), $"gelu({x.Pointer[i]})");
+        }
+    }
+
+    [Fact]
+    public void AddHandlesTailsAndAliasing()
+    {
+        foreach (int n in new[] { 1, 7, 16, 17, 31, 100 })
+        {
+            using NativeBuffer a = TestData.Random(n, 1);
+            using NativeBuffer b = TestData.Random(n, 2);
+            using NativeBuffer expected = new(n);
+            Elementwise.ReferenceAdd(n, a.Pointer, b.Pointer, expected.Pointer);
+            Elementwise.Add(n, a.Pointer, b.Pointer, a.Pointer);
+            TestData.AssertClose(expected.Pointer, a.Pointer, n, 0, $"add n={n}");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+// Conv2d.Run (implicit im2col GEMM, optional channel concat) and Conv2d.Depthwise3x3 against Conv2d.Reference.
+using AotVit.Runtime.Kernels;
+using AotVit.Runtime.Threading;
+using Xunit;
+
+namespace AotVit.Tests.Kernels;
+
+[Trait("Category", "Kernels")]
+public sealed unsafe class ConvTests
+{
+    public static TheoryData<int, int, int, int, int, int, int, int> FullShapes => new()
+    {
+        // batch, h, w, c0, c1, cout, kernel, stride
+        { 1, 9, 7, 3, 0, 16, 3, 2 },
+        { 2, 8, 8, 3, 0, 16, 3, 1 },
+        { 1, 6, 5, 5, 4, 33, 3, 1 },
+        { 1, 5, 6, 17, 0, 40, 1, 1 },
+        { 1, 7, 7, 8, 8, 20, 1, 1 },
+        { 1, 8, 8, 12, 0, 9, 1, 2 },
+        { 1, 4, 4, 64, 64, 48, 3, 1 },
+        { 2, 11, 10, 6, 0, 70, 3, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(FullShapes))]
+    public void RunMatchesReference(int batch, int h, int w, int c0, int c1, int cout, int kernel, int stride)
+    {
+        int cin = c0 + c1;
+        int k = kernel * kernel * cin;
+        using NativeBuffer in0 = TestData.Random((long)batch * h * w * c0, 1);
+        using NativeBuffer in1 = TestData.Random(Math.Max(1, (long)batch * h * w * c1), 2);
+        using NativeBuffer concat = new((long)batch * h * w * cin);
+        for (long pixel = 0; pixel < (long)batch * h * w; pixel++)
+        {
+            for (int ch = 0; ch < cin; ch++)
+            {
+                concat.Pointer[pixel * cin + ch] = ch < c0 ? in0.Pointer[pixel * c0 + ch] : in1.Pointer[pixel * c1 + ch - c0];
+            }
+        }
+
+        float[] weight = TestData.RandomArray(k * cout, 3, 1f / MathF.Sqrt(k));   // [kernel, kernel, cin, cout]
+        using PackedMatrix packed = PackedMatrix.FromKN(weight, k, cout);
+        using NativeBuffer bias = TestData.Random(cout, 4);
+        int pad = (kernel - 1) / 2;
+        int hOut = (h + 2 * pad - kernel) / stride + 1, wOut = (w + 2 * pad - kernel) / stride + 1;
+        long outputs = (long)batch * hOut * wOut * cout;
+        using NativeBuffer expected = new(outputs);
+        using NativeBuffer actual = new(outputs);
+        foreach (Activation act in new[] { Activation.None, Activation.Silu })
+        {
+            fixed (float* weightPointer = weight)
+            {
+                Conv2d.Reference(batch, h, w, cin, concat.Pointer, cout, kernel, stride, 1, weightPointer, bias.Pointer, act, expected.Pointer);
+            }
+
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Conv2d.Run(TestData.Pool(threads), batch, h, w, in0.Pointer, c0, c1 > 0 ? in1.Pointer : null, c1, kernel, stride,
+                    packed, bias.Pointer, act, actual.Pointer);
+                TestData.AssertClose(expected.Pointer, actual.Pointer, outputs, 2e-6 * Math.Sqrt(k) + 1e-6, $"conv act={act} threads={threads}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 8, 8, 16, 1)]
+    [InlineData(1, 7, 9, 35, 2)]
+    [InlineData(2, 5, 5, 3, 1)]
+    [InlineData(1, 16, 16, 64, 2)]
+    [InlineData(1, 3, 4, 1, 2)]
+    public void DepthwiseMatchesReference(int batch, int h, int w, int c, int stride)
+    {
+        using NativeBuffer input = TestData.Random((long)batch * h * w * c, 1);
+        using NativeBuffer weight = TestData.Random(9 * c, 2);
+        using NativeBuffer bias = TestData.Random(c, 3);
+        int hOut = (h - 1) / stride + 1, wOut = (w - 1) / stride + 1;
+        long outputs = (long)batch * hOut * wOut * c;
+        using NativeBuffer expected = new(outputs);
+        using NativeBuffer actual = new(outputs);
+        foreach (Activation act in Enum.GetValues<Activation>())
+        {
+            float* biasPointer = act == Activation.Tanh ? null : bias.Pointer;
+            Conv2d.Reference(batch, h, w, c, input.Pointer, c, 3, stride, c, weight.Pointer, biasPointer, act, expected.Pointer);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Conv2d.Depthwise3x3(TestData.Pool(threads), batch, h, w, c, input.Pointer, stride, weight.Pointer, biasPointer, act, actual.Pointer);
+                TestData.AssertClose(expected.Pointer, actual.Pointer, outputs, 2e-6, $"depthwise act={act} threads={threads}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ReferenceWithGroupsSplitsChannels()
+    {
+        // 2 groups of a 1x1 conv: each output channel only sees its own half of the inputs.
+        float* input = stackalloc float[] { 1, 2, 3, 4 };                  // [1, 1, 1, 4]
+        float* weight = stackalloc float[] { 1, 0, 10, 0, 0, 1, 0, 10 };   // [1, 1, 2, 4]: co 0,1 read ci 0,1; co 2,3 read ci 2,3
+        float* output = stackalloc float[4];
+        Conv2d.Reference(1, 1, 1, 4, input, 4, 1, 1, 2, weight, null, Activation.None, output);
+        Assert.Equal(new float[] { 1, 2, 30, 40 }, new Span<float>(output, 4).ToArray());
+    }
+}

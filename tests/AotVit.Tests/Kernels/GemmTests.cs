@@ -1,0 +1,90 @@
+// Gemm.Run against Gemm.Reference over awkward shapes, epilogues, aliasing and pools.
+using AotVit.Runtime.Kernels;
+using AotVit.Runtime.Threading;
+using Xunit;
+
+namespace AotVit.Tests.Kernels;
+
+[Trait("Category", "Kernels")]
+public sealed unsafe class GemmTests
+{
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 1, 1, 1 }, { 1, 16, 3 }, { 7, 15, 27 }, { 8, 32, 3 }, { 9, 33, 17 }, { 49, 144, 36 }, { 50, 96, 64 },
+        { 50, 768, 300 }, { 3, 1000, 13 }, { 100, 432, 257 }, { 13, 64, 600 }, { 400, 16, 27 }, { 130, 48, 9 }, { 5, 17, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesReference(int m, int n, int k)
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            foreach (Activation act in Enum.GetValues<Activation>())
+            {
+                Check(m, n, k, act, withBias: act != Activation.Tanh, residualMode: (int)act % 3, threads);
+            }
+        }
+    }
+
+    [Fact]
+    public void ResidualAliasingOutputWithSeveralKBlocks()
+    {
+        Check(20, 70, 700, Activation.None, withBias: true, residualMode: 2, threads: 1);
+        Check(20, 70, 700, Activation.Gelu, withBias: true, residualMode: 2, threads: 2);
+    }
+
+    [Fact]
+    public void FromOutInPacksTheTranspose()
+    {
+        const int m = 11, n = 37, k = 19;
+        float[] weight = TestData.RandomArray(n * k, 1);   // [n, k]
+        float[] transposed = new float[k * n];             // [k, n]
+        for (int j = 0; j < n; j++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                transposed[p * n + j] = weight[j * k + p];
+            }
+        }
+
+        using PackedMatrix packed = PackedMatrix.FromOutIn(weight, n, k);
+        using NativeBuffer a = TestData.Random(m * k, 2);
+        using NativeBuffer c = new(m * n);
+        using NativeBuffer expected = new(m * n);
+        Gemm.Run(null, m, a.Pointer, k, packed, null, Activation.None, null, 0, c.Pointer, n);
+        fixed (float* b = transposed)
+        {
+            Gemm.Reference(m, n, k, a.Pointer, k, b, n, null, Activation.None, null, 0, expected.Pointer, n);
+        }
+
+        TestData.AssertClose(expected.Pointer, c.Pointer, m * n, 1e-5, "FromOutIn");
+        Assert.Equal(packed.Panels * 32L * k * sizeof(float), packed.ByteSize);
+    }
+
+    // residualMode: 0 none, 1 separate buffer, 2 residual aliases c. Strided a, c and residual.
+    private static void Check(int m, int n, int k, Activation act, bool withBias, int residualMode, int threads)
+    {
+        int lda = k + 3, ldc = n + 5, ldr = residualMode == 2 ? ldc : n + 1;
+        float[] bValues = TestData.RandomArray(k * n, 7, 1f / MathF.Sqrt(k));
+        using PackedMatrix packed = PackedMatrix.FromKN(bValues, k, n);
+        using NativeBuffer a = TestData.Random((long)m * lda, 3);
+        using NativeBuffer bias = TestData.Random(n, 4);
+        using NativeBuffer residual = TestData.Random((long)m * ldr, 5);
+        using NativeBuffer c = TestData.Random((long)m * ldc, 6);   // garbage that must be overwritten (or read, if aliased)
+        using NativeBuffer expected = new((long)m * ldc);
+        new Span<float>(c.Pointer, m * ldc).CopyTo(new Span<float>(expected.Pointer, m * ldc));
+        float* residualPointer = residualMode switch { 1 => residual.Pointer, 2 => c.Pointer, _ => null };
+        float* expectedResidual = residualMode == 2 ? expected.Pointer : residualPointer;
+        float* biasPointer = withBias ? bias.Pointer : null;
+
+        fixed (float* b = bValues)
+        {
+            Gemm.Reference(m, n, k, a.Pointer, lda, b, n, biasPointer, act, expectedResidual, ldr, expected.Pointer, ldc);
+        }
+
+        Gemm.Run(TestData.Pool(threads), m, a.Pointer, lda, packed, biasPointer, act, residualPointer, ldr, c.Pointer, ldc);
+        TestData.AssertClose(expected.Pointer, c.Pointer, (long)m * ldc, 2e-6 * Math.Sqrt(k) + 1e-6,
+            $"m={m} n={n} k={k} act={act} bias={withBias} residual={residualMode} threads={threads}");
+    }
+}

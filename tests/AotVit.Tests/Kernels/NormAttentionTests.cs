@@ -1,0 +1,85 @@
+// LayerNorm, Attention and Pooling against their Reference methods.
+using AotVit.Runtime.Kernels;
+using AotVit.Runtime.Threading;
+using Xunit;
+
+namespace AotVit.Tests.Kernels;
+
+[Trait("Category", "Kernels")]
+public sealed unsafe class NormAttentionTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 7)]
+    [InlineData(5, 16)]
+    [InlineData(4, 17)]
+    [InlineData(50, 768)]
+    [InlineData(300, 144)]
+    [InlineData(2, 33)]
+    public void LayerNormMatchesReference(int rows, int cols)
+    {
+        int ldx = cols + 3, ldy = cols + 1;
+        using NativeBuffer x = TestData.Random((long)rows * ldx, 1, 3f);
+        for (long i = 0; i < (long)rows * ldx; i++)
+        {
+            x.Pointer[i] += 5f;   // an offset mean, as in real activations
+        }
+
+        using NativeBuffer gamma = TestData.Random(cols, 2);
+        using NativeBuffer beta = TestData.Random(cols, 3);
+        using NativeBuffer expected = new((long)rows * ldy);
+        using NativeBuffer actual = new((long)rows * ldy);
+        LayerNorm.Reference(rows, cols, x.Pointer, ldx, gamma.Pointer, beta.Pointer, 1e-5f, expected.Pointer, ldy);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            LayerNorm.Run(TestData.Pool(threads), rows, cols, x.Pointer, ldx, gamma.Pointer, beta.Pointer, 1e-5f, actual.Pointer, ldy);
+            TestData.AssertClose(expected.Pointer, actual.Pointer, (long)rows * ldy, 2e-6, $"layernorm threads={threads}");
+        }
+
+        // in place
+        LayerNorm.Run(null, rows, cols, x.Pointer, ldx, gamma.Pointer, beta.Pointer, 1e-5f, x.Pointer, ldx);
+        for (int r = 0; r < rows; r++)
+        {
+            TestData.AssertClose(expected.Pointer + (long)r * ldy, x.Pointer + (long)r * ldx, cols, 2e-6, "layernorm in place");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 50, 12, 64)]
+    [InlineData(4, 16, 4, 60)]
+    [InlineData(4, 64, 4, 48)]
+    [InlineData(2, 256, 2, 36)]
+    [InlineData(1, 17, 3, 8)]
+    [InlineData(2, 1, 1, 5)]
+    public void AttentionMatchesReference(int sequences, int tokens, int heads, int headDim)
+    {
+        int width = heads * headDim;
+        int ldqkv = 3 * width + 2, ldo = width + 3;
+        long rows = (long)sequences * tokens;
+        using NativeBuffer qkv = TestData.Random(rows * ldqkv, 1, 2f);
+        using NativeBuffer expected = new(rows * ldo);
+        using NativeBuffer actual = new(rows * ldo);
+        float scale = 1f / MathF.Sqrt(headDim);
+        float* q = qkv.Pointer, k = qkv.Pointer + width, v = qkv.Pointer + 2 * width;
+        Attention.Reference(sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, expected.Pointer, ldo);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            Attention.Run(TestData.Pool(threads), sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
+            TestData.AssertClose(expected.Pointer, actual.Pointer, rows * ldo, 3e-6, $"attention threads={threads}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(2, 64, 640)]
+    [InlineData(1, 49, 17)]
+    public void GlobalAverageMatchesReference(int batch, int hw, int c)
+    {
+        using NativeBuffer input = TestData.Random((long)batch * hw * c, 1);
+        using NativeBuffer expected = new((long)batch * c);
+        using NativeBuffer actual = new((long)batch * c);
+        Pooling.Reference(batch, hw, c, input.Pointer, expected.Pointer);
+        Pooling.GlobalAverage(batch, hw, c, input.Pointer, actual.Pointer);
+        TestData.AssertClose(expected.Pointer, actual.Pointer, (long)batch * c, 1e-6, "global average");
+    }
+}

@@ -1,0 +1,169 @@
+// WorkerPool semantics (chunking, repeated use, exceptions, idle sleep) and the no-allocation guarantee of the hot kernels.
+using AotVit.Runtime.Kernels;
+using AotVit.Runtime.Threading;
+using Xunit;
+
+namespace AotVit.Tests.Kernels;
+
+[Trait("Category", "Kernels")]
+public sealed unsafe class WorkerPoolTests
+{
+    [Fact]
+    public void ForCoversEveryIndexOnceOverManyCalls()
+    {
+        using WorkerPool pool = new(3);
+        int[] hits = new int[1000];
+        fixed (int* counts = hits)
+        {
+            for (int call = 0; call < 500; call++)
+            {
+                pool.For(call % 17 + (call % 3 == 0 ? 983 : 0), &Count, counts);
+            }
+        }
+
+        int expected = 0;
+        for (int call = 0; call < 500; call++)
+        {
+            expected += call % 17 + (call % 3 == 0 ? 983 : 0);
+        }
+
+        Assert.Equal(expected, hits.Sum());
+    }
+
+    [Fact]
+    public void WorkerExceptionIsRethrownAndPoolStaysUsable()
+    {
+        using WorkerPool pool = new(2);
+        InvalidOperationException thrown = Assert.Throws<InvalidOperationException>(() => pool.For(10, &ThrowInSecondHalf, null));
+        Assert.Contains("chunk starting at 5", thrown.Message);
+        Assert.Throws<InvalidOperationException>(() => pool.For(10, &ThrowInSecondHalf, null));
+        int[] hits = new int[10];
+        fixed (int* counts = hits)
+        {
+            pool.For(10, &Count, counts);
+        }
+
+        Assert.All(hits, hit => Assert.Equal(1, hit));
+    }
+
+    [Fact]
+    public void CallerExceptionWaitsForWorkersThenThrows()
+    {
+        using WorkerPool pool = new(2);
+        Assert.Throws<InvalidOperationException>(() => pool.For(10, &ThrowInFirstHalf, null));
+    }
+
+    [Fact]
+    public void IdleWorkersSleepAndWakeUp()
+    {
+        using WorkerPool pool = new(2);
+        int[] hits = new int[4];
+        Thread.Sleep(50);   // workers are past their spin phase and blocked
+        fixed (int* counts = hits)
+        {
+            pool.For(4, &Count, counts);
+        }
+
+        Assert.All(hits, hit => Assert.Equal(1, hit));
+    }
+
+    [Fact]
+    public void ConcurrentForIsRejected()
+    {
+        using WorkerPool pool = new(2);
+        s_nestedPool = pool;
+        InvalidOperationException thrown = Assert.Throws<InvalidOperationException>(() => pool.For(2, &ForFromInside, null));
+        Assert.Contains("one For at a time", thrown.Message);
+    }
+
+    [Fact]
+    public void DisposeStopsThreads()
+    {
+        WorkerPool pool = new(4);
+        pool.Dispose();
+        pool.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => pool.For(1, &Count, null));
+    }
+
+    [Fact]
+    public void NativeBufferIsAlignedAndZeroed()
+    {
+        using NativeBuffer buffer = new(1001);
+        Assert.Equal(0, (long)buffer.Pointer % 64);
+        Assert.All(buffer.AsSpan().ToArray(), value => Assert.Equal(0f, value));
+        buffer.Dispose();
+        Assert.True(buffer.Pointer == null);
+    }
+
+    [Fact]
+    public void WarmKernelsDoNotAllocate()
+    {
+        using WorkerPool pool = new(2);
+        const int m = 50, n = 96, k = 72, heads = 2, headDim = 48;
+        using PackedMatrix packed = PackedMatrix.FromKN(TestData.RandomArray(k * n, 1), k, n);
+        using NativeBuffer a = TestData.Random(m * k, 2);
+        using NativeBuffer c = new(m * n * 3);
+        using NativeBuffer output = new(m * n);
+        using NativeBuffer gamma = TestData.Random(n, 3);
+        using NativeBuffer image = TestData.Random(8 * 8 * 16, 4);
+        using NativeBuffer imageOut = new(8 * 8 * 32);
+        using PackedMatrix convWeight = PackedMatrix.FromKN(TestData.RandomArray(9 * 16 * 32, 5), 9 * 16, 32);
+        WorkerPool?[] pools = { null, pool };
+        for (int round = 0; round < 2; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++)
+            {
+                foreach (WorkerPool? p in pools)
+                {
+                    Gemm.Run(p, m, a.Pointer, k, packed, gamma.Pointer, Activation.Gelu, c.Pointer, n, c.Pointer, n);
+                    LayerNorm.Run(p, m, n, c.Pointer, n, gamma.Pointer, gamma.Pointer, 1e-5f, output.Pointer, n);
+                    Attention.Run(p, 1, m, heads, headDim, 0.1f, c.Pointer, c.Pointer + n, c.Pointer + 2 * n, 3 * n / 3, output.Pointer, n);
+                    Conv2d.Run(p, 1, 8, 8, image.Pointer, 16, null, 0, 3, 1, convWeight, null, Activation.Silu, imageOut.Pointer);
+                    Conv2d.Depthwise3x3(p, 1, 8, 8, 16, image.Pointer, 1, image.Pointer, null, Activation.Silu, imageOut.Pointer);
+                }
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (round == 1)
+            {
+                Assert.Equal(0, allocated);
+            }
+        }
+    }
+
+    private static void Count(void* context, int begin, int end)
+    {
+        int* counts = (int*)context;
+        for (int i = begin; i < end; i++)
+        {
+            Interlocked.Increment(ref counts[i % 1000]);
+        }
+    }
+
+    private static void ThrowInSecondHalf(void* context, int begin, int end)
+    {
+        if (begin >= 5)
+        {
+            throw new InvalidOperationException($"chunk starting at {begin}");
+        }
+    }
+
+    private static WorkerPool? s_nestedPool;
+
+    private static void ForFromInside(void* context, int begin, int end)
+    {
+        if (begin == 0)
+        {
+            s_nestedPool!.For(2, &Count, null);
+        }
+    }
+
+    private static void ThrowInFirstHalf(void* context, int begin, int end)
+    {
+        if (begin == 0)
+        {
+            throw new InvalidOperationException("caller chunk");
+        }
+    }
+}
