@@ -192,25 +192,48 @@ public static class SyntheticWeights
             ordered.ConvertAll(s => new SafeTensorsWriter.HeaderEntry(s.Name, s.DType, s.Shape.ToArray())), metadata);
         destination.Write(header);
 
+        // Generation of the next tensor overlaps the write of the current one (two buffers), so the total is
+        // close to max(generate, write) rather than their sum.
         int largest = ordered.Count == 0 ? 0 : (int)ordered.Max(s => s.ElementCount);
-        var buffer = new float[largest];
-        foreach (TensorSpec spec in ordered)
+        var current = new float[largest];
+        var next = new float[largest];
+        TensorInfo?[] replacements = ordered.ConvertAll(spec => FindOverride(overrides, spec)).ToArray();
+        bool Generated(int i) => replacements[i] is null && ordered[i].DType == DType.F32;
+        void Produce(int i, float[] buffer)
         {
-            int count = (int)spec.ElementCount;
-            TensorInfo? replacement = FindOverride(overrides, spec);
-            if (replacement is not null)
+            if (Generated(i)) FillParallel(seed, ordered[i].Name, ordered[i].Shape.AsSpan(), buffer, (int)ordered[i].ElementCount);
+        }
+
+        if (ordered.Count > 0) Produce(0, current);
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            TensorSpec spec = ordered[i];
+            int following = i + 1;
+            float[] target = next;
+            Task? producing = following < ordered.Count && Generated(following)
+                ? Task.Run(() => Produce(following, target))
+                : null;
+            try
             {
-                WriteOverride(destination, overrides!, replacement, spec, buffer);
-                continue;
+                if (replacements[i] is TensorInfo replacement)
+                {
+                    WriteOverride(destination, overrides!, replacement, spec, current);
+                }
+                else if (spec.DType != DType.F32)
+                {
+                    // Zero rule in a non-float dtype (num_batches_tracked I64): zero bytes.
+                    destination.Write(new byte[checked((int)spec.ElementCount * spec.DType.SizeInBytes())]);
+                }
+                else
+                {
+                    WriteFloats(destination, current.AsSpan(0, (int)spec.ElementCount));
+                }
             }
-            if (spec.DType != DType.F32)
+            finally
             {
-                // Zero rule in a non-float dtype (num_batches_tracked I64): zero bytes.
-                destination.Write(new byte[checked(count * spec.DType.SizeInBytes())]);
-                continue;
+                producing?.GetAwaiter().GetResult();
             }
-            FillParallel(seed, spec.Name, spec.Shape.AsSpan(), buffer, count);
-            WriteFloats(destination, buffer.AsSpan(0, count));
+            (current, next) = (next, current);
         }
     }
 

@@ -8,7 +8,7 @@ using Xunit;
 namespace AotVit.Tests.Weights;
 
 [Trait("Category", "Weights")]
-public sealed class SafeTensorsMutationTests
+public sealed class SafeTensorsMutationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public void MutatedFilesOnlyFailWithSafeTensorsException()
@@ -83,6 +83,7 @@ public sealed class SafeTensorsMutationTests
                 Assert.Fail($"iteration {iteration}: {exception.GetType().Name}: {exception.Message}\n{Convert.ToHexString(mutated)}");
             }
         }
+        output.WriteLine($"mutated files: {accepted} accepted, {rejected} rejected with SafeTensorsException");
         Assert.True(accepted > 0 && rejected > 0, $"accepted {accepted}, rejected {rejected}");
     }
 
