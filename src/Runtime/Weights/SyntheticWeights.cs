@@ -183,6 +183,9 @@ public static class SyntheticWeights
             if (spec.ElementCount > Array.MaxLength) throw new ArgumentException($"tensor '{spec.Name}' is too large", nameof(specs));
         }
 
+        // Resolve (and shape-check) every override before the first byte is written.
+        TensorInfo?[] replacements = ordered.ConvertAll(spec => FindOverride(overrides, spec)).ToArray();
+
         metadata ??= new Dictionary<string, string>
         {
             ["format"] = "pt",
@@ -197,7 +200,6 @@ public static class SyntheticWeights
         int largest = ordered.Count == 0 ? 0 : (int)ordered.Max(s => s.ElementCount);
         var current = new float[largest];
         var next = new float[largest];
-        TensorInfo?[] replacements = ordered.ConvertAll(spec => FindOverride(overrides, spec)).ToArray();
         bool Generated(int i) => replacements[i] is null && ordered[i].DType == DType.F32;
         void Produce(int i, float[] buffer)
         {

@@ -164,8 +164,11 @@ public sealed class SyntheticWeightsTests(ITestOutputHelper output)
         Assert.Equal([0.5f, 0.25f, 0.125f], SyntheticWeights.Generate(specs, 0, overrides)["bn.running_mean"]);
 
         var wrongShape = new List<TensorSpec> { new("bn.running_mean", [4]) };
-        var error = Assert.Throws<SafeTensorsException>(() => SyntheticWeights.Write(new MemoryStream(), wrongShape, 0, overrides));
+        var sink = new MemoryStream();
+        var error = Assert.Throws<SafeTensorsException>(() => SyntheticWeights.Write(sink, wrongShape, 0, overrides));
         Assert.Contains("override has shape [3], but the model expects [4]", error.Message);
+        Assert.Equal("bn.running_mean", error.TensorName);
+        Assert.Equal(0, sink.Length); // checked before anything is written
     }
 
     [Fact]
