@@ -65,7 +65,7 @@ public static class SyntheticWeights
     }
 
     /// <summary>stream = mix(seed ^ fnv1a64(name)).</summary>
-    public static ulong Stream(ulong seed, string name) => Mix(seed ^ Fnv1a64(name));
+    public static ulong TensorStream(ulong seed, string name) => Mix(seed ^ Fnv1a64(name));
 
     /// <summary>Element <paramref name="index"/> (row-major) of tensor <paramref name="name"/> with <paramref name="shape"/>.</summary>
     public static float Value(ulong seed, string name, long index, ReadOnlySpan<long> shape)
@@ -73,7 +73,7 @@ public static class SyntheticWeights
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         InitRule rule = RuleFor(name, shape);
         if (rule.Zeros) return 0f;
-        ulong u = Mix(Stream(seed, name) + unchecked((ulong)(index + 1) * Golden));
+        ulong u = Mix(TensorStream(seed, name) + unchecked((ulong)(index + 1) * Golden));
         return ToValue(u, rule.Offset, rule.Scale);
     }
 
@@ -87,7 +87,7 @@ public static class SyntheticWeights
             destination.Clear();
             return;
         }
-        FillRange(Stream(seed, name), rule, firstIndex, destination);
+        FillRange(TensorStream(seed, name), rule, firstIndex, destination);
     }
 
     // x = (u >> 40) / 2^24 is exact in double; value = float32(offset + scale·(2x − 1)) evaluated in double, in that order.
@@ -118,7 +118,7 @@ public static class SyntheticWeights
             Array.Clear(destination, 0, count);
             return;
         }
-        ulong stream = Stream(seed, name);
+        ulong stream = TensorStream(seed, name);
         int chunks = (count + ChunkElements - 1) / ChunkElements;
         if (chunks <= 1)
         {
