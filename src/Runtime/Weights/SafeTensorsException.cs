@@ -7,12 +7,22 @@ namespace AotVit.Runtime.Weights;
 /// </summary>
 public sealed class SafeTensorsException : Exception
 {
+    /// <param name="message">What is wrong; the file and tensor names are prepended ("safetensors file 'f': tensor 't': ...").</param>
     public SafeTensorsException(string message, string? fileName = null, string? tensorName = null, Exception? inner = null)
-        : base(Compose(message, fileName, tensorName), inner)
+        : this(message, fileName, tensorName, inner, tensorNameInMessage: false)
+    {
+    }
+
+    private SafeTensorsException(string message, string? fileName, string? tensorName, Exception? inner, bool tensorNameInMessage)
+        : base(Compose(message, fileName, tensorNameInMessage ? null : tensorName), inner)
     {
         FileName = fileName;
         TensorName = tensorName;
     }
+
+    /// <summary>For messages that already name the tensor in their own words (binder errors): only the file is prepended.</summary>
+    internal static SafeTensorsException NamingTensorItself(string message, string? fileName, string? tensorName) =>
+        new(message, fileName, tensorName, inner: null, tensorNameInMessage: true);
 
     /// <summary>The tensor the problem is about, or null for file-level problems.</summary>
     public string? TensorName { get; }

@@ -148,7 +148,7 @@ internal sealed class SafeTensorsHeader
             });
             if (!reader.Read())
             {
-                throw Error("header is empty (only whitespace)");
+                throw Error("header is not valid JSON: it is empty (only whitespace)");
             }
             if (reader.TokenType != JsonTokenType.StartObject)
             {

@@ -65,7 +65,7 @@ public static class SyntheticWeights
     }
 
     /// <summary>stream = mix(seed ^ fnv1a64(name)).</summary>
-    public static ulong Stream(ulong seed, string name) => Mix(seed ^ Fnv1a64(name));
+    public static ulong TensorStream(ulong seed, string name) => Mix(seed ^ Fnv1a64(name));
 
     /// <summary>Element <paramref name="index"/> (row-major) of tensor <paramref name="name"/> with <paramref name="shape"/>.</summary>
     public static float Value(ulong seed, string name, long index, ReadOnlySpan<long> shape)
@@ -73,7 +73,7 @@ public static class SyntheticWeights
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         InitRule rule = RuleFor(name, shape);
         if (rule.Zeros) return 0f;
-        ulong u = Mix(Stream(seed, name) + unchecked((ulong)(index + 1) * Golden));
+        ulong u = Mix(TensorStream(seed, name) + unchecked((ulong)(index + 1) * Golden));
         return ToValue(u, rule.Offset, rule.Scale);
     }
 
@@ -87,7 +87,7 @@ public static class SyntheticWeights
             destination.Clear();
             return;
         }
-        FillRange(Stream(seed, name), rule, firstIndex, destination);
+        FillRange(TensorStream(seed, name), rule, firstIndex, destination);
     }
 
     // x = (u >> 40) / 2^24 is exact in double; value = float32(offset + scale·(2x − 1)) evaluated in double, in that order.
@@ -118,7 +118,7 @@ public static class SyntheticWeights
             Array.Clear(destination, 0, count);
             return;
         }
-        ulong stream = Stream(seed, name);
+        ulong stream = TensorStream(seed, name);
         int chunks = (count + ChunkElements - 1) / ChunkElements;
         if (chunks <= 1)
         {
@@ -183,6 +183,9 @@ public static class SyntheticWeights
             if (spec.ElementCount > Array.MaxLength) throw new ArgumentException($"tensor '{spec.Name}' is too large", nameof(specs));
         }
 
+        // Resolve (and shape-check) every override before the first byte is written.
+        TensorInfo?[] replacements = ordered.ConvertAll(spec => FindOverride(overrides, spec)).ToArray();
+
         metadata ??= new Dictionary<string, string>
         {
             ["format"] = "pt",
@@ -192,25 +195,47 @@ public static class SyntheticWeights
             ordered.ConvertAll(s => new SafeTensorsWriter.HeaderEntry(s.Name, s.DType, s.Shape.ToArray())), metadata);
         destination.Write(header);
 
+        // Generation of the next tensor overlaps the write of the current one (two buffers), so the total is
+        // close to max(generate, write) rather than their sum.
         int largest = ordered.Count == 0 ? 0 : (int)ordered.Max(s => s.ElementCount);
-        var buffer = new float[largest];
-        foreach (TensorSpec spec in ordered)
+        var current = new float[largest];
+        var next = new float[largest];
+        bool Generated(int i) => replacements[i] is null && ordered[i].DType == DType.F32;
+        void Produce(int i, float[] buffer)
         {
-            int count = (int)spec.ElementCount;
-            TensorInfo? replacement = FindOverride(overrides, spec);
-            if (replacement is not null)
+            if (Generated(i)) FillParallel(seed, ordered[i].Name, ordered[i].Shape.AsSpan(), buffer, (int)ordered[i].ElementCount);
+        }
+
+        if (ordered.Count > 0) Produce(0, current);
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            TensorSpec spec = ordered[i];
+            int following = i + 1;
+            float[] target = next;
+            Task? producing = following < ordered.Count && Generated(following)
+                ? Task.Run(() => Produce(following, target))
+                : null;
+            try
             {
-                WriteOverride(destination, overrides!, replacement, spec, buffer);
-                continue;
+                if (replacements[i] is TensorInfo replacement)
+                {
+                    WriteOverride(destination, overrides!, replacement, spec, current);
+                }
+                else if (spec.DType != DType.F32)
+                {
+                    // Zero rule in a non-float dtype (num_batches_tracked I64): zero bytes.
+                    destination.Write(new byte[checked((int)spec.ElementCount * spec.DType.SizeInBytes())]);
+                }
+                else
+                {
+                    WriteFloats(destination, current.AsSpan(0, (int)spec.ElementCount));
+                }
             }
-            if (spec.DType != DType.F32)
+            finally
             {
-                // Zero rule in a non-float dtype (num_batches_tracked I64): zero bytes.
-                destination.Write(new byte[checked(count * spec.DType.SizeInBytes())]);
-                continue;
+                producing?.GetAwaiter().GetResult();
             }
-            FillParallel(seed, spec.Name, spec.Shape.AsSpan(), buffer, count);
-            WriteFloats(destination, buffer.AsSpan(0, count));
+            (current, next) = (next, current);
         }
     }
 

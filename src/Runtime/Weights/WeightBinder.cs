@@ -103,7 +103,7 @@ public sealed class WeightBinder
                 if (problems.Count > 10) message.Append("; ...");
                 message.Append(')');
             }
-            throw new SafeTensorsException(message.ToString(), file.FileName, problems[0].Tensor);
+            throw SafeTensorsException.NamingTensorItself(message.ToString(), file.FileName, problems[0].Tensor);
         }
         return new WeightBinder(file, bound, resolved, warnings);
     }
