@@ -72,6 +72,7 @@ internal static class Bench
                     rows.Add(row);
                     Console.WriteLine($"{row.Model,-28} threads {t}  batch {b,3}  median {median,8:F2} ms  (p10 {row.P10Ms:F2}, p90 {row.P90Ms:F2}, {row.Runs} runs)  " +
                                       $"{gflops,6:F1} GFLOP/s = {100 * gflops / peaks[t],5:F1} % of peak  load {loadMs:F0} ms  first run {firstMs:F1} ms");
+                    if (o.Has("--profile")) Profile(Once, median);
                 }
             }
         }
@@ -79,6 +80,24 @@ internal static class Bench
         Console.WriteLine($"peak RSS {rss / 1048576.0:F1} MiB");
         if (o.Get("--markdown") is { } path) File.WriteAllText(path, Markdown(rows, rss));
         return 0;
+    }
+
+    /// <summary>Runs a few profiled passes and prints where the time goes, by op kind and by module.</summary>
+    private static void Profile(Action once, double medianMs)
+    {
+        const int runs = 10;
+        OpProfiler.Reset();
+        OpProfiler.Enabled = true;
+        try { for (int i = 0; i < runs; i++) once(); }
+        finally { OpProfiler.Enabled = false; }
+        var entries = OpProfiler.Snapshot();
+        double total = entries.Sum(e => e.Milliseconds) / runs;
+        Console.WriteLine($"    profile ({runs} runs): {total:F2} ms in kernels per run, {Math.Max(0, medianMs - total):F2} ms outside (median {medianMs:F2})");
+        foreach (var g in entries.GroupBy(e => e.Kind).OrderByDescending(g => g.Sum(e => e.Milliseconds)))
+            Console.WriteLine($"      {g.Key,-10} {g.Sum(e => e.Milliseconds) / runs,8:F2} ms  {100 * g.Sum(e => e.Milliseconds) / runs / total,5:F1} %  ({g.Sum(e => e.Calls) / runs} calls)");
+        Console.WriteLine("      slowest ops:");
+        foreach (var e in entries.Take(12))
+            Console.WriteLine($"        {e.Milliseconds / runs,7:F3} ms  {e.Kind,-10} {e.Module}");
     }
 
     private static float[] Gradient(int n)

@@ -29,6 +29,7 @@ namespace AotVit.Generator.Emit
             w.Line("#pragma warning disable CS1591 // generated members are described by comments naming their HF modules");
             w.Line();
             w.Line("using System;");
+            w.Line("using AotVit.Runtime.Diagnostics;");
             w.Line("using AotVit.Runtime.Kernels;");
             w.Line("using AotVit.Runtime.Model;");
             w.Line("using AotVit.Runtime.Threading;");
@@ -241,10 +242,28 @@ namespace AotVit.Generator.Emit
             using (w.Block($"private void {block.Method}(int batch, float* arena)"))
             {
                 w.Line("float* c = _constants.Pointer;");
-                foreach (var op in block.Ops) EmitOp(w, op);
+                w.Line("long t = OpProfiler.Start(); // 0 unless profiling: then each Lap attributes the op's time");
+                foreach (var op in block.Ops)
+                {
+                    EmitOp(w, op);
+                    w.Line($"t = OpProfiler.Lap(t, OpKind.{Kind(op)}, {Quote(op.Module)});");
+                }
             }
             w.Line();
         }
+
+        private static string Kind(Op op) => op switch
+        {
+            LinearOp => "Gemm",
+            ConvOp => "Conv",
+            DepthwiseOp => "Depthwise",
+            AttentionOp => "Attention",
+            LayerNormOp => "LayerNorm",
+            LayoutOp => "Layout",
+            GlobalAveragePoolOp => "Pooling",
+            PatchEmbeddingOp => "Embedding",
+            _ => throw new InvalidOperationException(op.GetType().Name),
+        };
 
         private static void EmitOp(IndentedTextWriter w, Op op)
         {

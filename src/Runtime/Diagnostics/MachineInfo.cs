@@ -17,7 +17,9 @@ public static unsafe class MachineInfo
         : Vector128.IsHardwareAccelerated ? "Vector128 only (SSE/NEON)"
         : "scalar (no hardware intrinsics)";
 
-    public static bool IsNativeAot => !RuntimeFeature.IsDynamicCodeSupported;
+    #pragma warning disable IL3000 // Location is empty exactly when compiled ahead of time: that is the test
+    public static bool IsNativeAot => string.IsNullOrEmpty(typeof(object).Assembly.Location);
+#pragma warning restore IL3000
 
     /// <summary>Peak resident set size of this process (VmHWM), or -1 where /proc is unavailable.</summary>
     public static long PeakRssBytes => ReadStatus("VmHWM:");

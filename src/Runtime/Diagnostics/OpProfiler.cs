@@ -1,0 +1,45 @@
+// Per-op timing for generated models, off by default. Generated blocks call Start() once and Lap() after each
+// kernel call; when disabled both cost a static-field test and return 0, so the hot path is unchanged.
+// `aotvit bench --profile` turns it on and prints time per op kind (GEMM, conv, attention, norm, ...) and per module.
+using System.Diagnostics;
+
+namespace AotVit.Runtime.Diagnostics;
+
+public enum OpKind { Gemm, Conv, Depthwise, Attention, LayerNorm, Layout, Pooling, Embedding }
+
+public static class OpProfiler
+{
+    public static volatile bool Enabled;
+
+    private static readonly Lock Gate = new();
+    private static readonly Dictionary<(OpKind Kind, string Module), (long Calls, long Ticks)> Totals = [];
+
+    public static long Start() => Enabled ? Stopwatch.GetTimestamp() : 0;
+
+    /// <summary>Attributes the time since <paramref name="start"/> to (kind, module); returns the new start.</summary>
+    public static long Lap(long start, OpKind kind, string module)
+    {
+        if (start == 0) return 0;
+        long now = Stopwatch.GetTimestamp();
+        lock (Gate)
+        {
+            Totals.TryGetValue((kind, module), out var t);
+            Totals[(kind, module)] = (t.Calls + 1, t.Ticks + now - start);
+        }
+        return Stopwatch.GetTimestamp();
+    }
+
+    public static void Reset()
+    {
+        lock (Gate) Totals.Clear();
+    }
+
+    public sealed record Entry(OpKind Kind, string Module, long Calls, double Milliseconds);
+
+    public static IReadOnlyList<Entry> Snapshot()
+    {
+        lock (Gate)
+            return Totals.Select(kv => new Entry(kv.Key.Kind, kv.Key.Module, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency))
+                         .OrderByDescending(e => e.Milliseconds).ToList();
+    }
+}
