@@ -179,10 +179,6 @@ def st_read(path):
 # --------------------------------------------------------------------------------------------------
 # ViTModel (with pooler), HF names without prefix
 # --------------------------------------------------------------------------------------------------
-class Linear(nn.Linear):
-    pass
-
-
 class ViTSelfAttentionRef(nn.Module):
     def __init__(self, d, heads, qkv_bias=True, scale_by_division=False):
         super().__init__()
@@ -612,11 +608,9 @@ def golden_files(seed):
     torch.set_num_threads(1)
     make_small_image()
     files = []
-    common = {"seed": str(seed), "torch": torch.__version__, "numpy": np.__version__,
-              "pillow": Image.__version__ if hasattr(Image, "__version__") else "",
-              "writer": "tools/reference.py"}
     import PIL
-    common["pillow"] = PIL.__version__
+    common = {"seed": str(seed), "torch": torch.__version__, "numpy": np.__version__,
+              "pillow": PIL.__version__, "writer": "tools/reference.py"}
 
     st = vit_state(seed)
     fp = repr(weights_fingerprint(st))
@@ -725,15 +719,6 @@ def write_checkpoints(out_dir, seed):
         print(f"wrote {path} ({size} bytes)")
         back, _ = st_read(path)
         assert all(np.array_equal(back[n], st[n]) for n, _ in spec)
-
-
-class _ViTOnnx(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, pixel_values):
-        return self.m(pixel_values)
 
 
 def export_onnx(out_dir, seed):
