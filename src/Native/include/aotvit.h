@@ -56,10 +56,10 @@ typedef enum aotvit_status {
 } aotvit_status;
 
 /* What a model produces. */
-typedef enum aotvit_model_kind {
+typedef enum aotvit_kind {
     AOTVIT_KIND_FEATURE_EXTRACTOR = 0, /* outputs are features (ViT: last_hidden_state, pooler_output) */
     AOTVIT_KIND_CLASSIFIER = 1         /* one output, logits over the labels (MobileViT) */
-} aotvit_model_kind;
+} aotvit_kind;
 
 /* Largest output rank reported by aotvit_model_output_info. */
 #define AOTVIT_MAX_RANK 4
@@ -110,7 +110,7 @@ aotvit_status aotvit_model_destroy(aotvit_model* model);
  * Strings returned here are owned by the handle and valid until aotvit_model_destroy().
  */
 aotvit_status aotvit_model_name(const aotvit_model* model, const char** name);
-aotvit_status aotvit_model_kind(const aotvit_model* model, aotvit_model_kind* kind);
+aotvit_status aotvit_model_kind(const aotvit_model* model, aotvit_kind* kind);
 /* pixel_values of one image: [channels, height, width] floats (ViT 3x224x224, MobileViT 3x256x256). */
 aotvit_status aotvit_model_input_shape(const aotvit_model* model, int* channels, int* height, int* width);
 /* 2 for ViT, 1 for MobileViT. */
