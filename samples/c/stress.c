@@ -55,8 +55,8 @@ static void* run(void* arg) {
 static void expect(job* j, aotvit_status got, aotvit_status want, const char* needle, const char* what) {
     const char* message = aotvit_last_error();
     if (got != want || strstr(message, needle) == NULL) {
+        if (j->failures++ >= 3) return; /* print the first few only */
         fprintf(stderr, "thread %d: %s: status %d (want %d), message \"%s\" (want \"%s\")\n", j->index, what, (int)got, (int)want, message, needle);
-        j->failures++;
     }
 }
 
@@ -74,7 +74,7 @@ static void* misuse(void* arg) {
         snprintf(needle, sizeof needle, "out0_len is %zu;", short_len);
         expect(j, aotvit_run_image_file(g_shared, g_image, logits, short_len, NULL, 0), AOTVIT_BUFFER_TOO_SMALL, needle, "short buffer");
         expect(j, aotvit_run_image_bytes(g_shared, g_png, g_png_size / 2 + (size_t)j->index, logits, CLASSES, NULL, 0),
-               AOTVIT_BAD_IMAGE, "PNG", "truncated PNG");
+               AOTVIT_BAD_IMAGE, "orrupt", "truncated PNG");
         expect(j, aotvit_model_destroy((aotvit_model*)(uintptr_t)0xdeadbeef0ULL), AOTVIT_INVALID_ARGUMENT, "not a live", "destroy garbage");
     }
     return NULL;
