@@ -93,6 +93,8 @@ internal static unsafe class Errors
 
     private static void Set(string message)
     {
+        // A C string ends at the first NUL; some decoder messages carry NUL padding (stb's C-style buffers).
+        if (message.Contains('\0')) message = message.Replace("\0", "").TrimEnd();
         t_message = message;
         int bytes = Encoding.UTF8.GetByteCount(message);
         EnsureBuffer(bytes + 1);
