@@ -21,6 +21,8 @@ try:
     import numpy as _np
 except ImportError:  # the wrapper also works without numpy: results are lists
     _np = None
+if os.environ.get("AOTVIT_NO_NUMPY"):  # force the list fallback (tools/native_check.sh tests both)
+    _np = None
 
 ABI_VERSION = 1
 
