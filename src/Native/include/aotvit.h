@@ -1,0 +1,189 @@
+/*
+ * aotvit.h: C API of libaotvit.so, two Hugging Face vision models compiled ahead of time (NativeAOT).
+ *
+ *   vit-base-patch32-224-in21k   feature extractor: last_hidden_state [50, 768] + pooler_output [768] per image
+ *   mobilevit-small              ImageNet-1k classifier: logits [1000] per image
+ *
+ * Conventions (the same for every function):
+ *   - Every symbol starts with aotvit_ / AOTVIT_. Functions that can fail return an aotvit_status;
+ *     AOTVIT_OK (0) is success. On failure, aotvit_last_error() describes what went wrong.
+ *   - Nothing is ever thrown across the boundary and no input can crash the process: NULL pointers,
+ *     destroyed or garbage handles, short buffers and corrupt files all come back as status codes.
+ *     (A pointer that is non-NULL but points to less memory than its length argument says cannot be
+ *     detected: that part of the contract is the caller's, as with memcpy.)
+ *   - Handles are opaque. aotvit_model_open() creates one; aotvit_model_destroy() releases it;
+ *     aotvit_model_destroy(NULL) is a harmless no-op. A destroyed handle is never reused: passing it
+ *     again returns AOTVIT_INVALID_ARGUMENT.
+ *   - Lengths are counts of elements (floats, bytes, ints), never bytes unless the type is a byte.
+ *     An output buffer may be longer than needed (the first `needed` elements are written); a shorter one
+ *     fails with AOTVIT_BUFFER_TOO_SMALL before anything is computed, and the message names the length needed.
+ *   - Strings in: UTF-8, NUL-terminated. Strings out (const char*): owned by the library; the lifetime is
+ *     given per function. Never free them.
+ *   - Threading: any thread may call any function (foreign threads are attached automatically).
+ *     One handle may be shared between threads: inference calls on it are serialised by a lock inside
+ *     (one activation arena per model). For parallel throughput, open one handle per thread; each handle
+ *     also runs its own worker threads (see `threads` in aotvit_model_open).
+ *   - The library cannot be unloaded: dlclose() does not unload a NativeAOT library. Load it once.
+ *
+ * ABI: check aotvit_abi_version() == AOTVIT_ABI_VERSION at start-up. Existing signatures never change
+ * within an ABI version; new behaviour gets new functions.
+ */
+#ifndef AOTVIT_H
+#define AOTVIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AOTVIT_ABI_VERSION 1
+
+/* Result of every fallible call. */
+typedef enum aotvit_status {
+    AOTVIT_OK = 0,                /* Success. */
+    AOTVIT_INVALID_ARGUMENT = 1,  /* Bad value: unknown model name, bad count or size, destroyed or unknown handle. */
+    AOTVIT_NULL_POINTER = 2,      /* A required pointer argument was NULL. */
+    AOTVIT_BUFFER_TOO_SMALL = 3,  /* An output buffer is shorter than needed; the message gives the needed length. */
+    AOTVIT_IO_ERROR = 4,          /* A file could not be read (missing, no permission, ...). */
+    AOTVIT_BAD_CHECKPOINT = 5,    /* The checkpoint is not a valid safetensors file for this model (names, shapes, dtypes). */
+    AOTVIT_BAD_IMAGE = 6,         /* The image bytes are not a decodable JPEG/PNG/BMP/GIF/TGA (corrupt, truncated, unknown). */
+    AOTVIT_WRONG_MODEL_KIND = 7,  /* The function needs another kind of model (e.g. top-k on a feature extractor). */
+    AOTVIT_LIMIT_EXCEEDED = 8,    /* A size limit was hit: image pixel count, batch size. */
+    AOTVIT_OUT_OF_MEMORY = 9,     /* Memory could not be allocated. */
+    AOTVIT_INTERNAL_ERROR = 10    /* A bug in libaotvit; the message has details. Please report it. */
+} aotvit_status;
+
+/* What a model produces. */
+typedef enum aotvit_kind {
+    AOTVIT_KIND_FEATURE_EXTRACTOR = 0, /* outputs are features (ViT: last_hidden_state, pooler_output) */
+    AOTVIT_KIND_CLASSIFIER = 1         /* one output, logits over the labels (MobileViT) */
+} aotvit_kind;
+
+/* Largest output rank reported by aotvit_model_output_info. */
+#define AOTVIT_MAX_RANK 4
+
+/* Opaque model handle. */
+typedef struct aotvit_model aotvit_model;
+
+/* ---- library ------------------------------------------------------------------------------------ */
+
+/* AOTVIT_ABI_VERSION of the loaded library. Never fails. */
+int aotvit_abi_version(void);
+
+/* Library version, e.g. "0.1.0+x86-64-v4" (semantic version + ISA baseline). Static string; never fails. */
+const char* aotvit_version(void);
+
+/*
+ * Message of the last failed call on the calling thread, or "" if the last call succeeded.
+ * Thread-local: other threads' calls do not change it. The pointer stays valid until the next aotvit_
+ * call on the same thread; copy the text if you need it longer. Never returns NULL.
+ */
+const char* aotvit_last_error(void);
+
+/* ---- models ------------------------------------------------------------------------------------- */
+
+/*
+ * Loads a model.
+ *   model_name       "vit-base-patch32-224-in21k" or "mobilevit-small" (case-insensitive).
+ *   checkpoint_path  a Hugging Face model.safetensors (F32/F16/BF16), or NULL for the synthetic checkpoint
+ *                    with seed 0 (random weights, meaningless outputs; building it for ViT takes seconds).
+ *   threads          worker threads used by one inference, the calling thread included; <= 0 = default
+ *                    (all cores, at most 8). At most 256.
+ *   out              receives the handle; set to NULL on failure.
+ * The file is read while loading and not kept open. Release the handle with aotvit_model_destroy().
+ * Errors: NULL_POINTER (model_name, out), INVALID_ARGUMENT (unknown name, threads > 256), IO_ERROR,
+ *         BAD_CHECKPOINT, OUT_OF_MEMORY.
+ */
+aotvit_status aotvit_model_open(const char* model_name, const char* checkpoint_path, int threads, aotvit_model** out);
+
+/*
+ * Releases a handle and all its memory. NULL is a no-op. Waits for a call running on the handle in another
+ * thread to finish; calls that start later fail with AOTVIT_INVALID_ARGUMENT. Returns AOTVIT_OK, or
+ * AOTVIT_INVALID_ARGUMENT for a handle that is not live (already destroyed, or never created).
+ */
+aotvit_status aotvit_model_destroy(aotvit_model* model);
+
+/*
+ * Model information. Every out-pointer may be NULL when that value is not wanted.
+ * Strings returned here are owned by the handle and valid until aotvit_model_destroy().
+ */
+aotvit_status aotvit_model_name(const aotvit_model* model, const char** name);
+aotvit_status aotvit_model_kind(const aotvit_model* model, aotvit_kind* kind);
+/* pixel_values of one image: [channels, height, width] floats (ViT 3x224x224, MobileViT 3x256x256). */
+aotvit_status aotvit_model_input_shape(const aotvit_model* model, int* channels, int* height, int* width);
+/* 2 for ViT, 1 for MobileViT. */
+aotvit_status aotvit_model_output_count(const aotvit_model* model, int* count);
+/*
+ * Output `index` (0-based, in run order): name ("last_hidden_state", "pooler_output", "logits"), shape per
+ * image (shape must have room for AOTVIT_MAX_RANK ints; *rank receives the number used) and floats per image.
+ * Errors: INVALID_ARGUMENT for index out of range.
+ */
+aotvit_status aotvit_model_output_info(const aotvit_model* model, int index, const char** name,
+                                       int* shape, int* rank, size_t* floats_per_image);
+/* Number of class labels: 1000 for MobileViT, 0 for ViT. */
+aotvit_status aotvit_model_label_count(const aotvit_model* model, int* count);
+/* Label of class `index` (e.g. "tabby, tabby cat"). Errors: INVALID_ARGUMENT for index out of range. */
+aotvit_status aotvit_model_label(const aotvit_model* model, int index, const char** label);
+
+/* ---- inference ---------------------------------------------------------------------------------- */
+/*
+ * Outputs for one image go to out0 (output 0) and out1 (output 1), each at least floats_per_image long.
+ * Single-output models (MobileViT): out1 must be NULL and out1_len 0.
+ * Two-output models (ViT): out1 may be NULL (with out1_len 0) when pooler_output is not wanted.
+ * The handle's lock is held only while the network runs; decoding and preprocessing run unlocked.
+ * Results are deterministic: the same input gives bit-identical outputs on every call and every handle
+ * (for a given library build).
+ */
+
+/* Decodes an image file (JPEG, PNG, BMP, GIF first frame, TGA), preprocesses it like the HF image processor,
+ * runs the model. Errors: NULL_POINTER, IO_ERROR, BAD_IMAGE, LIMIT_EXCEEDED (more than 89,478,485 pixels),
+ * BUFFER_TOO_SMALL, INVALID_ARGUMENT. */
+aotvit_status aotvit_run_image_file(aotvit_model* model, const char* path,
+                                    float* out0, size_t out0_len, float* out1, size_t out1_len);
+
+/* Same for an encoded image in memory (`size` bytes at `data`; not retained). */
+aotvit_status aotvit_run_image_bytes(aotvit_model* model, const uint8_t* data, size_t size,
+                                     float* out0, size_t out0_len, float* out1, size_t out1_len);
+
+/* Same for raw pixels: rgb is [height, width, 3] interleaved RGB8, row-major, no padding;
+ * rgb_len must equal width*height*3. */
+aotvit_status aotvit_run_rgb8(aotvit_model* model, const uint8_t* rgb, size_t rgb_len, int width, int height,
+                              float* out0, size_t out0_len, float* out1, size_t out1_len);
+
+/*
+ * Runs a batch of preprocessed images: pixel_values is [batch, C, H, W] float32, pixel_values_len must equal
+ * batch*C*H*W. Outputs are [batch, ...]: out0_len >= batch*floats_per_image(0), same for out1.
+ * Large batches are run in chunks of 16 images (the activation arena grows with the chunk, not the batch).
+ * Errors: NULL_POINTER, INVALID_ARGUMENT (batch < 1, wrong pixel_values_len), LIMIT_EXCEEDED (batch*C*H*W or an
+ * output larger than 2^31-1 floats), BUFFER_TOO_SMALL.
+ */
+aotvit_status aotvit_run_pixels(aotvit_model* model, int batch, const float* pixel_values, size_t pixel_values_len,
+                                float* out0, size_t out0_len, float* out1, size_t out1_len);
+
+/*
+ * Decodes and preprocesses an image file into pixels ([C, H, W] float32, pixels_len >= C*H*W), so that callers
+ * can assemble batches for aotvit_run_pixels. Does not take the handle's lock.
+ */
+aotvit_status aotvit_preprocess_image_file(aotvit_model* model, const char* path, float* pixels, size_t pixels_len);
+
+/* Same for an encoded image in memory. */
+aotvit_status aotvit_preprocess_image_bytes(aotvit_model* model, const uint8_t* data, size_t size,
+                                            float* pixels, size_t pixels_len);
+
+/*
+ * Classifiers only: the k most probable classes of one image's logits (logits_len must equal the label count).
+ * Softmax in double precision; best first; ties keep the lower class index first.
+ * indices[k] receives class indices (look names up with aotvit_model_label), probabilities[k] their softmax
+ * probability (probabilities may be NULL). 0 <= k <= label count; indices_len and probabilities_len >= k.
+ * Errors: WRONG_MODEL_KIND on a feature extractor, INVALID_ARGUMENT, NULL_POINTER, BUFFER_TOO_SMALL.
+ */
+aotvit_status aotvit_classify_top_k(aotvit_model* model, const float* logits, size_t logits_len, int k,
+                                    int32_t* indices, size_t indices_len, float* probabilities, size_t probabilities_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AOTVIT_H */
