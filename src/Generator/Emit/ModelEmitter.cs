@@ -134,7 +134,11 @@ namespace AotVit.Generator.Emit
                 w.Line("_constants = new NativeBuffer(ConstantFloats);");
                 using (w.Block("try"))
                 {
-                    foreach (var block in g.Blocks) w.Line($"Load{block.Method}(weights);");
+                    w.Line("// Blocks load independently (own packed weights, own constant slices): all cores pack at once.");
+                    w.Line("WeightPrep.LoadInParallel(weights,");
+                    w.Indent();
+                    for (int i = 0; i < g.Blocks.Count; i++) w.Line($"Load{g.Blocks[i].Method}{(i + 1 < g.Blocks.Count ? "," : ");")}");
+                    w.Outdent();
                 }
                 using (w.Block("catch"))
                 {

@@ -5,7 +5,7 @@ using AotVit.Runtime.Threading;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>B operand of a GEMM ([K, N]) packed once at load into 64-byte aligned panels [N/32][K][32].</summary>
-public sealed unsafe class PackedMatrix : IDisposable
+public sealed unsafe partial class PackedMatrix : IDisposable
 {
     /// <summary>Columns per panel: two zmm, four ymm or eight xmm registers.</summary>
     public const int PanelWidth = 32;

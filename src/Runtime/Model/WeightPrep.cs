@@ -1,6 +1,7 @@
 // Load-time weight transforms that generated models call from their constructors: copy vectors into the
 // constants block, fold eval-mode BatchNorm into the preceding convolution, reorder conv weights for the
 // NHWC kernels and pack GEMM operands. Runs once per model load; allocation here is fine.
+using System.Runtime.ExceptionServices;
 using AotVit.Runtime.Kernels;
 
 namespace AotVit.Runtime.Model;
@@ -54,23 +55,47 @@ public static unsafe class WeightPrep
     /// </summary>
     public static PackedMatrix PackOutIn(ITensorSource weights, string[] names, string? batchNorm, int n, int k)
     {
-        var all = new float[(long)n * k];
-        long at = 0;
-        foreach (var name in names)
+        var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, n);
+        var packed = PackedMatrix.AllocateOutIn(n, k);
+        try
         {
-            var part = weights.Get(name);
-            if (part.Length % k != 0 || at + part.Length > all.Length) throw new InvalidDataException($"tensor '{name}' does not fit a [{n}, {k}] weight");
-            part.CopyTo(all.AsSpan((int)at));
-            at += part.Length;
+            int row = 0;
+            foreach (var name in names)
+            {
+                var part = weights.Get(name);
+                if (part.Length % k != 0 || row + part.Length / k > n)
+                    throw new InvalidDataException($"tensor '{name}' ({part.Length} values) does not fit rows {row}.. of a [{n}, {k}] weight");
+                int count = part.Length / k;
+                packed.PackOutInRows(row, part, scale is null ? default : scale.AsSpan(row, count));
+                row += count;
+            }
+            if (row != n) throw new InvalidDataException($"tensors {string.Join(", ", names)} hold {row} rows, expected {n}");
+            return packed;
         }
-        if (at != all.Length) throw new InvalidDataException($"tensors {string.Join(", ", names)} hold {at} values, expected {all.Length}");
-        if (batchNorm is not null)
+        catch
         {
-            var scale = BatchNormScale(weights, batchNorm, n);
-            for (int row = 0; row < n; row++)
-                for (int col = 0; col < k; col++) all[(long)row * k + col] = (float)(all[(long)row * k + col] * scale[row]);
+            packed.Dispose();
+            throw;
         }
-        return PackedMatrix.FromOutIn(all, n, k);
+    }
+
+    /// <summary>
+    /// Runs a generated model's per-block loaders on all cores: each writes its own packed matrices and its own
+    /// slices of the constants block, so they are independent. The first failure is rethrown as itself.
+    /// </summary>
+    public static void LoadInParallel(ITensorSource weights, params Action<ITensorSource>[] loaders)
+    {
+        ExceptionDispatchInfo? failure = null;
+        Parallel.ForEach(loaders, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (load, state) =>
+        {
+            try { load(weights); }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
+                state.Stop();
+            }
+        });
+        failure?.Throw();
     }
 
     /// <summary>
