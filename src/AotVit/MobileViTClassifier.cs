@@ -32,14 +32,21 @@ public sealed class MobileViTClassifier : VisionModel
 
     public Classification Classify(RgbImage image, int top = 5) => ClassifyPixelsBatch(1, Preprocess(image), top)[0];
 
-    public Classification[] ClassifyBatch(IReadOnlyList<RgbImage> images, int top = 5) => ClassifyPixelsBatch(images.Count, PreprocessBatch(images), top);
-
-    /// <summary>pixelValues: [batch, 3, 256, 256], BGR, in [0, 1] (see Preprocess).</summary>
-    public Classification[] ClassifyPixelsBatch(int batch, ReadOnlySpan<float> pixelValues, int top = 5)
+    /// <summary>Classifies a batch of images; cancellable between images (preprocessing) and chunks of Options.MaxBatch (inference).</summary>
+    public Classification[] ClassifyBatch(IReadOnlyList<RgbImage> images, int top = 5, CancellationToken cancellationToken = default)
     {
-        if (top < 0 || top > ClassCount) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 0 and {ClassCount}");
+        ArgumentNullException.ThrowIfNull(images);
+        CheckTop(top);
+        return ClassifyPixelsBatch(images.Count, PreprocessBatch(images, cancellationToken), top, cancellationToken);
+    }
+
+    /// <summary>pixelValues: [batch, 3, 256, 256], BGR, in [0, 1] (see Preprocess); 1 ≤ batch ≤ Options.MaxBatchPerCall.</summary>
+    public Classification[] ClassifyPixelsBatch(int batch, ReadOnlySpan<float> pixelValues, int top = 5, CancellationToken cancellationToken = default)
+    {
+        CheckTop(top);
+        CheckBatch(batch, pixelValues.Length);
         var logits = new float[(long)batch * ClassCount];
-        Run(batch, pixelValues, logits);
+        Run(batch, pixelValues, logits, default, cancellationToken);
         var result = new Classification[batch];
         for (int i = 0; i < batch; i++)
         {
@@ -49,9 +56,19 @@ public sealed class MobileViTClassifier : VisionModel
         return result;
     }
 
+    private void CheckTop(int top)
+    {
+        if (top < 0 || top > ClassCount) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 0 and {ClassCount}");
+    }
+
     /// <summary>Softmax (in double, max-subtracted) and the k best classes; ties keep the lower class index first.</summary>
+    /// <exception cref="ArgumentException">logits does not hold ClassCount values.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">k is outside [0, ClassCount].</exception>
     public IReadOnlyList<Prediction> TopK(ReadOnlySpan<float> logits, int k)
     {
+        if (logits.Length != ClassCount)
+            throw new ArgumentException($"logits holds {logits.Length} values; {Descriptor.Name} has {ClassCount} classes", nameof(logits));
+        CheckTop(k);
         double max = double.NegativeInfinity;
         foreach (float v in logits) max = Math.Max(max, v);
         double sum = 0;

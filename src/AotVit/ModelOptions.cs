@@ -11,6 +11,13 @@ public sealed record ModelOptions
     /// <summary>Largest batch run in one forward pass; larger requests are split. Bounds the activation arena.</summary>
     public int MaxBatch { get; init; } = 16;
 
+    /// <summary>
+    /// Largest batch one call accepts (Run, EmbedBatch, ClassifyBatch, the *PixelsBatch methods); larger requests are
+    /// refused with ArgumentOutOfRangeException before anything is allocated. Bounds the output arrays a caller-chosen
+    /// batch number can make the library allocate. Default 1024.
+    /// </summary>
+    public int MaxBatchPerCall { get; init; } = 1024;
+
     /// <summary>Limits applied to decoded images (pixel count: decompression-bomb guard).</summary>
     public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
 
@@ -21,6 +28,7 @@ public sealed record ModelOptions
     {
         if (Threads < 1 || Threads > 256) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "threads must be between 1 and 256");
         if (MaxBatch < 1 || MaxBatch > 1024) throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, "max batch must be between 1 and 1024");
+        if (MaxBatchPerCall < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatchPerCall), MaxBatchPerCall, "max batch per call must be at least 1");
         ArgumentNullException.ThrowIfNull(ImageLimits);
     }
 }

@@ -36,15 +36,18 @@ public sealed class ViTEmbedder : VisionModel
     /// <summary>pixelValues: one preprocessed image [3, 224, 224].</summary>
     public ViTEmbedding EmbedPixels(ReadOnlySpan<float> pixelValues) => EmbedPixelsBatch(1, pixelValues)[0];
 
-    public ViTEmbedding[] EmbedBatch(IReadOnlyList<RgbImage> images) => EmbedPixelsBatch(images.Count, PreprocessBatch(images));
+    /// <summary>Embeds a batch of images; cancellable between images (preprocessing) and chunks of Options.MaxBatch (inference).</summary>
+    public ViTEmbedding[] EmbedBatch(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default) =>
+        EmbedPixelsBatch(images?.Count ?? throw new ArgumentNullException(nameof(images)), PreprocessBatch(images, cancellationToken), cancellationToken);
 
-    /// <summary>pixelValues: [batch, 3, 224, 224].</summary>
-    public ViTEmbedding[] EmbedPixelsBatch(int batch, ReadOnlySpan<float> pixelValues)
+    /// <summary>pixelValues: [batch, 3, 224, 224]; 1 ≤ batch ≤ Options.MaxBatchPerCall.</summary>
+    public ViTEmbedding[] EmbedPixelsBatch(int batch, ReadOnlySpan<float> pixelValues, CancellationToken cancellationToken = default)
     {
+        CheckBatch(batch, pixelValues.Length);
         int lastPer = Tokens * HiddenSize;
         var last = new float[(long)batch * lastPer];
         var pooled = new float[(long)batch * HiddenSize];
-        Run(batch, pixelValues, last, pooled);
+        Run(batch, pixelValues, last, pooled, cancellationToken);
         var result = new ViTEmbedding[batch];
         for (int i = 0; i < batch; i++)
             result[i] = new ViTEmbedding(last.AsSpan(i * lastPer, lastPer).ToArray(), pooled.AsSpan(i * HiddenSize, HiddenSize).ToArray(), Tokens, HiddenSize);

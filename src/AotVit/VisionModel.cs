@@ -96,16 +96,21 @@ public abstract unsafe class VisionModel : IDisposable
     /// <summary>
     /// Runs the model on <paramref name="batch"/> preprocessed images: pixelValues [batch, C, H, W]; each output span
     /// [batch, ...] in Descriptor.Outputs order (output1 is unused by single-output models). No managed allocation.
-    /// Batches larger than Options.MaxBatch are run in chunks.
+    /// Batches larger than Options.MaxBatch are run in chunks; batches above Options.MaxBatchPerCall are refused.
     /// </summary>
-    public void Run(int batch, ReadOnlySpan<float> pixelValues, Span<float> output0, Span<float> output1 = default)
+    public void Run(int batch, ReadOnlySpan<float> pixelValues, Span<float> output0, Span<float> output1 = default) =>
+        Run(batch, pixelValues, output0, output1, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="Run(int, ReadOnlySpan{float}, Span{float}, Span{float})"/>, cancellable between chunks of
+    /// Options.MaxBatch images: OperationCanceledException when <paramref name="cancellationToken"/> is cancelled
+    /// (outputs of chunks already run are written, the rest are not).
+    /// </summary>
+    public void Run(int batch, ReadOnlySpan<float> pixelValues, Span<float> output0, Span<float> output1, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
+        CheckBatch(batch, pixelValues.Length);
         var outputs = Descriptor.Outputs;
-        long input = (long)batch * InputFloatsPerImage;
-        if (pixelValues.Length != input)
-            throw new ArgumentException($"pixel_values holds {pixelValues.Length} floats; [{batch}, {string.Join(", ", Descriptor.InputShape)}] needs {input}", nameof(pixelValues));
         CheckOutput(output0, batch, outputs[0], nameof(output0));
         if (outputs.Count > 1) CheckOutput(output1, batch, outputs[1], nameof(output1));
         else if (!output1.IsEmpty) throw new ArgumentException($"{Descriptor.Name} has one output", nameof(output1));
@@ -118,9 +123,11 @@ public abstract unsafe class VisionModel : IDisposable
         {
             lock (_gate)
             {
+                // Checked again under the lock: Dispose (which takes the lock) may have run since the first check.
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 for (int start = 0; start < batch; start += Options.MaxBatch)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     int n = Math.Min(Options.MaxBatch, batch - start);
                     pointers[0] = (nint)(o0 + (long)start * per0);
                     pointers[1] = (nint)(o1 + (long)start * per1);
@@ -130,6 +137,20 @@ public abstract unsafe class VisionModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Validates a batch request before anything is allocated for it: 1 ≤ batch ≤ Options.MaxBatchPerCall and
+    /// pixelFloats = batch · InputFloatsPerImage.
+    /// </summary>
+    private protected void CheckBatch(int batch, long pixelFloats)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
+        if (batch > Options.MaxBatchPerCall)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch {batch} is above the limit of {Options.MaxBatchPerCall} images per call (ModelOptions.MaxBatchPerCall)");
+        long input = (long)batch * InputFloatsPerImage;
+        if (pixelFloats != input)
+            throw new ArgumentException($"pixel_values holds {pixelFloats} floats; [{batch}, {string.Join(", ", Descriptor.InputShape)}] needs {input}", "pixelValues");
+    }
+
     private static void CheckOutput(Span<float> span, int batch, OutputDescriptor o, string name)
     {
         long need = (long)batch * o.FloatsPerImage;
@@ -137,14 +158,19 @@ public abstract unsafe class VisionModel : IDisposable
             throw new ArgumentException($"{o.Name} buffer holds {span.Length} floats; [{batch}, {string.Join(", ", o.Shape)}] needs {need}", name);
     }
 
-    /// <summary>Decodes and preprocesses a batch of encoded images into one [n, C, H, W] tensor.</summary>
-    public float[] PreprocessBatch(IReadOnlyList<RgbImage> images)
+    /// <summary>Preprocesses a batch of images into one [n, C, H, W] tensor; cancellable between images.</summary>
+    public float[] PreprocessBatch(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.Count == 0) throw new ArgumentException("no images", nameof(images));
+        if (images.Count > Options.MaxBatchPerCall)
+            throw new ArgumentOutOfRangeException(nameof(images), images.Count, $"{images.Count} images is above the limit of {Options.MaxBatchPerCall} per call (ModelOptions.MaxBatchPerCall)");
         var pixels = new float[(long)images.Count * InputFloatsPerImage];
         for (int i = 0; i < images.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             Preprocess(images[i], pixels.AsSpan(i * InputFloatsPerImage, InputFloatsPerImage));
+        }
         return pixels;
     }
 

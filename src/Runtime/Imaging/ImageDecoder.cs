@@ -20,10 +20,12 @@
 //   frame is cut short still decodes, with the missing pixels black.
 // * StbImageSharp reads through ClampedMemoryStream, which fixes an infinite loop in its stream port on JPEGs
 //   whose segment lengths run past the end of the data (see that file).
-// * PNG IDAT decompression is bounded by stb, not by ImageLimits: a tiny image with a huge zlib stream still
-//   inflates it fully (memory proportional to ~1000x the input size).
+// * PNG IDAT decompression: stb inflates the whole zlib stream, however far past the header's size it goes (a
+//   260 KB file inflated to 256 MB before the fix, found by tools/Fuzz). CheckPngInflatedSize inflates it once
+//   first, keeping nothing, and refuses a stream longer than the header's image needs (decompression bomb).
 
 using System.Buffers.Binary;
+using System.IO.Compression;
 using StbImageSharp;
 
 namespace AotVit.Runtime.Imaging;
@@ -40,6 +42,7 @@ public static class ImageDecoder
         {
             throw new ImageDecodeException("Empty input: no image data.");
         }
+        CheckEncodedSize(encoded.Length, limits);
         string format = DetectFormat(encoded);
         CheckDeclaredSize(encoded, format, limits);
         fixed (byte* data = encoded)
@@ -47,6 +50,10 @@ public static class ImageDecoder
             ImageInfo info = ReadHeader(data, encoded.Length, format);
             CheckLimits(info.Width, info.Height, format, limits);
             CheckNotTruncated(encoded, format, info.Width, info.Height);
+            if (format == "PNG")
+            {
+                CheckPngInflatedSize(encoded, info.Width, info.Height);
+            }
             ImageResult result;
             try
             {
@@ -87,6 +94,8 @@ public static class ImageDecoder
     public static RgbImage Load(string path, ImageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        limits ??= ImageLimits.Default;
+        CheckEncodedSize(new FileInfo(path).Length, limits);
         return Decode(File.ReadAllBytes(path), limits);
     }
 
@@ -111,6 +120,7 @@ public static class ImageDecoder
         {
             throw new ImageDecodeException("Empty input: no image data.");
         }
+        CheckEncodedSize(encoded.Length, limits);
         string format = DetectFormat(encoded);
         CheckDeclaredSize(encoded, format, limits);
         fixed (byte* data = encoded)
@@ -257,6 +267,79 @@ public static class ImageDecoder
         if (data.Length < required)
         {
             throw new ImageDecodeException($"Truncated {format} data: {data.Length} bytes, the header needs {required}.");
+        }
+    }
+
+    private static void CheckEncodedSize(long length, ImageLimits limits)
+    {
+        if (length > limits.MaxEncodedBytes)
+        {
+            throw new ImageDecodeException($"Encoded image is {length} bytes, above the limit of {limits.MaxEncodedBytes} (ImageLimits.MaxEncodedBytes).");
+        }
+    }
+
+    // The bytes a PNG's IDAT stream must inflate to: one filter byte per row plus the packed row, per Adam7 pass
+    // when interlaced. A valid stream inflates to exactly this; stb would inflate any excess into memory.
+    // Returns silently when the chunk layout or the zlib data is corrupt: stb then reports the problem itself.
+    private static void CheckPngInflatedSize(ReadOnlySpan<byte> data, int width, int height)
+    {
+        if (data.Length < 33)
+        {
+            return;
+        }
+        int bitDepth = data[24];
+        int channels = data[25] switch { 0 => 1, 2 => 3, 3 => 1, 4 => 2, 6 => 4, _ => 4 };
+        long RowBytes(long w) => (w * channels * Math.Max(bitDepth, 1) + 7) / 8;
+        long needed = 0;
+        if (data[28] == 0)
+        {
+            needed = height * (1 + RowBytes(width));
+        }
+        else
+        {
+            ReadOnlySpan<int> x0 = [0, 4, 0, 2, 0, 1, 0], y0 = [0, 0, 4, 0, 2, 0, 1], dx = [8, 8, 4, 4, 2, 2, 1], dy = [8, 8, 8, 4, 4, 2, 2];
+            for (int p = 0; p < 7; p++)
+            {
+                long w = (width - x0[p] + dx[p] - 1) / dx[p], h = (height - y0[p] + dy[p] - 1) / dy[p];
+                if (w > 0 && h > 0) needed += h * (1 + RowBytes(w));
+            }
+        }
+        long allowed = needed + needed / 8 + 4096;
+
+        var idat = new MemoryStream();
+        bool rawDeflate = false;   // Apple's CgBI PNGs store raw deflate, without the zlib header
+        for (int at = 8; at + 8 <= data.Length;)
+        {
+            long length = BinaryPrimitives.ReadUInt32BigEndian(data[at..]);
+            ReadOnlySpan<byte> type = data.Slice(at + 4, 4);
+            long end = at + 8 + length;
+            if (end > data.Length)
+            {
+                break;
+            }
+            if (type.SequenceEqual("CgBI"u8)) rawDeflate = true;
+            if (type.SequenceEqual("IDAT"u8)) idat.Write(data.Slice(at + 8, (int)length));
+            if (type.SequenceEqual("IEND"u8)) break;
+            at = (int)end + 4;
+        }
+        idat.Position = 0;
+        long inflated = 0;
+        try
+        {
+            using Stream inflate = rawDeflate ? new DeflateStream(idat, CompressionMode.Decompress) : new ZLibStream(idat, CompressionMode.Decompress);
+            var buffer = new byte[1 << 16];
+            for (int read; (read = inflate.Read(buffer)) > 0;)
+            {
+                inflated += read;
+                if (inflated > allowed)
+                {
+                    throw new ImageDecodeException(
+                        $"PNG image data inflates to more than {allowed} bytes; its {width}x{height} header needs {needed} (decompression bomb).");
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
         }
     }
 

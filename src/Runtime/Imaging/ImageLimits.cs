@@ -20,5 +20,17 @@ public sealed record ImageLimits
         }
     }
 
+    /// <summary>Encoded inputs (bytes or file) longer than this are refused before they are read or parsed. Default 256 MiB.</summary>
+    public long MaxEncodedBytes
+    {
+        get => _maxEncodedBytes;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            _maxEncodedBytes = value;
+        }
+    }
+
     private readonly long _maxPixels = PillowMaxImagePixels;
+    private readonly long _maxEncodedBytes = 256L << 20;
 }

@@ -17,6 +17,13 @@ namespace AotVit.Runtime.Imaging;
 
 public static class Preprocessor
 {
+    /// <summary>
+    /// Largest intermediate (resized, before the crop) image, in pixels: 2^24 (48 MiB of RGB8). A shortest-edge
+    /// resize of an extreme aspect ratio is otherwise unbounded: 1x4000 pixels to MobileViT's shortest edge 288 is
+    /// 288x1152000 (1 GB, 13 s) before its 256x256 centre crop; 1x65535 overflowed the buffer size. Found by tools/Fuzz.
+    /// </summary>
+    public const long MaxResizedPixels = 1L << 24;
+
     /// <summary>Size (height, width) of the image after the resize step, for an input of the given size.</summary>
     public static (int Height, int Width) ResizedSize(PreprocessPlan plan, int imageWidth, int imageHeight)
     {
@@ -81,6 +88,12 @@ public static class Preprocessor
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(plan);
         (int resizedHeight, int resizedWidth) = ResizedSize(plan, image.Width, image.Height);
+        if ((long)resizedWidth * resizedHeight > MaxResizedPixels)
+        {
+            throw new ArgumentException(
+                $"A {image.Width}x{image.Height} image resizes to {resizedWidth}x{resizedHeight}, above the limit of {MaxResizedPixels} pixels (Preprocessor.MaxResizedPixels); its aspect ratio is too extreme for this model.",
+                nameof(image));
+        }
         (_, int outHeight, int outWidth) = OutputSize(plan, image.Width, image.Height);
         long planeLength = (long)outHeight * outWidth;
         if (destination.Length < 3 * planeLength)

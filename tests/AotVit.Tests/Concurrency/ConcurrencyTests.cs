@@ -1,0 +1,131 @@
+// One model instance shared by many threads, many instances side by side, Dispose racing with Run, and
+// cancellation mid-batch. Results must be bit-identical to the single-threaded run: VisionModel serialises calls
+// on one instance with a lock (one activation arena), and instances share nothing.
+using System.Diagnostics;
+using AotVit.Tests.Models;
+using Xunit;
+
+namespace AotVit.Tests.Concurrency;
+
+[Trait("Category", "Concurrency")]
+public sealed class ConcurrencyTests(ViTFixture vit) : IClassFixture<ViTFixture>
+{
+    private const int Threads = 8;
+    private static readonly ModelOptions Options = new() { Threads = 2, MaxBatch = 2 };
+
+    private static float[] Pixels(VisionModel model, int seed)
+    {
+        var random = new Random(seed);
+        var pixels = new float[model.InputFloatsPerImage];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)random.NextDouble();
+        return pixels;
+    }
+
+    private static float[] Logits(MobileViTClassifier model, float[] pixels) => model.ClassifyPixelsBatch(1, pixels, 0)[0].Logits;
+
+    [Fact]
+    public void Shared_MobileViT_gives_bit_identical_results_from_8_threads()
+    {
+        using var model = MobileViTClassifier.CreateSynthetic(Options);
+        const int perThread = 4;
+        var inputs = Enumerable.Range(0, Threads * perThread).Select(i => Pixels(model, i)).ToArray();
+        var expected = inputs.Select(p => Logits(model, p)).ToArray();
+        var actual = new float[inputs.Length][];
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
+        {
+            for (int k = 0; k < perThread; k++) actual[t * perThread + k] = Logits(model, inputs[t * perThread + k]);
+        });
+        for (int i = 0; i < inputs.Length; i++) Assert.Equal(expected[i], actual[i]);
+    }
+
+    [Fact]
+    public void Separate_MobileViT_instances_on_8_threads_agree_bit_for_bit()
+    {
+        using var reference = MobileViTClassifier.CreateSynthetic(Options);
+        var inputs = Enumerable.Range(0, 3).Select(i => Pixels(reference, 100 + i)).ToArray();
+        var expected = inputs.Select(p => Logits(reference, p)).ToArray();
+        var failures = new List<string>();
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
+        {
+            using var own = MobileViTClassifier.CreateSynthetic(Options);
+            for (int i = 0; i < inputs.Length; i++)
+                if (!Logits(own, inputs[i]).AsSpan().SequenceEqual(expected[i]))
+                    lock (failures) failures.Add($"thread {t}, input {i}");
+        });
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Shared_ViT_gives_bit_identical_results_from_8_threads()
+    {
+        var model = vit.Model;
+        var inputs = Enumerable.Range(0, Threads).Select(i => Pixels(model, 200 + i)).ToArray();
+        var expected = inputs.Select(p => model.EmbedPixels(p)).ToArray();
+        var actual = new ViTEmbedding[Threads];
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t => actual[t] = model.EmbedPixels(inputs[t]));
+        for (int i = 0; i < Threads; i++)
+        {
+            Assert.Equal(expected[i].PoolerOutput, actual[i].PoolerOutput);
+            Assert.Equal(expected[i].LastHiddenState, actual[i].LastHiddenState);
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_racing_with_Run_gives_ObjectDisposedException_or_success()
+    {
+        for (int round = 0; round < 6; round++)
+        {
+            var model = MobileViTClassifier.CreateSynthetic(Options);
+            var pixels = new float[3 * model.InputFloatsPerImage];
+            var runs = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                try { return model.ClassifyPixelsBatch(3, pixels).Length == 3 ? "ran" : "short"; }
+                catch (ObjectDisposedException) { return "disposed"; }
+            })).ToArray();
+            await Task.Delay(round * 7);
+            model.Dispose();
+            string[] results = await Task.WhenAll(runs);
+            Assert.All(results, r => Assert.Contains(r, new[] { "ran", "disposed" }));
+            Assert.Throws<ObjectDisposedException>(() => model.ClassifyPixelsBatch(1, pixels.AsSpan(0, model.InputFloatsPerImage)));
+            model.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Cancellation_stops_a_batch_between_chunks()
+    {
+        using var model = MobileViTClassifier.CreateSynthetic(Options with { MaxBatch = 1 });
+        var one = Pixels(model, 1);
+        Logits(model, one);
+        var clock = Stopwatch.StartNew();
+        Logits(model, one);
+        TimeSpan single = clock.Elapsed;
+
+        const int batch = 64;
+        var pixels = new float[batch * model.InputFloatsPerImage];
+        var logits = new float[batch * model.ClassCount];
+        using var cancel = new CancellationTokenSource();
+        cancel.CancelAfter(single * 3);
+        clock.Restart();
+        Assert.ThrowsAny<OperationCanceledException>(() => model.Run(batch, pixels, logits, default, cancel.Token));
+        Assert.True(clock.Elapsed < single * (batch / 2), $"cancel took {clock.Elapsed}, one image takes {single}");
+        Assert.Equal(0f, logits[^1]);   // the last chunk never ran
+
+        // Still usable afterwards, and a token that is never cancelled changes nothing.
+        Assert.Equal(Logits(model, one), model.ClassifyPixelsBatch(1, one, 0, CancellationToken.None)[0].Logits);
+    }
+
+    [Fact]
+    public void Pre_cancelled_token_runs_nothing()
+    {
+        using var model = MobileViTClassifier.CreateSynthetic(Options);
+        var token = new CancellationToken(canceled: true);
+        var logits = new float[model.ClassCount];
+        Assert.ThrowsAny<OperationCanceledException>(() => model.Run(1, new float[model.InputFloatsPerImage], logits, default, token));
+        Assert.All(logits, v => Assert.Equal(0f, v));
+        var image = new Runtime.Imaging.RgbImage(8, 8, new byte[8 * 8 * 3]);
+        Assert.ThrowsAny<OperationCanceledException>(() => model.ClassifyBatch([image, image], 5, token));
+        Assert.ThrowsAny<OperationCanceledException>(() => vit.Model.EmbedBatch([image], token));
+        Assert.ThrowsAny<OperationCanceledException>(() => vit.Model.EmbedPixelsBatch(1, new float[vit.Model.InputFloatsPerImage], token));
+    }
+}

@@ -1,0 +1,26 @@
+// The registry of fuzz targets, by CLI name.
+namespace AotVit.Fuzzing;
+
+public static class FuzzTargets
+{
+    public static IReadOnlyList<string> Names { get; } = ["safetensors", "image", "preprocess", "generator-json", "api"];
+
+    /// <param name="longRun">Long runs use heavier inputs (bigger bombs, more model loads).</param>
+    public static FuzzTarget Create(string name, string repoRoot, bool longRun = false) => name switch
+    {
+        "image" => new ImageTarget([Path.Combine(repoRoot, "tests/AotVit.Tests/data/images"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/fuzz")],
+                                   bombMegabytes: longRun ? 256 : 32),
+        "safetensors" => new SafeTensorsTarget(repoRoot, loadEvery: longRun ? 20 : 50),
+        "preprocess" => new PreprocessTarget(),
+        "generator-json" => new GeneratorJsonTarget(repoRoot, compileEvery: longRun ? 10 : 25),
+        "api" => new ApiTarget(),
+        _ => throw new ArgumentException($"unknown fuzz target '{name}'; available: {string.Join(", ", Names)}", nameof(name)),
+    };
+
+    public static string? FindRepoRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "aot-vit.sln"))) return dir.FullName;
+        return null;
+    }
+}

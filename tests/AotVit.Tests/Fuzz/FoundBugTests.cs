@@ -1,0 +1,106 @@
+// One test per bug the fuzz targets found (docs/FUZZING.md, "Bugs found"), named after the bug.
+using System.Diagnostics;
+using AotVit.Fuzzing;
+using AotVit.Runtime.Imaging;
+using AotVit.Tests.Models;
+using Xunit;
+
+namespace AotVit.Tests.Fuzz;
+
+[Trait("Category", "Fuzz")]
+public sealed class FoundBugTests(MobileViTFixture mobileViT) : IClassFixture<MobileViTFixture>
+{
+    [Fact]
+    public void Png_zlib_bomb_is_refused_before_stb_inflates_it()
+    {
+        // 64x64 RGB needs 64·(1 + 192) = 12352 inflated bytes; this ~65 KB file inflated to 64 MiB in stb.
+        byte[] bomb = ImageTarget.Png(64, 64, colorType: 2, ImageTarget.ZlibOfZeros(64 << 20));
+        Assert.True(bomb.Length < 100_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(bomb));
+        Assert.Contains("decompression bomb", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8 << 20, "refusing the bomb allocated more than 8 MiB");
+    }
+
+    [Fact]
+    public void Png_whose_stream_inflates_to_exactly_its_size_still_decodes()
+    {
+        byte[] png = ImageTarget.Png(64, 48, colorType: 2, ImageTarget.ZlibOfZeros(48 * (1 + 64 * 3)));
+        var image = ImageDecoder.Decode(png);
+        Assert.Equal((64, 48), (image.Width, image.Height));
+    }
+
+    [Fact]
+    public void Png_size_bomb_is_refused_by_the_pixel_limit()
+    {
+        byte[] png = ImageTarget.Png(100_000, 100_000, colorType: 2, ImageTarget.ZlibOfZeros(16));
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(png));
+        Assert.Contains("ImageLimits.MaxPixels", e.Message);
+    }
+
+    [Fact]
+    public void Encoded_input_above_MaxEncodedBytes_is_refused()
+    {
+        byte[] png = ImageTarget.Png(4, 4, colorType: 2, ImageTarget.ZlibOfZeros(4 * 13));
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(png, new ImageLimits { MaxEncodedBytes = 16 }));
+        Assert.Contains("ImageLimits.MaxEncodedBytes", e.Message);
+        Assert.Throws<ImageDecodeException>(() => ImageDecoder.ReadInfo(png, new ImageLimits { MaxEncodedBytes = 16 }));
+    }
+
+    [Fact]
+    public void Extreme_aspect_ratio_is_refused_instead_of_resizing_to_a_gigabyte()
+    {
+        // MobileViT: shortest edge 288 made 1x4000 a 288x1152000 intermediate (1 GB, 13 s) before its 256² crop,
+        // and 1x65535 overflowed the buffer size (OverflowException).
+        var clock = Stopwatch.StartNew();
+        foreach (var (w, h) in new[] { (1, 4000), (4000, 1), (1, 65535) })
+        {
+            var image = new RgbImage(w, h, new byte[w * h * 3]);
+            var e = Assert.Throws<ArgumentException>(() => mobileViT.Model.Preprocess(image));
+            Assert.Contains("Preprocessor.MaxResizedPixels", e.Message);
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        // Wide but reasonable images still work: 4000x30 → 38400x288 intermediate.
+        Assert.Equal(mobileViT.Model.InputFloatsPerImage, mobileViT.Model.Preprocess(new RgbImage(4000, 30, new byte[4000 * 30 * 3])).Length);
+    }
+
+    [Fact]
+    public void Negative_or_huge_batch_is_ArgumentOutOfRange_not_OverflowException()
+    {
+        // ClassifyPixelsBatch allocated new float[batch · 1000] before validating: -1 and int.MaxValue threw
+        // OverflowException; 1e6 allocated 4 GB before the pixel-length check refused it.
+        var model = mobileViT.Model;
+        foreach (int batch in new[] { -1, 0, int.MinValue })
+            Assert.Throws<ArgumentOutOfRangeException>(() => model.ClassifyPixelsBatch(batch, new float[1]));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.ClassifyPixelsBatch(int.MaxValue, new float[1]));
+        Assert.Contains("MaxBatchPerCall", e.Message);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<ArgumentException>(() => model.ClassifyPixelsBatch(1000, new float[model.InputFloatsPerImage]));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "allocated outputs for a request it then refused");
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Run(1025, new float[1], new float[1]));
+    }
+
+    [Fact]
+    public void ClassifyBatch_and_EmbedBatch_of_null_are_ArgumentNullException_not_NullReferenceException()
+    {
+        Assert.Throws<ArgumentNullException>(() => mobileViT.Model.ClassifyBatch(null!));
+        Assert.Throws<ArgumentNullException>(() => mobileViT.Model.ClassifyBatch([new RgbImage(2, 2, new byte[12]), null!]));
+    }
+
+    [Fact]
+    public void TopK_rejects_logits_of_the_wrong_length()
+    {
+        // 999 logits were ranked silently (wrong probabilities); 1001 logits indexed past Labels for k > 1000.
+        var model = mobileViT.Model;
+        Assert.Throws<ArgumentException>(() => model.TopK(new float[999], 5));
+        Assert.Throws<ArgumentException>(() => model.TopK(new float[1001], 1001));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.TopK(new float[1000], -1));
+        Assert.Equal(5, model.TopK(new float[1000], 5).Count);
+    }
+
+    [Fact]
+    public void MaxBatchPerCall_must_be_positive()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => MobileViTClassifier.CreateSynthetic(new ModelOptions { MaxBatchPerCall = 0 }));
+    }
+}
