@@ -101,7 +101,7 @@ namespace AotVit.Generator.Emit
             var p = spec.Preprocess;
             w.Line($"preprocess: new PreprocessSettings(ResizeKind.{p.Resize}, ResizeHeight: {p.ResizeHeight}, ResizeWidth: {p.ResizeWidth}, ShortestEdge: {p.ShortestEdge},");
             w.Line($"    CenterCrop: {B(p.CenterCrop)}, CropHeight: {p.CropHeight}, CropWidth: {p.CropWidth}, Rescale: {B(p.Rescale)}, RescaleFactor: {D(p.RescaleFactor)},");
-            w.Line($"    Normalize: {B(p.Normalize)}, Mean: new[] {{ {string.Join(", ", p.Mean.Select(D))} }}, Std: new[] {{ {string.Join(", ", p.Std.Select(D))} }}, FlipChannelOrder: {B(p.FlipChannelOrder)}),");
+            w.Line($"    Normalize: {B(p.Normalize)}, Mean: new double[] {{ {string.Join(", ", p.Mean.Select(D))} }}, Std: new double[] {{ {string.Join(", ", p.Std.Select(D))} }}, FlipChannelOrder: {B(p.FlipChannelOrder)}),");
             w.Line("macsPerImage: MacsPerImage, arenaFloatsPerImage: ArenaFloatsPerImage, constantFloats: ConstantFloats);");
             w.Outdent();
             w.Line();

@@ -14,6 +14,10 @@ namespace AotVit.Generator.Parsing
 {
     internal sealed class ConfigParser
     {
+        // Bounds that keep generated code and build time sane (every layer is an emitted method): far above any
+        // HF ViT / MobileViT checkpoint (ViT-H has 32 layers, width 1280), far below what would hang a build.
+        internal const int MaxLayers = 256, MaxWidth = 16384, MaxImageSize = 4096, MaxTokens = 16385;
+
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
         private string _path = "";
 
@@ -130,14 +134,14 @@ namespace AotVit.Generator.Parsing
 
         private ViTSpec? ParseViT(JsonValue c, ModelInput input, string className)
         {
-            int hidden = Int(c, "hidden_size", 768, min: 1);
-            int layers = Int(c, "num_hidden_layers", 12, min: 1);
-            int heads = Int(c, "num_attention_heads", 12, min: 1);
-            int intermediate = Int(c, "intermediate_size", 3072, min: 1);
-            int image = Int(c, "image_size", 224, min: 1);
-            int patch = Int(c, "patch_size", 16, min: 1);
+            int hidden = Int(c, "hidden_size", 768, min: 1, max: MaxWidth);
+            int layers = Int(c, "num_hidden_layers", 12, min: 1, max: MaxLayers);
+            int heads = Int(c, "num_attention_heads", 12, min: 1, max: MaxWidth);
+            int intermediate = Int(c, "intermediate_size", 3072, min: 1, max: 4 * MaxWidth);
+            int image = Int(c, "image_size", 224, min: 1, max: MaxImageSize);
+            int patch = Int(c, "patch_size", 16, min: 1, max: MaxImageSize);
             int channels = Int(c, "num_channels", 3, min: 1);
-            double eps = Double(c, "layer_norm_eps", 1e-12, positive: true);
+            double eps = Epsilon(c, "layer_norm_eps", 1e-12);
             bool qkvBias = Bool(c, "qkv_bias", true);
             string act = String(c, "hidden_act", "gelu")!;
             if (act != "gelu")
@@ -146,6 +150,8 @@ namespace AotVit.Generator.Parsing
                 ReportValue(c, "num_attention_heads", $"({heads}) must divide hidden_size ({hidden})");
             if (image % patch != 0)
                 ReportValue(c, "patch_size", $"({patch}) must divide image_size ({image})");
+            else if ((long)(image / patch) * (image / patch) + 1 > MaxTokens)
+                ReportValue(c, "patch_size", $"({patch}) gives {(long)(image / patch) * (image / patch) + 1} tokens at image_size {image}; at most {MaxTokens} are supported");
             if (channels != 3)
                 ReportValue(c, "num_channels", $"is {channels}; only 3-channel (RGB) models are supported");
             if (HasErrors) return null;
@@ -156,16 +162,16 @@ namespace AotVit.Generator.Parsing
         private MobileViTSpec? ParseMobileViT(JsonValue c, ModelInput input, string className)
         {
             int channels = Int(c, "num_channels", 3, min: 1);
-            int image = Int(c, "image_size", 256, min: 32);
+            int image = Int(c, "image_size", 256, min: 32, max: MaxImageSize);
             int patch = Int(c, "patch_size", 2, min: 1);
             var hidden = IntArray(c, "hidden_sizes", new[] { 144, 192, 240 }, 3);
             var neck = IntArray(c, "neck_hidden_sizes", new[] { 16, 32, 64, 96, 128, 160, 640 }, 7);
-            int heads = Int(c, "num_attention_heads", 4, min: 1);
+            int heads = Int(c, "num_attention_heads", 4, min: 1, max: MaxWidth);
             double mlpRatio = Double(c, "mlp_ratio", 2.0, positive: true);
             double expandRatio = Double(c, "expand_ratio", 4.0, positive: true);
             int kernel = Int(c, "conv_kernel_size", 3, min: 1);
             int outputStride = Int(c, "output_stride", 32, min: 1);
-            double eps = Double(c, "layer_norm_eps", 1e-5, positive: true);
+            double eps = Epsilon(c, "layer_norm_eps", 1e-5);
             bool qkvBias = Bool(c, "qkv_bias", true);
             string act = String(c, "hidden_act", "silu")!;
             if (act != "silu" && act != "swish")
@@ -287,7 +293,7 @@ namespace AotVit.Generator.Parsing
             Report("AOTVIT004", _path, v.Line, v.Column, _path, field, message);
         }
 
-        private int Int(JsonValue obj, string key, int fallback, int min, string prefix = "", bool required = false)
+        private int Int(JsonValue obj, string key, int fallback, int min, string prefix = "", bool required = false, int max = 1_000_000)
         {
             var v = obj.Get(key);
             if (v is null)
@@ -300,9 +306,9 @@ namespace AotVit.Generator.Parsing
                 Report("AOTVIT003", _path, v.Line, v.Column, _path, prefix + key, "an integer", v.Kind == JsonKind.Number ? $"{v.Text}" : v.KindName);
                 return fallback;
             }
-            if (v.Number < min || v.Number > 1_000_000)
+            if (v.Number < min || v.Number > max)
             {
-                Report("AOTVIT004", _path, v.Line, v.Column, _path, prefix + key, $"is {v.Text}; it must be between {min} and 1000000");
+                Report("AOTVIT004", _path, v.Line, v.Column, _path, prefix + key, $"is {v.Text}; it must be between {min} and {max}");
                 return fallback;
             }
             return (int)v.Number;
@@ -323,6 +329,18 @@ namespace AotVit.Generator.Parsing
                 return fallback;
             }
             return v.Number;
+        }
+
+        /// <summary>A LayerNorm epsilon: positive, at most 1, and not zero once rounded to float32 (the kernels' type).</summary>
+        private double Epsilon(JsonValue obj, string key, double fallback)
+        {
+            double eps = Double(obj, key, fallback, positive: true);
+            if (eps > 1 || (float)eps == 0f)
+            {
+                ReportValue(obj, key, $"is {obj.Get(key)?.Text}; it must be in (0, 1] and representable as a float32");
+                return fallback;
+            }
+            return eps;
         }
 
         private bool Bool(JsonValue obj, string key, bool fallback)

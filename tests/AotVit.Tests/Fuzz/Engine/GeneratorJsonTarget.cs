@@ -119,38 +119,8 @@ public sealed class GeneratorJsonTarget : FuzzTarget
         }
     }
 
-    /// <summary>
-    /// Known open generator issues (reported to the lead; src/Generator is not ours to change). Inputs that hit them
-    /// are skipped and counted in their own bucket, so the issues stay visible without failing every run:
-    /// G1 num_hidden_layers has no upper bound: 65536 runs for minutes (seed 1, index 12: a HANG).
-    /// G2 layer_norm_eps beyond float range (1e300) passes the "positive" check and ends in AOTVIT099
-    ///    ("Specified argument was out of the range of valid values") instead of AOTVIT004 (seed 1, index 4552).
-    /// </summary>
-    /// G3 a scalar image_mean / image_std (HF broadcasts it to 3 channels) is accepted, but an integer scalar is
-    ///    emitted as an int[] where the descriptor takes double[]: the generated code does not compile (CS1503;
-    ///    seed 1, index 2160; e.g. "image_std": 1).
-    public static readonly (string Id, string Pattern, double Above)[] KnownOpenIssues =
-    [
-        ("G1", "\"num_hidden_layers\"\\s*:\\s*([-+0-9.eE]+)", 1024),
-        ("G2", "\"layer_norm_eps\"\\s*:\\s*([-+0-9.eE]+)", float.MaxValue),
-        ("G3", "\"image_(?:mean|std)\"\\s*:\\s*([-+0-9.eE]+)", double.NegativeInfinity),
-    ];
-
-    private static string? KnownOpenIssue(string text)
-    {
-        foreach (var (id, pattern, above) in KnownOpenIssues)
-        {
-            var matches = System.Text.RegularExpressions.Regex.Matches(text, pattern);
-            if (matches.Any(m => double.TryParse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > above))
-                return $"SKIPPED known open generator issue {id}";
-        }
-        return null;
-    }
-
     private FuzzResult Run(string folder, string config, string preprocessor, bool compileSample)
     {
-        if (KnownOpenIssue(config + preprocessor) is { } skipped)
-            return FuzzResult.Error(skipped);
         var compilation = CSharpCompilation.Create("FuzzGenerator", options: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
         GeneratorDriver driver = CSharpGeneratorDriver.Create([new ModelGenerator().AsSourceGenerator()]);
         driver = driver.AddAdditionalTexts([
