@@ -1,0 +1,2 @@
+namespace AotVit.Bench;
+internal static class Report { public static int Write(Args a) => 0; }
