@@ -67,10 +67,14 @@ internal static class Report
         L("  allocation is timed. ORT's defaults otherwise (thread spinning on, memory arena on).");
         L($"- Per (model, threads, batch): warm-up, then at least 10 rounds and about {F(jit.SecondsPerEngine, 0)} s per engine; median and p10/p90 of the single-run times.");
         L("- GFLOP/s = 2 × `Descriptor.MacsPerImage` × batch / median (the same MAC count for every engine); % peak = that / the FMA peak above for the same thread count.");
-        L("- PyTorch: `tools/reference.py --bench-torch` (our re-implementation of the HF modules, `torch.no_grad()`, `torch.set_num_threads(t)`, float32, random input of the same shape).");
+        L("- PyTorch: `tools/reference.py --bench-torch` (our re-implementation of the HF modules, `torch.no_grad()`, `torch.set_num_threads(t)`, float32,");
+        L("  random input of the same shape; median of a few runs after 2 warm-ups; kept in `docs/bench/torch.json` between runs, `BENCH_TORCH=1` refreshes it).");
+        L("  **Caveat:** Debian's torch 1.13 is built with `BLAS_INFO=generic` (no MKL, no OpenBLAS: `torch.__config__.show()`), so `nn.Linear` and");
+        L("  `matmul` — nearly all of ViT — run on a reference BLAS at about 1 GFLOP/s; convolutions use oneDNN. The column shows this machine's packaged");
+        L("  torch, not a pip/conda torch with MKL, which would be far faster.");
         L("- Cold start and peak RSS: each engine alone in a fresh child process (`AotVit.Bench --cold aotvit|ort vit|mobilevit THREADS`), median of " +
-          $"{(jit.Cold.FirstOrDefault()?.Reps ?? 0)} children: *load* = `Load(...)` / `new InferenceSession(...)`, *first run* = the first batch-1 `Run`, *process* = spawn to exit as");
-        L("  seen by the parent (runtime start-up included); peak RSS = the child's `VmHWM` after the first result and after one further batch-8 run.");
+          $"{(jit.Cold.FirstOrDefault()?.Reps ?? 0)} children: *load* = `Load(...)` / `new InferenceSession(...)`, *first run* = the first batch-1 `Run`, *exec → first result* = from the");
+        L("  kernel's process start time to the first result (runtime start-up and image-independent set-up included); peak RSS = the child's `VmHWM` after the first result and after one further batch-8 run.");
         L($"  A child that only starts the runtime and reads the pixels peaks at {F(jit.BaselineRssMiB, 0)} MiB (JIT)" +
           (aot is null ? "" : $" / {F(aot.BaselineRssMiB, 0)} MiB (NativeAOT)") + ": that floor is included in every RSS figure.");
         L();
@@ -103,11 +107,11 @@ internal static class Report
 
         L("## Cold start and peak RSS (one engine per child process)");
         L();
-        L("| model | engine | build | threads | load ms | first run ms | **cold start ms** | process ms | peak RSS after first result (MiB) | after a batch-8 run (MiB) |");
+        L("| model | engine | build | threads | load ms | first run ms | **cold start ms** | exec → first result ms | peak RSS after first result (MiB) | after a batch-8 run (MiB) |");
         L("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var (r, build) in jit.Cold.Select(c => (c, "JIT")).Concat((aot?.Cold ?? []).Select(c => (c, "NativeAOT")))
                      .OrderBy(x => x.Item1.Model).ThenBy(x => x.Item1.Threads).ThenBy(x => x.Item2).ThenBy(x => x.Item1.Engine))
-            L($"| {r.Model} | {r.Engine} | {build} | {r.Threads} | {F(r.LoadMs, 0)} | {F(r.FirstRunMs, 1)} | **{F(r.ColdStartMs, 0)}** | {F(r.ProcessWallMs, 0)} | {F(r.PeakRssMiBAfterFirst, 0)} | {F(r.PeakRssMiBAfterBatch8, 0)} |");
+            L($"| {r.Model} | {r.Engine} | {build} | {r.Threads} | {F(r.LoadMs, 0)} | {F(r.FirstRunMs, 1)} | **{F(r.ColdStartMs, 0)}** | {F(r.ExecToFirstResultMs, 0)} | {F(r.PeakRssMiBAfterFirst, 0)} | {F(r.PeakRssMiBAfterBatch8, 0)} |");
         L();
         L("Under the JIT, aot-vit's first run includes compiling the generated model code (one large method per HF block); the NativeAOT rows show");
         L("the cost without it. ORT's load includes reading the .onnx file and its graph optimisations.");

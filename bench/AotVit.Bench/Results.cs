@@ -10,7 +10,7 @@ internal sealed record LatencyRow(string Model, string Engine, int Threads, int 
 internal sealed record AgreementRow(string Model, int Threads, int Batch, string Output, double MaxAbsDiff, double MaxAbsValue);
 
 internal sealed record ColdRow(string Model, string Engine, int Threads, int Reps, double LoadMs, double FirstRunMs, double ColdStartMs,
-                               double ProcessWallMs, double PeakRssMiBAfterFirst, double PeakRssMiBAfterBatch8);
+                               double ExecToFirstResultMs, double PeakRssMiBAfterFirst, double PeakRssMiBAfterBatch8);
 
 internal sealed record PeakRow(int Threads, double Gflops);
 
@@ -36,7 +36,7 @@ internal sealed record RunResults
 }
 
 /// <summary>One cold-start child's report (printed as a single "COLD {json}" line).</summary>
-internal sealed record ColdSample(double LoadMs, double FirstRunMs, double PeakRssMiBAfterFirst, double PeakRssMiBAfterBatch8, float[] Head);
+internal sealed record ColdSample(double LoadMs, double FirstRunMs, double SinceExecMs, double PeakRssMiBAfterFirst, double PeakRssMiBAfterBatch8, float[] Head);
 
 internal sealed record TorchRow(
     [property: JsonPropertyName("model")] string Model,

@@ -144,10 +144,10 @@ internal static class Runner
                     var samples = Enumerable.Range(0, coldReps).Select(_ => Child(engine, m, t, cache, onnxDir)).ToList();
                     double Med(Func<(ColdSample Sample, double WallMs), double> f) => Percentile(samples.Select(f).Order().ToList(), 0.5);
                     var row = new ColdRow(Models.Entry(m).Descriptor.Name, engine == "ort" ? "ORT" : "aot-vit", t, coldReps,
-                        Med(s => s.Sample.LoadMs), Med(s => s.Sample.FirstRunMs), Med(s => s.Sample.LoadMs + s.Sample.FirstRunMs), Med(s => s.WallMs),
+                        Med(s => s.Sample.LoadMs), Med(s => s.Sample.FirstRunMs), Med(s => s.Sample.LoadMs + s.Sample.FirstRunMs), Med(s => s.Sample.SinceExecMs),
                         Med(s => s.Sample.PeakRssMiBAfterFirst), Med(s => s.Sample.PeakRssMiBAfterBatch8));
                     results.Cold.Add(row);
-                    Console.WriteLine($"  cold {row.Model,-27} {row.Engine,-7} threads {t}: load {row.LoadMs:F0} ms + first run {row.FirstRunMs:F1} ms = {row.ColdStartMs:F0} ms (process {row.ProcessWallMs:F0} ms); " +
+                    Console.WriteLine($"  cold {row.Model,-27} {row.Engine,-7} threads {t}: load {row.LoadMs:F0} ms + first run {row.FirstRunMs:F1} ms = {row.ColdStartMs:F0} ms (exec → first result {row.ExecToFirstResultMs:F0} ms); " +
                                       $"peak RSS {row.PeakRssMiBAfterFirst:F0} MiB after first result, {row.PeakRssMiBAfterBatch8:F0} MiB after a batch-8 run");
                 }
 
@@ -173,7 +173,7 @@ internal static class Runner
         if (engine == "none")
         {
             double rss = MachineInfo.PeakRssBytes / 1048576.0;
-            Console.WriteLine("COLD " + JsonSerializer.Serialize(new ColdSample(0, 0, rss, rss, []), BenchJson.Default.ColdSample).ReplaceLineEndings(""));
+            Console.WriteLine("COLD " + JsonSerializer.Serialize(new ColdSample(0, 0, SinceExec(), rss, rss, []), BenchJson.Default.ColdSample).ReplaceLineEndings(""));
             return 0;
         }
         var sw = Stopwatch.StartNew();
@@ -188,23 +188,25 @@ internal static class Runner
         sw.Restart();
         e.Run();
         double firstMs = sw.Elapsed.TotalMilliseconds;
+        double sinceExec = SinceExec();
         double rssFirst = MachineInfo.PeakRssBytes / 1048576.0;
         float[] head = e.Outputs[^1].Take(4).ToArray();
         e.Prepare(8, Models.Replicate(single, 8));
         e.Run();
         double rss8 = MachineInfo.PeakRssBytes / 1048576.0;
-        Console.WriteLine("COLD " + JsonSerializer.Serialize(new ColdSample(loadMs, firstMs, rssFirst, rss8, head), BenchJson.Default.ColdSample).ReplaceLineEndings(""));
+        Console.WriteLine("COLD " + JsonSerializer.Serialize(new ColdSample(loadMs, firstMs, sinceExec, rssFirst, rss8, head), BenchJson.Default.ColdSample).ReplaceLineEndings(""));
         return 0;
     }
+
+    /// <summary>Milliseconds since this process was exec'd (kernel start time; ~10 ms resolution): runtime start-up included.</summary>
+    private static double SinceExec() => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
 
     private static (ColdSample Sample, double WallMs) Child(string engine, string model, int threads, string cache, string onnxDir)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-#pragma warning disable IL3000 // only reached under the JIT (`dotnet AotVit.Bench.dll`)
-            psi.ArgumentList.Add(typeof(Runner).Assembly.Location);
-#pragma warning restore IL3000
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AotVit.Bench.dll")); // only under the JIT: `dotnet AotVit.Bench.dll`
         foreach (var s in new[] { "--cold", engine, model, threads.ToString(CultureInfo.InvariantCulture), "--cache", cache, "--onnx-dir", onnxDir })
             psi.ArgumentList.Add(s);
         var sw = Stopwatch.StartNew();
