@@ -7,7 +7,7 @@
 #   4. NativeAOT publish of the same bench (x86-64-v4) and the same run → results-aot.json (BENCH_AOT=0 skips).
 #   5. NativeAOT publish of `aotvit` (and libaotvit.so when src/Native exists) for the binary-size table (BENCH_SIZES=0 skips).
 #   6. Report: docs/BENCHMARKS.md, docs/bench/latency.svg, raw JSON copied to docs/bench/.
-# Knobs: BENCH_REPORT_ONLY=1 (only step 6, from the JSON already in artifacts/bench), BENCH_TORCH=0 (skip PyTorch), BENCH_SECONDS (per engine per config, default 3), BENCH_COLD_REPS (default 3), TORCH_RUNS (default 3).
+# Knobs: BENCH_NOTE="text" (a paragraph added under "Machine"), BENCH_REPORT_ONLY=1 (only step 6, from the JSON already in artifacts/bench), BENCH_TORCH=0 (skip PyTorch), BENCH_SECONDS (per engine per config, default 3), BENCH_COLD_REPS (default 3), TORCH_RUNS (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -89,5 +89,5 @@ TORCHJSON=(); [ -f docs/bench/torch.json ] && TORCHJSON=(--torch docs/bench/torc
 cp "$ART/results-jit.json" docs/bench/results-jit.json
 [ ${#AOTJSON[@]} -gt 0 ] && cp "$ART/results-aot.json" docs/bench/results-aot.json
 "$JITDIR/AotVit.Bench" --report --jit "$ART/results-jit.json" "${AOTJSON[@]}" "${TORCHJSON[@]}" "${SIZES[@]}" \
-  --md docs/BENCHMARKS.md --svg docs/bench/latency.svg
+  ${BENCH_NOTE:+--note "$BENCH_NOTE"} --md docs/BENCHMARKS.md --svg docs/bench/latency.svg
 say "done: docs/BENCHMARKS.md, docs/bench/latency.svg"
