@@ -115,6 +115,8 @@ internal static class Report
         L();
         L("Under the JIT, aot-vit's first run includes compiling the generated model code (one large method per HF block); the NativeAOT rows show");
         L("the cost without it. ORT's load includes reading the .onnx file and its graph optimisations.");
+        L("VmHWM counts file-backed pages too: aot-vit maps the safetensors file while it packs the weights into its own layout, so its peak is");
+        L("reached during load (mapped checkpoint + packed copy); the mapping is released once loading ends, so the steady-state RSS is lower.");
         L();
 
         if (sizes.Count > 0)
