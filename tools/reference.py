@@ -10,7 +10,7 @@ Run with Debian's interpreter (torch 1.13, numpy 1.24, Pillow 9.4):
     /usr/bin/python3 tools/reference.py --selfcheck     # float64 vs float32, output magnitudes, determinism
     /usr/bin/python3 tools/reference.py --write-checkpoint DIR   # DIR/<model>/model.safetensors (not committed)
     /usr/bin/python3 tools/reference.py --export-onnx DIR        # DIR/<model>.onnx (gitignored)
-    /usr/bin/python3 tools/reference.py --bench-torch [--bench-runs N]
+    /usr/bin/python3 tools/reference.py --bench-torch [--bench-runs N] [--json OUT]
 
 Everything is written from docs/ARCHITECTURE.md ("Synthetic checkpoints", "Golden files") and the
 model spec (HF transformers ViTModel / MobileViTForImageClassification and their slow PIL image
@@ -737,7 +737,7 @@ def export_onnx(out_dir, seed):
         print(f"exported {path} ({os.path.getsize(path)} bytes, opset {opset})")
 
 
-def bench_torch(seed, runs):
+def bench_torch(seed, runs, json_out=None):
     models = [(VIT, build_model(VIT, vit_state(seed)), 224), (MOBILEVIT, build_model(MOBILEVIT, mobilevit_state(seed)), 256)]
     rows = []
     for threads in (1, 2):
@@ -754,12 +754,20 @@ def bench_torch(seed, runs):
                         m(x)
                         ts.append(time.perf_counter() - t0)
                 med = float(np.median(ts)) * 1e3
-                rows.append((name, threads, batch, med, med / batch))
+                p10, p90 = (float(np.percentile(ts, q)) * 1e3 for q in (10, 90))
+                rows.append((name, threads, batch, med, med / batch, p10, p90, len(ts)))
                 print(f"  {name:28s} threads {threads} batch {batch}: median {med:9.2f} ms ({med / batch:8.2f} ms/img)", flush=True)
     print(f"\ntorch {torch.__version__} eager, float32, median of {runs} runs")
     print("| model | threads | batch | median ms | ms/image |\n|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.2f} | {r[4]:.2f} |")
+    if json_out:
+        os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)
+        with open(json_out, "w") as f:
+            json.dump({"torch_version": torch.__version__, "rows": [
+                {"model": r[0], "threads": r[1], "batch": r[2], "median_ms": r[3], "p10_ms": r[5], "p90_ms": r[6], "runs": r[7]}
+                for r in rows]}, f, indent=1)
+        print(f"wrote {json_out}")
 
 
 def main(argv=None):
@@ -774,6 +782,7 @@ def main(argv=None):
     ap.add_argument("--export-onnx", metavar="DIR")
     ap.add_argument("--bench-torch", action="store_true")
     ap.add_argument("--bench-runs", type=int, default=10)
+    ap.add_argument("--json", metavar="OUT", help="with --bench-torch: also write the rows as JSON (read by bench/AotVit.Bench)")
     a = ap.parse_args(argv)
     if not (a.print_weights or a.calibrate or a.goldens or a.selfcheck or a.write_checkpoint
             or a.export_onnx or a.bench_torch):
@@ -792,7 +801,7 @@ def main(argv=None):
     if a.export_onnx:
         export_onnx(a.export_onnx, a.seed)
     if a.bench_torch:
-        bench_torch(a.seed, a.bench_runs)
+        bench_torch(a.seed, a.bench_runs, a.json)
 
 
 if __name__ == "__main__":

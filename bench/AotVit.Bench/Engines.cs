@@ -1,0 +1,124 @@
+// The two engines behind one small interface: prepare buffers for a batch once, then Run() with no allocation.
+using AotVit.Runtime.Model;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AotVit.Bench;
+
+internal interface IEngine : IDisposable
+{
+    string Name { get; }
+    /// <summary>Binds the input [batch, C, H, W] and allocates the outputs (Descriptor.Outputs order).</summary>
+    void Prepare(int batch, float[] pixels);
+    void Run();
+    float[][] Outputs { get; }
+}
+
+internal static class Models
+{
+    public static ModelCatalog.Entry Entry(string shortName) => shortName switch
+    {
+        "vit" => ModelCatalog.ViTBasePatch32,
+        "mobilevit" => ModelCatalog.MobileViTSmall,
+        _ => throw new ArgumentException($"model must be vit or mobilevit, got '{shortName}'"),
+    };
+
+    public static string CheckpointPath(string cache, ModelDescriptor d) => Path.Combine(cache, d.Name, "model.safetensors");
+    public static string OnnxPath(string onnxDir, ModelDescriptor d) => Path.Combine(onnxDir, d.Name + ".onnx");
+    public static string PixelsPath(string cache, ModelDescriptor d) => Path.Combine(cache, d.Name, "chelsea.pixel_values.f32");
+
+    public static VisionModel LoadAotVit(ModelCatalog.Entry entry, string checkpoint, int threads, int maxBatch)
+    {
+        var options = new ModelOptions { Threads = threads, MaxBatch = maxBatch };
+        return entry == ModelCatalog.ViTBasePatch32 ? ViTEmbedder.Load(checkpoint, options) : MobileViTClassifier.Load(checkpoint, options);
+    }
+
+    public static float[] Replicate(float[] single, int batch)
+    {
+        var pixels = new float[(long)batch * single.Length];
+        for (int i = 0; i < batch; i++) single.CopyTo(pixels, (long)i * single.Length);
+        return pixels;
+    }
+}
+
+internal sealed class AotVitEngine(VisionModel model) : IEngine
+{
+    private float[] _pixels = [];
+    private int _batch;
+
+    public string Name => "aot-vit";
+    public VisionModel Model => model;
+    public float[][] Outputs { get; private set; } = [];
+
+    public void Prepare(int batch, float[] pixels)
+    {
+        _batch = batch;
+        _pixels = pixels;
+        Outputs = model.Descriptor.Outputs.Select(o => new float[(long)batch * o.FloatsPerImage]).ToArray();
+    }
+
+    public void Run() => model.Run(_batch, _pixels, Outputs[0], Outputs.Length > 1 ? Outputs[1] : default);
+
+    public void Dispose() => model.Dispose();
+}
+
+/// <summary>
+/// ONNX Runtime CPU session as configured for the comparison: ORT_ENABLE_ALL, IntraOpNumThreads = threads,
+/// InterOpNumThreads = 1, sequential execution. Inputs and outputs are OrtValues over pinned managed arrays, so
+/// Run() measures inference, not output allocation.
+/// </summary>
+internal sealed class OrtEngine : IEngine
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly ModelDescriptor _descriptor;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private OrtValue[] _inputs = [];
+    private OrtValue[] _outputs = [];
+
+    public OrtEngine(string onnxPath, ModelDescriptor descriptor, int threads)
+    {
+        _descriptor = descriptor;
+        using var so = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        _session = new InferenceSession(onnxPath, so);
+        _inputNames = [_session.InputNames.Single()];
+        var names = _session.OutputNames;
+        // Match our output names (HF's); fall back to position if the export named them differently.
+        _outputNames = descriptor.Outputs.Select((o, i) => names.Contains(o.Name) ? o.Name : names[i]).ToArray();
+    }
+
+    public string Name => "ORT";
+    public float[][] Outputs { get; private set; } = [];
+
+    public void Prepare(int batch, float[] pixels)
+    {
+        DisposeValues();
+        _inputs = [OrtValue.CreateTensorValueFromMemory(pixels, [batch, .. _descriptor.InputShape.Select(d => (long)d)])];
+        Outputs = _descriptor.Outputs.Select(o => new float[(long)batch * o.FloatsPerImage]).ToArray();
+        _outputs = _descriptor.Outputs.Select((o, i) => OrtValue.CreateTensorValueFromMemory(Outputs[i], [batch, .. o.Shape.Select(d => (long)d)])).ToArray();
+    }
+
+    public void Run() => _session.Run(_runOptions, _inputNames, _inputs, _outputNames, _outputs);
+
+    private void DisposeValues()
+    {
+        foreach (var v in _inputs) v.Dispose();
+        foreach (var v in _outputs) v.Dispose();
+        _inputs = _outputs = [];
+    }
+
+    public void Dispose()
+    {
+        DisposeValues();
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    public static string Version => OrtEnv.Instance().GetVersionString();
+}

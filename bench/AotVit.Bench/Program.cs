@@ -1,0 +1,51 @@
+// AotVit.Bench: aot-vit vs ONNX Runtime (and PyTorch eager numbers from tools/reference.py), see docs/BENCHMARKS.md.
+//   AotVit.Bench [--cache DIR] [--onnx-dir DIR] [--seconds S] [--models vit,mobilevit] [--threads 1,2] [--batch 1,8] [--json OUT]
+//   AotVit.Bench --cold aotvit|ort|none vit|mobilevit THREADS [--cache DIR] [--onnx-dir DIR]      (child: cold start + peak RSS)
+//   AotVit.Bench --report --jit RUN.json [--aot RUN.json] [--torch TORCH.json] [--size NAME=PATH]... [--md OUT] [--svg OUT]
+using System.Globalization;
+using AotVit.Bench;
+
+var a = new Args(args);
+try
+{
+    if (a.Positional("--cold", 3) is { } cold)
+        return Runner.Cold(a, cold[0], cold[1], int.Parse(cold[2], CultureInfo.InvariantCulture));
+    if (a.Has("--report"))
+        return Report.Write(a);
+    return Runner.Run(a);
+}
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or FormatException)
+{
+    Console.Error.WriteLine($"AotVit.Bench: {e.Message}");
+    return 2;
+}
+
+namespace AotVit.Bench
+{
+    internal sealed class Args(string[] args)
+    {
+        public bool Has(string flag) => args.Contains(flag);
+
+        public string? Get(string flag)
+        {
+            int i = Array.LastIndexOf(args, flag);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+
+        public List<string> GetAll(string flag)
+        {
+            var list = new List<string>();
+            for (int i = 0; i + 1 < args.Length; i++)
+                if (args[i] == flag) list.Add(args[i + 1]);
+            return list;
+        }
+
+        public string[]? Positional(string flag, int count)
+        {
+            int i = Array.IndexOf(args, flag);
+            if (i < 0) return null;
+            if (i + count >= args.Length) throw new ArgumentException($"{flag} needs {count} values");
+            return args[(i + 1)..(i + 1 + count)];
+        }
+    }
+}
