@@ -220,6 +220,16 @@ namespace AotVit.Generator.Parsing
                     Report("AOTVIT003", _path, m.Value.Line, m.Value.Column, _path, $"id2label.{m.Key}", "a string", m.Value.KindName);
                     return EquatableArray<string>.Empty;
                 }
+                if (m.Value.Text!.IndexOf('\n') >= 0)
+                {
+                    ReportValue(field, $"id2label.{m.Key}", "contains a line break", m.Value);
+                    return EquatableArray<string>.Empty;
+                }
+                if (names[id] is not null)
+                {
+                    ReportValue(field, $"id2label.{m.Key}", $"repeats class index {id}", m.Value);
+                    return EquatableArray<string>.Empty;
+                }
                 names[id] = m.Value.Text;
             }
             if (names.Length == 0) ReportValue(c, "id2label", "is empty; a classifier needs at least one label");

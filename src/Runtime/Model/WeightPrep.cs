@@ -85,16 +85,27 @@ public static unsafe class WeightPrep
     /// </summary>
     public static void LoadInParallel(ITensorSource weights, params Action<ITensorSource>[] loaders)
     {
+        // Plain threads pulling loader indices: no TPL (System.Threading.Tasks.Parallel adds ~100 KB to a NativeAOT binary).
+        int next = -1;
         ExceptionDispatchInfo? failure = null;
-        Parallel.ForEach(loaders, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (load, state) =>
+        void Work()
         {
-            try { load(weights); }
-            catch (Exception e)
+            int i;
+            while (Volatile.Read(ref failure) is null && (i = Interlocked.Increment(ref next)) < loaders.Length)
             {
-                Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
-                state.Stop();
+                try { loaders[i](weights); }
+                catch (Exception e) { Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null); }
             }
-        });
+        }
+        int helpers = Math.Min(Environment.ProcessorCount, loaders.Length) - 1;
+        var threads = new Thread[Math.Max(0, helpers)];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            threads[t] = new Thread(Work, maxStackSize: 256 * 1024) { IsBackground = true, Name = "aotvit-load" };
+            threads[t].Start();
+        }
+        Work();
+        foreach (var thread in threads) thread.Join();
         failure?.Throw();
     }
 

@@ -44,4 +44,15 @@ public sealed class FoundGeneratorBugTests
         Assert.Empty(output.Sources);
         Assert.Contains(output.Diagnostics, d => d.Id == "AOTVIT004" && d.GetMessage().Contains("tokens"));
     }
+
+    [Fact]
+    public void G4_id2label_key_with_a_leading_zero_repeating_an_index_is_AOTVIT004_not_a_crash()
+    {
+        // generator-json fuzzer, seed 1 index 24256: "852" mutated to "052" left class 852 without a name (NRE → AOTVIT099).
+        var config = TinyMobileViTConfig.Replace("\"1\": \"dog\"", "\"00\": \"dog\"");
+        var output = Run(ModelFolder("g4", config, TinyMobileViTPreprocessor));
+        Assert.Empty(output.Sources);
+        Assert.DoesNotContain(output.Diagnostics, d => d.Id == "AOTVIT099");
+        Assert.Contains(output.Diagnostics, d => d.Id == "AOTVIT004" && d.GetMessage().Contains("repeats class index 0"));
+    }
 }
