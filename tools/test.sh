@@ -36,5 +36,10 @@ if [ -x tools/native_check.sh ] && [ "${AOTVIT_SKIP_NATIVE:-0}" != 1 ]; then
   if bash tools/native_check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 fi
 
+if [ "${AOTVIT_SKIP_ISA:-0}" != 1 ]; then
+  echo "=== shipped binaries: v4/v3 builds, CPUID launcher, emulated CPU without AVX-512 (tools/isa_check.sh)"
+  if bash tools/isa_check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+fi
+
 echo "$passed passed, $failed failed"
 exit $status
