@@ -103,4 +103,62 @@ public sealed class ReferenceTests(ITestOutputHelper output)
         var assembly = AssemblyLoadContext.Default.LoadFromStream(stream);
         return assembly.GetTypes().Single(t => typeof(IGeneratedModel).IsAssignableFrom(t));
     }
+
+    [Fact]
+    public void MobileViT_reference_matches_pytorch_on_mobilevit_small()
+    {
+        var d = ModelCatalog.MobileViTSmall.Descriptor;
+        using var calibration = SafeTensorsFile.Open(TestPaths.Repo("src", "Graphs", "mobilevit-small", "synthetic-bn-calibration.safetensors"));
+        var tensors = SyntheticWeights.Generate(d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList(), 0, calibration);
+        var reference = new MobileViTReference(n => tensors[n], [16, 32, 64, 96, 128, 160, 640], [144, 192, 240], 4, 4.0, 2.0, 256);
+        using var golden = SafeTensorsFile.Open(Golden.File("mobilevit-small_chelsea.safetensors"));
+        var logits = reference.Forward(golden.GetFloats("pixel_values").ToArray());
+        float e = Golden.MaxAbsDiff(logits, golden.GetFloats("logits"));
+        output.WriteLine($"MobileViT reference vs PyTorch: logits {e:E2}");
+        Assert.True(e <= 5e-5f);
+    }
+
+    public static TheoryData<string, string, string, double> MobileViTConfigs => new()
+    {
+        // name, neck_hidden_sizes, hidden_sizes, expand_ratio: HF's x-small and xx-small widths at a 64×64 input
+        { "x-small", "[16, 32, 48, 64, 80, 96, 384]", "[96, 120, 144]", 4.0 },
+        { "xx-small", "[16, 16, 24, 48, 64, 80, 320]", "[64, 80, 96]", 2.0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(MobileViTConfigs))]
+    public unsafe void Generated_mobilevit_matches_reference(string name, string neck, string hidden, double expand)
+    {
+        string labels = "{" + string.Join(", ", Enumerable.Range(0, 10).Select(i => $"\"{i}\": \"c{i}\"")) + "}";
+        string config = $$"""
+            { "architectures": ["MobileViTForImageClassification"], "model_type": "mobilevit", "image_size": 64,
+              "neck_hidden_sizes": {{neck}}, "hidden_sizes": {{hidden}}, "expand_ratio": {{expand}}, "id2label": {{labels}} }
+            """;
+        var generated = Run(ModelFolder("mobilevit-" + name, config, "{ \"size\": 72, \"crop_size\": 64 }"));
+        Assert.DoesNotContain(generated.Diagnostics, x => x.Severity == DiagnosticSeverity.Error);
+        var type = CompileAndLoad(Assert.Single(generated.Sources).Source, "RefMv_" + name.Replace('-', '_'));
+        var descriptor = (ModelDescriptor)type.GetProperty("Descriptor")!.GetValue(null)!;
+        var tensors = Synthetic(descriptor);
+        using var pool = new WorkerPool(2);
+        using var model = (IGeneratedModel)Activator.CreateInstance(type, new Source(tensors), pool)!;
+        int batch = 2, per = 3 * 64 * 64;
+        var rng = new Random(9);
+        var pixels = Enumerable.Range(0, batch * per).Select(_ => (float)rng.NextDouble()).ToArray();
+        var logits = new float[batch * 10];
+        fixed (float* px = pixels) fixed (float* o0 = logits)
+        {
+            nint* outputs = stackalloc nint[1] { (nint)o0 };
+            model.Run(batch, px, new ReadOnlySpan<nint>(outputs, 1));
+        }
+        var reference = new MobileViTReference(n => tensors[n], System.Text.Json.JsonSerializer.Deserialize<int[]>(neck)!,
+            System.Text.Json.JsonSerializer.Deserialize<int[]>(hidden)!, 4, expand, 2.0, 64);
+        for (int b = 0; b < batch; b++)
+        {
+            var expected = reference.Forward(pixels.AsSpan(b * per, per).ToArray());
+            float scale = Math.Max(1f, expected.Max(MathF.Abs));
+            float e = Golden.MaxAbsDiff(logits.AsSpan(b * 10, 10), expected);
+            output.WriteLine($"{name} image {b}: logits max |Δ| {e:E2} (max |logit| {expected.Max(MathF.Abs):F3})");
+            Assert.True(e <= 5e-5f * scale, $"{name}: {e:E2}");
+        }
+    }
 }
