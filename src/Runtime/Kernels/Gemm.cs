@@ -191,7 +191,7 @@ public static unsafe partial class Gemm
     /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) for r &lt; rows (1..8); rows ≥ rows of the tile receive
     /// a duplicate of the last row. accumulate = false starts from zero.
     /// </summary>
-    private static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate)
+    internal static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate)
     {
         Debug.Assert(rows is >= 1 and <= RowBlock && kc >= 1);
         if (Vector512.IsHardwareAccelerated)
