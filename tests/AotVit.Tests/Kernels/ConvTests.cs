@@ -68,6 +68,11 @@ public sealed unsafe class ConvTests
     [InlineData(2, 5, 5, 3, 1)]
     [InlineData(1, 16, 16, 64, 2)]
     [InlineData(1, 3, 4, 1, 2)]
+    [InlineData(1, 1, 1, 48, 1)]
+    [InlineData(1, 1, 2, 20, 1)]
+    [InlineData(1, 2, 3, 29, 2)]
+    [InlineData(2, 6, 11, 52, 2)]
+    [InlineData(1, 10, 4, 128, 1)]
     public void DepthwiseMatchesReference(int batch, int h, int w, int c, int stride)
     {
         using NativeBuffer input = TestData.Random((long)batch * h * w * c, 1);
