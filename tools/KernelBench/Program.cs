@@ -22,6 +22,7 @@ unsafe
     {
         (50, 3072, 768, Activation.Gelu), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None),
         (768, 768, 768, Activation.None), (1024, 432, 144, Activation.None), (4096, 96, 64, Activation.Silu),
+        (16384, 128, 32, Activation.Silu), (16384, 128, 32, Activation.None), (4096, 256, 64, Activation.Silu), (4096, 64, 256, Activation.None),
     };
     using WorkerPool pool = new(2);
     Console.WriteLine($"V512={System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated} V256={System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated} V128={System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}  shape  threads  GFLOP/s(median)  [min..max]");
