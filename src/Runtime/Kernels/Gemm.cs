@@ -178,6 +178,13 @@ public static unsafe partial class Gemm
             int column0 = panel * PanelWidth;
             int columns = Math.Min(PanelWidth, job->N - column0);
             float* bias = job->Bias != null ? job->Bias + column0 : null;
+            if (Vector512.IsHardwareAccelerated && columns == PanelWidth)
+            {
+                float* residual = job->Residual != null ? job->Residual + row0 * job->Ldr + column0 : null;
+                Epilogue.Panel512(tile, rows, bias, job->Act, residual, job->Ldr, job->C + row0 * job->Ldc + column0, job->Ldc);
+                continue;
+            }
+
             for (int r = 0; r < rows; r++)
             {
                 long row = row0 + r;
