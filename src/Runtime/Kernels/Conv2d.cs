@@ -147,33 +147,69 @@ public static unsafe class Conv2d
     {
         int channels = g->C0 + g->C1;
         int pixelsOut = g->HOut * g->WOut;
+        int kernel = g->Kernel;
         for (int r = 0; r < rows; r++)
         {
             int row = row0 + r;
             int b = row / pixelsOut;
             int oy = row % pixelsOut / g->WOut;
             int ox = row % g->WOut;
-            float* destination = rowsOut + (long)r * g->Kernel * g->Kernel * channels;
-            for (int ky = 0; ky < g->Kernel; ky++)
+            float* destination = rowsOut + (long)r * kernel * kernel * channels;
+            int ix0 = ox * g->Stride - g->Pad;
+            // without a second input, the kernel's taps of one image row are one contiguous run of kernel·C0 floats
+            bool contiguous = g->C1 == 0 && ix0 >= 0 && ix0 + kernel <= g->W;
+            for (int ky = 0; ky < kernel; ky++)
             {
                 int iy = oy * g->Stride - g->Pad + ky;
-                for (int kx = 0; kx < g->Kernel; kx++, destination += channels)
+                if (contiguous && (uint)iy < (uint)g->H)
                 {
-                    int ix = ox * g->Stride - g->Pad + kx;
-                    if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W)
+                    CopyFloats(g->In0 + (((long)b * g->H + iy) * g->W + ix0) * g->C0, destination, kernel * channels);
+                    destination += kernel * channels;
+                    continue;
+                }
+
+                for (int kx = 0; kx < kernel; kx++, destination += channels)
+                {
+                    int ix = ix0 + kx;
+                    if ((uint)iy >= (uint)g->H || (uint)ix >= (uint)g->W)
                     {
-                        NativeMemory.Clear(destination, (nuint)channels * sizeof(float));
+                        new Span<float>(destination, channels).Clear();
                         continue;
                     }
 
                     long pixel = ((long)b * g->H + iy) * g->W + ix;
-                    NativeMemory.Copy(g->In0 + pixel * g->C0, destination, (nuint)g->C0 * sizeof(float));
+                    CopyFloats(g->In0 + pixel * g->C0, destination, g->C0);
                     if (g->C1 > 0)
                     {
-                        NativeMemory.Copy(g->In1 + pixel * g->C1, destination + g->C0, (nuint)g->C1 * sizeof(float));
+                        CopyFloats(g->In1 + pixel * g->C1, destination + g->C0, g->C1);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>destination[i] = source[i], i &lt; count; short runs (the stem's 3-channel pixels) inline, no call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyFloats(float* source, float* destination, int count)
+    {
+        if (count >= 64)
+        {
+            NativeMemory.Copy(source, destination, (nuint)count * sizeof(float));
+            return;
+        }
+
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= count - 8; i += 8)
+            {
+                Vector256.Load(source + i).Store(destination + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            destination[i] = source[i];
         }
     }
 
