@@ -12,12 +12,8 @@ namespace AotVit.Runtime.Threading;
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
 {
-    /// <summary>
-    /// How long an idle worker polls the job slot before it blocks, in Stopwatch ticks (~1 ms). A forward pass is
-    /// ~50–120 back-to-back For calls separated by short single-threaded ops; a futex wake-up costs tens of µs per
-    /// call, so the workers keep polling across those gaps and only sleep once the model is idle (≤ 1 ms CPU burnt).
-    /// </summary>
-    private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency / 1_000);
+    /// <summary>How long an idle worker polls the job slot before it blocks, in Stopwatch ticks (~50 µs).</summary>
+    private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency / 20_000);
 
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _wakeEvents;
