@@ -1,5 +1,6 @@
 // KernelBench: GFLOP/s of Gemm.Run on the ViT-B/32 and MobileViT shapes, 1 and 2 threads, reported as the median
-// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case]
+// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|attention|depthwise|conv|all]
+// attention/depthwise/conv report the best (minimum) time per call in ms, 1 and 2 threads, on the model shapes.
 using System.Diagnostics;
 using AotVit.Runtime.Kernels;
 using AotVit.Runtime.Threading;
@@ -7,10 +8,21 @@ using AotVit.Runtime.Threading;
 unsafe
 {
     double secondsPerCase = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
+    string suite = args.Length > 1 ? args[1] : "gemm";
+    if (suite is "attention" or "depthwise" or "conv" or "all")
+    {
+        OtherKernels.Run(secondsPerCase, suite);
+        if (suite != "all")
+        {
+            return;
+        }
+    }
+
     (int M, int N, int K, Activation Act)[] shapes =
     {
         (50, 3072, 768, Activation.Gelu), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None),
         (768, 768, 768, Activation.None), (1024, 432, 144, Activation.None), (4096, 96, 64, Activation.Silu),
+        (16384, 128, 32, Activation.Silu), (16384, 128, 32, Activation.None), (4096, 256, 64, Activation.Silu), (4096, 64, 256, Activation.None),
     };
     using WorkerPool pool = new(2);
     Console.WriteLine($"V512={System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated} V256={System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated} V128={System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}  shape  threads  GFLOP/s(median)  [min..max]");
@@ -41,6 +53,84 @@ unsafe
 
             rates.Sort();
             Console.WriteLine($"{m}x{n}x{k} {act,-5} {(p == null ? 1 : 2)}T  {rates[rates.Count / 2],7:F1}  [{rates[0]:F1}..{rates[^1]:F1}]");
+        }
+    }
+}
+
+internal static unsafe class OtherKernels
+{
+    public static void Run(double seconds, string suite)
+    {
+        using WorkerPool pool = new(2);
+        Random random = new(2);
+        if (suite is "attention" or "all")
+        {
+            foreach ((int s, int t, int h, int d) in new[] { (4, 256, 4, 36), (4, 64, 4, 48), (4, 16, 4, 60), (1, 50, 12, 64) })
+            {
+                int width = h * d;
+                using NativeBuffer qkv = Fill(random, (long)s * t * 3 * width);
+                using NativeBuffer o = new((long)s * t * width);
+                double flops = 4.0 * s * h * t * t * d;
+                Time($"attention s={s} t={t} h={h} d={d}", flops, seconds, pool, p =>
+                    Attention.Run(p, s, t, h, d, 1f / MathF.Sqrt(d), qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width));
+            }
+        }
+
+        if (suite is "depthwise" or "all")
+        {
+            foreach ((int hh, int c, int stride) in new[] { (128, 64, 1), (128, 128, 2), (64, 256, 1), (64, 256, 2), (32, 384, 2), (16, 512, 2) })
+            {
+                using NativeBuffer input = Fill(random, (long)hh * hh * c);
+                using NativeBuffer weight = Fill(random, 9L * c);
+                using NativeBuffer bias = Fill(random, c);
+                int ho = (hh - 1) / stride + 1;
+                using NativeBuffer output = new((long)ho * ho * c);
+                Time($"depthwise {hh}x{hh}x{c} s{stride}", 18.0 * ho * ho * c, seconds, pool, p =>
+                    Conv2d.Depthwise3x3(p, 1, hh, hh, c, input.Pointer, stride, weight.Pointer, bias.Pointer, Activation.Silu, output.Pointer));
+            }
+        }
+
+        if (suite is "conv" or "all")
+        {
+            foreach ((int hh, int cin, int cout, int k, int stride) in new[] { (256, 3, 16, 3, 2), (32, 192, 96, 3, 1), (32, 96, 144, 3, 1), (16, 320, 160, 3, 1), (128, 16, 64, 1, 1), (128, 32, 128, 1, 1) })
+            {
+                int cFused = cin;
+                using NativeBuffer input = Fill(random, (long)hh * hh * cin);
+                float[] w = new float[k * k * cin * cout];
+                for (int i = 0; i < w.Length; i++) w[i] = (float)random.NextDouble() - 0.5f;
+                using PackedMatrix packed = PackedMatrix.FromKN(w, k * k * cin, cout);
+                int ho = (hh + 2 * ((k - 1) / 2) - k) / stride + 1;
+                using NativeBuffer output = new((long)ho * ho * cout);
+                Time($"conv {hh}x{hh}x{cin}->{cout} k{k} s{stride}", 2.0 * ho * ho * cout * k * k * cin, seconds, pool, p =>
+                    Conv2d.Run(p, 1, hh, hh, input.Pointer, cFused, null, 0, k, stride, packed, null, Activation.Silu, output.Pointer));
+            }
+        }
+    }
+
+    private static NativeBuffer Fill(Random random, long n)
+    {
+        NativeBuffer buffer = new(n);
+        for (long i = 0; i < n; i++) buffer.Pointer[i] = (float)random.NextDouble() - 0.5f;
+        return buffer;
+    }
+
+    private static void Time(string name, double flops, double seconds, WorkerPool pool, Action<WorkerPool?> call)
+    {
+        foreach (WorkerPool? p in new[] { null, pool })
+        {
+            for (int i = 0; i < 5; i++) call(p);
+            double best = double.MaxValue;
+            Stopwatch total = Stopwatch.StartNew();
+            int runs = 0;
+            while (total.Elapsed.TotalSeconds < seconds || runs < 5)
+            {
+                long start = Stopwatch.GetTimestamp();
+                call(p);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                runs++;
+            }
+
+            Console.WriteLine($"{name,-36} {(p == null ? 1 : 2)}T  best {best,8:F3} ms  {flops / best / 1e6,7:F1} GFLOP/s");
         }
     }
 }

@@ -1,7 +1,8 @@
 // Attention: scaled dot-product attention for every (sequence, head) pair, reading q/k/v as column slices of a
-// fused QKV activation. Per pair, kᵀ and v are first copied into thread-static scratch padded to 16 columns, so the
-// two products (scores = q·kᵀ, out = p·v) become the same "weighted sum of padded rows" loop with no tails.
-// Not a flash-attention kernel: tokens ≤ a few hundred here, and the whole score row fits in L1.
+// fused QKV activation. Per pair, kᵀ and v are packed into thread-static scratch in the GEMM panel layout
+// ([32-column panel][rows][32]), so both products (scores = q·kᵀ, out = p·v) run on the register-tiled GEMM
+// microkernel, 8 query rows at a time. Not a flash-attention kernel: tokens ≤ a few hundred here, and the
+// 8 score rows of a block (8·tokens floats) fit in L1.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using AotVit.Runtime.Kernels.Common;
@@ -96,195 +97,215 @@ public static unsafe class Attention
         public float* Q, K, V, Output;
     }
 
-    // Pairs [begin, end), pair = sequence·heads + head.
+    private const int PanelWidth = PackedMatrix.PanelWidth;
+    private const int RowBlock = 8;
+
+    // Pairs [begin, end), pair = sequence·heads + head. Per pair, kᵀ and v are packed into the GEMM's panel layout, then
+    // each block of 8 query rows runs two register-tiled products on the GEMM microkernel:
+    //   scores[8, tokens] = q[8, d]·kᵀ  (broadcast q, 32 keys along the lanes), softmax per row in L1,
+    //   out[8, d] = p[8, tokens]·v      (broadcast p, 32 head columns along the lanes).
     private static void RunPairs(void* context, int begin, int end)
     {
         Job* job = (Job*)context;
         int tokens = job->Tokens, d = job->HeadDim;
-        int tokensPadded = RoundUp(tokens), dPadded = RoundUp(d);
-        float* keysT = Scratch.Attention((long)d * tokensPadded + (long)tokens * dPadded + tokensPadded + dPadded);   // [d, tokensPadded]
-        float* values = keysT + (long)d * tokensPadded;                  // [tokens, dPadded]
-        float* scores = values + (long)tokens * dPadded;                 // [tokensPadded]
-        float* outRow = scores + tokensPadded;                           // [dPadded]
+        int keyPanels = CeilDiv(tokens, PanelWidth), valuePanels = CeilDiv(d, PanelWidth);
+        int tokensPadded = keyPanels * PanelWidth;
+        float* keys = Scratch.Attention((long)keyPanels * d * PanelWidth + (long)valuePanels * tokens * PanelWidth
+                                        + (long)keyPanels * RowBlock * PanelWidth + (long)RowBlock * tokensPadded
+                                        + (long)valuePanels * RowBlock * PanelWidth + RowBlock);
+        float* values = keys + (long)keyPanels * d * PanelWidth;                 // [valuePanels][tokens][32]
+        float* scores = values + (long)valuePanels * tokens * PanelWidth;        // [keyPanels][8][32]
+        float* probabilities = scores + (long)keyPanels * RowBlock * PanelWidth; // [8][tokensPadded]
+        float* outTile = probabilities + (long)RowBlock * tokensPadded;          // [valuePanels][8][32]
+        float* inverseSums = outTile + (long)valuePanels * RowBlock * PanelWidth;  // [8]
         for (int pair = begin; pair < end; pair++)
         {
             int sequence = pair / job->Heads, head = pair % job->Heads;
             long row0 = (long)sequence * tokens;
             int column0 = head * d;
-            for (int j = 0; j < tokensPadded; j++)
+            PackKeys(tokens, d, job->K + row0 * job->Ldqkv + column0, job->Ldqkv, keys);
+            PackValues(tokens, d, job->V + row0 * job->Ldqkv + column0, job->Ldqkv, values);
+            for (int i0 = 0; i0 < tokens; i0 += RowBlock)
             {
-                float* kRow = job->K + (row0 + j) * job->Ldqkv + column0;
-                float* vRow = job->V + (row0 + j) * job->Ldqkv + column0;
-                for (int t = 0; t < d; t++)
+                int rows = Math.Min(RowBlock, tokens - i0);
+                float* q = job->Q + (row0 + i0) * job->Ldqkv + column0;   // [rows, d] stride ldqkv
+                for (int panel = 0; panel < keyPanels; panel++)
                 {
-                    keysT[(long)t * tokensPadded + j] = j < tokens ? kRow[t] : 0f;
+                    Gemm.Microkernel(d, q, job->Ldqkv, rows, keys + (long)panel * d * PanelWidth, scores + panel * RowBlock * PanelWidth, false);
                 }
 
-                if (j < tokens)
-                {
-                    for (int t = 0; t < dPadded; t++)
-                    {
-                        values[(long)j * dPadded + t] = t < d ? vRow[t] : 0f;
-                    }
-                }
-            }
-
-            for (int i = 0; i < tokens; i++)
-            {
-                float* qRow = job->Q + (row0 + i) * job->Ldqkv + column0;
-                // scores[j] = Σ_t q[i, t]·kᵀ[t, j]
-                WeightedRowSum(d, qRow, keysT, tokensPadded, scores);
-                // p = softmax(scores·scale) over the first `tokens` entries; returns Σ e^(…)
-                float sum = SoftmaxNumerators(tokens, tokensPadded, job->Scale, scores);
-                // out[i, t] = Σ_j p[j]·v[j, t] / sum
-                WeightedRowSum(tokens, scores, values, dPadded, outRow);
-                float inverse = 1f / sum;
-                float* destination = job->Output + (row0 + i) * job->Ldo + column0;
-                for (int t = 0; t < d; t++)
-                {
-                    destination[t] = outRow[t] * inverse;
-                }
-            }
-        }
-    }
-
-    /// <summary>result[c] = Σ_{r &lt; rows} weights[r]·matrix[r, c] for c &lt; columns (a multiple of 16).</summary>
-    /// <param name="weights">[rows]</param>
-    /// <param name="matrix">[rows, columns] row stride = columns</param>
-    /// <param name="result">[columns]</param>
-    private static void WeightedRowSum(int rows, float* weights, float* matrix, int columns, float* result)
-    {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            WeightedRowSum<Vector512Ops, Vector512<float>>(rows, weights, matrix, columns, result);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            WeightedRowSum<Vector256Ops, Vector256<float>>(rows, weights, matrix, columns, result);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            WeightedRowSum<Vector128Ops, Vector128<float>>(rows, weights, matrix, columns, result);
-        }
-        else
-        {
-            for (int c = 0; c < columns; c++)
-            {
-                float sum = 0;
                 for (int r = 0; r < rows; r++)
                 {
-                    sum += weights[r] * matrix[(long)r * columns + c];
+                    inverseSums[r] = 1f / SoftmaxRow(tokens, keyPanels, job->Scale, scores + r * PanelWidth, probabilities + r * tokensPadded);
                 }
 
-                result[c] = sum;
+                for (int panel = 0; panel < valuePanels; panel++)
+                {
+                    Gemm.Microkernel(tokens, probabilities, tokensPadded, rows, values + (long)panel * tokens * PanelWidth,
+                        outTile + panel * RowBlock * PanelWidth, false);
+                }
+
+                for (int r = 0; r < rows; r++)
+                {
+                    float* destination = job->Output + (row0 + i0 + r) * job->Ldo + column0;
+                    ScaleHeadRow(d, outTile + r * PanelWidth, inverseSums[r], destination);
+                }
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WeightedRowSum<TOps, TVec>(int rows, float* weights, float* matrix, int columns, float* result)
-        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    /// <summary>keys[j / 32, t, j % 32] = k[j, t], zero for tokens ≤ j &lt; padded.</summary>
+    /// <param name="k">[tokens, d] row stride ld</param>
+    /// <param name="keys">[⌈tokens/32⌉][d][32]</param>
+    private static void PackKeys(int tokens, int d, float* k, int ld, float* keys)
     {
-        int width = TOps.Count;
-        int c = 0;
-        // four vectors of columns at a time, accumulators in registers
-        for (; c <= columns - 4 * width; c += 4 * width)
+        int panels = CeilDiv(tokens, PanelWidth);
+        for (int panel = 0; panel < panels; panel++)
         {
-            TVec sum0 = TOps.Zero, sum1 = TOps.Zero, sum2 = TOps.Zero, sum3 = TOps.Zero;
-            float* column = matrix + c;
-            for (int r = 0; r < rows; r++, column += columns)
+            float* destination = keys + (long)panel * d * PanelWidth;
+            int j0 = panel * PanelWidth;
+            int count = Math.Min(PanelWidth, tokens - j0);
+            if (count < PanelWidth)
             {
-                TVec weight = TOps.Create(weights[r]);
-                sum0 = TOps.MultiplyAdd(weight, TOps.Load(column), sum0);
-                sum1 = TOps.MultiplyAdd(weight, TOps.Load(column + width), sum1);
-                sum2 = TOps.MultiplyAdd(weight, TOps.Load(column + 2 * width), sum2);
-                sum3 = TOps.MultiplyAdd(weight, TOps.Load(column + 3 * width), sum3);
+                new Span<float>(destination, d * PanelWidth).Clear();
             }
 
-            TOps.Store(sum0, result + c);
-            TOps.Store(sum1, result + c + width);
-            TOps.Store(sum2, result + c + 2 * width);
-            TOps.Store(sum3, result + c + 3 * width);
+            for (int jj = 0; jj < count; jj++)
+            {
+                float* source = k + (long)(j0 + jj) * ld;
+                for (int t = 0; t < d; t++)
+                {
+                    destination[t * PanelWidth + jj] = source[t];
+                }
+            }
         }
+    }
 
-        for (; c < columns; c += width)
+    /// <summary>values[t / 32, j, t % 32] = v[j, t], zero for d ≤ t &lt; padded.</summary>
+    /// <param name="v">[tokens, d] row stride ld</param>
+    /// <param name="values">[⌈d/32⌉][tokens][32]</param>
+    private static void PackValues(int tokens, int d, float* v, int ld, float* values)
+    {
+        int panels = CeilDiv(d, PanelWidth);
+        for (int panel = 0; panel < panels; panel++)
         {
-            TVec sum = TOps.Zero;
-            float* column = matrix + c;
-            for (int r = 0; r < rows; r++, column += columns)
+            int t0 = panel * PanelWidth;
+            int count = Math.Min(PanelWidth, d - t0);
+            float* destination = values + (long)panel * tokens * PanelWidth;
+            for (int j = 0; j < tokens; j++, destination += PanelWidth)
             {
-                sum = TOps.MultiplyAdd(TOps.Create(weights[r]), TOps.Load(column), sum);
+                float* source = v + (long)j * ld + t0;
+                Buffer.MemoryCopy(source, destination, PanelWidth * sizeof(float), count * sizeof(float));
+                for (int t = count; t < PanelWidth; t++)
+                {
+                    destination[t] = 0f;
+                }
             }
-
-            TOps.Store(sum, result + c);
         }
     }
 
     /// <summary>
-    /// scores[j] = e^(scores[j]·scale − max) for j &lt; tokens, 0 for tokens ≤ j &lt; padded; returns Σ_j scores[j].
+    /// p[j] = e^(s[j]·scale − max_j s[j]·scale) for j &lt; tokens, 0 up to panels·32; returns Σ p. s is one row of a tile
+    /// [panels][8][32] (panel stride 8·32), p is contiguous.
     /// </summary>
-    /// <param name="scores">[padded]</param>
-    private static float SoftmaxNumerators(int tokens, int padded, float scale, float* scores)
+    private static float SoftmaxRow(int tokens, int panels, float scale, float* s, float* p)
     {
+        int padded = panels * PanelWidth;
+        float* last = s + (panels - 1) * RowBlock * PanelWidth;
         for (int j = tokens; j < padded; j++)
         {
-            scores[j] = float.NegativeInfinity;
+            last[j - (panels - 1) * PanelWidth] = float.NegativeInfinity;
         }
 
         if (Vector512.IsHardwareAccelerated)
         {
-            return SoftmaxNumerators<Vector512Ops, Vector512<float>>(padded, scale, scores);
+            return SoftmaxRow<Vector512Ops, Vector512<float>>(panels, scale, s, p);
         }
 
         if (Vector256.IsHardwareAccelerated)
         {
-            return SoftmaxNumerators<Vector256Ops, Vector256<float>>(padded, scale, scores);
+            return SoftmaxRow<Vector256Ops, Vector256<float>>(panels, scale, s, p);
         }
 
         if (Vector128.IsHardwareAccelerated)
         {
-            return SoftmaxNumerators<Vector128Ops, Vector128<float>>(padded, scale, scores);
+            return SoftmaxRow<Vector128Ops, Vector128<float>>(panels, scale, s, p);
         }
 
         float max = float.NegativeInfinity;
         for (int j = 0; j < tokens; j++)
         {
-            max = MathF.Max(max, scores[j] * scale);
+            max = MathF.Max(max, s[j / PanelWidth * RowBlock * PanelWidth + j % PanelWidth] * scale);
         }
 
         float sum = 0;
         for (int j = 0; j < padded; j++)
         {
-            scores[j] = ActivationMath.Exp(scores[j] * scale - max);
-            sum += scores[j];
+            p[j] = ActivationMath.Exp(s[j / PanelWidth * RowBlock * PanelWidth + j % PanelWidth] * scale - max);
+            sum += p[j];
         }
 
         return sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float SoftmaxNumerators<TOps, TVec>(int padded, float scale, float* scores)
+    private static float SoftmaxRow<TOps, TVec>(int panels, float scale, float* s, float* p)
         where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
         TVec scaleVector = TOps.Create(scale);
         TVec maxVector = TOps.Create(float.NegativeInfinity);
-        for (int j = 0; j < padded; j += TOps.Count)
+        for (int panel = 0; panel < panels; panel++)
         {
-            maxVector = TOps.Max(maxVector, TOps.Multiply(TOps.Load(scores + j), scaleVector));
+            float* row = s + panel * RowBlock * PanelWidth;
+            for (int j = 0; j < PanelWidth; j += TOps.Count)
+            {
+                maxVector = TOps.Max(maxVector, TOps.Multiply(TOps.Load(row + j), scaleVector));
+            }
         }
 
         // p = e^(s·scale − max); the −∞ padding gives exactly 0
-        TVec max = TOps.Create(TOps.MaxAcross(maxVector));
+        TVec offset = TOps.Create(-TOps.MaxAcross(maxVector));
         TVec sum = TOps.Zero;
-        for (int j = 0; j < padded; j += TOps.Count)
+        for (int panel = 0; panel < panels; panel++)
         {
-            TVec p = ActivationMath.Exp<TOps, TVec>(TOps.Subtract(TOps.Multiply(TOps.Load(scores + j), scaleVector), max));
-            TOps.Store(p, scores + j);
-            sum = TOps.Add(sum, p);
+            float* row = s + panel * RowBlock * PanelWidth;
+            for (int j = 0; j < PanelWidth; j += TOps.Count)
+            {
+                TVec e = ActivationMath.Exp<TOps, TVec>(TOps.MultiplyAdd(TOps.Load(row + j), scaleVector, offset));
+                TOps.Store(e, p + panel * PanelWidth + j);
+                sum = TOps.Add(sum, e);
+            }
         }
 
         return TOps.Sum(sum);
     }
 
-    private static int RoundUp(int value) => (value + Padding - 1) / Padding * Padding;
+    /// <summary>destination[t] = tile[t / 32 · 8·32 + t % 32]·factor for t &lt; d (one row of a [panels][8][32] tile).</summary>
+    private static void ScaleHeadRow(int d, float* tile, float factor, float* destination)
+    {
+        int t = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> f = Vector512.Create(factor);
+            for (; t <= d - 16; t += 16)
+            {
+                (Vector512.Load(tile + t / PanelWidth * RowBlock * PanelWidth + t % PanelWidth) * f).Store(destination + t);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> f = Vector256.Create(factor);
+            for (; t <= d - 8; t += 8)
+            {
+                (Vector256.Load(tile + t / PanelWidth * RowBlock * PanelWidth + t % PanelWidth) * f).Store(destination + t);
+            }
+        }
+
+        for (; t < d; t++)
+        {
+            destination[t] = tile[t / PanelWidth * RowBlock * PanelWidth + t % PanelWidth] * factor;
+        }
+    }
+
+    private static int CeilDiv(int value, int divisor) => (value + divisor - 1) / divisor;
 }

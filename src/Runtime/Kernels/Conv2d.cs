@@ -147,33 +147,69 @@ public static unsafe class Conv2d
     {
         int channels = g->C0 + g->C1;
         int pixelsOut = g->HOut * g->WOut;
+        int kernel = g->Kernel;
         for (int r = 0; r < rows; r++)
         {
             int row = row0 + r;
             int b = row / pixelsOut;
             int oy = row % pixelsOut / g->WOut;
             int ox = row % g->WOut;
-            float* destination = rowsOut + (long)r * g->Kernel * g->Kernel * channels;
-            for (int ky = 0; ky < g->Kernel; ky++)
+            float* destination = rowsOut + (long)r * kernel * kernel * channels;
+            int ix0 = ox * g->Stride - g->Pad;
+            // without a second input, the kernel's taps of one image row are one contiguous run of kernel·C0 floats
+            bool contiguous = g->C1 == 0 && ix0 >= 0 && ix0 + kernel <= g->W;
+            for (int ky = 0; ky < kernel; ky++)
             {
                 int iy = oy * g->Stride - g->Pad + ky;
-                for (int kx = 0; kx < g->Kernel; kx++, destination += channels)
+                if (contiguous && (uint)iy < (uint)g->H)
                 {
-                    int ix = ox * g->Stride - g->Pad + kx;
-                    if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W)
+                    CopyFloats(g->In0 + (((long)b * g->H + iy) * g->W + ix0) * g->C0, destination, kernel * channels);
+                    destination += kernel * channels;
+                    continue;
+                }
+
+                for (int kx = 0; kx < kernel; kx++, destination += channels)
+                {
+                    int ix = ix0 + kx;
+                    if ((uint)iy >= (uint)g->H || (uint)ix >= (uint)g->W)
                     {
-                        NativeMemory.Clear(destination, (nuint)channels * sizeof(float));
+                        new Span<float>(destination, channels).Clear();
                         continue;
                     }
 
                     long pixel = ((long)b * g->H + iy) * g->W + ix;
-                    NativeMemory.Copy(g->In0 + pixel * g->C0, destination, (nuint)g->C0 * sizeof(float));
+                    CopyFloats(g->In0 + pixel * g->C0, destination, g->C0);
                     if (g->C1 > 0)
                     {
-                        NativeMemory.Copy(g->In1 + pixel * g->C1, destination + g->C0, (nuint)g->C1 * sizeof(float));
+                        CopyFloats(g->In1 + pixel * g->C1, destination + g->C0, g->C1);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>destination[i] = source[i], i &lt; count; short runs (the stem's 3-channel pixels) inline, no call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyFloats(float* source, float* destination, int count)
+    {
+        if (count >= 64)
+        {
+            NativeMemory.Copy(source, destination, (nuint)count * sizeof(float));
+            return;
+        }
+
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= count - 8; i += 8)
+            {
+                Vector256.Load(source + i).Store(destination + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            destination[i] = source[i];
         }
     }
 
@@ -187,91 +223,155 @@ public static unsafe class Conv2d
         public float* Output;   // [batch, HOut, WOut, C]
     }
 
-    // Output rows [begin, end) of all images (row = b·HOut + oy).
+    // Output rows [begin, end) of all images (row = b·HOut + oy). Per row and block of channels the 9 tap vectors and
+    // the bias stay in registers; rows above/below the image get zero taps (and read a valid row), so only the first
+    // and last output columns need bounds checks.
     private static void DepthwiseRows(void* context, int begin, int end)
     {
         DepthwiseJob* job = (DepthwiseJob*)context;
         for (int row = begin; row < end; row++)
         {
-            int b = row / job->HOut;
-            int oy = row % job->HOut;
-            for (int ox = 0; ox < job->WOut; ox++)
+            int ch = 0;
+            if (Vector512.IsHardwareAccelerated)
             {
-                float* output = job->Output + ((long)row * job->WOut + ox) * job->C;
-                int ch = 0;
-                if (Vector512.IsHardwareAccelerated)
-                {
-                    ch = DepthwisePixel<Vector512Ops, Vector512<float>>(job, b, oy, ox, ch, output);
-                }
+                ch = DepthwiseRow<Vector512Ops, Vector512<float>>(job, row, ch);
+            }
 
-                if (Vector256.IsHardwareAccelerated)
-                {
-                    ch = DepthwisePixel<Vector256Ops, Vector256<float>>(job, b, oy, ox, ch, output);
-                }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ch = DepthwiseRow<Vector256Ops, Vector256<float>>(job, row, ch);
+            }
 
-                if (Vector128.IsHardwareAccelerated)
-                {
-                    ch = DepthwisePixel<Vector128Ops, Vector128<float>>(job, b, oy, ox, ch, output);
-                }
+            if (Vector128.IsHardwareAccelerated)
+            {
+                ch = DepthwiseRow<Vector128Ops, Vector128<float>>(job, row, ch);
+            }
 
-                for (; ch < job->C; ch++)
-                {
-                    float sum = job->Bias != null ? job->Bias[ch] : 0f;
-                    for (int ky = 0; ky < 3; ky++)
-                    {
-                        int iy = oy * job->Stride - 1 + ky;
-                        if ((uint)iy >= (uint)job->H)
-                        {
-                            continue;
-                        }
-
-                        for (int kx = 0; kx < 3; kx++)
-                        {
-                            int ix = ox * job->Stride - 1 + kx;
-                            if ((uint)ix < (uint)job->W)
-                            {
-                                sum += job->Input[(((long)b * job->H + iy) * job->W + ix) * job->C + ch] * job->Weight[(ky * 3 + kx) * job->C + ch];
-                            }
-                        }
-                    }
-
-                    output[ch] = ActivationMath.Apply(job->Act, sum);
-                }
+            if (ch < job->C)
+            {
+                DepthwiseRowScalar(job, row, ch);
             }
         }
     }
 
-    // Channels [ch, ..) of one output pixel in whole vectors; returns the first channel not done.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int DepthwisePixel<TOps, TVec>(DepthwiseJob* job, int b, int oy, int ox, int ch, float* output)
-        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    // Channels [ch, C) of output row `row`, one channel at a time, with bounds checks.
+    private static void DepthwiseRowScalar(DepthwiseJob* job, int row, int ch0)
     {
-        int c = job->C;
-        for (; ch <= c - TOps.Count; ch += TOps.Count)
+        int b = row / job->HOut;
+        int oy = row % job->HOut;
+        for (int ox = 0; ox < job->WOut; ox++)
         {
-            // sum = bias + Σ_taps x·w
-            TVec sum = job->Bias != null ? TOps.Load(job->Bias + ch) : TOps.Zero;
-            for (int ky = 0; ky < 3; ky++)
+            float* output = job->Output + ((long)row * job->WOut + ox) * job->C;
+            for (int ch = ch0; ch < job->C; ch++)
             {
-                int iy = oy * job->Stride - 1 + ky;
-                if ((uint)iy >= (uint)job->H)
+                float sum = job->Bias != null ? job->Bias[ch] : 0f;
+                for (int ky = 0; ky < 3; ky++)
                 {
-                    continue;
+                    int iy = oy * job->Stride - 1 + ky;
+                    if ((uint)iy >= (uint)job->H)
+                    {
+                        continue;
+                    }
+
+                    for (int kx = 0; kx < 3; kx++)
+                    {
+                        int ix = ox * job->Stride - 1 + kx;
+                        if ((uint)ix < (uint)job->W)
+                        {
+                            sum += job->Input[(((long)b * job->H + iy) * job->W + ix) * job->C + ch] * job->Weight[(ky * 3 + kx) * job->C + ch];
+                        }
+                    }
                 }
 
-                float* inputRow = job->Input + ((long)b * job->H + iy) * job->W * c + ch;   // [W, c] at channel ch
-                float* weightRow = job->Weight + ky * 3 * c + ch;                            // [3, c] at channel ch
-                for (int kx = 0; kx < 3; kx++)
+                output[ch] = ActivationMath.Apply(job->Act, sum);
+            }
+        }
+    }
+
+    // Channels [ch, ..) of output row `row` in whole vectors; returns the first channel not done.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DepthwiseRow<TOps, TVec>(DepthwiseJob* job, int row, int ch)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        int c = job->C, w = job->W, stride = job->Stride, wOut = job->WOut;
+        int b = row / job->HOut;
+        int oy = row % job->HOut;
+        int iy = oy * stride - 1;
+        bool top = iy >= 0, bottom = iy + 2 < job->H;
+        float* image = job->Input + (long)b * job->H * w * c;
+        float* middle = image + (long)(iy + 1) * w * c;                 // always inside the image
+        float* above = top ? middle - (long)w * c : middle;
+        float* below = bottom ? middle + (long)w * c : middle;
+        float* output = job->Output + (long)row * wOut * c;
+        // interior columns: ox·s − 1 ≥ 0 and ox·s + 1 ≤ w − 1
+        int interiorEnd = Math.Min(wOut, (w - 2) / stride + 1);
+        long step = (long)stride * c;
+        for (; ch <= c - TOps.Count; ch += TOps.Count)
+        {
+            float* weight = job->Weight + ch;
+            TVec w0 = top ? TOps.Load(weight) : TOps.Zero;
+            TVec w1 = top ? TOps.Load(weight + c) : TOps.Zero;
+            TVec w2 = top ? TOps.Load(weight + 2 * c) : TOps.Zero;
+            TVec w3 = TOps.Load(weight + 3 * c);
+            TVec w4 = TOps.Load(weight + 4 * c);
+            TVec w5 = TOps.Load(weight + 5 * c);
+            TVec w6 = bottom ? TOps.Load(weight + 6 * c) : TOps.Zero;
+            TVec w7 = bottom ? TOps.Load(weight + 7 * c) : TOps.Zero;
+            TVec w8 = bottom ? TOps.Load(weight + 8 * c) : TOps.Zero;
+            TVec bias = job->Bias != null ? TOps.Load(job->Bias + ch) : TOps.Zero;
+            Activation act = job->Act;
+
+            // ox = 0: the left tap column is outside the image
+            {
+                float* r0 = above + ch, r1 = middle + ch, r2 = below + ch;
+                TVec s0 = TOps.MultiplyAdd(TOps.Load(r0), w1, bias);
+                TVec s1 = TOps.Multiply(TOps.Load(r1), w4);
+                TVec s2 = TOps.Multiply(TOps.Load(r2), w7);
+                if (w > 1)
                 {
-                    int ix = ox * job->Stride - 1 + kx;
-                    if ((uint)ix < (uint)job->W)
-                    {
-                        sum = TOps.MultiplyAdd(TOps.Load(inputRow + (long)ix * c), TOps.Load(weightRow + kx * c), sum);
-                    }
+                    s0 = TOps.MultiplyAdd(TOps.Load(r0 + c), w2, s0);
+                    s1 = TOps.MultiplyAdd(TOps.Load(r1 + c), w5, s1);
+                    s2 = TOps.MultiplyAdd(TOps.Load(r2 + c), w8, s2);
+                }
+
+                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, TOps.Add(TOps.Add(s0, s1), s2)), output + ch);
+            }
+
+            // interior: all nine taps inside the image
+            {
+                float* r0 = above + ch + step - c, r1 = middle + ch + step - c, r2 = below + ch + step - c;
+                float* o = output + ch + c;
+                for (int ox = 1; ox < interiorEnd; ox++, r0 += step, r1 += step, r2 += step, o += c)
+                {
+                    TVec s0 = TOps.MultiplyAdd(TOps.Load(r0), w0, bias);
+                    TVec s1 = TOps.Multiply(TOps.Load(r1), w3);
+                    TVec s2 = TOps.Multiply(TOps.Load(r2), w6);
+                    s0 = TOps.MultiplyAdd(TOps.Load(r0 + c), w1, s0);
+                    s1 = TOps.MultiplyAdd(TOps.Load(r1 + c), w4, s1);
+                    s2 = TOps.MultiplyAdd(TOps.Load(r2 + c), w7, s2);
+                    s0 = TOps.MultiplyAdd(TOps.Load(r0 + 2 * c), w2, s0);
+                    s1 = TOps.MultiplyAdd(TOps.Load(r1 + 2 * c), w5, s1);
+                    s2 = TOps.MultiplyAdd(TOps.Load(r2 + 2 * c), w8, s2);
+                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, TOps.Add(TOps.Add(s0, s1), s2)), o);
                 }
             }
 
-            TOps.Store(ActivationMath.Apply<TOps, TVec>(job->Act, sum), output + ch);
+            // right border: the right tap column is outside the image
+            for (int ox = Math.Max(1, interiorEnd); ox < wOut; ox++)
+            {
+                long x0 = (long)(ox * stride - 1) * c + ch;
+                TVec s0 = TOps.MultiplyAdd(TOps.Load(above + x0), w0, bias);
+                TVec s1 = TOps.Multiply(TOps.Load(middle + x0), w3);
+                TVec s2 = TOps.Multiply(TOps.Load(below + x0), w6);
+                if (ox * stride < w)
+                {
+                    s0 = TOps.MultiplyAdd(TOps.Load(above + x0 + c), w1, s0);
+                    s1 = TOps.MultiplyAdd(TOps.Load(middle + x0 + c), w4, s1);
+                    s2 = TOps.MultiplyAdd(TOps.Load(below + x0 + c), w7, s2);
+                }
+
+                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, TOps.Add(TOps.Add(s0, s1), s2)), output + (long)ox * c + ch);
+            }
         }
 
         return ch;

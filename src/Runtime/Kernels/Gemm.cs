@@ -178,6 +178,13 @@ public static unsafe partial class Gemm
             int column0 = panel * PanelWidth;
             int columns = Math.Min(PanelWidth, job->N - column0);
             float* bias = job->Bias != null ? job->Bias + column0 : null;
+            if (Vector512.IsHardwareAccelerated && columns == PanelWidth)
+            {
+                float* residual = job->Residual != null ? job->Residual + row0 * job->Ldr + column0 : null;
+                Epilogue.Panel512(tile, rows, bias, job->Act, residual, job->Ldr, job->C + row0 * job->Ldc + column0, job->Ldc);
+                continue;
+            }
+
             for (int r = 0; r < rows; r++)
             {
                 long row = row0 + r;
@@ -191,7 +198,7 @@ public static unsafe partial class Gemm
     /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) for r &lt; rows (1..8); rows ≥ rows of the tile receive
     /// a duplicate of the last row. accumulate = false starts from zero.
     /// </summary>
-    private static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate)
+    internal static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate)
     {
         Debug.Assert(rows is >= 1 and <= RowBlock && kc >= 1);
         if (Vector512.IsHardwareAccelerated)

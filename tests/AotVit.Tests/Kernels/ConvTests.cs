@@ -19,6 +19,8 @@ public sealed unsafe class ConvTests
         { 1, 8, 8, 12, 0, 9, 1, 2 },
         { 1, 4, 4, 64, 64, 48, 3, 1 },
         { 2, 11, 10, 6, 0, 70, 3, 2 },
+        { 1, 12, 9, 24, 0, 40, 3, 1 },
+        { 1, 7, 8, 3, 0, 16, 5, 2 },
     };
 
     [Theory]
@@ -68,6 +70,11 @@ public sealed unsafe class ConvTests
     [InlineData(2, 5, 5, 3, 1)]
     [InlineData(1, 16, 16, 64, 2)]
     [InlineData(1, 3, 4, 1, 2)]
+    [InlineData(1, 1, 1, 48, 1)]
+    [InlineData(1, 1, 2, 20, 1)]
+    [InlineData(1, 2, 3, 29, 2)]
+    [InlineData(2, 6, 11, 52, 2)]
+    [InlineData(1, 10, 4, 128, 1)]
     public void DepthwiseMatchesReference(int batch, int h, int w, int c, int stride)
     {
         using NativeBuffer input = TestData.Random((long)batch * h * w * c, 1);

@@ -51,6 +51,8 @@ public sealed unsafe class NormAttentionTests
     [InlineData(2, 256, 2, 36)]
     [InlineData(1, 17, 3, 8)]
     [InlineData(2, 1, 1, 5)]
+    [InlineData(1, 33, 2, 70)]
+    [InlineData(3, 9, 2, 32)]
     public void AttentionMatchesReference(int sequences, int tokens, int heads, int headDim)
     {
         int width = heads * headDim;

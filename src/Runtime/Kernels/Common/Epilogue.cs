@@ -74,4 +74,81 @@ internal static unsafe class Epilogue
 
         return j;
     }
+
+    /// <summary>
+    /// y[r, j] = act(tile[r, j] + bias[j]) + residual[r, j] for r &lt; rows, j &lt; 32: one whole GEMM panel tile in a
+    /// single call, with the activation chosen once outside the row loop (Vector512 only; callers check).
+    /// </summary>
+    /// <param name="tile">[rows, 32]</param>
+    /// <param name="bias">[32] or null</param>
+    /// <param name="residual">[rows, 32] row stride ldr, or null; may alias y</param>
+    /// <param name="y">[rows, 32] row stride ldy</param>
+    public static void Panel512(float* tile, int rows, float* bias, Activation act, float* residual, long ldr, float* y, long ldy)
+    {
+        switch (act)
+        {
+            case Activation.Silu:
+                Panel512<SiluActivation>(tile, rows, bias, residual, ldr, y, ldy);
+                break;
+            case Activation.Gelu:
+                Panel512<GeluActivation>(tile, rows, bias, residual, ldr, y, ldy);
+                break;
+            case Activation.Tanh:
+                Panel512<TanhActivation>(tile, rows, bias, residual, ldr, y, ldy);
+                break;
+            default:
+                Panel512<NoActivation>(tile, rows, bias, residual, ldr, y, ldy);
+                break;
+        }
+    }
+
+    private static void Panel512<TAct>(float* tile, int rows, float* bias, float* residual, long ldr, float* y, long ldy)
+        where TAct : struct, IActivation512
+    {
+        Vector512<float> bias0 = bias != null ? Vector512.Load(bias) : Vector512<float>.Zero;
+        Vector512<float> bias1 = bias != null ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
+        for (int r = 0; r < rows; r++, tile += 32, y += ldy)
+        {
+            // y = act(x + bias) + residual
+            Vector512<float> value0 = TAct.Apply(Vector512.Load(tile) + bias0);
+            Vector512<float> value1 = TAct.Apply(Vector512.Load(tile + 16) + bias1);
+            if (residual != null)
+            {
+                value0 += Vector512.Load(residual + r * ldr);
+                value1 += Vector512.Load(residual + r * ldr + 16);
+            }
+
+            value0.Store(y);
+            value1.Store(y + 16);
+        }
+    }
+
+    private interface IActivation512
+    {
+        static abstract Vector512<float> Apply(Vector512<float> x);
+    }
+
+    private struct NoActivation : IActivation512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Apply(Vector512<float> x) => x;
+    }
+
+    private struct SiluActivation : IActivation512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Apply(Vector512<float> x) => ActivationMath.Apply<Vector512Ops, Vector512<float>>(Activation.Silu, x);
+    }
+
+    private struct GeluActivation : IActivation512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Apply(Vector512<float> x) => ActivationMath.Apply<Vector512Ops, Vector512<float>>(Activation.Gelu, x);
+    }
+
+    private struct TanhActivation : IActivation512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Apply(Vector512<float> x) => ActivationMath.Apply<Vector512Ops, Vector512<float>>(Activation.Tanh, x);
+    }
 }
