@@ -9,7 +9,13 @@ using Xunit.Abstractions;
 
 namespace AotVit.Tests.Fuzz;
 
+/// <summary>Runs alone: the fuzz target opens handles, and NativeApiTests assumes that `its handle + 16` is never issued
+/// while it runs (a garbage-handle check), which a concurrent open breaks.</summary>
+[CollectionDefinition("native-abi fuzz", DisableParallelization = true)]
+public sealed class NativeAbiFuzzCollection;
+
 [Trait("Category", "Fuzz")]
+[Collection("native-abi fuzz")]
 public sealed unsafe class NativeAbiFuzzTests(ITestOutputHelper output)
 {
     private const int Seed = 7;
@@ -17,17 +23,17 @@ public sealed unsafe class NativeAbiFuzzTests(ITestOutputHelper output)
     [Fact]
     public void C_abi_survives_random_call_sequences_garbage_handles_and_races()
     {
-        // Two fresh MobileViT opens (inputs 0 and 40) besides the shared handle; no ViT (seconds to build).
-        using var target = new NativeAbiTarget(TestPaths.RepoRoot, openEvery: 40);
+        // Up to two fresh MobileViT opens (inputs 0 and 12) besides the shared handle; no ViT (seconds to build).
+        using var target = new NativeAbiTarget(TestPaths.RepoRoot, openEvery: 12);
         var report = FuzzEngine.Run(target, new FuzzRunOptions
         {
-            Seed = Seed, MaxInputs = 60, Duration = TimeSpan.FromSeconds(30), StopOnFirstCrash = true,
+            Seed = Seed, MaxInputs = 24, Duration = TimeSpan.FromSeconds(40), StopOnFirstCrash = true,
             ArtifactDirectory = TestPaths.Repo("artifacts", "fuzz"),
         });
         output.WriteLine(report.ToString());
         output.WriteLine(target.CallSummary());
         Assert.True(report.Clean, report.ToString());
-        Assert.True(report.Inputs >= 20, $"only {report.Inputs} inputs ran");
+        Assert.True(report.Inputs >= 12, $"only {report.Inputs} inputs ran");
         Assert.Contains(target.CallBuckets.Keys, k => k == "run_pixels: AOTVIT_OK");
         Assert.Contains(target.CallBuckets.Keys, k => k == "destroy: AOTVIT_INVALID_ARGUMENT");
     }
