@@ -180,7 +180,7 @@ internal static unsafe class NativeApi
             var m = ModelRegistry.Get(handle);
             string file = Utf8Required(path, "path");
             CheckOutputs(m, 1, out0, out0Length, out1, out1Length);
-            RunOne(m, Decode(m, ReadFile(file)), out0, out1);
+            RunOne(m, Decode(m, ReadFile(m, file)), out0, out1);
             return Errors.Ok();
         }
         catch (Exception e) { return Errors.Report(e); }
@@ -227,6 +227,8 @@ internal static unsafe class NativeApi
             if (batch < 1) throw new NativeError(Status.InvalidArgument, $"batch is {batch}; it must be at least 1");
             long need = (long)batch * m.Model.InputFloatsPerImage;
             if (need > int.MaxValue) throw new NativeError(Status.LimitExceeded, $"batch {batch} needs {need} input floats; one call takes at most {int.MaxValue}");
+            if (batch > m.Model.Options.MaxBatchPerCall)
+                throw new NativeError(Status.LimitExceeded, $"batch is {batch}; one call takes at most {m.Model.Options.MaxBatchPerCall} images");
             if (pixelValues == null) throw new NativeError(Status.NullPointer, "pixel_values is NULL");
             if (pixelValuesLength != (nuint)need)
                 throw new NativeError(Status.InvalidArgument, $"pixel_values_len is {pixelValuesLength}; [{batch}, {string.Join(", ", m.Descriptor.InputShape)}] needs {need}");
@@ -244,7 +246,7 @@ internal static unsafe class NativeApi
             var m = ModelRegistry.Get(handle);
             string file = Utf8Required(path, "path");
             CheckPixels(m, pixels, pixelsLength);
-            m.Model.Preprocess(Decode(m, ReadFile(file)), new Span<float>(pixels, m.Model.InputFloatsPerImage));
+            Preprocess(m, Decode(m, ReadFile(m, file)), new Span<float>(pixels, m.Model.InputFloatsPerImage));
             return Errors.Ok();
         }
         catch (Exception e) { return Errors.Report(e); }
@@ -257,7 +259,7 @@ internal static unsafe class NativeApi
             var m = ModelRegistry.Get(handle);
             var bytes = Bytes(data, size, "data");
             CheckPixels(m, pixels, pixelsLength);
-            m.Model.Preprocess(Decode(m, bytes), new Span<float>(pixels, m.Model.InputFloatsPerImage));
+            Preprocess(m, Decode(m, bytes), new Span<float>(pixels, m.Model.InputFloatsPerImage));
             return Errors.Ok();
         }
         catch (Exception e) { return Errors.Report(e); }
@@ -304,17 +306,33 @@ internal static unsafe class NativeApi
         return new ReadOnlySpan<byte>(data, (int)size);
     }
 
-    private static byte[] ReadFile(string path)
+    /// <summary>Reads at most the model's ImageLimits.MaxEncodedBytes: a larger file, or an endless one such as
+    /// /dev/zero (which reports length 0), is LIMIT_EXCEEDED without reading more than the limit + 1 bytes.</summary>
+    private static byte[] ReadFile(NativeModel m, string path)
     {
         if (Directory.Exists(path)) throw new NativeError(Status.IoError, $"'{path}' is a directory, not a file");
         if (!File.Exists(path)) throw new NativeError(Status.IoError, $"file not found: {path}");
-        return File.ReadAllBytes(path);
+        long limit = m.Model.Options.ImageLimits.MaxEncodedBytes;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        long length = stream.CanSeek ? stream.Length : 0;
+        if (length > limit) throw new NativeError(Status.LimitExceeded, $"'{path}' is {length} bytes; an encoded image may have at most {limit}");
+        var buffer = new MemoryStream(length > 0 ? (int)length : 0);
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limit + 1 - buffer.Length))) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > limit) throw new NativeError(Status.LimitExceeded, $"'{path}' has more than {limit} bytes; an encoded image may have at most {limit}");
+        }
+        return buffer.ToArray();
     }
 
     /// <summary>Decodes with the model's pixel limit, reporting an oversized image as LIMIT_EXCEEDED (header only, before any pixel memory).</summary>
     private static RgbImage Decode(NativeModel m, ReadOnlySpan<byte> encoded)
     {
         long limit = m.Model.Options.ImageLimits.MaxPixels;
+        if (encoded.Length > m.Model.Options.ImageLimits.MaxEncodedBytes)
+            throw new NativeError(Status.LimitExceeded, $"{encoded.Length} bytes of encoded image; at most {m.Model.Options.ImageLimits.MaxEncodedBytes}");
         var (w, h, format) = ImageDecoder.ReadInfo(encoded, s_noLimits);
         if ((long)w * h > limit)
             throw new NativeError(Status.LimitExceeded, $"{format} image {w}x{h} has {(long)w * h} pixels; the limit is {limit}");
@@ -362,8 +380,23 @@ internal static unsafe class NativeApi
 
     private static void RunOne(NativeModel m, RgbImage image, float* out0, float* out1)
     {
-        var pixels = m.Model.Preprocess(image);
+        var pixels = new float[m.Model.InputFloatsPerImage];
+        Preprocess(m, image, pixels);
         Forward(m, 1, pixels, out0, out1);
+    }
+
+    /// <summary>The model's preprocessing; an image whose resize intermediate is above Preprocessor.MaxResizedPixels
+    /// (an extreme aspect ratio, e.g. 1x300 through MobileViT's shortest-edge resize) is a size limit: LIMIT_EXCEEDED.</summary>
+    private static void Preprocess(NativeModel m, RgbImage image, Span<float> destination)
+    {
+        try
+        {
+            m.Model.Preprocess(image, destination);
+        }
+        catch (ArgumentException e) when (e is not ArgumentNullException && e.ParamName == "image")
+        {
+            throw new NativeError(Status.LimitExceeded, e.Message);
+        }
     }
 
     private static void Forward(NativeModel m, int batch, ReadOnlySpan<float> pixels, float* out0, float* out1)

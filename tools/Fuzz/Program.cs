@@ -42,6 +42,7 @@ foreach (string name in target == "all" ? FuzzTargets.Names : [target])
         ArtifactDirectory = artifacts, SaveInFlight = inflight,
     }, Console.Out);
     Console.Write(report);
+    if (fuzz is NativeAbiTarget abi) Console.Write(abi.CallSummary());
     clean &= report.Clean;
 }
 return clean ? 0 : 1;

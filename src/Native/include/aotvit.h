@@ -138,8 +138,9 @@ aotvit_status aotvit_model_label(const aotvit_model* model, int index, const cha
  */
 
 /* Decodes an image file (JPEG, PNG, BMP, GIF first frame, TGA), preprocesses it like the HF image processor,
- * runs the model. Errors: NULL_POINTER, IO_ERROR, BAD_IMAGE, LIMIT_EXCEEDED (more than 89,478,485 pixels),
- * BUFFER_TOO_SMALL, INVALID_ARGUMENT. */
+ * runs the model. Errors: NULL_POINTER, IO_ERROR, BAD_IMAGE, LIMIT_EXCEEDED (more than 89,478,485 pixels; a file or
+ * encoded image above 256 MiB, checked before reading it all; an aspect ratio so extreme that the resize intermediate
+ * would exceed 2^24 pixels, e.g. 1x300 for MobileViT), BUFFER_TOO_SMALL, INVALID_ARGUMENT. */
 aotvit_status aotvit_run_image_file(aotvit_model* model, const char* path,
                                     float* out0, size_t out0_len, float* out1, size_t out1_len);
 
@@ -156,8 +157,8 @@ aotvit_status aotvit_run_rgb8(aotvit_model* model, const uint8_t* rgb, size_t rg
  * Runs a batch of preprocessed images: pixel_values is [batch, C, H, W] float32, pixel_values_len must equal
  * batch*C*H*W. Outputs are [batch, ...]: out0_len >= batch*floats_per_image(0), same for out1.
  * Large batches are run in chunks of 16 images (the activation arena grows with the chunk, not the batch).
- * Errors: NULL_POINTER, INVALID_ARGUMENT (batch < 1, wrong pixel_values_len), LIMIT_EXCEEDED (batch*C*H*W or an
- * output larger than 2^31-1 floats), BUFFER_TOO_SMALL.
+ * Errors: NULL_POINTER, INVALID_ARGUMENT (batch < 1, wrong pixel_values_len), LIMIT_EXCEEDED (batch above 1024
+ * images per call, batch*C*H*W or an output larger than 2^31-1 floats), BUFFER_TOO_SMALL.
  */
 aotvit_status aotvit_run_pixels(aotvit_model* model, int batch, const float* pixel_values, size_t pixel_values_len,
                                 float* out0, size_t out0_len, float* out1, size_t out1_len);

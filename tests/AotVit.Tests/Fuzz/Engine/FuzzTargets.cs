@@ -3,7 +3,7 @@ namespace AotVit.Fuzzing;
 
 public static class FuzzTargets
 {
-    public static IReadOnlyList<string> Names { get; } = ["safetensors", "image", "preprocess", "generator-json", "api"];
+    public static IReadOnlyList<string> Names { get; } = ["safetensors", "image", "preprocess", "generator-json", "api", "native-abi"];
 
     /// <param name="longRun">Long runs use heavier inputs (bigger bombs, more model loads).</param>
     public static FuzzTarget Create(string name, string repoRoot, bool longRun = false) => name switch
@@ -14,6 +14,7 @@ public static class FuzzTargets
         "preprocess" => new PreprocessTarget(),
         "generator-json" => new GeneratorJsonTarget(repoRoot, compileEvery: longRun ? 10 : 25),
         "api" => new ApiTarget(),
+        "native-abi" => new NativeAbiTarget(repoRoot, openEvery: longRun ? 20 : 40, sharedViT: longRun, openViTEvery: longRun ? 200 : 0),
         _ => throw new ArgumentException($"unknown fuzz target '{name}'; available: {string.Join(", ", Names)}", nameof(name)),
     };
 
