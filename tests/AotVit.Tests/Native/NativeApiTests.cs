@@ -222,7 +222,7 @@ public sealed unsafe class NativeApiTests(NativeMobileViTFixture fixture) : ICla
         Expect(Status.InvalidArgument, NativeApi.ModelDestroy(h), "destroyed twice");
         int count;
         Expect(Status.InvalidArgument, NativeApi.ModelLabelCount(h, &count), "not a live");
-        foreach (nint garbage in new nint[] { 1, -1, 0x1000, (nint)0xdeadbeef, fixture.Handle + 16, fixture.Handle + 1 })
+        foreach (nint garbage in new nint[] { 1, -1, 0x1000, (nint)0xdeadbeef, fixture.Handle + 8, fixture.Handle + 1 })
         {
             Expect(Status.InvalidArgument, RunFile(garbage, Chelsea, logits, Classes), "not a live");
             Expect(Status.InvalidArgument, NativeApi.ModelKind(garbage, &count), "not a live");
