@@ -163,7 +163,10 @@ public sealed unsafe class WorkerPool : IDisposable
 
     private void WorkerLoop(int worker)
     {
-        int seenGeneration = _generation;
+        // Generation 0 is the one the constructor saw. Reading _generation here instead lost the first job whenever
+        // For ran before this thread started: the worker took that job's generation as "already seen", the caller
+        // spun on _pending for ever (found as a hang of `aotvit bench`, whose FMA probe calls For on a new pool).
+        int seenGeneration = 0;
         while (true)
         {
             WaitForJob(worker, seenGeneration);

@@ -9,6 +9,27 @@ namespace AotVit.Tests.Kernels;
 public sealed unsafe class WorkerPoolTests
 {
     [Fact]
+    public void For_right_after_construction_is_not_lost()
+    {
+        // Regression: a worker that started after the first For read that job's generation as already seen,
+        // and the caller spun for ever (aotvit bench hung in its FMA probe). New pool, immediate For, many times.
+        var task = Task.Run(() =>
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                using var pool = new WorkerPool(2 + i % 3);
+                int calls = 0;
+                pool.For(pool.ThreadCount, &CountChunks, &calls);
+                Assert.Equal(pool.ThreadCount, calls);
+            }
+        });
+        Assert.True(task.Wait(TimeSpan.FromSeconds(60)), "WorkerPool.For on a fresh pool never returned");
+        task.GetAwaiter().GetResult();
+    }
+
+    private static void CountChunks(void* context, int begin, int end) => Interlocked.Add(ref *(int*)context, end - begin);
+
+    [Fact]
     public void ForCoversEveryIndexOnceOverManyCalls()
     {
         using WorkerPool pool = new(3);
