@@ -52,7 +52,7 @@ internal static class Report
         L();
         L("**The machine is shared with other agents and was busy** (a load average well above the core count means our threads");
         L("were often descheduled). Absolute latencies are therefore inflated and the FMA peak measured alongside is lower than on a quiet");
-        L("machine; the % of peak is relative to that measured figure. The two engines are timed in interleaved rounds (A B, B A, A B, …)");
+        L("machine; the % of peak is relative to that measured figure. The two engines are timed in interleaved rounds (A B, B A, A B, …, with a 20 ms pause before each run so neither engine's spinning threads steal the other's core)");
         L("in one process, so noise bursts hit both alike and the **ratio ORT / aot-vit is the meaningful number**. PyTorch runs in its own");
         L("process at a different moment (not interleaved): treat its column as indicative.");
         if (note is not null) { L(); L(note); }

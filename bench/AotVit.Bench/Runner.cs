@@ -11,7 +11,7 @@ namespace AotVit.Bench;
 internal static class Runner
 {
     private const ulong Seed = 0;
-    private const int MinRounds = 10, MaxRounds = 5000;
+    private const int MinRounds = 10, MaxRounds = 5000, SettleMilliseconds = 20;
 
     public static int Run(Args a)
     {
@@ -108,6 +108,10 @@ internal static class Runner
                         for (int k = 0; k < engines.Length; k++)
                         {
                             int i = round % 2 == 0 ? k : engines.Length - 1 - k;
+                            // Let the other engine's threads go idle first: ORT's intra-op threads spin after a Run
+                            // and, on 2 cores, steal the core the next engine's worker needs (seen: bimodal 2-thread
+                            // aot-vit times, p10 31 ms vs median 57 ms). Both engines then start from idle threads.
+                            Thread.Sleep(SettleMilliseconds);
                             long t0 = Stopwatch.GetTimestamp();
                             engines[i].Run();
                             times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
