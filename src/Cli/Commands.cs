@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using AotVit.Runtime.Diagnostics;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Weights;
@@ -46,33 +45,18 @@ internal static class Commands
         var results = model.ClassifyBatch(images, Math.Min(top, model.ClassCount));
         if (o.Has("--json"))
         {
-            using var json = new Utf8JsonWriter(Console.OpenStandardOutput(), new JsonWriterOptions { Indented = true });
-            json.WriteStartObject();
-            json.WriteString("model", model.Descriptor.Name);
-            json.WriteString("weights", model.WeightsDescription);
-            json.WriteBoolean("synthetic", model.IsSynthetic);
-            json.WriteStartArray("results");
+            var json = new JsonOut(indented: true).StartObject()
+                .String("model", model.Descriptor.Name).String("weights", model.WeightsDescription).Bool("synthetic", model.IsSynthetic)
+                .StartArray("results");
             for (int i = 0; i < results.Length; i++)
             {
-                json.WriteStartObject();
-                json.WriteString("image", o.Positional[i]);
-                json.WriteStartArray("top");
+                json.StartObject().String("image", o.Positional[i]).StartArray("top");
                 foreach (var p in results[i].Top)
-                {
-                    json.WriteStartObject();
-                    json.WriteNumber("index", p.ClassIndex);
-                    json.WriteString("label", p.Label);
-                    json.WriteNumber("probability", p.Probability);
-                    json.WriteNumber("logit", p.Logit);
-                    json.WriteEndObject();
-                }
-                json.WriteEndArray();
-                json.WriteEndObject();
+                    json.StartObject().Number("index", p.ClassIndex).String("label", p.Label)
+                        .Number("probability", p.Probability).Number("logit", p.Logit).EndObject();
+                json.EndArray().EndObject();
             }
-            json.WriteEndArray();
-            json.WriteEndObject();
-            json.Flush();
-            Console.WriteLine();
+            Console.WriteLine(json.EndArray().EndObject().ToString());
             return 0;
         }
         for (int i = 0; i < results.Length; i++)
@@ -95,31 +79,21 @@ internal static class Commands
         var results = model.EmbedBatch(images);
         if (o.Has("--json"))
         {
-            using var json = new Utf8JsonWriter(Console.OpenStandardOutput(), new JsonWriterOptions { Indented = false });
-            json.WriteStartObject();
-            json.WriteString("model", model.Descriptor.Name);
-            json.WriteString("weights", model.WeightsDescription);
-            json.WriteBoolean("synthetic", model.IsSynthetic);
-            json.WriteStartArray("results");
+            var json = new JsonOut(indented: false).StartObject()
+                .String("model", model.Descriptor.Name).String("weights", model.WeightsDescription).Bool("synthetic", model.IsSynthetic)
+                .StartArray("results");
             for (int i = 0; i < results.Length; i++)
             {
-                json.WriteStartObject();
-                json.WriteString("image", o.Positional[i]);
+                json.StartObject().String("image", o.Positional[i]);
                 WriteArray(json, "pooler_output", results[i].PoolerOutput);
                 if (o.Has("--full"))
                 {
-                    json.WriteStartArray("last_hidden_state_shape");
-                    json.WriteNumberValue(results[i].Tokens);
-                    json.WriteNumberValue(results[i].HiddenSize);
-                    json.WriteEndArray();
+                    json.StartArray("last_hidden_state_shape").Number(results[i].Tokens).Number(results[i].HiddenSize).EndArray();
                     WriteArray(json, "last_hidden_state", results[i].LastHiddenState);
                 }
-                json.WriteEndObject();
+                json.EndObject();
             }
-            json.WriteEndArray();
-            json.WriteEndObject();
-            json.Flush();
-            Console.WriteLine();
+            Console.WriteLine(json.EndArray().EndObject().ToString());
             return 0;
         }
         for (int i = 0; i < results.Length; i++)
@@ -133,11 +107,11 @@ internal static class Commands
         return 0;
     }
 
-    private static void WriteArray(Utf8JsonWriter json, string name, float[] values)
+    private static void WriteArray(JsonOut json, string name, float[] values)
     {
-        json.WriteStartArray(name);
-        foreach (float v in values) json.WriteNumberValue(v);
-        json.WriteEndArray();
+        json.StartArray(name);
+        foreach (float v in values) json.Number(v);
+        json.EndArray();
     }
 
     public static int Info(Options o)

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+
+namespace AotVit.Cli;
+
+/// <summary>
+/// A minimal JSON writer for the CLI's --json output (objects, arrays, strings, numbers, booleans). Hand-written
+/// instead of Utf8JsonWriter to keep the NativeAOT executable small; output is valid JSON, RFC 8259 escaping.
+/// </summary>
+internal sealed class JsonOut(bool indented)
+{
+    private readonly StringBuilder _sb = new();
+    private readonly Stack<bool> _first = new();
+    private string? _pendingName;
+
+    public JsonOut StartObject(string? name = null) => Open('{', name);
+    public JsonOut EndObject() => Close('}');
+    public JsonOut StartArray(string? name = null) => Open('[', name);
+    public JsonOut EndArray() => Close(']');
+
+    public JsonOut String(string name, string value) { Name(name); Quote(value); return this; }
+    public JsonOut Bool(string name, bool value) { Name(name); _sb.Append(value ? "true" : "false"); return this; }
+    public JsonOut Number(string name, double value) { Name(name); Num(value); return this; }
+    public JsonOut Number(double value) { Name(null); Num(value); return this; }
+
+    public override string ToString() => _sb.ToString();
+
+    private JsonOut Open(char bracket, string? name)
+    {
+        Name(name);
+        _sb.Append(bracket);
+        _first.Push(true);
+        return this;
+    }
+
+    private JsonOut Close(char bracket)
+    {
+        bool empty = _first.Pop();
+        if (!empty) NewLine();
+        _sb.Append(bracket);
+        return this;
+    }
+
+    private void Name(string? name)
+    {
+        if (_first.Count > 0)
+        {
+            if (!_first.Peek()) _sb.Append(',');
+            _first.Pop();
+            _first.Push(false);
+            NewLine();
+        }
+        if (name is not null)
+        {
+            Quote(name);
+            _sb.Append(indented ? ": " : ":");
+        }
+    }
+
+    private void NewLine()
+    {
+        if (!indented) return;
+        _sb.Append('\n').Append(' ', 2 * _first.Count);
+    }
+
+    private void Num(double value)
+    {
+        if (!double.IsFinite(value)) { _sb.Append("null"); return; }
+        _sb.Append(value.ToString("R", CultureInfo.InvariantCulture));
+    }
+
+    private void Quote(string s)
+    {
+        _sb.Append('"');
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '"': _sb.Append("\\\""); break;
+                case '\\': _sb.Append("\\\\"); break;
+                case '\n': _sb.Append("\\n"); break;
+                case '\r': _sb.Append("\\r"); break;
+                case '\t': _sb.Append("\\t"); break;
+                default:
+                    if (c < 0x20) _sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else _sb.Append(c);
+                    break;
+            }
+        }
+        _sb.Append('"');
+    }
+}
