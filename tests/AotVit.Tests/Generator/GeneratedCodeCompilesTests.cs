@@ -1,8 +1,5 @@
 using System.Reflection;
-using AotVit.Runtime.Kernels;
-using AotVit.Runtime.Model;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 using static AotVit.Tests.Generator.GeneratorHarness;
 
@@ -46,16 +43,7 @@ public sealed class GeneratedCodeCompilesTests
         var output = Run(ModelFolder(folder, config, preprocessor));
         Assert.DoesNotContain(output.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
         var (_, source) = Assert.Single(output.Sources);
-        var references = new[] { typeof(object), typeof(Gemm), typeof(ModelDescriptor), typeof(Enumerable) }
-            .Select(t => t.Assembly.Location)
-            .Concat(Directory.GetFiles(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "System.Runtime.dll"))
-            .Distinct()
-            .Select(p => MetadataReference.CreateFromFile(p));
-        var compilation = CSharpCompilation.Create("Emitted_" + folder.Replace('-', '_'),
-            new[] { CSharpSyntaxTree.ParseText(source) }, references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
-        using var stream = new MemoryStream();
-        var result = compilation.Emit(stream);
+        var (result, _) = Compile(source, "Emitted_" + folder.Replace('-', '_'));
         var problems = result.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).Select(d => d.ToString()).ToList();
         Assert.True(result.Success && problems.Count == 0, string.Join("\n", problems.Take(20)));
     }

@@ -34,6 +34,22 @@ internal static class GeneratorHarness
         return new Output(gen.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())).ToImmutableArray(), result.Diagnostics, driver);
     }
 
+    /// <summary>Compiles emitted model source against the runtime (as src/AotVit would): the result and the assembly bytes.</summary>
+    public static (Microsoft.CodeAnalysis.Emit.EmitResult Result, byte[] Assembly) Compile(string source, string assemblyName)
+    {
+        var references = new[] { typeof(object), typeof(AotVit.Runtime.Kernels.Gemm), typeof(AotVit.Runtime.Model.ModelDescriptor), typeof(Enumerable) }
+            .Select(t => t.Assembly.Location)
+            .Concat(Directory.GetFiles(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "System.Runtime.dll"))
+            .Distinct()
+            .Select(p => MetadataReference.CreateFromFile(p));
+        var compilation = CSharpCompilation.Create(assemblyName, new[] { CSharpSyntaxTree.ParseText(source) }, references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, optimizationLevel: OptimizationLevel.Release,
+                                         nullableContextOptions: NullableContextOptions.Enable));
+        using var stream = new MemoryStream();
+        var result = compilation.Emit(stream);
+        return (result, stream.ToArray());
+    }
+
     public static (string, string?)[] ModelFolder(string folder, string? config, string? preprocessor)
     {
         var files = new List<(string, string?)>();

@@ -124,61 +124,11 @@ internal sealed class MobileViTReference(Func<string, float[]> weight, int[] nec
 
     private double[][] TransformerLayer(double[][] x, string m, int d)
     {
-        var a = Linear(Attention(LayerNorm(x, m + ".layernorm_before"), m + ".attention.attention", d), m + ".attention.output.dense");
-        var h = x.Select((r, i) => r.Select((v, j) => v + a[i][j]).ToArray()).ToArray();
-        var up = Linear(LayerNorm(h, m + ".layernorm_after"), m + ".intermediate.dense").Select(r => r.Select(Silu).ToArray()).ToArray();
-        var down = Linear(up, m + ".output.dense");
-        return h.Select((r, i) => r.Select((v, j) => v + down[i][j]).ToArray()).ToArray();
+        var attention = ReferenceOps.Linear(weight, ReferenceOps.SelfAttention(weight, LayerNorm(x, m + ".layernorm_before"), m + ".attention.attention", d, heads), m + ".attention.output.dense");
+        var h = ReferenceOps.Add(x, attention);
+        var up = ReferenceOps.Linear(weight, LayerNorm(h, m + ".layernorm_after"), m + ".intermediate.dense").Select(r => r.Select(Silu).ToArray()).ToArray();
+        return ReferenceOps.Add(h, ReferenceOps.Linear(weight, up, m + ".output.dense"));
     }
 
-    private double[][] Attention(double[][] x, string m, int d)
-    {
-        var q = Linear(x, m + ".query");
-        var k = Linear(x, m + ".key");
-        var v = Linear(x, m + ".value");
-        int dh = d / heads;
-        var context = x.Select(_ => new double[d]).ToArray();
-        for (int h = 0; h < heads; h++)
-            for (int i = 0; i < x.Length; i++)
-            {
-                var scores = new double[x.Length];
-                for (int j = 0; j < x.Length; j++)
-                {
-                    double s = 0;
-                    for (int e = 0; e < dh; e++) s += q[i][h * dh + e] * k[j][h * dh + e];
-                    scores[j] = s / Math.Sqrt(dh);
-                }
-                double max = scores.Max(), total = scores.Sum(s => Math.Exp(s - max));
-                for (int j = 0; j < x.Length; j++)
-                {
-                    double p = Math.Exp(scores[j] - max) / total;
-                    for (int e = 0; e < dh; e++) context[i][h * dh + e] += p * v[j][h * dh + e];
-                }
-            }
-        return context;
-    }
-
-    private double[][] Linear(double[][] x, string m)
-    {
-        var w = weight(m + ".weight");
-        var b = weight(m + ".bias");
-        int outputs = b.Length, inputs = w.Length / outputs;
-        return x.Select(row => Enumerable.Range(0, outputs).Select(o =>
-        {
-            double s = b[o];
-            for (int i = 0; i < inputs; i++) s += row[i] * w[o * inputs + i];
-            return s;
-        }).ToArray()).ToArray();
-    }
-
-    private double[][] LayerNorm(double[][] x, string m)
-    {
-        var g = weight(m + ".weight");
-        var b = weight(m + ".bias");
-        return x.Select(row =>
-        {
-            double mean = row.Average(), variance = row.Select(v => (v - mean) * (v - mean)).Average();
-            return row.Select((v, i) => (v - mean) / Math.Sqrt(variance + 1e-5) * g[i] + b[i]).ToArray();
-        }).ToArray();
-    }
+    private double[][] LayerNorm(double[][] x, string m) => ReferenceOps.LayerNorm(weight, x, m, 1e-5);
 }

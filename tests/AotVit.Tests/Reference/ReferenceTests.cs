@@ -6,7 +6,6 @@ using AotVit.Runtime.Threading;
 using AotVit.Runtime.Weights;
 using AotVit.Tests.Models;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 using Xunit.Abstractions;
 using static AotVit.Tests.Generator.GeneratorHarness;
@@ -90,17 +89,9 @@ public sealed class ReferenceTests(ITestOutputHelper output)
 
     private static Type CompileAndLoad(string source, string assemblyName)
     {
-        var references = new[] { typeof(object), typeof(Gemm), typeof(ModelDescriptor), typeof(Enumerable) }
-            .Select(t => t.Assembly.Location)
-            .Concat(Directory.GetFiles(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "System.Runtime.dll"))
-            .Distinct().Select(p => MetadataReference.CreateFromFile(p));
-        var compilation = CSharpCompilation.Create(assemblyName, new[] { CSharpSyntaxTree.ParseText(source) }, references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, optimizationLevel: OptimizationLevel.Release));
-        using var stream = new MemoryStream();
-        var result = compilation.Emit(stream);
+        var (result, bytes) = Compile(source, assemblyName);
         Assert.True(result.Success, string.Join("\n", result.Diagnostics.Take(10)));
-        stream.Position = 0;
-        var assembly = AssemblyLoadContext.Default.LoadFromStream(stream);
+        var assembly = AssemblyLoadContext.Default.LoadFromStream(new MemoryStream(bytes));
         return assembly.GetTypes().Single(t => typeof(IGeneratedModel).IsAssignableFrom(t));
     }
 

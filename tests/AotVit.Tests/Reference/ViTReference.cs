@@ -59,56 +59,8 @@ internal sealed class ViTReference(Func<string, float[]> weight, int hidden, int
         return Add(h, Linear(up, m + ".output.dense"));
     }
 
-    private double[][] Attention(double[][] x, string m)
-    {
-        var q = Linear(x, m + ".query");
-        var k = Linear(x, m + ".key");
-        var v = Linear(x, m + ".value");
-        int dh = hidden / heads;
-        var context = x.Select(_ => new double[hidden]).ToArray();
-        for (int h = 0; h < heads; h++)
-            for (int i = 0; i < x.Length; i++)
-            {
-                var scores = new double[x.Length];
-                for (int j = 0; j < x.Length; j++)
-                {
-                    double s = 0;
-                    for (int d = 0; d < dh; d++) s += q[i][h * dh + d] * k[j][h * dh + d];
-                    scores[j] = s / Math.Sqrt(dh);
-                }
-                double max = scores.Max(), total = scores.Sum(s => Math.Exp(s - max));
-                for (int j = 0; j < x.Length; j++)
-                {
-                    double p = Math.Exp(scores[j] - max) / total;
-                    for (int d = 0; d < dh; d++) context[i][h * dh + d] += p * v[j][h * dh + d];
-                }
-            }
-        return context;
-    }
-
-    private double[][] Linear(double[][] x, string m)
-    {
-        var w = weight(m + ".weight"); // [out, in]
-        var b = weight(m + ".bias");
-        int outputs = b.Length, inputs = w.Length / outputs;
-        return x.Select(row => Enumerable.Range(0, outputs).Select(o =>
-        {
-            double s = b[o];
-            for (int i = 0; i < inputs; i++) s += row[i] * w[o * inputs + i];
-            return s;
-        }).ToArray()).ToArray();
-    }
-
-    private double[][] LayerNorm(double[][] x, string m)
-    {
-        var g = weight(m + ".weight");
-        var b = weight(m + ".bias");
-        return x.Select(row =>
-        {
-            double mean = row.Average(), variance = row.Select(v => (v - mean) * (v - mean)).Average();
-            return row.Select((v, i) => (v - mean) / Math.Sqrt(variance + eps) * g[i] + b[i]).ToArray();
-        }).ToArray();
-    }
-
-    private static double[][] Add(double[][] a, double[][] b) => a.Select((r, i) => r.Select((v, j) => v + b[i][j]).ToArray()).ToArray();
+    private double[][] Attention(double[][] x, string m) => ReferenceOps.SelfAttention(weight, x, m, hidden, heads);
+    private double[][] Linear(double[][] x, string m) => ReferenceOps.Linear(weight, x, m);
+    private double[][] LayerNorm(double[][] x, string m) => ReferenceOps.LayerNorm(weight, x, m, eps);
+    private static double[][] Add(double[][] a, double[][] b) => ReferenceOps.Add(a, b);
 }
