@@ -3,6 +3,7 @@
 // NHWC kernels and pack GEMM operands. Runs once per model load; allocation here is fine.
 using System.Runtime.ExceptionServices;
 using AotVit.Runtime.Kernels;
+using AotVit.Runtime.Weights;
 
 namespace AotVit.Runtime.Model;
 
@@ -15,7 +16,7 @@ public static unsafe class WeightPrep
     public static void Copy(ITensorSource weights, string name, long floats, float* destination)
     {
         var src = weights.Get(name);
-        if (src.Length != floats) throw new InvalidDataException($"tensor '{name}' has {src.Length} values, expected {floats}");
+        if (src.Length != floats) throw new SafeTensorsException($"tensor '{name}' has {src.Length} values, expected {floats}", tensorName: name);
         src.CopyTo(new Span<float>(destination, src.Length));
     }
 
@@ -27,7 +28,8 @@ public static unsafe class WeightPrep
         var scale = new double[channels];
         for (int c = 0; c < channels; c++)
         {
-            if (!(variance[c] + BatchNormEps > 0)) throw new InvalidDataException($"tensor '{bn}.running_var'[{c}] = {variance[c]} makes BatchNorm undefined");
+            if (!(variance[c] + BatchNormEps > 0))
+                throw new SafeTensorsException($"tensor '{bn}.running_var'[{c}] = {variance[c]} makes BatchNorm undefined", tensorName: bn + ".running_var");
             scale[c] = gamma[c] / Math.Sqrt(variance[c] + BatchNormEps);
         }
         return scale;
@@ -36,7 +38,7 @@ public static unsafe class WeightPrep
     private static ReadOnlySpan<float> Vector(ITensorSource weights, string name, int length)
     {
         var v = weights.Get(name);
-        if (v.Length != length) throw new InvalidDataException($"tensor '{name}' has {v.Length} values, expected {length}");
+        if (v.Length != length) throw new SafeTensorsException($"tensor '{name}' has {v.Length} values, expected {length}", tensorName: name);
         return v;
     }
 
@@ -64,12 +66,12 @@ public static unsafe class WeightPrep
             {
                 var part = weights.Get(name);
                 if (part.Length % k != 0 || row + part.Length / k > n)
-                    throw new InvalidDataException($"tensor '{name}' ({part.Length} values) does not fit rows {row}.. of a [{n}, {k}] weight");
+                    throw new SafeTensorsException($"tensor '{name}' ({part.Length} values) does not fit rows {row}.. of a [{n}, {k}] weight", tensorName: name);
                 int count = part.Length / k;
                 packed.PackOutInRows(row, part, scale is null ? default : scale.AsSpan(row, count));
                 row += count;
             }
-            if (row != n) throw new InvalidDataException($"tensors {string.Join(", ", names)} hold {row} rows, expected {n}");
+            if (row != n) throw new SafeTensorsException($"tensors {string.Join(", ", names)} hold {row} rows, expected {n}");
             return packed;
         }
         catch
@@ -117,7 +119,7 @@ public static unsafe class WeightPrep
     {
         var w = weights.Get(name);
         long expected = (long)outChannels * inChannels * kernel * kernel;
-        if (w.Length != expected) throw new InvalidDataException($"tensor '{name}' has {w.Length} values, expected {expected}");
+        if (w.Length != expected) throw new SafeTensorsException($"tensor '{name}' has {w.Length} values, expected {expected}", tensorName: name);
         var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, outChannels);
         int kk = kernel * kernel * inChannels;
         var b = new float[(long)kk * outChannels];
@@ -137,7 +139,7 @@ public static unsafe class WeightPrep
     public static void DepthwiseTaps(ITensorSource weights, string name, string? batchNorm, int channels, float* destination)
     {
         var w = weights.Get(name);
-        if (w.Length != 9L * channels) throw new InvalidDataException($"tensor '{name}' has {w.Length} values, expected {9L * channels}");
+        if (w.Length != 9L * channels) throw new SafeTensorsException($"tensor '{name}' has {w.Length} values, expected {9L * channels}", tensorName: name);
         var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, channels);
         for (int c = 0; c < channels; c++)
             for (int tap = 0; tap < 9; tap++)
