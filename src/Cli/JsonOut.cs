@@ -11,7 +11,6 @@ internal sealed class JsonOut(bool indented)
 {
     private readonly StringBuilder _sb = new();
     private readonly Stack<bool> _first = new();
-    private string? _pendingName;
 
     public JsonOut StartObject(string? name = null) => Open('{', name);
     public JsonOut EndObject() => Close('}');
