@@ -124,7 +124,11 @@ public static unsafe partial class Gemm
         }
         else
         {
-            pool.For(items, &RunItems, job);
+            // Claims of ~2 M multiply-adds (~10 µs): small enough that a late or descheduled thread costs little,
+            // large enough that the shared counter is touched rarely; at least 4 claims per thread.
+            long itemMacs = Math.Max(1L, (long)job->ChunkRows * job->K * PanelWidth * job->Panels / panelGroups);
+            int grain = (int)Math.Clamp(2_000_000 / itemMacs, 1, Math.Max(1, items / (4 * threads)));
+            pool.For(items, &RunItems, job, grain);
         }
     }
 

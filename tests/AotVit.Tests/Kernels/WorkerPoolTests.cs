@@ -52,11 +52,43 @@ public sealed unsafe class WorkerPoolTests
     }
 
     [Fact]
+    public void BackToBackSmallJobsNeverRunARangeTwice()
+    {
+        // Regression: a worker that had read the exhausted counter of one job compared it against the next job's
+        // larger count, claimed, and ran a range twice; the extra count made the caller spin for ever. Found by
+        // a stress loop (1 in ~15,000 jobs on a loaded machine): many short jobs of growing size on fresh pools.
+        var task = Task.Run(() =>
+        {
+            int[] hits = new int[64];
+            var random = new Random(5);
+            fixed (int* counts = hits)
+            {
+                for (int round = 0; round < 4000; round++)
+                {
+                    using var pool = new WorkerPool(2 + round % 3);
+                    for (int call = 0; call < 4; call++)
+                    {
+                        Array.Clear(hits);
+                        int count = random.Next(2, 64);
+                        pool.For(count, &Count, counts, random.Next(0, 3));
+                        for (int i = 0; i < 64; i++)
+                        {
+                            Assert.Equal(i < count ? 1 : 0, hits[i]);
+                        }
+                    }
+                }
+            }
+        });
+        Assert.True(task.Wait(TimeSpan.FromSeconds(120)), "WorkerPool.For never returned (a range was counted twice)");
+        task.GetAwaiter().GetResult();
+    }
+
+    [Fact]
     public void WorkerExceptionIsRethrownAndPoolStaysUsable()
     {
         using WorkerPool pool = new(2);
         InvalidOperationException thrown = Assert.Throws<InvalidOperationException>(() => pool.For(10, &ThrowInSecondHalf, null));
-        Assert.Contains("chunk starting at 5", thrown.Message);
+        Assert.Contains("range starting at ", thrown.Message);
         Assert.Throws<InvalidOperationException>(() => pool.For(10, &ThrowInSecondHalf, null));
         int[] hits = new int[10];
         fixed (int* counts = hits)
@@ -65,6 +97,57 @@ public sealed unsafe class WorkerPoolTests
         }
 
         Assert.All(hits, hit => Assert.Equal(1, hit));
+    }
+
+    [Fact]
+    public void CallerFinishesAloneWhenTheWorkerIsStalled()
+    {
+        // The worker takes the first range and blocks in it; the caller must claim every other range itself
+        // instead of waiting for a fixed half. The worker is released only after the caller has run the rest.
+        using WorkerPool pool = new(2);
+        nint address = (nint)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)sizeof(StallState));
+        try
+        {
+            Task<bool> release = Task.Run(() =>
+            {
+                StallState* shared = (StallState*)address;
+                bool sawCallerFinish = SpinWait.SpinUntil(
+                    () => Volatile.Read(ref shared->CallerItems) + Volatile.Read(ref shared->WorkerStalled) == 64, TimeSpan.FromSeconds(20));
+                Volatile.Write(ref shared->Release, 1);
+                return sawCallerFinish;
+            });
+            StallState* state = (StallState*)address;
+            pool.For(64, &StallFirstClaimOfWorker, state, grain: 1);
+            Assert.True(release.Result, "the caller did not run the ranges the stalled worker left");
+            Assert.Equal(64, state->CallerItems + state->WorkerItems);
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free((void*)address);
+        }
+    }
+
+    private struct StallState
+    {
+        public int CallerItems, WorkerItems, Release, WorkerStalled;
+    }
+
+    private static void StallFirstClaimOfWorker(void* context, int begin, int end)
+    {
+        StallState* state = (StallState*)context;
+        if (Thread.CurrentThread.Name?.StartsWith("AotVit worker", StringComparison.Ordinal) == true)
+        {
+            if (Interlocked.Exchange(ref state->WorkerStalled, 1) == 0)
+            {
+                SpinWait.SpinUntil(() => Volatile.Read(ref state->Release) == 1, TimeSpan.FromSeconds(30));
+            }
+
+            Interlocked.Add(ref state->WorkerItems, end - begin);
+        }
+        else
+        {
+            Interlocked.Add(ref state->CallerItems, end - begin);
+        }
     }
 
     [Fact]
@@ -166,7 +249,7 @@ public sealed unsafe class WorkerPoolTests
     {
         if (begin >= 5)
         {
-            throw new InvalidOperationException($"chunk starting at {begin}");
+            throw new InvalidOperationException($"range starting at {begin}");
         }
     }
 
