@@ -37,23 +37,14 @@ public static class ImageDecoder
     /// dimension, or width·height above <paramref name="limits"/>.MaxPixels (checked before decoding).</exception>
     public static unsafe RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
     {
-        limits ??= ImageLimits.Default;
-        if (encoded.IsEmpty)
+        var (format, info) = ValidateHeader(encoded, limits);
+        CheckNotTruncated(encoded, format, info.Width, info.Height);
+        if (format == "PNG")
         {
-            throw new ImageDecodeException("Empty input: no image data.");
+            CheckPngInflatedSize(encoded, info.Width, info.Height);
         }
-        CheckEncodedSize(encoded.Length, limits);
-        string format = DetectFormat(encoded);
-        CheckDeclaredSize(encoded, format, limits);
         fixed (byte* data = encoded)
         {
-            ImageInfo info = ReadHeader(data, encoded.Length, format);
-            CheckLimits(info.Width, info.Height, format, limits);
-            CheckNotTruncated(encoded, format, info.Width, info.Height);
-            if (format == "PNG")
-            {
-                CheckPngInflatedSize(encoded, info.Width, info.Height);
-            }
             ImageResult result;
             try
             {
@@ -113,7 +104,18 @@ public static class ImageDecoder
     }
 
     /// <summary>Reads only the header: (width, height, format name). Same errors and limits as Decode.</summary>
-    public static unsafe (int Width, int Height, string Format) ReadInfo(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    public static (int Width, int Height, string Format) ReadInfo(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    {
+        var (format, info) = ValidateHeader(encoded, limits);
+        return (info.Width, info.Height, format);
+    }
+
+    /// <summary>
+    /// The header checks that Decode and ReadInfo share, in this order: not empty, the encoded size limit, the format
+    /// from the signature, the size the format's own fields declare, the header as stb reads it, then the dimension
+    /// and pixel-count limits. No pixel memory is allocated.
+    /// </summary>
+    private static unsafe (string Format, ImageInfo Info) ValidateHeader(ReadOnlySpan<byte> encoded, ImageLimits? limits)
     {
         limits ??= ImageLimits.Default;
         if (encoded.IsEmpty)
@@ -123,12 +125,13 @@ public static class ImageDecoder
         CheckEncodedSize(encoded.Length, limits);
         string format = DetectFormat(encoded);
         CheckDeclaredSize(encoded, format, limits);
+        ImageInfo info;
         fixed (byte* data = encoded)
         {
-            ImageInfo info = ReadHeader(data, encoded.Length, format);
-            CheckLimits(info.Width, info.Height, format, limits);
-            return (info.Width, info.Height, format);
+            info = ReadHeader(data, encoded.Length, format);
         }
+        CheckLimits(info.Width, info.Height, format, limits);
+        return (format, info);
     }
 
     // Formats are recognised by their signature so that stb's other decoders (PSD, HDR, PIC, PNM), whose output

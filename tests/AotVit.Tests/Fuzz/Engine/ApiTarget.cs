@@ -49,7 +49,8 @@ public sealed class ApiTarget : FuzzTarget
         if (_disposeEvery > 0 && index % _disposeEvery == _disposeEvery - 1)
         {
             int delay = random.Next(0, 30);
-            return new FuzzCase("dispose race", [], ".txt", () => DisposeRace(delay));
+            // The delay is part of the input; which call wins the race is up to the scheduler (by design).
+            return new FuzzCase("dispose race", System.Text.Encoding.UTF8.GetBytes($"dispose race after {delay} ms"), ".txt", () => DisposeRace(delay));
         }
         var calls = new List<(string Name, Func<FuzzResult> Call)>();
         for (int n = random.Next(1, 5); n > 0; n--) calls.Add(NextCall(random));
@@ -76,23 +77,25 @@ public sealed class ApiTarget : FuzzTarget
             case 0:
                 {
                     int pixels = Length(batch), outputs = random.Next(4) == 0 ? random.Next(3000) : (int)Math.Clamp((long)batch * 1000, 0, 64_000);
-                    return ($"Run(batch {batch})", () =>
+                    bool second = random.Next(8) == 0;
+                    return ($"Run(batch {batch}, pixels {pixels}, outputs {outputs}{(second ? ", second output 1" : "")})", () =>
                     {
-                        _model.Run(batch, new float[pixels], new float[outputs], random.Next(8) == 0 ? new float[1] : default);
+                        _model.Run(batch, new float[pixels], new float[outputs], second ? new float[1] : default);
                         return FuzzResult.Ok("Run");
                     });
                 }
             case 1:
                 {
                     int pixels = Length(batch), top = random.Pick([-1, 0, 1, 5, 1000, 1001]);
-                    return ($"ClassifyPixelsBatch(batch {batch}, top {top})", () => { _model.ClassifyPixelsBatch(batch, new float[pixels], top); return FuzzResult.Ok("ClassifyPixelsBatch"); });
+                    return ($"ClassifyPixelsBatch(batch {batch}, pixels {pixels}, top {top})", () => { _model.ClassifyPixelsBatch(batch, new float[pixels], top); return FuzzResult.Ok("ClassifyPixelsBatch"); });
                 }
             case 2:
                 {
                     int count = random.Next(-1, 4);
-                    return ($"ClassifyBatch({count} images)", () =>
+                    List<RgbImage>? images = count < 0 ? null : Enumerable.Range(0, count).Select(i => i == 1 && random.Next(2) == 0 ? null! : SmallImage(random)).ToList();
+                    string list = images is null ? "null" : "[" + string.Join(", ", images.Select(Describe)) + "]";
+                    return ($"ClassifyBatch({list})", () =>
                     {
-                        List<RgbImage>? images = count < 0 ? null : Enumerable.Range(0, count).Select(i => i == 1 && random.Next(2) == 0 ? null! : SmallImage(random)).ToList();
                         _model.ClassifyBatch(images!);
                         return FuzzResult.Ok("ClassifyBatch");
                     });
@@ -101,7 +104,7 @@ public sealed class ApiTarget : FuzzTarget
                 {
                     var bytes = new byte[random.Next(0, 64)];
                     random.NextBytes(bytes);
-                    return ("Classify(random bytes)", () => { _model.Classify(bytes); return FuzzResult.Ok("Classify bytes"); });
+                    return ($"Classify({bytes.Length} random bytes {Fingerprint(bytes)})", () => { _model.Classify(bytes); return FuzzResult.Ok("Classify bytes"); });
                 }
             case 4:
                 {
@@ -116,7 +119,8 @@ public sealed class ApiTarget : FuzzTarget
             case 6:
                 {
                     int length = Length(1);
-                    return ($"Preprocess(dest {length})", () => { _model.Preprocess(SmallImage(random), new float[length]); return FuzzResult.Ok("Preprocess"); });
+                    RgbImage image = SmallImage(random);
+                    return ($"Preprocess({Describe(image)}, dest {length})", () => { _model.Preprocess(image, new float[length]); return FuzzResult.Ok("Preprocess"); });
                 }
             case 7:
                 return ("ClassifyPixelsBatch(cancelled)", () =>
@@ -143,6 +147,8 @@ public sealed class ApiTarget : FuzzTarget
         random.NextBytes(pixels);
         return new RgbImage(w, h, pixels);
     }
+
+    private static string Describe(RgbImage? image) => image is null ? "null" : $"{image.Width}x{image.Height} {Fingerprint(image.Pixels)}";
 
     /// <summary>Run on one thread, Dispose on another after a delay: Run either completes or throws ObjectDisposedException.</summary>
     private FuzzResult DisposeRace(int delayMilliseconds)

@@ -7,8 +7,10 @@
 // or a broken invariant reported as FuzzInvariantException). What it is not: coverage-guided. The mutators are
 // structure-aware instead (JSON fields, image header fields, API argument edges).
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using AotVit.Runtime.Weights;
 
 namespace AotVit.Fuzzing;
 
@@ -33,13 +35,21 @@ public abstract class FuzzTarget : IDisposable
     /// <summary>Watchdog bound for one input.</summary>
     public virtual TimeSpan PerInputTimeout => TimeSpan.FromSeconds(20);
 
-    /// <summary>Builds input number <c>index</c> from its own random stream (deterministic).</summary>
+    /// <summary>
+    /// Builds input number <c>index</c> from its own random stream. The case (kind, artifact, and what Execute does)
+    /// must be a pure function of (random, index): every random draw happens here, not in Execute, and nothing may
+    /// depend on earlier inputs, hashing, the clock or threads. The artifact describes the whole input (data that
+    /// is too big to write out is named by its Fingerprint).
+    /// </summary>
     public abstract FuzzCase Next(Random random, long index);
 
     /// <summary>The bucket of an exception this target's API documents for bad input, or null when it is a crash.</summary>
     public abstract string? ExpectedError(Exception exception);
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
+
+    /// <summary>The first 16 hex digits of the SHA-256 of <paramref name="data"/>: names generated data in a text artifact.</summary>
+    public static string Fingerprint(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data))[..16];
 
     /// <summary>"Type: message prefix" with file names, quoted text and numbers blanked, so that buckets are error kinds.</summary>
     public static string Bucket(Exception e)
@@ -105,9 +115,29 @@ public sealed record FuzzRunOptions
 
 public static class FuzzEngine
 {
-    /// <summary>The random stream of input <paramref name="index"/>: independent of every other input.</summary>
-    public static Random RandomFor(int seed, long index) =>
-        new(HashCode.Combine(seed, index, 0x5eed) ^ (int)(index * 0x9E3779B1L));
+    /// <summary>
+    /// The random stream of input <paramref name="index"/>: independent of every other input and the same in every
+    /// process. The Random's seed is a fixed SplitMix64 mix of (seed, index). Never use HashCode here: HashCode.Combine
+    /// is salted with a random per-process seed, so it gave each process different inputs for the same (seed, index).
+    /// </summary>
+    public static Random RandomFor(int seed, long index)
+    {
+        ulong z = SyntheticWeights.Mix(unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL) ^ SyntheticWeights.Mix(unchecked((ulong)index + 0x5eedUL)));
+        return new Random(unchecked((int)(z ^ (z >> 32))));
+    }
+
+    /// <summary>
+    /// A digest of input <paramref name="index"/> as generated (not run): SHA-256 over its kind, extension and artifact.
+    /// Two processes, or two instances of a target, must give the same digest for the same (seed, index).
+    /// </summary>
+    public static string InputDigest(FuzzTarget target, int seed, long index)
+    {
+        FuzzCase input = target.Next(RandomFor(seed, index), index);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{input.Kind}\n{input.ArtifactExtension}\n"));
+        hash.AppendData(input.Artifact);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 
     public static FuzzReport Run(FuzzTarget target, FuzzRunOptions options, TextWriter? log = null)
     {

@@ -51,6 +51,7 @@ public sealed unsafe class NativeAbiTarget : FuzzTarget
     private readonly List<(string Name, string? Path, Status[] Content)> _checkpoints = [];
     private readonly List<(string Name, string Path, Status[] Content, bool MaybeOk)> _costlyFiles = [];
     private readonly Dictionary<string, float[]> _pixelSources = [];   // name -> one preprocessed image
+    private readonly IReadOnlyList<string> _pixelSourceNames;            // its keys in a fixed (ordinal) order, for picking
     private readonly ConcurrentDictionary<string, byte[]> _references = new();
     private readonly ConcurrentDictionary<string, long> _calls = new();
 
@@ -130,6 +131,7 @@ public sealed unsafe class NativeAbiTarget : FuzzTarget
         for (int i = 0; i < ramp.Length; i++) ramp[i] = (i % 511 - 255) / 128f;
         _pixelSources["ramp"] = ramp;
         _pixelSources["zeros"] = new float[MobileViT.InputFloats];
+        _pixelSourceNames = [.. _pixelSources.Keys.Order(StringComparer.Ordinal)];
     }
 
     public override string Name => "native-abi";
@@ -782,16 +784,19 @@ public sealed unsafe class NativeAbiTarget : FuzzTarget
         if (c < 7)
         {
             var (n, b) = r.Pick(_images);
-            return ($"mutated {n}", Mutator.Mutate(r, b, 4), [Status.BadImage, Status.LimitExceeded], true);
+            byte[] mutated = Mutator.Mutate(r, b, 4);
+            return ($"mutated {n} {Fingerprint(mutated)}", mutated, [Status.BadImage, Status.LimitExceeded], true);
         }
-        return r.Next(5) switch
+        switch (r.Next(5))
         {
-            0 => ("text", "this is not an image"u8.ToArray(), [Status.BadImage], false),
-            1 => ("zeros", new byte[r.Next(1, 200)], [Status.BadImage], false),
-            2 => ("png signature only", _images[0].Bytes[..8], [Status.BadImage], false),
-            3 => ("half png", _images[0].Bytes[..(_images[0].Bytes.Length / 2)], [Status.BadImage], false),
-            _ => ("30000x30000 png header", PngHeader(30000, 30000), [Status.LimitExceeded, Status.BadImage], false),
-        };
+            case 0: return ("text", "this is not an image"u8.ToArray(), [Status.BadImage], false);
+            case 1:
+                int zeros = r.Next(1, 200);
+                return ($"{zeros} zeros", new byte[zeros], [Status.BadImage], false);
+            case 2: return ("png signature only", _images[0].Bytes[..8], [Status.BadImage], false);
+            case 3: return ("half png", _images[0].Bytes[..(_images[0].Bytes.Length / 2)], [Status.BadImage], false);
+            default: return ("30000x30000 png header", PngHeader(30000, 30000), [Status.LimitExceeded, Status.BadImage], false);
+        }
     }
 
     private (string, Action<Run>) PlanRunBytes(Random r, HandleRef h, ModelFacts facts)
@@ -916,7 +921,7 @@ public sealed unsafe class NativeAbiTarget : FuzzTarget
             : exact is > 0 and <= 4L * 3 * 256 * 256 ? r.Next(8) switch { 0 => exact - 1, 1 => exact + 1, 2 => 0, _ => exact }
             : r.Next(1000);
         bool pixelsNull = r.Next(12) == 0;
-        string[] sources = Enumerable.Range(0, Math.Clamp(batch, 1, 4)).Select(_ => r.Pick(_pixelSources.Keys.ToList())).ToArray();
+        string[] sources = Enumerable.Range(0, Math.Clamp(batch, 1, 4)).Select(_ => r.Pick(_pixelSourceNames)).ToArray();
         var outputs = bigVirtual ? new Outputs(new(false, (nuint)(batch * facts.Outputs[0].Floats)), new(true, 0)) : PlanOutputs(r, facts, Math.Max(batch, 0));
         string text = $"run_pixels({h}, batch {batch}, {(pixelsNull ? "NULL" : "pixels")}[{length}] of {string.Join("+", sources)}, {outputs})";
         return (text, run =>

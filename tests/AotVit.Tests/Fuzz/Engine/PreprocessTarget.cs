@@ -63,7 +63,7 @@ public sealed class PreprocessTarget : FuzzTarget
             kind = $"random plan {w}x{h}";
         }
         int slack = random.Next(8) == 0 ? random.Next(-2, 3) : 0;
-        byte[] artifact = System.Text.Encoding.UTF8.GetBytes($"{kind}; plan {plan}; slack {slack}");
+        byte[] artifact = System.Text.Encoding.UTF8.GetBytes($"{kind}; pixels {Fingerprint(pixels)}; {Describe(plan)}; slack {slack}");
         return new FuzzCase(kind, artifact, ".txt", () => Run(image, plan, expected, slack));
     }
 
@@ -80,6 +80,23 @@ public sealed class PreprocessTarget : FuzzTarget
         ChannelNormalization? normalize = random.Next(2) == 0 ? null
             : new ChannelNormalization([random.NextDouble(), 0.5, -3], [random.Pick([0.5, 1e-3, 1e3, -0.25]), 0.5, 1]);
         return new PreprocessPlan(resize, crop, rescale, normalize, random.Next(2) == 0);
+    }
+
+    /// <summary>Every parameter of a plan, doubles round-trip (the record's ToString leaves out the normalisation values).</summary>
+    private static string Describe(PreprocessPlan plan)
+    {
+        static string D(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        string resize = plan.Resize switch
+        {
+            ResizeMode.Exact e => $"exact {e.Height}x{e.Width}",
+            ResizeMode.ShortestEdge s => $"shortest edge {s.Size}",
+            _ => "none",
+        };
+        string crop = plan.CenterCrop is { } c ? $"{c.Height}x{c.Width}" : "none";
+        string rescale = plan.RescaleFactor is double r ? D(r) : "none";
+        string normalize = plan.Normalize is { } n
+            ? $"mean [{string.Join(", ", n.Mean.Select(D))}] std [{string.Join(", ", n.Std.Select(D))}]" : "none";
+        return $"resize {resize}, crop {crop}, rescale {rescale}, normalize {normalize}, flip {plan.FlipChannelOrder}";
     }
 
     private static FuzzResult Run(RgbImage image, PreprocessPlan plan, int[]? expectedShape, int slack)
