@@ -38,8 +38,28 @@ public static class OpProfiler
 
     public static IReadOnlyList<Entry> Snapshot()
     {
+        var entries = new List<(Entry Entry, int Index)>();
         lock (Gate)
-            return Totals.Select(kv => new Entry(kv.Key.Kind, kv.Key.Module, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency))
-                         .OrderByDescending(e => e.Milliseconds).ToList();
+        {
+            foreach (var (key, value) in Totals)
+                entries.Add((new Entry(key.Kind, key.Module, value.Calls, value.Ticks * 1000.0 / Stopwatch.Frequency), entries.Count));
+        }
+        // Slowest first; equal times keep the table's order.
+        entries.Sort(static (a, b) => b.Entry.Milliseconds.CompareTo(a.Entry.Milliseconds) is var c && c != 0 ? c : a.Index.CompareTo(b.Index));
+        return entries.ConvertAll(static e => e.Entry);
     }
+
+    /// <summary>The kind's name as printed by `aotvit bench --profile` (spelled out: enum formatting costs the CLI size).</summary>
+    public static string Name(OpKind kind) => kind switch
+    {
+        OpKind.Gemm => nameof(OpKind.Gemm),
+        OpKind.Conv => nameof(OpKind.Conv),
+        OpKind.Depthwise => nameof(OpKind.Depthwise),
+        OpKind.Attention => nameof(OpKind.Attention),
+        OpKind.LayerNorm => nameof(OpKind.LayerNorm),
+        OpKind.Layout => nameof(OpKind.Layout),
+        OpKind.Pooling => nameof(OpKind.Pooling),
+        OpKind.Embedding => nameof(OpKind.Embedding),
+        _ => ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

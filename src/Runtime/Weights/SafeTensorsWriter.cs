@@ -17,7 +17,7 @@ public static class SafeTensorsWriter
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(tensors);
-        var sorted = tensors.ToList();
+        var sorted = new List<(string Name, DType DType, long[] Shape, byte[] Data)>(tensors);
         sorted.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         var layout = sorted.ConvertAll(t => new HeaderEntry(t.Name, t.DType, t.Shape));
         byte[] header = BuildHeader(layout, metadata);
@@ -82,7 +82,9 @@ public static class SafeTensorsWriter
         {
             json.Append("\"__metadata__\":{");
             bool firstKey = true;
-            foreach (var pair in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+            var pairs = new List<KeyValuePair<string, string>>(metadata);
+            pairs.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key)); // keys are unique: order is total
+            foreach (var pair in pairs)
             {
                 if (!firstKey) json.Append(',');
                 firstKey = false;

@@ -171,7 +171,8 @@ public static class SyntheticWeights
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(specs);
-        var ordered = specs.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+        var ordered = new List<TensorSpec>(specs);
+        SortByName(ordered);
         foreach (TensorSpec spec in ordered)
         {
             bool zeroRule = RuleFor(spec.Name, spec.Shape.AsSpan()).Zeros;
@@ -197,7 +198,8 @@ public static class SyntheticWeights
 
         // Generation of the next tensor overlaps the write of the current one (two buffers), so the total is
         // close to max(generate, write) rather than their sum.
-        int largest = ordered.Count == 0 ? 0 : (int)ordered.Max(s => s.ElementCount);
+        int largest = 0;
+        foreach (TensorSpec spec in ordered) largest = Math.Max(largest, (int)spec.ElementCount);
         var current = new float[largest];
         var next = new float[largest];
         bool Generated(int i) => replacements[i] is null && ordered[i].DType == DType.F32;
@@ -243,6 +245,15 @@ public static class SyntheticWeights
     public static void Write(string path, IReadOnlyList<TensorSpec> specs, ulong seed, SafeTensorsFile? overrides = null,
                              IReadOnlyDictionary<string, string>? metadata = null) =>
         SafeTensorsWriter.WriteAtomically(path, stream => Write(stream, specs, seed, overrides, metadata));
+
+    /// <summary>Sorts by name (ordinal), stably: equal names keep their order.</summary>
+    private static void SortByName(List<TensorSpec> specs)
+    {
+        var keyed = new (TensorSpec Spec, int Index)[specs.Count];
+        for (int i = 0; i < keyed.Length; i++) keyed[i] = (specs[i], i);
+        Array.Sort(keyed, static (a, b) => string.CompareOrdinal(a.Spec.Name, b.Spec.Name) is var c && c != 0 ? c : a.Index.CompareTo(b.Index));
+        for (int i = 0; i < keyed.Length; i++) specs[i] = keyed[i].Spec;
+    }
 
     private static TensorInfo? FindOverride(SafeTensorsFile? overrides, TensorSpec spec)
     {
