@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Reflection;
 using AotVit.Runtime.Model;
 using AotVit.Runtime.Weights;
 
@@ -27,7 +26,7 @@ public static class SyntheticCheckpoint
             ["format"] = "pt",
             ["synthetic_seed"] = seed.ToString(CultureInfo.InvariantCulture),
             ["model"] = entry.Descriptor.Name,
-            ["writer"] = "aot-vit " + (typeof(SyntheticCheckpoint).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev"),
+            ["writer"] = "aot-vit " + BuildInfo.InformationalVersion,
         };
         SafeTensorsWriter.Write(path, Tensors(specs, source, dtype), metadata);
     }
