@@ -38,15 +38,19 @@ public static class OpProfiler
 
     public static IReadOnlyList<Entry> Snapshot()
     {
-        var entries = new List<(Entry Entry, int Index)>();
+        var entries = new List<Entry>();
         lock (Gate)
         {
             foreach (var (key, value) in Totals)
-                entries.Add((new Entry(key.Kind, key.Module, value.Calls, value.Ticks * 1000.0 / Stopwatch.Frequency), entries.Count));
+                entries.Add(new Entry(key.Kind, key.Module, value.Calls, value.Ticks * 1000.0 / Stopwatch.Frequency));
         }
-        // Slowest first; equal times keep the table's order.
-        entries.Sort(static (a, b) => b.Entry.Milliseconds.CompareTo(a.Entry.Milliseconds) is var c && c != 0 ? c : a.Index.CompareTo(b.Index));
-        return entries.ConvertAll(static e => e.Entry);
+        // Slowest first; equal times keep the table's order (sorted through indices: a stable order).
+        var order = new int[entries.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) => entries[b].Milliseconds.CompareTo(entries[a].Milliseconds) is var c && c != 0 ? c : a.CompareTo(b));
+        var sorted = new List<Entry>(order.Length);
+        foreach (int i in order) sorted.Add(entries[i]);
+        return sorted;
     }
 
     /// <summary>The kind's name as printed by `aotvit bench --profile` (spelled out: enum formatting costs the CLI size).</summary>

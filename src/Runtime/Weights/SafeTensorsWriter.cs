@@ -17,11 +17,21 @@ public static class SafeTensorsWriter
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(tensors);
-        var sorted = new List<(string Name, DType DType, long[] Shape, byte[] Data)>(tensors);
-        sorted.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var layout = sorted.ConvertAll(t => new HeaderEntry(t.Name, t.DType, t.Shape));
+        var given = new List<(string Name, DType DType, long[] Shape, byte[] Data)>(tensors);
+        // Sorted through an index array: a delegate over the tuple type (List.Sort, ConvertAll) would keep NativeAOT's
+        // run-time type loader in the executables.
+        var order = new int[given.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) => string.CompareOrdinal(given[a].Name, given[b].Name) is var c && c != 0 ? c : a.CompareTo(b));
+        var sorted = new (string Name, DType DType, long[] Shape, byte[] Data)[order.Length];
+        var layout = new List<HeaderEntry>(order.Length);
+        for (int i = 0; i < order.Length; i++)
+        {
+            sorted[i] = given[order[i]];
+            layout.Add(new HeaderEntry(sorted[i].Name, sorted[i].DType, sorted[i].Shape));
+        }
         byte[] header = BuildHeader(layout, metadata);
-        for (int i = 0; i < sorted.Count; i++)
+        for (int i = 0; i < sorted.Length; i++)
         {
             if (sorted[i].Data.LongLength != layout[i].ByteLength)
             {
@@ -82,14 +92,15 @@ public static class SafeTensorsWriter
         {
             json.Append("\"__metadata__\":{");
             bool firstKey = true;
-            var pairs = new List<KeyValuePair<string, string>>(metadata);
-            pairs.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key)); // keys are unique: order is total
-            foreach (var pair in pairs)
+            var keys = new List<string>(metadata.Count);
+            foreach (var pair in metadata) keys.Add(pair.Key);
+            keys.Sort(string.CompareOrdinal); // keys are unique: the order is total
+            foreach (string key in keys)
             {
                 if (!firstKey) json.Append(',');
                 firstKey = false;
-                AppendString(json, pair.Key).Append(':');
-                AppendString(json, pair.Value ?? throw new ArgumentException($"metadata value for '{pair.Key}' is null"));
+                AppendString(json, key).Append(':');
+                AppendString(json, metadata[key] ?? throw new ArgumentException($"metadata value for '{key}' is null"));
             }
             json.Append('}');
             first = false;

@@ -249,10 +249,11 @@ public static class SyntheticWeights
     /// <summary>Sorts by name (ordinal), stably: equal names keep their order.</summary>
     private static void SortByName(List<TensorSpec> specs)
     {
-        var keyed = new (TensorSpec Spec, int Index)[specs.Count];
-        for (int i = 0; i < keyed.Length; i++) keyed[i] = (specs[i], i);
-        Array.Sort(keyed, static (a, b) => string.CompareOrdinal(a.Spec.Name, b.Spec.Name) is var c && c != 0 ? c : a.Index.CompareTo(b.Index));
-        for (int i = 0; i < keyed.Length; i++) specs[i] = keyed[i].Spec;
+        var order = new int[specs.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        TensorSpec[] given = [.. specs];
+        Array.Sort(order, (a, b) => string.CompareOrdinal(given[a].Name, given[b].Name) is var c && c != 0 ? c : a.CompareTo(b));
+        for (int i = 0; i < order.Length; i++) specs[i] = given[order[i]];
     }
 
     private static TensorInfo? FindOverride(SafeTensorsFile? overrides, TensorSpec spec)
