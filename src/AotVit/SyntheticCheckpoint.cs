@@ -16,7 +16,7 @@ public static class SyntheticCheckpoint
     {
         var entry = ModelCatalog.Find(modelName);
         if (dtype is not (DType.F32 or DType.F16 or DType.BF16))
-            throw new ArgumentException($"dtype {dtype} is not a checkpoint float type (F32, F16, BF16)", nameof(dtype));
+            throw new ArgumentException($"dtype {dtype.Name()} is not a checkpoint float type (F32, F16, BF16)", nameof(dtype));
         var specs = WeightSources.Specs(entry.Descriptor);
         foreach (var t in entry.Descriptor.Tensors)
             if (t.Name.EndsWith(".running_var", StringComparison.Ordinal)) specs.Add(new TensorSpec(t.Name[..^".running_var".Length] + ".num_batches_tracked", ImmutableArray<long>.Empty, DType.I64));
@@ -32,10 +32,10 @@ public static class SyntheticCheckpoint
     }
 
     /// <summary>Each tensor's bytes, encoded when the writer asks for it.</summary>
-    private static IEnumerable<(string, DType, long[], byte[])> Tensors(List<TensorSpec> specs, ITensorSource source, DType dtype)
+    private static IEnumerable<TensorData> Tensors(List<TensorSpec> specs, ITensorSource source, DType dtype)
     {
         foreach (var s in specs)
-            yield return (s.Name, s.DType == DType.I64 ? DType.I64 : dtype, s.Shape.ToArray(), s.DType == DType.I64 ? new byte[8] : Encode(source.Get(s.Name), dtype));
+            yield return new TensorData(s.Name, s.DType == DType.I64 ? DType.I64 : dtype, s.Shape.ToArray(), s.DType == DType.I64 ? new byte[8] : Encode(source.Get(s.Name), dtype));
     }
 
     private static byte[] Encode(ReadOnlySpan<float> values, DType dtype)

@@ -109,12 +109,13 @@ internal static class Bench
         total /= runs;
         StdStream.Out.WriteLine($"    profile ({runs} runs): {total:F2} ms in kernels per run, {Math.Max(0, medianMs - total):F2} ms outside (median {medianMs:F2})");
         // Per op kind, in order of first appearance; then slowest kind first (a stable sort: ties keep that order).
-        var kinds = new List<(OpKind Kind, double Milliseconds, long Calls)>();
+        var kinds = new List<KindTotal>();
         foreach (var e in entries)
         {
-            int k = kinds.FindIndex(g => g.Kind == e.Kind);
-            if (k < 0) kinds.Add((e.Kind, e.Milliseconds, e.Calls));
-            else kinds[k] = (e.Kind, kinds[k].Milliseconds + e.Milliseconds, kinds[k].Calls + e.Calls);
+            var kind = kinds.Find(k => k.Kind == e.Kind);
+            if (kind is null) kinds.Add(kind = new KindTotal { Kind = e.Kind });
+            kind.Milliseconds += e.Milliseconds;
+            kind.Calls += e.Calls;
         }
         for (int i = 1; i < kinds.Count; i++)
             for (int j = i; j > 0 && kinds[j].Milliseconds > kinds[j - 1].Milliseconds; j--) (kinds[j], kinds[j - 1]) = (kinds[j - 1], kinds[j]);
@@ -123,6 +124,14 @@ internal static class Bench
         StdStream.Out.WriteLine("      slowest ops:");
         for (int i = 0; i < Math.Min(12, entries.Count); i++)
             StdStream.Out.WriteLine($"        {entries[i].Milliseconds / runs,7:F3} ms  {OpProfiler.Name(entries[i].Kind),-10} {entries[i].Module}");
+    }
+
+    // A class, not a tuple: a generic collection of tuples holding an enum keeps enum reflection metadata in NativeAOT.
+    private sealed class KindTotal
+    {
+        public OpKind Kind;
+        public double Milliseconds;
+        public long Calls;
     }
 
     private static float[] Gradient(int n)

@@ -186,7 +186,7 @@ internal static class Commands
         ulong seed = 0;
         if (seedText is not null && !ulong.TryParse(seedText, out seed)) throw new UsageException($"--seed must be a non-negative integer, got '{seedText}'");
         SyntheticCheckpoint.Write(model, o.Positional[1], seed, dtype);
-        StdStream.Out.WriteLine($"wrote {o.Positional[1]} ({new FileInfo(o.Positional[1]).Length:N0} bytes): synthetic {model}, seed {seed}, {dtype.ToSafeTensorsName()}");
+        StdStream.Out.WriteLine($"wrote {o.Positional[1]} ({new FileInfo(o.Positional[1]).Length:N0} bytes): synthetic {model}, seed {seed}, {dtype.Name()}");
         return 0;
     }
 }

@@ -12,7 +12,8 @@ public static class OpProfiler
     public static volatile bool Enabled;
 
     private static readonly Lock Gate = new();
-    private static readonly Dictionary<(OpKind Kind, string Module), (long Calls, long Ticks)> Totals = [];
+    // Keyed by the kind as an int: generic instantiations over an enum keep enum reflection metadata in NativeAOT builds.
+    private static readonly Dictionary<(int Kind, string Module), (long Calls, long Ticks)> Totals = [];
 
     public static long Start() => Enabled ? Stopwatch.GetTimestamp() : 0;
 
@@ -23,8 +24,8 @@ public static class OpProfiler
         long now = Stopwatch.GetTimestamp();
         lock (Gate)
         {
-            Totals.TryGetValue((kind, module), out var t);
-            Totals[(kind, module)] = (t.Calls + 1, t.Ticks + now - start);
+            Totals.TryGetValue(((int)kind, module), out var t);
+            Totals[((int)kind, module)] = (t.Calls + 1, t.Ticks + now - start);
         }
         return Stopwatch.GetTimestamp();
     }
@@ -42,7 +43,7 @@ public static class OpProfiler
         lock (Gate)
         {
             foreach (var (key, value) in Totals)
-                entries.Add(new Entry(key.Kind, key.Module, value.Calls, value.Ticks * 1000.0 / Stopwatch.Frequency));
+                entries.Add(new Entry((OpKind)key.Kind, key.Module, value.Calls, value.Ticks * 1000.0 / Stopwatch.Frequency));
         }
         // Slowest first; equal times keep the table's order (sorted through indices: a stable order).
         var order = new int[entries.Count];

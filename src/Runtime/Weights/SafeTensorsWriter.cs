@@ -17,13 +17,21 @@ public static class SafeTensorsWriter
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(tensors);
-        var given = new List<(string Name, DType DType, long[] Shape, byte[] Data)>(tensors);
-        // Sorted through an index array: a delegate over the tuple type (List.Sort, ConvertAll) would keep NativeAOT's
-        // run-time type loader in the executables.
+        Write(destination, AsTensorData(tensors), metadata);
+    }
+
+    /// <summary>Writes a complete safetensors file.</summary>
+    public static void Write(Stream destination, IEnumerable<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var given = new List<TensorData>(tensors);
+        // Sorted through an index array: stable, and no delegate over a tuple type (a delegate's Invoke is always
+        // reflectable in NativeAOT, and one over tuples of references kept the run-time type loader in the executables).
         var order = new int[given.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         Array.Sort(order, (a, b) => string.CompareOrdinal(given[a].Name, given[b].Name) is var c && c != 0 ? c : a.CompareTo(b));
-        var sorted = new (string Name, DType DType, long[] Shape, byte[] Data)[order.Length];
+        var sorted = new TensorData[order.Length];
         var layout = new List<HeaderEntry>(order.Length);
         for (int i = 0; i < order.Length; i++)
         {
@@ -48,6 +56,15 @@ public static class SafeTensorsWriter
     public static void Write(string path, IEnumerable<(string Name, DType DType, long[] Shape, byte[] Data)> tensors,
                              IReadOnlyDictionary<string, string>? metadata = null) =>
         WriteAtomically(path, stream => Write(stream, tensors, metadata));
+
+    /// <summary>Writes to <paramref name="path"/> through a temporary file in the same directory, then renames it into place.</summary>
+    public static void Write(string path, IEnumerable<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        WriteAtomically(path, stream => Write(stream, tensors, metadata));
+
+    private static IEnumerable<TensorData> AsTensorData(IEnumerable<(string Name, DType DType, long[] Shape, byte[] Data)> tensors)
+    {
+        foreach (var t in tensors) yield return new TensorData(t.Name, t.DType, t.Shape, t.Data);
+    }
 
     internal static void WriteAtomically(string path, Action<Stream> write)
     {
@@ -164,4 +181,16 @@ public static class SafeTensorsWriter
         }
         return json.Append('"');
     }
+}
+
+/// <summary>
+/// One tensor for <see cref="SafeTensorsWriter"/>: name, dtype, shape and little-endian element bytes. (A class, not a
+/// tuple: generic instantiations over a tuple holding an enum make NativeAOT keep enum reflection metadata.)
+/// </summary>
+public sealed class TensorData(string name, DType dtype, long[] shape, byte[] data)
+{
+    public string Name { get; } = name;
+    public DType DType { get; } = dtype;
+    public long[] Shape { get; } = shape;
+    public byte[] Data { get; } = data;
 }
