@@ -5,6 +5,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using AotVit.Runtime.Threading;
 
 namespace AotVit.Runtime.Weights;
 
@@ -125,12 +126,12 @@ public static class SyntheticWeights
             FillRange(stream, rule, 0, destination.AsSpan(0, count));
             return;
         }
-        Parallel.For(0, chunks, chunk =>
+        ParallelIndices.For(chunks, chunk =>
         {
             int begin = chunk * ChunkElements;
             int length = Math.Min(ChunkElements, count - begin);
             FillRange(stream, rule, begin, destination.AsSpan(begin, length));
-        });
+        }, "aotvit-synthetic");
     }
 
     /// <summary>
