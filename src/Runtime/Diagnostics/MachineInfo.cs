@@ -18,10 +18,11 @@ public static unsafe class MachineInfo
         : "scalar (no hardware intrinsics)";
 
     /// <summary>
-    /// True in a NativeAOT binary: nothing is compiled at run time there. (Not Assembly.Location: asking an assembly
-    /// anything keeps the reflection runtime in the NativeAOT executable.)
+    /// True in a NativeAOT binary: no method was ever JIT-compiled (with a JIT, this code itself was). Not
+    /// Assembly.Location (asking an assembly anything keeps the reflection runtime in the NativeAOT executable), and not
+    /// RuntimeFeature.IsDynamicCodeCompiled (PublishAot turns dynamic code off under `dotnet run` too).
     /// </summary>
-    public static bool IsNativeAot => !System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled;
+    public static bool IsNativeAot => System.Runtime.JitInfo.GetCompiledMethodCount() == 0;
 
     /// <summary>Peak resident set size of this process (VmHWM), or -1 where /proc is unavailable.</summary>
     public static long PeakRssBytes => ReadStatus("VmHWM:");
