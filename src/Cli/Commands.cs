@@ -158,7 +158,7 @@ internal static class Commands
         return 0;
     }
 
-    // Spelled out: formatting an enum value needs the runtime's reflection metadata for enums (~100 KB in NativeAOT).
+    // Spelled out: formatting an enum value needs the runtime's reflection metadata for enums (~30 KB in NativeAOT).
     private static string KindName(ModelKind kind) => kind switch
     {
         ModelKind.FeatureExtractor => nameof(ModelKind.FeatureExtractor),

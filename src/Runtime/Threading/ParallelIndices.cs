@@ -1,6 +1,6 @@
 // One-off bulk work on all cores (weight loading, synthetic weights): the calling thread plus short-lived helper threads
 // pull indices from a shared counter. Not for kernels (WorkerPool), and not System.Threading.Tasks.Parallel: the TPL
-// and the thread pool add ~60 KB to a NativeAOT executable.
+// and the thread pool add ~130 KB to a NativeAOT executable (docs/ARCHITECTURE.md, "Keeping the NativeAOT binaries small").
 using System.Runtime.ExceptionServices;
 
 namespace AotVit.Runtime.Threading;
