@@ -73,9 +73,16 @@ public sealed class MobileViTClassifier : VisionModel
         foreach (float v in logits) max = Math.Max(max, v);
         double sum = 0;
         foreach (float v in logits) sum += Math.Exp(v - max);
-        var order = Enumerable.Range(0, logits.Length).ToArray();
+        var order = new int[logits.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
         var copy = logits.ToArray();
         Array.Sort(order, (a, b) => copy[b].CompareTo(copy[a]) is var c && c != 0 ? c : a.CompareTo(b));
-        return order.Take(k).Select(i => new Prediction(i, Labels[i], (float)(Math.Exp(copy[i] - max) / sum), copy[i])).ToList();
+        var top = new List<Prediction>(k);
+        for (int j = 0; j < k; j++)
+        {
+            int i = order[j];
+            top.Add(new Prediction(i, Labels[i], (float)(Math.Exp(copy[i] - max) / sum), copy[i]));
+        }
+        return top;
     }
 }

@@ -15,7 +15,14 @@ public static class ModelCatalog
 
     public static IReadOnlyList<Entry> All { get; } = [ViTBasePatch32, MobileViTSmall];
 
-    public static Entry Find(string name) =>
-        All.FirstOrDefault(e => e.Descriptor.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"unknown model '{name}'; available: {string.Join(", ", All.Select(e => e.Descriptor.Name))}", nameof(name));
+    public static Entry Find(string name)
+    {
+        var names = new List<string>();
+        foreach (var e in All)
+        {
+            if (e.Descriptor.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return e;
+            names.Add(e.Descriptor.Name);
+        }
+        throw new ArgumentException($"unknown model '{name}'; available: {string.Join(", ", names)}", nameof(name));
+    }
 }

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Reflection;
+using AotVit.Runtime.Model;
 using AotVit.Runtime.Weights;
 
 namespace AotVit;
@@ -16,20 +16,26 @@ public static class SyntheticCheckpoint
     {
         var entry = ModelCatalog.Find(modelName);
         if (dtype is not (DType.F32 or DType.F16 or DType.BF16))
-            throw new ArgumentException($"dtype {dtype} is not a checkpoint float type (F32, F16, BF16)", nameof(dtype));
-        var specs = WeightSources.Specs(entry.Descriptor).ToList();
-        foreach (var t in entry.Descriptor.Tensors.Where(t => t.Name.EndsWith(".running_var", StringComparison.Ordinal)))
-            specs.Add(new TensorSpec(t.Name[..^".running_var".Length] + ".num_batches_tracked", ImmutableArray<long>.Empty, DType.I64));
+            throw new ArgumentException($"dtype {dtype.Name()} is not a checkpoint float type (F32, F16, BF16)", nameof(dtype));
+        var specs = WeightSources.Specs(entry.Descriptor);
+        foreach (var t in entry.Descriptor.Tensors)
+            if (t.Name.EndsWith(".running_var", StringComparison.Ordinal)) specs.Add(new TensorSpec(t.Name[..^".running_var".Length] + ".num_batches_tracked", ImmutableArray<long>.Empty, DType.I64));
         var (source, _) = WeightSources.Synthetic(entry.Descriptor, seed);
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "pt",
             ["synthetic_seed"] = seed.ToString(CultureInfo.InvariantCulture),
             ["model"] = entry.Descriptor.Name,
-            ["writer"] = "aot-vit " + (typeof(SyntheticCheckpoint).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev"),
+            ["writer"] = "aot-vit " + BuildInfo.InformationalVersion,
         };
-        SafeTensorsWriter.Write(path, specs.Select(s => (s.Name, s.DType == DType.I64 ? DType.I64 : dtype, s.Shape.ToArray(),
-            s.DType == DType.I64 ? new byte[8] : Encode(source.Get(s.Name), dtype))), metadata);
+        SafeTensorsWriter.Write(path, Tensors(specs, source, dtype), metadata);
+    }
+
+    /// <summary>Each tensor's bytes, encoded when the writer asks for it.</summary>
+    private static IEnumerable<TensorData> Tensors(List<TensorSpec> specs, ITensorSource source, DType dtype)
+    {
+        foreach (var s in specs)
+            yield return new TensorData(s.Name, s.DType == DType.I64 ? DType.I64 : dtype, s.Shape.ToArray(), s.DType == DType.I64 ? new byte[8] : Encode(source.Get(s.Name), dtype));
     }
 
     private static byte[] Encode(ReadOnlySpan<float> values, DType dtype)

@@ -8,8 +8,12 @@ namespace AotVit;
 /// <summary>Checkpoint tensors for a generated model: a real safetensors file, or a synthetic checkpoint made from a seed.</summary>
 internal static class WeightSources
 {
-    public static IReadOnlyList<TensorSpec> Specs(ModelDescriptor d) =>
-        d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList();
+    public static List<TensorSpec> Specs(ModelDescriptor d)
+    {
+        var specs = new List<TensorSpec>(d.Tensors.Count);
+        foreach (var t in d.Tensors) specs.Add(new TensorSpec(t.Name, ImmutableArray.Create(t.Shape)));
+        return specs;
+    }
 
     /// <summary>Binds a checkpoint file: every tensor the model reads must be present with its exact shape and a float dtype.</summary>
     public static (ITensorSource Source, IReadOnlyList<string> Warnings) Bind(SafeTensorsFile file, ModelDescriptor d)

@@ -21,17 +21,29 @@ internal static class Bench
         {
             "vit" => new[] { ModelCatalog.ViTBasePatch32 },
             "mobilevit" => new[] { ModelCatalog.MobileViTSmall },
-            "all" => ModelCatalog.All.ToArray(),
+            "all" => new[] { ModelCatalog.ViTBasePatch32, ModelCatalog.MobileViTSmall },
             _ => throw new UsageException($"--model must be vit, mobilevit or all, got '{which}'"),
         };
-        int[] threads = o.GetInts("--threads", [1, Math.Min(2, Environment.ProcessorCount)], 1, 64).Distinct().ToArray();
+        var threads = new List<int>();
+        foreach (int t in o.GetInts("--threads", [1, Math.Min(2, Environment.ProcessorCount)], 1, 64))
+            if (!threads.Contains(t)) threads.Add(t);
         int[] batches = o.GetInts("--batch", [1], 1, 256);
         double seconds = o.GetInt("--seconds", 3, 1, 600);
         string image = Path.Combine(AppContext.BaseDirectory, "chelsea.png");
 
-        Console.WriteLine($"aotvit bench — {(MachineInfo.IsNativeAot ? "NativeAOT" : "JIT")}, SIMD {MachineInfo.SimdDescription}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        var peaks = threads.ToDictionary(t => t, t => MachineInfo.MeasureFmaPeakGflops(t));
-        foreach (var (t, p) in peaks) Console.WriteLine($"measured FMA peak, {t} thread(s): {p:F1} GFLOP/s");
+        int maxBatch = 1;
+        foreach (int b in batches) maxBatch = Math.Max(maxBatch, b);
+        // The date by hand: DateTime's format-string machinery (with time zones) is ~80 KB of the NativeAOT executable.
+        var now = DateTime.UtcNow;
+        StdStream.Out.WriteLine($"aotvit bench — {(MachineInfo.IsNativeAot ? "NativeAOT" : "JIT")}, SIMD {MachineInfo.SimdDescription}, {Environment.ProcessorCount} cores, " +
+                                $"{now.Year:D4}-{now.Month:D2}-{now.Day:D2} {now.Hour:D2}:{now.Minute:D2} UTC");
+        var peaks = new Dictionary<int, double>();
+        foreach (int t in threads)
+        {
+            double p = MachineInfo.MeasureFmaPeakGflops(t);
+            peaks[t] = p;
+            StdStream.Out.WriteLine($"measured FMA peak, {t} thread(s): {p:F1} GFLOP/s");
+        }
 
         var rows = new List<Row>();
         foreach (var entry in models)
@@ -39,7 +51,7 @@ internal static class Bench
             string? weights = entry == ModelCatalog.ViTBasePatch32 ? o.Get("--weights-vit") : o.Get("--weights-mobilevit");
             foreach (int t in threads)
             {
-                var options = new ModelOptions { Threads = t, MaxBatch = batches.Max() };
+                var options = new ModelOptions { Threads = t, MaxBatch = maxBatch };
                 var sw = Stopwatch.StartNew();
                 using VisionModel model = entry == ModelCatalog.ViTBasePatch32
                     ? (weights is null ? ViTEmbedder.CreateSynthetic(options) : ViTEmbedder.Load(weights, options))
@@ -50,7 +62,8 @@ internal static class Bench
                 {
                     var pixels = new float[(long)b * single.Length];
                     for (int i = 0; i < b; i++) single.CopyTo(pixels, (long)i * single.Length);
-                    var outputs = model.Descriptor.Outputs.Select(x => new float[(long)b * x.FloatsPerImage]).ToArray();
+                    var outputs = new float[model.Descriptor.Outputs.Count][];
+                    for (int i = 0; i < outputs.Length; i++) outputs[i] = new float[(long)b * model.Descriptor.Outputs[i].FloatsPerImage];
                     void Once() => model.Run(b, pixels, outputs[0], outputs.Length > 1 ? outputs[1] : default);
                     sw.Restart();
                     Once();
@@ -70,14 +83,14 @@ internal static class Bench
                     var row = new Row(model.Descriptor.Name, t, b, loadMs, firstMs, median, times[times.Count / 10], times[times.Count * 9 / 10],
                                       times.Count, gflops, peaks[t], model.NativeBytes);
                     rows.Add(row);
-                    Console.WriteLine($"{row.Model,-28} threads {t}  batch {b,3}  median {median,8:F2} ms  (p10 {row.P10Ms:F2}, p90 {row.P90Ms:F2}, {row.Runs} runs)  " +
+                    StdStream.Out.WriteLine($"{row.Model,-28} threads {t}  batch {b,3}  median {median,8:F2} ms  (p10 {row.P10Ms:F2}, p90 {row.P90Ms:F2}, {row.Runs} runs)  " +
                                       $"{gflops,6:F1} GFLOP/s = {100 * gflops / peaks[t],5:F1} % of peak  load {loadMs:F0} ms  first run {firstMs:F1} ms");
                     if (o.Has("--profile")) Profile(Once, median);
                 }
             }
         }
         long rss = MachineInfo.PeakRssBytes;
-        Console.WriteLine($"peak RSS {rss / 1048576.0:F1} MiB");
+        StdStream.Out.WriteLine($"peak RSS {rss / 1048576.0:F1} MiB");
         if (o.Get("--markdown") is { } path) File.WriteAllText(path, Markdown(rows, rss));
         return 0;
     }
@@ -90,14 +103,35 @@ internal static class Bench
         OpProfiler.Enabled = true;
         try { for (int i = 0; i < runs; i++) once(); }
         finally { OpProfiler.Enabled = false; }
-        var entries = OpProfiler.Snapshot();
-        double total = entries.Sum(e => e.Milliseconds) / runs;
-        Console.WriteLine($"    profile ({runs} runs): {total:F2} ms in kernels per run, {Math.Max(0, medianMs - total):F2} ms outside (median {medianMs:F2})");
-        foreach (var g in entries.GroupBy(e => e.Kind).OrderByDescending(g => g.Sum(e => e.Milliseconds)))
-            Console.WriteLine($"      {g.Key,-10} {g.Sum(e => e.Milliseconds) / runs,8:F2} ms  {100 * g.Sum(e => e.Milliseconds) / runs / total,5:F1} %  ({g.Sum(e => e.Calls) / runs} calls)");
-        Console.WriteLine("      slowest ops:");
-        foreach (var e in entries.Take(12))
-            Console.WriteLine($"        {e.Milliseconds / runs,7:F3} ms  {e.Kind,-10} {e.Module}");
+        var entries = OpProfiler.Snapshot(); // slowest first
+        double total = 0;
+        foreach (var e in entries) total += e.Milliseconds;
+        total /= runs;
+        StdStream.Out.WriteLine($"    profile ({runs} runs): {total:F2} ms in kernels per run, {Math.Max(0, medianMs - total):F2} ms outside (median {medianMs:F2})");
+        // Per op kind, in order of first appearance; then slowest kind first (a stable sort: ties keep that order).
+        var kinds = new List<KindTotal>();
+        foreach (var e in entries)
+        {
+            var kind = kinds.Find(k => k.Kind == e.Kind);
+            if (kind is null) kinds.Add(kind = new KindTotal { Kind = e.Kind });
+            kind.Milliseconds += e.Milliseconds;
+            kind.Calls += e.Calls;
+        }
+        for (int i = 1; i < kinds.Count; i++)
+            for (int j = i; j > 0 && kinds[j].Milliseconds > kinds[j - 1].Milliseconds; j--) (kinds[j], kinds[j - 1]) = (kinds[j - 1], kinds[j]);
+        foreach (var g in kinds)
+            StdStream.Out.WriteLine($"      {OpProfiler.Name(g.Kind),-10} {g.Milliseconds / runs,8:F2} ms  {100 * g.Milliseconds / runs / total,5:F1} %  ({g.Calls / runs} calls)");
+        StdStream.Out.WriteLine("      slowest ops:");
+        for (int i = 0; i < Math.Min(12, entries.Count); i++)
+            StdStream.Out.WriteLine($"        {entries[i].Milliseconds / runs,7:F3} ms  {OpProfiler.Name(entries[i].Kind),-10} {entries[i].Module}");
+    }
+
+    // A class, not a tuple: a generic collection of tuples holding an enum keeps enum reflection metadata in NativeAOT.
+    private sealed class KindTotal
+    {
+        public OpKind Kind;
+        public double Milliseconds;
+        public long Calls;
     }
 
     private static float[] Gradient(int n)

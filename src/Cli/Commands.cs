@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Text;
 using AotVit.Runtime.Diagnostics;
 using AotVit.Runtime.Imaging;
+using AotVit.Runtime.Model;
 using AotVit.Runtime.Weights;
 
 namespace AotVit.Cli;
@@ -13,13 +15,13 @@ internal static class Commands
     private static void WarnIfSynthetic(VisionModel model)
     {
         if (!model.IsSynthetic) return;
-        Console.Error.WriteLine("aotvit: WARNING: no --weights given, so this runs a SYNTHETIC checkpoint (random weights from seed 0).");
-        Console.Error.WriteLine("aotvit: WARNING: the numbers below test the pipeline; they say nothing about the image. Pass --weights model.safetensors.");
+        StdStream.Error.WriteLine("aotvit: WARNING: no --weights given, so this runs a SYNTHETIC checkpoint (random weights from seed 0).");
+        StdStream.Error.WriteLine("aotvit: WARNING: the numbers below test the pipeline; they say nothing about the image. Pass --weights model.safetensors.");
     }
 
     private static void PrintWarnings(VisionModel model)
     {
-        foreach (var w in model.Warnings) Console.Error.WriteLine($"aotvit: checkpoint warning: {w}");
+        foreach (var w in model.Warnings) StdStream.Error.WriteLine($"aotvit: checkpoint warning: {w}");
     }
 
     private static List<RgbImage> LoadImages(VisionModel model, List<string> paths)
@@ -56,16 +58,16 @@ internal static class Commands
                         .Number("probability", p.Probability).Number("logit", p.Logit).EndObject();
                 json.EndArray().EndObject();
             }
-            Console.WriteLine(json.EndArray().EndObject().ToString());
+            StdStream.Out.WriteLine(json.EndArray().EndObject().ToString());
             return 0;
         }
         for (int i = 0; i < results.Length; i++)
         {
-            Console.WriteLine($"{o.Positional[i]}  ({images[i].Width}×{images[i].Height})");
+            StdStream.Out.WriteLine($"{o.Positional[i]}  ({images[i].Width}×{images[i].Height})");
             foreach (var p in results[i].Top)
-                Console.WriteLine($"  {p.Probability,8:P2}  {p.ClassIndex,4}  {p.Label}");
+                StdStream.Out.WriteLine($"  {p.Probability,8:P2}  {p.ClassIndex,4}  {p.Label}");
         }
-        if (model.IsSynthetic) Console.WriteLine("(synthetic checkpoint: labels above are arbitrary)");
+        if (model.IsSynthetic) StdStream.Out.WriteLine("(synthetic checkpoint: labels above are arbitrary)");
         return 0;
     }
 
@@ -93,18 +95,32 @@ internal static class Commands
                 }
                 json.EndObject();
             }
-            Console.WriteLine(json.EndArray().EndObject().ToString());
+            StdStream.Out.WriteLine(json.EndArray().EndObject().ToString());
             return 0;
         }
         for (int i = 0; i < results.Length; i++)
         {
             var p = results[i].PoolerOutput;
-            double norm = Math.Sqrt(p.Sum(v => (double)v * v));
-            Console.WriteLine($"{o.Positional[i]}  ({images[i].Width}×{images[i].Height})");
-            Console.WriteLine($"  pooler_output [{p.Length}]  L2 norm {norm:F4}  first 8: {string.Join(" ", p.Take(8).Select(v => v.ToString("F5", CultureInfo.InvariantCulture)))}");
-            Console.WriteLine($"  last_hidden_state [{results[i].Tokens}, {results[i].HiddenSize}]  CLS first 4: {string.Join(" ", results[i].LastHiddenState.Take(4).Select(v => v.ToString("F5", CultureInfo.InvariantCulture)))}");
+            double squares = 0;
+            foreach (float v in p) squares += (double)v * v;
+            double norm = Math.Sqrt(squares);
+            StdStream.Out.WriteLine($"{o.Positional[i]}  ({images[i].Width}×{images[i].Height})");
+            StdStream.Out.WriteLine($"  pooler_output [{p.Length}]  L2 norm {norm:F4}  first 8: {Join(p, 8)}");
+            StdStream.Out.WriteLine($"  last_hidden_state [{results[i].Tokens}, {results[i].HiddenSize}]  CLS first 4: {Join(results[i].LastHiddenState, 4)}");
         }
         return 0;
+    }
+
+    /// <summary>The first <paramref name="count"/> values (or all, if fewer), "F5", separated by spaces.</summary>
+    private static string Join(float[] values, int count)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < Math.Min(count, values.Length); i++)
+        {
+            if (i > 0) sb.Append(' ');
+            sb.Append(values[i].ToString("F5", CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
     }
 
     private static void WriteArray(JsonOut json, string name, float[] values)
@@ -116,24 +132,39 @@ internal static class Commands
 
     public static int Info(Options o)
     {
-        Console.WriteLine($"aot-vit  runtime {(MachineInfo.IsNativeAot ? "NativeAOT" : "JIT")}  SIMD: {MachineInfo.SimdDescription}  cores: {Environment.ProcessorCount}");
+        StdStream.Out.WriteLine($"aot-vit  runtime {(MachineInfo.IsNativeAot ? "NativeAOT" : "JIT")}  SIMD: {MachineInfo.SimdDescription}  cores: {Environment.ProcessorCount}");
         foreach (var e in ModelCatalog.All)
         {
             var d = e.Descriptor;
-            Console.WriteLine();
-            Console.WriteLine($"{d.Name}  ({d.Kind})");
-            Console.WriteLine($"  input   pixel_values [batch, {string.Join(", ", d.InputShape)}]");
-            foreach (var output in d.Outputs) Console.WriteLine($"  output  {output.Name} [batch, {string.Join(", ", output.Shape)}]");
-            Console.WriteLine($"  cost    {d.MacsPerImage / 1e9:F3} GMAC per image; arena {d.ArenaFloatsPerImage * 4 / 1024.0:F0} KiB per image; constants {d.ConstantFloats * 4 / 1024.0:F0} KiB");
-            Console.WriteLine($"  weights {d.Tensors.Count} tensors, {d.Tensors.Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)):N0} parameters");
+            StdStream.Out.WriteLine();
+            StdStream.Out.WriteLine($"{d.Name}  ({KindName(d.Kind)})");
+            StdStream.Out.WriteLine($"  input   pixel_values [batch, {string.Join(", ", d.InputShape)}]");
+            foreach (var output in d.Outputs) StdStream.Out.WriteLine($"  output  {output.Name} [batch, {string.Join(", ", output.Shape)}]");
+            StdStream.Out.WriteLine($"  cost    {d.MacsPerImage / 1e9:F3} GMAC per image; arena {d.ArenaFloatsPerImage * 4 / 1024.0:F0} KiB per image; constants {d.ConstantFloats * 4 / 1024.0:F0} KiB");
+            long parameters = 0;
+            foreach (var t in d.Tensors)
+            {
+                long n = 1;
+                foreach (long dim in t.Shape) n *= dim;
+                parameters += n;
+            }
+            StdStream.Out.WriteLine($"  weights {d.Tensors.Count} tensors, {parameters:N0} parameters");
             var p = d.Preprocess;
-            Console.WriteLine($"  preprocess {(p.Resize == AotVit.Runtime.Model.ResizeKind.Exact ? $"resize {p.ResizeHeight}×{p.ResizeWidth}" : $"shortest edge {p.ShortestEdge}")}" +
+            StdStream.Out.WriteLine($"  preprocess {(p.Resize == ResizeKind.Exact ? $"resize {p.ResizeHeight}×{p.ResizeWidth}" : $"shortest edge {p.ShortestEdge}")}" +
                               $"{(p.CenterCrop ? $", center crop {p.CropHeight}×{p.CropWidth}" : "")}{(p.Rescale ? $", rescale {p.RescaleFactor:G6}" : "")}" +
                               $"{(p.Normalize ? $", normalize mean {string.Join("/", p.Mean)} std {string.Join("/", p.Std)}" : "")}{(p.FlipChannelOrder ? ", RGB→BGR" : "")}");
-            if (d.Labels is not null) Console.WriteLine($"  labels  {d.Labels.Count} ({d.Labels[0]} … {d.Labels[^1]})");
+            if (d.Labels is not null) StdStream.Out.WriteLine($"  labels  {d.Labels.Count} ({d.Labels[0]} … {d.Labels[^1]})");
         }
         return 0;
     }
+
+    // Spelled out: formatting an enum value needs the runtime's reflection metadata for enums (~30 KB in NativeAOT).
+    private static string KindName(ModelKind kind) => kind switch
+    {
+        ModelKind.FeatureExtractor => nameof(ModelKind.FeatureExtractor),
+        ModelKind.Classifier => nameof(ModelKind.Classifier),
+        _ => ((int)kind).ToString(CultureInfo.InvariantCulture),
+    };
 
     public static int MakeWeights(Options o)
     {
@@ -155,7 +186,7 @@ internal static class Commands
         ulong seed = 0;
         if (seedText is not null && !ulong.TryParse(seedText, out seed)) throw new UsageException($"--seed must be a non-negative integer, got '{seedText}'");
         SyntheticCheckpoint.Write(model, o.Positional[1], seed, dtype);
-        Console.WriteLine($"wrote {o.Positional[1]} ({new FileInfo(o.Positional[1]).Length:N0} bytes): synthetic {model}, seed {seed}, {dtype}");
+        StdStream.Out.WriteLine($"wrote {o.Positional[1]} ({new FileInfo(o.Positional[1]).Length:N0} bytes): synthetic {model}, seed {seed}, {dtype.Name()}");
         return 0;
     }
 }

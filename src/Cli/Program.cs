@@ -34,7 +34,7 @@ namespace AotVit.Cli
             {
                 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
                 {
-                    Console.WriteLine(Usage);
+                    StdStream.Out.WriteLine(Usage);
                     return args.Length == 0 ? 1 : 0;
                 }
                 var options = Options.Parse(args.AsSpan(1));
@@ -50,19 +50,19 @@ namespace AotVit.Cli
             }
             catch (UsageException e)
             {
-                Console.Error.WriteLine($"aotvit: {e.Message}");
-                Console.Error.WriteLine(Usage);
+                StdStream.Error.WriteLine($"aotvit: {e.Message}");
+                StdStream.Error.WriteLine(Usage);
                 return 1;
             }
             catch (Exception e) when (e is SafeTensorsException or ImageDecodeException or FileNotFoundException or DirectoryNotFoundException
                                           or UnauthorizedAccessException or IOException or InvalidDataException or ArgumentException)
             {
-                Console.Error.WriteLine($"aotvit: error: {e.Message}");
+                StdStream.Error.WriteLine($"aotvit: error: {e.Message}");
                 return 2;
             }
             catch (Exception e)
             {
-                Console.Error.WriteLine($"aotvit: internal error: {e}");
+                StdStream.Error.WriteLine($"aotvit: internal error: {e}");
                 return 3;
             }
         }
@@ -113,8 +113,14 @@ namespace AotVit.Cli
         {
             var s = Get(flag);
             if (s is null) return fallback;
-            return s.Split(',').Select(p => int.TryParse(p, out int v) && v >= min && v <= max ? v
-                : throw new UsageException($"{flag} must be a comma-separated list of integers from {min} to {max}, got '{s}'")).ToArray();
+            string[] parts = s.Split(',');
+            var values = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!int.TryParse(parts[i], out values[i]) || values[i] < min || values[i] > max)
+                    throw new UsageException($"{flag} must be a comma-separated list of integers from {min} to {max}, got '{s}'");
+            }
+            return values;
         }
     }
 }

@@ -17,9 +17,12 @@ public static unsafe class MachineInfo
         : Vector128.IsHardwareAccelerated ? "Vector128 only (SSE/NEON)"
         : "scalar (no hardware intrinsics)";
 
-    /// <summary>True in a NativeAOT binary: there Assembly.Location is always empty (the warning describes exactly the test).</summary>
-    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "empty Location is the NativeAOT signal")]
-    public static bool IsNativeAot => string.IsNullOrEmpty(typeof(object).Assembly.Location);
+    /// <summary>
+    /// True in a NativeAOT binary: no method was ever JIT-compiled (with a JIT, this code itself was). Not
+    /// Assembly.Location (asking an assembly anything keeps the reflection runtime in the NativeAOT executable), and not
+    /// RuntimeFeature.IsDynamicCodeCompiled (PublishAot turns dynamic code off under `dotnet run` too).
+    /// </summary>
+    public static bool IsNativeAot => System.Runtime.JitInfo.GetCompiledMethodCount() == 0;
 
     /// <summary>Peak resident set size of this process (VmHWM), or -1 where /proc is unavailable.</summary>
     public static long PeakRssBytes => ReadStatus("VmHWM:");

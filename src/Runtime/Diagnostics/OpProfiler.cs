@@ -12,7 +12,8 @@ public static class OpProfiler
     public static volatile bool Enabled;
 
     private static readonly Lock Gate = new();
-    private static readonly Dictionary<(OpKind Kind, string Module), (long Calls, long Ticks)> Totals = [];
+    // Keyed by the kind as an int: generic instantiations over an enum keep enum reflection metadata in NativeAOT builds.
+    private static readonly Dictionary<(int Kind, string Module), (long Calls, long Ticks)> Totals = [];
 
     public static long Start() => Enabled ? Stopwatch.GetTimestamp() : 0;
 
@@ -23,8 +24,8 @@ public static class OpProfiler
         long now = Stopwatch.GetTimestamp();
         lock (Gate)
         {
-            Totals.TryGetValue((kind, module), out var t);
-            Totals[(kind, module)] = (t.Calls + 1, t.Ticks + now - start);
+            Totals.TryGetValue(((int)kind, module), out var t);
+            Totals[((int)kind, module)] = (t.Calls + 1, t.Ticks + now - start);
         }
         return Stopwatch.GetTimestamp();
     }
@@ -38,8 +39,32 @@ public static class OpProfiler
 
     public static IReadOnlyList<Entry> Snapshot()
     {
+        var entries = new List<Entry>();
         lock (Gate)
-            return Totals.Select(kv => new Entry(kv.Key.Kind, kv.Key.Module, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency))
-                         .OrderByDescending(e => e.Milliseconds).ToList();
+        {
+            foreach (var (key, value) in Totals)
+                entries.Add(new Entry((OpKind)key.Kind, key.Module, value.Calls, value.Ticks * 1000.0 / Stopwatch.Frequency));
+        }
+        // Slowest first; equal times keep the table's order (sorted through indices: a stable order).
+        var order = new int[entries.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) => entries[b].Milliseconds.CompareTo(entries[a].Milliseconds) is var c && c != 0 ? c : a.CompareTo(b));
+        var sorted = new List<Entry>(order.Length);
+        foreach (int i in order) sorted.Add(entries[i]);
+        return sorted;
     }
+
+    /// <summary>The kind's name as printed by `aotvit bench --profile` (spelled out: enum formatting costs the CLI size).</summary>
+    public static string Name(OpKind kind) => kind switch
+    {
+        OpKind.Gemm => nameof(OpKind.Gemm),
+        OpKind.Conv => nameof(OpKind.Conv),
+        OpKind.Depthwise => nameof(OpKind.Depthwise),
+        OpKind.Attention => nameof(OpKind.Attention),
+        OpKind.LayerNorm => nameof(OpKind.LayerNorm),
+        OpKind.Layout => nameof(OpKind.Layout),
+        OpKind.Pooling => nameof(OpKind.Pooling),
+        OpKind.Embedding => nameof(OpKind.Embedding),
+        _ => ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

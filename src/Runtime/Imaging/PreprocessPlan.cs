@@ -148,8 +148,8 @@ public sealed record PreprocessPlan
         other is not null && Equals(Resize, other.Resize) && CenterCrop == other.CenterCrop
         && RescaleFactor == other.RescaleFactor && FlipChannelOrder == other.FlipChannelOrder
         && (Normalize is null ? other.Normalize is null
-            : other.Normalize is not null && Normalize.Mean.SequenceEqual(other.Normalize.Mean)
-              && Normalize.Std.SequenceEqual(other.Normalize.Std));
+            : other.Normalize is not null && Normalize.Mean.AsSpan().SequenceEqual(other.Normalize.Mean.AsSpan())
+              && Normalize.Std.AsSpan().SequenceEqual(other.Normalize.Std.AsSpan()));
 
     public override int GetHashCode() => HashCode.Combine(Resize, CenterCrop, RescaleFactor, FlipChannelOrder);
 }

@@ -22,7 +22,38 @@ public sealed record OutputDescriptor(string Name, int[] Shape)
 }
 
 /// <summary>A checkpoint tensor the model reads and its exact shape.</summary>
-public sealed record TensorShape(string Name, long[] Shape);
+public sealed record TensorShape(string Name, long[] Shape)
+{
+    /// <summary>
+    /// Parses the table generated models list their tensors in: one tensor per line, "name [d0, d1, ...]" ("name []" for
+    /// a scalar).
+    /// </summary>
+    /// <exception cref="FormatException">A line is not of that form.</exception>
+    public static TensorShape[] ParseTable(ReadOnlySpan<byte> table)
+    {
+        if (table.IsEmpty) return [];
+        var result = new List<TensorShape>();
+        foreach (Range lineRange in table.Split((byte)'\n'))
+        {
+            ReadOnlySpan<byte> line = table[lineRange];
+            int open = line.LastIndexOf(" ["u8);
+            if (open <= 0 || line[^1] != (byte)']')
+                throw new FormatException($"tensor table line {result.Count + 1}: '{System.Text.Encoding.UTF8.GetString(line)}' is not 'name [d0, d1, ...]'");
+            ReadOnlySpan<byte> dims = line[(open + 2)..^1].Trim((byte)' ');
+            var shape = new List<long>();
+            foreach (Range dimRange in dims.Split((byte)','))
+            {
+                if (dims.IsEmpty) break; // "[]": a scalar
+                ReadOnlySpan<byte> dim = dims[dimRange].Trim((byte)' ');
+                if (!System.Buffers.Text.Utf8Parser.TryParse(dim, out long value, out int used) || used != dim.Length || value < 0)
+                    throw new FormatException($"tensor table line {result.Count + 1}: '{System.Text.Encoding.UTF8.GetString(line)}' has a bad dimension");
+                shape.Add(value);
+            }
+            result.Add(new TensorShape(System.Text.Encoding.UTF8.GetString(line[..open]), [.. shape]));
+        }
+        return [.. result];
+    }
+}
 
 /// <summary>HF image-processor settings (slow, PIL path), from preprocessor_config.json.</summary>
 public sealed record PreprocessSettings(
@@ -40,6 +71,19 @@ public sealed class ModelDescriptor
     {
         Name = name; Kind = kind; InputShape = inputShape; Outputs = outputs; Tensors = tensors; OptionalPrefixes = optionalPrefixes;
         Labels = labels; Preprocess = preprocess; MacsPerImage = macsPerImage; ArenaFloatsPerImage = arenaFloatsPerImage; ConstantFloats = constantFloats;
+    }
+
+    /// <summary>
+    /// As above, with the tensors as a UTF-8 <see cref="TensorShape.ParseTable"/> table. Generated models use this form:
+    /// one UTF-8 literal (static data) instead of an array initialiser (~500 TensorShape objects as code were ~50 KB of
+    /// machine code in the NativeAOT executable, run once).
+    /// </summary>
+    public ModelDescriptor(string name, ModelKind kind, int[] inputShape, OutputDescriptor[] outputs, ReadOnlySpan<byte> tensorTable,
+                           string[] optionalPrefixes, string[]? labels, PreprocessSettings preprocess,
+                           long macsPerImage, long arenaFloatsPerImage, long constantFloats)
+        : this(name, kind, inputShape, outputs, TensorShape.ParseTable(tensorTable), optionalPrefixes, labels, preprocess,
+               macsPerImage, arenaFloatsPerImage, constantFloats)
+    {
     }
 
     /// <summary>The model's folder under src/Graphs, e.g. "vit-base-patch32-224-in21k".</summary>

@@ -1,8 +1,8 @@
 // Load-time weight transforms that generated models call from their constructors: copy vectors into the
 // constants block, fold eval-mode BatchNorm into the preceding convolution, reorder conv weights for the
 // NHWC kernels and pack GEMM operands. Runs once per model load; allocation here is fine.
-using System.Runtime.ExceptionServices;
 using AotVit.Runtime.Kernels;
+using AotVit.Runtime.Threading;
 using AotVit.Runtime.Weights;
 
 namespace AotVit.Runtime.Model;
@@ -87,28 +87,7 @@ public static unsafe class WeightPrep
     /// </summary>
     public static void LoadInParallel(ITensorSource weights, params Action<ITensorSource>[] loaders)
     {
-        // Plain threads pulling loader indices: no TPL (System.Threading.Tasks.Parallel adds ~100 KB to a NativeAOT binary).
-        int next = -1;
-        ExceptionDispatchInfo? failure = null;
-        void Work()
-        {
-            int i;
-            while (Volatile.Read(ref failure) is null && (i = Interlocked.Increment(ref next)) < loaders.Length)
-            {
-                try { loaders[i](weights); }
-                catch (Exception e) { Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null); }
-            }
-        }
-        int helpers = Math.Min(Environment.ProcessorCount, loaders.Length) - 1;
-        var threads = new Thread[Math.Max(0, helpers)];
-        for (int t = 0; t < threads.Length; t++)
-        {
-            threads[t] = new Thread(Work, maxStackSize: 256 * 1024) { IsBackground = true, Name = "aotvit-load" };
-            threads[t].Start();
-        }
-        Work();
-        foreach (var thread in threads) thread.Join();
-        failure?.Throw();
+        ParallelIndices.For(loaders.Length, i => loaders[i](weights), "aotvit-load");
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ public static class DTypeExtensions
         DType.F32 or DType.I32 => 4,
         DType.F16 or DType.BF16 or DType.I16 => 2,
         DType.I8 or DType.U8 or DType.Bool => 1,
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "not a DType"),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), (int)dtype, "not a DType"),
     };
 
     /// <summary>True for F64, F32, F16 and BF16: the types <see cref="SafeTensorsFile.GetFloats(TensorInfo)"/> accepts.</summary>
@@ -34,7 +34,26 @@ public static class DTypeExtensions
         DType.I8 => "I8",
         DType.U8 => "U8",
         DType.Bool => "BOOL",
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "not a DType"),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), (int)dtype, "not a DType"),
+    };
+
+    /// <summary>
+    /// The member name ("F32", "Bool"), as <c>dtype.ToString()</c> gives it, spelled out: formatting an enum value keeps
+    /// the reflection metadata for enums in NativeAOT executables.
+    /// </summary>
+    public static string Name(this DType dtype) => dtype switch
+    {
+        DType.F64 => nameof(DType.F64),
+        DType.F32 => nameof(DType.F32),
+        DType.F16 => nameof(DType.F16),
+        DType.BF16 => nameof(DType.BF16),
+        DType.I64 => nameof(DType.I64),
+        DType.I32 => nameof(DType.I32),
+        DType.I16 => nameof(DType.I16),
+        DType.I8 => nameof(DType.I8),
+        DType.U8 => nameof(DType.U8),
+        DType.Bool => nameof(DType.Bool),
+        _ => ((int)dtype).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     /// <summary>Parses a safetensors dtype name (case-sensitive, as the format defines it).</summary>

@@ -72,7 +72,7 @@ internal static class FloatConversion
                     destination[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(source[(8 * i)..]);
                 break;
             default:
-                throw new ArgumentException($"{dtype} is not a floating-point dtype", nameof(dtype));
+                throw new ArgumentException($"{dtype.Name()} is not a floating-point dtype", nameof(dtype));
         }
     }
 }

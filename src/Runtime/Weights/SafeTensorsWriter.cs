@@ -17,11 +17,29 @@ public static class SafeTensorsWriter
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(tensors);
-        var sorted = tensors.ToList();
-        sorted.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var layout = sorted.ConvertAll(t => new HeaderEntry(t.Name, t.DType, t.Shape));
+        Write(destination, AsTensorData(tensors), metadata);
+    }
+
+    /// <summary>Writes a complete safetensors file.</summary>
+    public static void Write(Stream destination, IEnumerable<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var given = new List<TensorData>(tensors);
+        // Sorted through an index array: stable, and no delegate over a tuple type (a delegate's Invoke is always
+        // reflectable in NativeAOT, and one over tuples of references kept the run-time type loader in the executables).
+        var order = new int[given.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) => string.CompareOrdinal(given[a].Name, given[b].Name) is var c && c != 0 ? c : a.CompareTo(b));
+        var sorted = new TensorData[order.Length];
+        var layout = new List<HeaderEntry>(order.Length);
+        for (int i = 0; i < order.Length; i++)
+        {
+            sorted[i] = given[order[i]];
+            layout.Add(new HeaderEntry(sorted[i].Name, sorted[i].DType, sorted[i].Shape));
+        }
         byte[] header = BuildHeader(layout, metadata);
-        for (int i = 0; i < sorted.Count; i++)
+        for (int i = 0; i < sorted.Length; i++)
         {
             if (sorted[i].Data.LongLength != layout[i].ByteLength)
             {
@@ -38,6 +56,15 @@ public static class SafeTensorsWriter
     public static void Write(string path, IEnumerable<(string Name, DType DType, long[] Shape, byte[] Data)> tensors,
                              IReadOnlyDictionary<string, string>? metadata = null) =>
         WriteAtomically(path, stream => Write(stream, tensors, metadata));
+
+    /// <summary>Writes to <paramref name="path"/> through a temporary file in the same directory, then renames it into place.</summary>
+    public static void Write(string path, IEnumerable<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        WriteAtomically(path, stream => Write(stream, tensors, metadata));
+
+    private static IEnumerable<TensorData> AsTensorData(IEnumerable<(string Name, DType DType, long[] Shape, byte[] Data)> tensors)
+    {
+        foreach (var t in tensors) yield return new TensorData(t.Name, t.DType, t.Shape, t.Data);
+    }
 
     internal static void WriteAtomically(string path, Action<Stream> write)
     {
@@ -82,12 +109,15 @@ public static class SafeTensorsWriter
         {
             json.Append("\"__metadata__\":{");
             bool firstKey = true;
-            foreach (var pair in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+            var keys = new List<string>(metadata.Count);
+            foreach (var pair in metadata) keys.Add(pair.Key);
+            keys.Sort(string.CompareOrdinal); // keys are unique: the order is total
+            foreach (string key in keys)
             {
                 if (!firstKey) json.Append(',');
                 firstKey = false;
-                AppendString(json, pair.Key).Append(':');
-                AppendString(json, pair.Value ?? throw new ArgumentException($"metadata value for '{pair.Key}' is null"));
+                AppendString(json, key).Append(':');
+                AppendString(json, metadata[key] ?? throw new ArgumentException($"metadata value for '{key}' is null"));
             }
             json.Append('}');
             first = false;
@@ -151,4 +181,16 @@ public static class SafeTensorsWriter
         }
         return json.Append('"');
     }
+}
+
+/// <summary>
+/// One tensor for <see cref="SafeTensorsWriter"/>: name, dtype, shape and little-endian element bytes. (A class, not a
+/// tuple: generic instantiations over a tuple holding an enum make NativeAOT keep enum reflection metadata.)
+/// </summary>
+public sealed class TensorData(string name, DType dtype, long[] shape, byte[] data)
+{
+    public string Name { get; } = name;
+    public DType DType { get; } = dtype;
+    public long[] Shape { get; } = shape;
+    public byte[] Data { get; } = data;
 }

@@ -5,6 +5,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using AotVit.Runtime.Threading;
 
 namespace AotVit.Runtime.Weights;
 
@@ -125,12 +126,12 @@ public static class SyntheticWeights
             FillRange(stream, rule, 0, destination.AsSpan(0, count));
             return;
         }
-        Parallel.For(0, chunks, chunk =>
+        ParallelIndices.For(chunks, chunk =>
         {
             int begin = chunk * ChunkElements;
             int length = Math.Min(ChunkElements, count - begin);
             FillRange(stream, rule, begin, destination.AsSpan(begin, length));
-        });
+        }, "aotvit-synthetic");
     }
 
     /// <summary>
@@ -171,7 +172,8 @@ public static class SyntheticWeights
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(specs);
-        var ordered = specs.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+        var ordered = new List<TensorSpec>(specs);
+        SortByName(ordered);
         foreach (TensorSpec spec in ordered)
         {
             bool zeroRule = RuleFor(spec.Name, spec.Shape.AsSpan()).Zeros;
@@ -197,7 +199,8 @@ public static class SyntheticWeights
 
         // Generation of the next tensor overlaps the write of the current one (two buffers), so the total is
         // close to max(generate, write) rather than their sum.
-        int largest = ordered.Count == 0 ? 0 : (int)ordered.Max(s => s.ElementCount);
+        int largest = 0;
+        foreach (TensorSpec spec in ordered) largest = Math.Max(largest, (int)spec.ElementCount);
         var current = new float[largest];
         var next = new float[largest];
         bool Generated(int i) => replacements[i] is null && ordered[i].DType == DType.F32;
@@ -243,6 +246,16 @@ public static class SyntheticWeights
     public static void Write(string path, IReadOnlyList<TensorSpec> specs, ulong seed, SafeTensorsFile? overrides = null,
                              IReadOnlyDictionary<string, string>? metadata = null) =>
         SafeTensorsWriter.WriteAtomically(path, stream => Write(stream, specs, seed, overrides, metadata));
+
+    /// <summary>Sorts by name (ordinal), stably: equal names keep their order.</summary>
+    private static void SortByName(List<TensorSpec> specs)
+    {
+        var order = new int[specs.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        TensorSpec[] given = [.. specs];
+        Array.Sort(order, (a, b) => string.CompareOrdinal(given[a].Name, given[b].Name) is var c && c != 0 ? c : a.CompareTo(b));
+        for (int i = 0; i < order.Length; i++) specs[i] = given[order[i]];
+    }
 
     private static TensorInfo? FindOverride(SafeTensorsFile? overrides, TensorSpec spec)
     {

@@ -46,9 +46,14 @@ public sealed record TensorSpec(string Name, ImmutableArray<long> Shape, DType D
                 throw new FormatException($"line {lineNumber}: shape '{shapeText}' is not of the form [d0, d1, ...]");
             }
             string inner = shapeText[1..^1].Trim();
-            var shape = inner.Length == 0
-                ? ImmutableArray<long>.Empty
-                : [.. inner.Split(',').Select(d => long.Parse(d.Trim(), NumberStyles.None, CultureInfo.InvariantCulture))];
+            var shape = ImmutableArray<long>.Empty;
+            if (inner.Length > 0)
+            {
+                string[] dims = inner.Split(',');
+                var builder = ImmutableArray.CreateBuilder<long>(dims.Length);
+                foreach (string d in dims) builder.Add(long.Parse(d.Trim(), NumberStyles.None, CultureInfo.InvariantCulture));
+                shape = builder.MoveToImmutable();
+            }
             if (!DTypeExtensions.TryParseSafeTensorsName(columns[2].Trim(), out DType dtype))
             {
                 throw new FormatException($"line {lineNumber}: unknown dtype '{columns[2].Trim()}'");

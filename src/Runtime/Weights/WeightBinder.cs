@@ -99,7 +99,7 @@ public sealed class WeightBinder
             if (problems.Count > 1)
             {
                 message.Append($" (and {problems.Count - 1} more problem{(problems.Count == 2 ? "" : "s")}: ");
-                message.AppendJoin("; ", problems.Skip(1).Take(9).Select(p => p.Message));
+                for (int i = 1; i < Math.Min(problems.Count, 10); i++) message.Append(i > 1 ? "; " : "").Append(problems[i].Message);
                 if (problems.Count > 10) message.Append("; ...");
                 message.Append(')');
             }
