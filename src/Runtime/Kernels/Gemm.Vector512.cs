@@ -201,4 +201,139 @@ public static unsafe partial class Gemm
         c30.Store(tile + 96);
         c31.Store(tile + 112);
     }
+
+    /// <summary>
+    /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32), r &lt; 10, all 10 rows valid: 10 rows × 2 zmm = 20
+    /// accumulators, per k two packed loads and 10 broadcasts of a (20 FMAs per 12 loads against 16 per 10 for 8×32).
+    /// The driver uses it when M is a multiple of 10 and not of 8: ViT-B/32 has 50 tokens per image.
+    /// </summary>
+    /// <param name="a">[10, kc] row stride lda</param>
+    /// <param name="packed">[kc, 32]</param>
+    /// <param name="tile">[10, 32]</param>
+    private static void Gemm_f32_10x32_Fma512Broadcast(int kc, float* a, long lda, float* packed, float* tile, bool accumulate,
+        float* prefetch)
+    {
+        Debug.Assert(kc >= 1);
+        // Two moving row pointers (rows 0 and 5) and row offsets 1–4·lda: 6 registers for the 10 rows of a, so
+        // nothing is reloaded from the stack inside the loop (ten separate row pointers did not fit the 16 GPRs).
+        float* top = a, bottom = a + 5 * lda, end = a + kc;
+        long l1 = lda, l2 = 2 * lda, l3 = 3 * lda, l4 = 4 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(tile + 0);
+            c01 = Vector512.Load(tile + 16);
+            c10 = Vector512.Load(tile + 32);
+            c11 = Vector512.Load(tile + 48);
+            c20 = Vector512.Load(tile + 64);
+            c21 = Vector512.Load(tile + 80);
+            c30 = Vector512.Load(tile + 96);
+            c31 = Vector512.Load(tile + 112);
+            c40 = Vector512.Load(tile + 128);
+            c41 = Vector512.Load(tile + 144);
+            c50 = Vector512.Load(tile + 160);
+            c51 = Vector512.Load(tile + 176);
+            c60 = Vector512.Load(tile + 192);
+            c61 = Vector512.Load(tile + 208);
+            c70 = Vector512.Load(tile + 224);
+            c71 = Vector512.Load(tile + 240);
+            c80 = Vector512.Load(tile + 256);
+            c81 = Vector512.Load(tile + 272);
+            c90 = Vector512.Load(tile + 288);
+            c91 = Vector512.Load(tile + 304);
+        }
+        else
+        {
+            c00 = Vector512<float>.Zero;
+            c01 = Vector512<float>.Zero;
+            c10 = Vector512<float>.Zero;
+            c11 = Vector512<float>.Zero;
+            c20 = Vector512<float>.Zero;
+            c21 = Vector512<float>.Zero;
+            c30 = Vector512<float>.Zero;
+            c31 = Vector512<float>.Zero;
+            c40 = Vector512<float>.Zero;
+            c41 = Vector512<float>.Zero;
+            c50 = Vector512<float>.Zero;
+            c51 = Vector512<float>.Zero;
+            c60 = Vector512<float>.Zero;
+            c61 = Vector512<float>.Zero;
+            c70 = Vector512<float>.Zero;
+            c71 = Vector512<float>.Zero;
+            c80 = Vector512<float>.Zero;
+            c81 = Vector512<float>.Zero;
+            c90 = Vector512<float>.Zero;
+            c91 = Vector512<float>.Zero;
+        }
+
+        for (; top < end; top++, bottom++)
+        {
+            // c[r, j] += a[r, k]·packed[k, j]
+            Vector512<float> b0 = Vector512.Load(packed);
+            Vector512<float> b1 = Vector512.Load(packed + 16);
+            packed += PanelWidth;
+            Sse.Prefetch1(prefetch);
+            prefetch += PrefetchStep;
+            Vector512<float> x0 = Vector512.Create(top[0]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            Vector512<float> x1 = Vector512.Create(top[l1]);
+            c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            Vector512<float> x2 = Vector512.Create(top[l2]);
+            c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            Vector512<float> x3 = Vector512.Create(top[l3]);
+            c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            Vector512<float> x4 = Vector512.Create(top[l4]);
+            c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            Vector512<float> x5 = Vector512.Create(bottom[0]);
+            c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            Vector512<float> x6 = Vector512.Create(bottom[l1]);
+            c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            Vector512<float> x7 = Vector512.Create(bottom[l2]);
+            c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            Vector512<float> x8 = Vector512.Create(bottom[l3]);
+            c80 = Vector512.FusedMultiplyAdd(x8, b0, c80);
+            c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            Vector512<float> x9 = Vector512.Create(bottom[l4]);
+            c90 = Vector512.FusedMultiplyAdd(x9, b0, c90);
+            c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+        }
+
+        c00.Store(tile + 0);
+        c01.Store(tile + 16);
+        c10.Store(tile + 32);
+        c11.Store(tile + 48);
+        c20.Store(tile + 64);
+        c21.Store(tile + 80);
+        c30.Store(tile + 96);
+        c31.Store(tile + 112);
+        c40.Store(tile + 128);
+        c41.Store(tile + 144);
+        c50.Store(tile + 160);
+        c51.Store(tile + 176);
+        c60.Store(tile + 192);
+        c61.Store(tile + 208);
+        c70.Store(tile + 224);
+        c71.Store(tile + 240);
+        c80.Store(tile + 256);
+        c81.Store(tile + 272);
+        c90.Store(tile + 288);
+        c91.Store(tile + 304);
+    }
 }

@@ -93,6 +93,7 @@ public static unsafe partial class Gemm
         public long Ldc;
         public Conv2d.Geometry* Gather; // when set, A rows are im2col rows of this convolution
         public int ChunkRows, PanelGroups;
+        public int RowBlock;         // rows per microkernel call: 8, or 10 (Gemm_f32_10x32) when M is a multiple of 10 only
     }
 
     /// <summary>Splits the job into items and runs them on the pool (or inline).</summary>
@@ -104,6 +105,9 @@ public static unsafe partial class Gemm
         }
 
         int threads = pool?.ThreadCount ?? 1;
+        // 50 rows (ViT-B/32, one image) as 5 blocks of 10 instead of 6 of 8 and a 4-row kernel for the last 2.
+        int rowBlock = Vector512.IsHardwareAccelerated && job->Gather == null && job->M % 10 == 0 && job->M % RowBlock != 0 ? 10 : RowBlock;
+        job->RowBlock = rowBlock;
         int maxRows = job->Gather != null ? Math.Clamp(GatherBudgetFloats / job->K / RowBlock * RowBlock, RowBlock, MaxChunkRows) : MaxChunkRows;
         int chunks = CeilDiv(job->M, maxRows);
         int panelGroups = 1;
@@ -118,12 +122,12 @@ public static unsafe partial class Gemm
             else
             {
                 // Few columns and few rows: cut the rows finer (down to one 8-row block per item) and split the panels too.
-                chunks = Math.Min(2 * threads, CeilDiv(job->M, RowBlock));
+                chunks = Math.Min(2 * threads, CeilDiv(job->M, rowBlock));
                 panelGroups = job->Panels;
             }
         }
 
-        job->ChunkRows = CeilDiv(CeilDiv(job->M, chunks), RowBlock) * RowBlock;
+        job->ChunkRows = CeilDiv(CeilDiv(job->M, chunks), rowBlock) * rowBlock;
         job->PanelGroups = panelGroups;
         int items = CeilDiv(job->M, job->ChunkRows) * panelGroups;
         if (pool == null || threads == 1)
@@ -172,6 +176,7 @@ public static unsafe partial class Gemm
             lda = job->Lda;
         }
 
+        int rowBlock = job->RowBlock;
         float* tile = Scratch.GemmTile((long)(rows + RowBlock) * PanelWidth);   // [rows rounded up to 8, 32]
         for (int panel = firstPanel; panel < endPanel; panel++)
         {
@@ -184,11 +189,21 @@ public static unsafe partial class Gemm
                 // 1..4 prefetch it into L2, a quarter each (half a line per k), while they compute from L1.
                 float* next = k0 + KBlock < k ? packed + (long)(k0 + KBlock) * PanelWidth
                     : panel + 1 < job->Panels ? job->B + (long)(panel + 1) * k * PanelWidth : null;
-                for (int r = 0, rb = 0; r < rows; r += RowBlock, rb++)
+                for (int r = 0, rb = 0; r < rows; r += rowBlock, rb++)
                 {
                     float* prefetch = next != null && rb is >= 1 and <= 4 ? next + (long)(rb - 1) * kc * PrefetchStep : null;
-                    Microkernel(kc, a + r * lda + k0, lda, Math.Min(RowBlock, rows - r), packed + (long)k0 * PanelWidth,
-                        tile + r * PanelWidth, accumulate, prefetch);
+                    if (rowBlock == 10 && rows - r >= 10)
+                    {
+                        Gemm_f32_10x32_Fma512Broadcast(kc, a + r * lda + k0, lda, packed + (long)k0 * PanelWidth, tile + r * PanelWidth,
+                            accumulate, prefetch != null ? prefetch : packed + (long)k0 * PanelWidth);
+                        continue;
+                    }
+
+                    for (int r8 = r; r8 < Math.Min(rows, r + rowBlock); r8 += RowBlock)
+                    {
+                        Microkernel(kc, a + r8 * lda + k0, lda, Math.Min(RowBlock, rows - r8), packed + (long)k0 * PanelWidth,
+                            tile + r8 * PanelWidth, accumulate, prefetch);
+                    }
                 }
             }
 
