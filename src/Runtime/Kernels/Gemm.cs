@@ -19,7 +19,8 @@ public static unsafe partial class Gemm
     private const int RowBlock = 8;
     private const int KBlock = 256;
     private const int MaxChunkRows = 64;
-    // Panels per work item when a GEMM has many panels and few rows (ViT at batch 1: 50 rows × 24–96 panels).
+    // Panels per work item when a GEMM has few rows and at least 2·PanelsPerItem panels per thread (ViT at batch 1:
+    // 50 rows × 24–96 panels).
     private const int PanelsPerItem = 4;
     // Floats the microkernel's prefetch pointer advances per k step: half a line, so 4 row blocks cover a B block.
     private const int PrefetchStep = PanelWidth / 4;
@@ -117,7 +118,7 @@ public static unsafe partial class Gemm
             {
                 // Runs of PanelsPerItem panels per item: a thread's prefetch of its next panel (RunBlock) then lands in
                 // its own L2 rather than in the core that claims that panel.
-                panelGroups = job->Panels >= PanelsPerItem * 4 * threads ? job->Panels / PanelsPerItem : job->Panels;
+                panelGroups = job->Panels >= PanelsPerItem * 2 * threads ? job->Panels / PanelsPerItem : job->Panels;
             }
             else
             {
