@@ -73,6 +73,48 @@ public sealed unsafe class ActivationTests
         TestData.AssertClose(expected.Pointer, x.Pointer, n, 4e-7, $"{act} in place");
     }
 
+    // Every lane width, at the ends of the range: overflow of e^±x, infinities and NaN (the AVX-512 SiLU clamps its own).
+    [Theory]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.Tanh)]
+    public void ExtremeInputsGiveTheLimits(Activation act)
+    {
+        float[] inputs = [float.PositiveInfinity, float.NegativeInfinity, 1e30f, -1e30f, 1000f, -1000f, 104.5f, -104.5f, 89f, -89f, 88f, -88f, 87.5f, -87.5f, 0f, -0f];
+        const int n = 48;   // 3 zmm, and narrower tails
+        using NativeBuffer x = new(n);
+        using NativeBuffer y = new(n);
+        for (int i = 0; i < n; i++)
+        {
+            x.Pointer[i] = inputs[i % inputs.Length];
+        }
+
+        Elementwise.Apply(act, n, x.Pointer, y.Pointer);
+        for (int i = 0; i < n; i++)
+        {
+            float input = x.Pointer[i];
+            double expected = Elementwise.Reference(act, input);
+            if (double.IsNaN(expected))
+            {
+                continue;   // GELU and SiLU at −∞ are −∞·0 in the formula (NaN in torch as well): no limit to check
+            }
+
+            Assert.False(float.IsNaN(y.Pointer[i]), $"{act}({input}) = NaN");
+            if (double.IsInfinity(expected))
+            {
+                Assert.Equal(expected, y.Pointer[i]);
+            }
+            else
+            {
+                Assert.True(Math.Abs(y.Pointer[i] - expected) <= 4e-7 * (1 + Math.Abs(expected)), $"{act}({input}) = {y.Pointer[i]}, expected {expected}");
+            }
+        }
+
+        x.Pointer[5] = float.NaN;
+        Elementwise.Apply(act, n, x.Pointer, y.Pointer);
+        Assert.True(float.IsNaN(y.Pointer[5]), $"{act}(NaN) = {y.Pointer[5]}");
+    }
+
     [Fact]
     public void VectorGeluErfAbsoluteErrorAbout1e7()
     {
