@@ -11,7 +11,7 @@ namespace AotVit.Bench;
 internal static class Runner
 {
     private const ulong Seed = 0;
-    private const int MinRounds = 10, MaxRounds = 5000, SettleMilliseconds = 20;
+    private const int MinRounds = 10, MaxRounds = 5000;
 
     public static int Run(Args a)
     {
@@ -19,6 +19,7 @@ internal static class Runner
         string onnxDir = Path.GetFullPath(a.Get("--onnx-dir") ?? Path.Combine(cache, "onnx"));
         double seconds = double.Parse(a.Get("--seconds") ?? "3", CultureInfo.InvariantCulture);
         int warmup = int.Parse(a.Get("--warmup") ?? "3", CultureInfo.InvariantCulture);
+        int settleMilliseconds = int.Parse(a.Get("--settle-ms") ?? "20", CultureInfo.InvariantCulture);
         int coldReps = int.Parse(a.Get("--cold-reps") ?? "3", CultureInfo.InvariantCulture);
         string[] models = (a.Get("--models") ?? "vit,mobilevit").Split(',');
         int[] threads = Ints(a.Get("--threads") ?? "1,2");
@@ -111,7 +112,7 @@ internal static class Runner
                             // Let the other engine's threads go idle first: ORT's intra-op threads spin after a Run
                             // and, on 2 cores, steal the core the next engine's worker needs (seen: bimodal 2-thread
                             // aot-vit times, p10 31 ms vs median 57 ms). Both engines then start from idle threads.
-                            Thread.Sleep(SettleMilliseconds);
+                            Thread.Sleep(settleMilliseconds);
                             long t0 = Stopwatch.GetTimestamp();
                             engines[i].Run();
                             times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
