@@ -52,7 +52,7 @@ unsafe
 
     (int M, int N, int K, Activation Act)[] shapes =
     {
-        (50, 3072, 768, Activation.Gelu), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None),
+        (50, 3072, 768, Activation.Gelu), (400, 3072, 768, Activation.Gelu), (400, 768, 3072, Activation.None), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None),
         (768, 768, 768, Activation.None), (1024, 432, 144, Activation.None), (4096, 96, 64, Activation.Silu),
         (16384, 128, 32, Activation.Silu), (16384, 128, 32, Activation.None), (4096, 256, 64, Activation.Silu), (4096, 64, 256, Activation.None),
     };
