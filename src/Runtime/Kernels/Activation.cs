@@ -130,9 +130,9 @@ public static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TVec Exp<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
-        TVec clamped = TOps.Min(x, TOps.Create(ExpMax));
+        TVec clamped = TOps.Min(TOps.Create(ExpMax), x);
         // n = round(x·log2e); r = x − n·ln2
-        TVec n = TOps.Max(TOps.Round(TOps.Multiply(clamped, TOps.Create(Log2E))), TOps.Create(-126f));
+        TVec n = TOps.Max(TOps.Create(-126f), TOps.Round(TOps.Multiply(clamped, TOps.Create(Log2E))));
         TVec r = TOps.MultiplyAdd(n, TOps.Create(-Ln2High), clamped);
         r = TOps.MultiplyAdd(n, TOps.Create(-Ln2Low), r);
         // e^r = 1 + r + r²/2 + … + r⁷/7!
@@ -152,7 +152,7 @@ public static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TVec Erf<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
-        TVec a = TOps.Min(TOps.Abs(x), TOps.Create(ErfOne));
+        TVec a = TOps.Min(TOps.Create(ErfOne), TOps.Abs(x));
         TVec s = TOps.Multiply(a, a);
         // small = a·Σ cₙ·s^n
         TVec p = TOps.MultiplyAdd(TOps.Create(ErfT9), s, TOps.Create(ErfT8));
@@ -191,7 +191,7 @@ public static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Silu512(Vector512<float> x)
     {
-        Vector512<float> t = Vector512.Max(Vector512.Min(-x, Vector512.Create(ExpMax)), Vector512.Create(SiluLow));
+        Vector512<float> t = Vector512.MaxNative(Vector512.Create(SiluLow), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
         Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), t);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r);
