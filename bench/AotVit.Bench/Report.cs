@@ -52,7 +52,7 @@ internal static class Report
         L();
         L("**The machine is shared with other agents and was busy** (a load average well above the core count means our threads");
         L("were often descheduled). Absolute latencies are therefore inflated and the FMA peak measured alongside is lower than on a quiet");
-        L("machine; the % of peak is relative to that measured figure. The two engines are timed in interleaved rounds (A B, B A, A B, …, with a 20 ms pause before each run so neither engine's spinning threads steal the other's core)");
+        L("machine; the % of peak is relative to that measured figure. The two engines are timed in interleaved blocks (A B, B A, A B, …; each block is one untimed run, then 4 timed runs back to back, so that ORT's intra-op threads, which keep spinning for more than 20 ms after a run, do not slow the first timed run of aot-vit, nor ours ORT's)");
         L("in one process, so noise bursts hit both alike and the **ratio ORT / aot-vit is the meaningful number**. PyTorch runs in its own");
         L("process at a different moment (not interleaved): treat its column as indicative.");
         if (note is not null) { L(); L(note); }
@@ -65,7 +65,7 @@ internal static class Report
         L("  `GraphOptimizationLevel.ORT_ENABLE_ALL`, `IntraOpNumThreads = t`, `InterOpNumThreads = 1`, `ExecutionMode.ORT_SEQUENTIAL`,");
         L("  input and outputs as `OrtValue`s over pinned preallocated arrays (`session.Run(runOptions, names, values, outNames, outValues)`), so no");
         L("  allocation is timed. ORT's defaults otherwise (thread spinning on, memory arena on).");
-        L($"- Per (model, threads, batch): warm-up, then at least 10 rounds and about {F(jit.SecondsPerEngine, 0)} s per engine; median and p10/p90 of the single-run times.");
+        L($"- Per (model, threads, batch): warm-up, then at least 3 rounds of blocks (12 timed runs) and about {F(jit.SecondsPerEngine, 0)} s per engine; median and p10/p90 of the single-run times.");
         L("- GFLOP/s = 2 × `Descriptor.MacsPerImage` × batch / median (the same MAC count for every engine); % peak = that / the FMA peak above for the same thread count.");
         L("- PyTorch: `tools/reference.py --bench-torch` (our re-implementation of the HF modules, `torch.no_grad()`, `torch.set_num_threads(t)`, float32,");
         L("  random input of the same shape; median of a few runs after 2 warm-ups; kept in `docs/bench/torch.json` between runs, `BENCH_TORCH=1` refreshes it).");

@@ -11,7 +11,7 @@ namespace AotVit.Bench;
 internal static class Runner
 {
     private const ulong Seed = 0;
-    private const int MinRounds = 10, MaxRounds = 5000;
+    private const int MinRounds = 3, MaxRounds = 2000, BlockRuns = 4;
 
     public static int Run(Args a)
     {
@@ -102,20 +102,26 @@ internal static class Runner
                             Console.WriteLine($"  agreement {d.Name} threads {t} batch {b} {d.Outputs[o].Name}: max |aot-vit − ORT| = {diff:E2} (max |x| {max:F3})");
                         }
 
-                    // ABAB… rounds, first engine alternating (ABBA), so drift and noise bursts hit both engines alike.
+                    // Rounds of blocks, first engine alternating (ABBA), so drift and noise bursts hit both engines alike.
+                    // Each block is one untimed run, then BlockRuns timed runs back to back. ORT's intra-op threads keep
+                    // spinning for more than 20 ms after a Run: timing every run right after the other engine's (the
+                    // earlier A B A B with a 20 ms pause) gave aot-vit a bimodal 2-thread time, MobileViT 16.8 ms after
+                    // its own run and 23.4 ms after ORT's, 21.4 with ORT's spinning switched off; ORT itself barely
+                    // cared (18.5 / 19.1). The untimed run absorbs that hand-over for both engines.
                     var times = engines.Select(_ => new List<double>()).ToArray();
                     var budget = Stopwatch.StartNew();
                     for (int round = 0; round < MinRounds || (budget.Elapsed.TotalSeconds < seconds * engines.Length && round < MaxRounds); round++)
                         for (int k = 0; k < engines.Length; k++)
                         {
                             int i = round % 2 == 0 ? k : engines.Length - 1 - k;
-                            // Let the other engine's threads go idle first: ORT's intra-op threads spin after a Run
-                            // and, on 2 cores, steal the core the next engine's worker needs (seen: bimodal 2-thread
-                            // aot-vit times, p10 31 ms vs median 57 ms). Both engines then start from idle threads.
                             Thread.Sleep(settleMilliseconds);
-                            long t0 = Stopwatch.GetTimestamp();
                             engines[i].Run();
-                            times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                            for (int run = 0; run < BlockRuns; run++)
+                            {
+                                long t0 = Stopwatch.GetTimestamp();
+                                engines[i].Run();
+                                times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                            }
                         }
                     for (int i = 0; i < engines.Length; i++)
                     {
