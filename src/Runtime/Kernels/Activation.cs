@@ -133,7 +133,17 @@ public static class ActivationMath
         TVec clamped = TOps.Min(TOps.Create(ExpMax), x);
         // n = round(x·log2e); r = x − n·ln2
         TVec n = TOps.Max(TOps.Create(-126f), TOps.Round(TOps.Multiply(clamped, TOps.Create(Log2E))));
-        TVec r = TOps.MultiplyAdd(n, TOps.Create(-Ln2High), clamped);
+        TVec p = ExpOfRemainder<TOps, TVec>(clamped, n);
+        // e^x = e^r·2^n, 0 below ExpMin
+        TVec result = TOps.Multiply(p, TOps.Pow2(n));
+        return TOps.Select(TOps.LessThan(x, TOps.Create(ExpMin)), TOps.Zero, result);
+    }
+
+    /// <summary>e^r for r = x − n·ln2 (Cody–Waite), |r| ≤ ln2/2: the polynomial shared by <see cref="Exp{TOps, TVec}"/> and <see cref="Silu512"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec ExpOfRemainder<TOps, TVec>(TVec x, TVec n) where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        TVec r = TOps.MultiplyAdd(n, TOps.Create(-Ln2High), x);
         r = TOps.MultiplyAdd(n, TOps.Create(-Ln2Low), r);
         // e^r = 1 + r + r²/2 + … + r⁷/7!
         TVec p = TOps.MultiplyAdd(TOps.Create(Exp7), r, TOps.Create(Exp6));
@@ -142,10 +152,7 @@ public static class ActivationMath
         p = TOps.MultiplyAdd(p, r, TOps.Create(Exp3));
         p = TOps.MultiplyAdd(p, r, TOps.Create(Exp2));
         p = TOps.MultiplyAdd(p, r, TOps.Create(1f));
-        p = TOps.MultiplyAdd(p, r, TOps.Create(1f));
-        // e^x = e^r·2^n, 0 below ExpMin
-        TVec result = TOps.Multiply(p, TOps.Pow2(n));
-        return TOps.Select(TOps.LessThan(x, TOps.Create(ExpMin)), TOps.Zero, result);
+        return TOps.MultiplyAdd(p, r, TOps.Create(1f));
     }
 
     /// <summary>erf(x), lane by lane: both branches of <see cref="Erf(float)"/> are computed and blended.</summary>
@@ -193,15 +200,7 @@ public static class ActivationMath
     {
         Vector512<float> t = Vector512.MaxNative(Vector512.Create(SiluLow), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
         Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
-        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), t);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r);
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(Exp7), r, Vector512.Create(Exp6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(Exp5));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(Exp4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(Exp3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(Exp2));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        Vector512<float> p = ExpOfRemainder<Vector512Ops, Vector512<float>>(t, n);
         Vector512<float> d = Avx512F.Scale(p, n) + Vector512<float>.One;       // 1 + e^−x
         Vector512<float> inverse = Avx512F.Reciprocal14(d);
         inverse *= Vector512.FusedMultiplyAdd(-d, inverse, Vector512.Create(2f));

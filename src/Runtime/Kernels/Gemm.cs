@@ -1,7 +1,7 @@
 // Gemm: c = act(a·B + bias) + residual with B pre-packed (PackedMatrix), plus the shared driver that Conv2d reuses
 // with an implicit-im2col A. The driver blocks the problem as
 //   item (chunk of ≤128 rows × a range of 32-column panels)  → one WorkerPool chunk gets a contiguous run of items
-//     panel → K block of 256 → 8-row block → microkernel (Gemm.Vector512.cs / Gemm.Portable.cs / scalar below)
+//     panel → K block of 256 → 8-row block (10-row when M is a multiple of 10 only) → microkernel (Gemm.Vector512.cs / Gemm.Portable.cs / scalar below)
 // A 256×32 B block (32 KiB) stays in L1 across the row blocks; row blocks 1–4 prefetch the next block into L2, so its
 // first use does not wait on DRAM (ViT-B/32, 40 GEMMs of 50×3072×768 streamed from DRAM: 157 → 183 GFLOP/s on 1 thread).
 // Partial sums live in a thread-static tile, never in c, so the epilogue may read residual from c itself.
@@ -190,20 +190,20 @@ public static unsafe partial class Gemm
                 // 1..4 prefetch it into L2, a quarter each (half a line per k), while they compute from L1.
                 float* next = k0 + KBlock < k ? packed + (long)(k0 + KBlock) * PanelWidth
                     : panel + 1 < job->Panels ? job->B + (long)(panel + 1) * k * PanelWidth : null;
+                float* block = packed + (long)k0 * PanelWidth;                    // [kc, 32]
                 for (int r = 0, rb = 0; r < rows; r += rowBlock, rb++)
                 {
-                    float* prefetch = next != null && rb is >= 1 and <= 4 ? next + (long)(rb - 1) * kc * PrefetchStep : null;
+                    // Row blocks with nothing to fetch ahead "prefetch" the block they read (L1 hits): no branch in the k loop.
+                    float* prefetch = next != null && rb is >= 1 and <= 4 ? next + (long)(rb - 1) * kc * PrefetchStep : block;
                     if (rowBlock == 10 && rows - r >= 10)
                     {
-                        Gemm_f32_10x32_Fma512Broadcast(kc, a + r * lda + k0, lda, packed + (long)k0 * PanelWidth, tile + r * PanelWidth,
-                            accumulate, prefetch != null ? prefetch : packed + (long)k0 * PanelWidth);
+                        Gemm_f32_10x32_Fma512Broadcast(kc, a + r * lda + k0, lda, block, tile + r * PanelWidth, accumulate, prefetch);
                         continue;
                     }
 
                     for (int r8 = r; r8 < Math.Min(rows, r + rowBlock); r8 += RowBlock)
                     {
-                        Microkernel(kc, a + r8 * lda + k0, lda, Math.Min(RowBlock, rows - r8), packed + (long)k0 * PanelWidth,
-                            tile + r8 * PanelWidth, accumulate, prefetch);
+                        Microkernel(kc, a + r8 * lda + k0, lda, Math.Min(RowBlock, rows - r8), block, tile + r8 * PanelWidth, accumulate, prefetch);
                     }
                 }
             }
