@@ -1,5 +1,6 @@
 // KernelBench: GFLOP/s of Gemm.Run on the ViT-B/32 and MobileViT shapes, 1 and 2 threads, reported as the median
-// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|attention|depthwise|conv|all]
+// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|attention|depthwise|conv|all]
+// seq: ViT attention timed right after the QKV GEMM that wrote its input, against a second call (where the data lies).
 // attention/depthwise/conv report the best (minimum) time per call in ms, 1 and 2 threads, on the model shapes.
 using System.Diagnostics;
 using AotVit.Runtime.Kernels;
@@ -16,6 +17,36 @@ unsafe
         {
             return;
         }
+    }
+
+    if (suite == "seq")
+    {
+        // Attention right after the QKV GEMM that wrote its input, as in the model: where did the GEMM leave q/k/v?
+        using WorkerPool seqPool = new(2);
+        Random random = new(1);
+        float[] weight = new float[2304 * 768];
+        for (int i = 0; i < weight.Length; i++) weight[i] = (float)random.NextDouble() - 0.5f;
+        using PackedMatrix qkvW = PackedMatrix.FromOutIn(weight, 2304, 768);
+        using NativeBuffer x = new(50L * 768), qkv = new(50L * 2304), o = new(50L * 768);
+        for (long i = 0; i < x.Length; i++) x.Pointer[i] = (float)random.NextDouble() - 0.5f;
+        foreach (WorkerPool? p in new[] { null, seqPool, null, seqPool })
+        {
+            List<double> g = new(), at = new(), at2 = new();
+            for (int rep = 0; rep < 3000; rep++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                Gemm.Run(p, 50, x.Pointer, 768, qkvW, null, Activation.None, null, 0, qkv.Pointer, 2304);
+                long t1 = Stopwatch.GetTimestamp();
+                Attention.Run(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
+                long t2 = Stopwatch.GetTimestamp();
+                Attention.Run(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
+                long t3 = Stopwatch.GetTimestamp();
+                g.Add((t1 - t0) * 1e3 / Stopwatch.Frequency); at.Add((t2 - t1) * 1e3 / Stopwatch.Frequency); at2.Add((t3 - t2) * 1e3 / Stopwatch.Frequency);
+            }
+            g.Sort(); at.Sort(); at2.Sort();
+            Console.WriteLine($"{(p == null ? 1 : 2)}T gemm {g[g.Count / 2]:F3} attention-after-gemm {at[at.Count / 2]:F3} attention-again {at2[at2.Count / 2]:F3} ms (medians)");
+        }
+        return;
     }
 
     if (suite == "stream")

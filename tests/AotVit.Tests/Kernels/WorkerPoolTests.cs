@@ -151,6 +151,73 @@ public sealed unsafe class WorkerPoolTests
     }
 
     [Fact]
+    public void EachThreadStartsAtTheFrontOfItsOwnShare()
+    {
+        // Affinity: thread t owns items [t·count/T, (t+1)·count/T) and runs them front first; the others steal from
+        // its back only. So within each share the items its owner ran form a prefix (empty if all were stolen).
+        using WorkerPool pool = new(3);
+        const int count = 300;
+        int[] runBy = new int[count];
+        int ownedFronts = 0;
+        fixed (int* owners = runBy)
+        {
+            for (int round = 0; round < 50; round++)
+            {
+                Array.Fill(runBy, -1);
+                pool.For(count, &RecordThread, owners, grain: 1);
+                Assert.DoesNotContain(-1, runBy);
+                for (int thread = 0; thread < 3; thread++)
+                {
+                    int begin = thread * count / 3, end = (thread + 1) * count / 3;
+                    int prefix = begin;
+                    while (prefix < end && runBy[prefix] == thread) prefix++;
+                    for (int i = prefix; i < end; i++)
+                    {
+                        Assert.NotEqual(thread, runBy[i]);
+                    }
+
+                    ownedFronts += prefix > begin ? 1 : 0;
+                }
+            }
+        }
+
+        Assert.True(ownedFronts > 0, "no thread ever ran the front of its own share");
+    }
+
+    private static void RecordThread(void* context, int begin, int end)
+    {
+        string? name = Thread.CurrentThread.Name;
+        int thread = name != null && name.StartsWith("AotVit worker ", StringComparison.Ordinal) ? int.Parse(name["AotVit worker ".Length..]) : 0;
+        for (int i = begin; i < end; i++)
+        {
+            ((int*)context)[i] = thread;
+            Thread.SpinWait(50);
+        }
+    }
+
+    [Fact]
+    public void MoreThan65535GrainsStillCoverEveryItemOnce()
+    {
+        // Ranges count claim units in 16 bits: a For of 200,000 single items runs with a coarser grain.
+        using WorkerPool pool = new(2);
+        int[] hits = new int[200_000];
+        fixed (int* counts = hits)
+        {
+            pool.For(hits.Length, &CountAll, counts, grain: 1);
+        }
+
+        Assert.All(hits, hit => Assert.Equal(1, hit));
+    }
+
+    private static void CountAll(void* context, int begin, int end)
+    {
+        for (int i = begin; i < end; i++)
+        {
+            Interlocked.Increment(ref ((int*)context)[i]);
+        }
+    }
+
+    [Fact]
     public void CallerExceptionWaitsForWorkersThenThrows()
     {
         using WorkerPool pool = new(2);
