@@ -319,7 +319,7 @@ namespace AotVit.Generator.Emit
                 {
                     int d = e.Weight.N, k = e.Weight.K, t = e.PatchCount + 1;
                     w.Line($"// {e.Module}.patch_embeddings: Conv2d({e.Channels}→{d}, kernel = stride = {e.PatchSize}) as im2col {e.Pixels.ShapeText} → {e.Patches.ShapeText}, then a GEMM");
-                    w.Line($"Layout.Patches(batch, {e.Channels}, {e.ImageSize}, {e.ImageSize}, {e.PatchSize}, {Ptr(e.Pixels)}, {Ptr(e.Patches)});");
+                    w.Line($"Layout.Patches(_pool, batch, {e.Channels}, {e.ImageSize}, {e.ImageSize}, {e.PatchSize}, {Ptr(e.Pixels)}, {Ptr(e.Patches)});");
                     w.Line($"float* patches = {Ptr(e.Patches)};");
                     w.Line($"float* embeddings = {Ptr(e.Output)};");
                     using (w.Block("for (int image = 0; image < batch; image++)"))
@@ -337,15 +337,15 @@ namespace AotVit.Generator.Emit
                     {
                         case LayoutKind.NchwToNhwc:
                             w.Line($"// {lo.Module}: {lo.Input.ShapeText} → {lo.Output.ShapeText}");
-                            w.Line($"Layout.NchwToNhwc(batch, {lo.C}, {lo.H}, {lo.W}, {Ptr(lo.Input)}, {Ptr(lo.Output)});");
+                            w.Line($"Layout.NchwToNhwc(_pool, batch, {lo.C}, {lo.H}, {lo.W}, {Ptr(lo.Input)}, {Ptr(lo.Output)});");
                             break;
                         case LayoutKind.Unfold2x2:
                             w.Line($"// {lo.Module}: {lo.Input.ShapeText} → 4 sequences {lo.Output.ShapeText} (sequence = position in the 2×2 patch)");
-                            w.Line($"Layout.Unfold2x2(batch, {lo.H}, {lo.W}, {lo.C}, {Ptr(lo.Input)}, {Ptr(lo.Output)});");
+                            w.Line($"Layout.Unfold2x2(_pool, batch, {lo.H}, {lo.W}, {lo.C}, {Ptr(lo.Input)}, {Ptr(lo.Output)});");
                             break;
                         case LayoutKind.Fold2x2:
                             w.Line($"// {lo.Module}: 4 sequences {lo.Input.ShapeText} → {lo.Output.ShapeText}");
-                            w.Line($"Layout.Fold2x2(batch, {lo.H}, {lo.W}, {lo.C}, {Ptr(lo.Input)}, {Ptr(lo.Output)});");
+                            w.Line($"Layout.Fold2x2(_pool, batch, {lo.H}, {lo.W}, {lo.C}, {Ptr(lo.Input)}, {Ptr(lo.Output)});");
                             break;
                     }
                     break;

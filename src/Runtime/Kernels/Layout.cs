@@ -1,27 +1,62 @@
 // Layout: pure data movement between the layouts the models use (NCHW pixels, NHWC feature maps, ViT patch rows,
 // MobileViT 2x2-unfolded token sequences). No arithmetic.
+// Each runs on the pool over its output rows, in order, like the kernels around it: thread t writes the t-th 1/T of
+// the output, which the next kernel's thread t then reads (WorkerPool affinity). Single-threaded, these copies kept
+// the worker idle long enough to fall asleep, and the next kernel began without it (MobileViT-S: the stem convolution
+// after the NCHW → NHWC copy ran no faster on 2 threads than on 1).
 using System.Runtime.InteropServices;
+using AotVit.Runtime.Threading;
 
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>Layout conversions.</summary>
 public static unsafe class Layout
 {
+    private struct Job
+    {
+        public int Batch, C, H, W, Patch;
+        public float* Input, Output;
+    }
+
     /// <summary>output[b, y, x, ch] = input[b, ch, y, x]</summary>
+    /// <param name="pool">worker pool, or null for single-threaded</param>
     /// <param name="input">[batch, c, h, w]</param>
     /// <param name="output">[batch, h, w, c]</param>
-    public static void NchwToNhwc(int batch, int c, int h, int w, float* input, float* output)
+    public static void NchwToNhwc(WorkerPool? pool, int batch, int c, int h, int w, float* input, float* output)
     {
+        Job job = new() { Batch = batch, C = c, H = h, W = w, Input = input, Output = output };
+        Run(pool, batch * h, &NchwToNhwcRows, &job);
+    }
+
+    // Output rows [begin, end), row = b·H + y.
+    private static void NchwToNhwcRows(void* context, int begin, int end)
+    {
+        Job* job = (Job*)context;
+        int c = job->C, h = job->H, w = job->W;
         long plane = (long)h * w;
-        for (int b = 0; b < batch; b++)
+        for (int row = begin; row < end; row++)
         {
-            float* source = input + b * plane * c;       // [c, h·w]
-            float* destination = output + b * plane * c; // [h·w, c]
-            for (long pixel = 0; pixel < plane; pixel++)
+            int b = row / h, y = row % h;
+            float* source = job->Input + b * plane * c + (long)y * w;       // channel ch at source + ch·plane, [w]
+            float* destination = job->Output + (long)row * w * c;          // [w, c]
+            if (c == 3)
+            {
+                float* red = source, green = source + plane, blue = source + 2 * plane;
+                for (int x = 0; x < w; x++, destination += 3)
+                {
+                    destination[0] = red[x];
+                    destination[1] = green[x];
+                    destination[2] = blue[x];
+                }
+
+                continue;
+            }
+
+            for (int x = 0; x < w; x++)
             {
                 for (int ch = 0; ch < c; ch++)
                 {
-                    destination[pixel * c + ch] = source[ch * plane + pixel];
+                    destination[(long)x * c + ch] = source[ch * plane + x];
                 }
             }
         }
@@ -30,26 +65,34 @@ public static unsafe class Layout
     /// <summary>
     /// im2col of non-overlapping p×p patches: output[(b·(H/p) + py)·(W/p) + px, (ch·p + ky)·p + kx] = input[b, ch, py·p + ky, px·p + kx].
     /// </summary>
+    /// <param name="pool">worker pool, or null for single-threaded</param>
     /// <param name="input">[batch, c, h, w]</param>
     /// <param name="output">[batch·(h/p)·(w/p), c·p·p]</param>
-    public static void Patches(int batch, int c, int h, int w, int patch, float* input, float* output)
+    public static void Patches(WorkerPool? pool, int batch, int c, int h, int w, int patch, float* input, float* output)
     {
+        Job job = new() { Batch = batch, C = c, H = h, W = w, Patch = patch, Input = input, Output = output };
+        Run(pool, batch * (h / patch), &PatchRows, &job);
+    }
+
+    // Rows of patches [begin, end), row = b·(H/p) + py.
+    private static void PatchRows(void* context, int begin, int end)
+    {
+        Job* job = (Job*)context;
+        int c = job->C, h = job->H, w = job->W, patch = job->Patch;
         int rowsOfPatches = h / patch, columnsOfPatches = w / patch;
         long rowLength = (long)c * patch * patch;
-        for (int b = 0; b < batch; b++)
+        for (int row = begin; row < end; row++)
         {
-            for (int py = 0; py < rowsOfPatches; py++)
+            int b = row / rowsOfPatches, py = row % rowsOfPatches;
+            for (int px = 0; px < columnsOfPatches; px++)
             {
-                for (int px = 0; px < columnsOfPatches; px++)
+                float* destination = job->Output + ((long)row * columnsOfPatches + px) * rowLength;
+                for (int ch = 0; ch < c; ch++)
                 {
-                    float* destination = output + (((long)b * rowsOfPatches + py) * columnsOfPatches + px) * rowLength;
-                    for (int ch = 0; ch < c; ch++)
+                    for (int ky = 0; ky < patch; ky++, destination += patch)
                     {
-                        for (int ky = 0; ky < patch; ky++, destination += patch)
-                        {
-                            float* source = input + (((long)b * c + ch) * h + py * patch + ky) * w + px * patch;
-                            NativeMemory.Copy(source, destination, (nuint)patch * sizeof(float));
-                        }
+                        float* source = job->Input + (((long)b * c + ch) * h + py * patch + ky) * w + px * patch;
+                        NativeMemory.Copy(source, destination, (nuint)patch * sizeof(float));
                     }
                 }
             }
@@ -59,41 +102,72 @@ public static unsafe class Layout
     /// <summary>
     /// tokens[b·4 + ph·2 + pw, ih·(w/2) + iw, :] = nhwc[b, 2ih + ph, 2iw + pw, :]
     /// </summary>
+    /// <param name="pool">worker pool, or null for single-threaded</param>
     /// <param name="nhwc">[batch, h, w, d]</param>
     /// <param name="tokens">[batch·4, (h/2)·(w/2), d]</param>
-    public static void Unfold2x2(int batch, int h, int w, int d, float* nhwc, float* tokens) =>
-        Move2x2(batch, h, w, d, nhwc, tokens, toTokens: true);
+    public static void Unfold2x2(WorkerPool? pool, int batch, int h, int w, int d, float* nhwc, float* tokens)
+    {
+        Job job = new() { Batch = batch, C = d, H = h, W = w, Input = nhwc, Output = tokens };
+        Run(pool, batch * 4 * (h / 2), &UnfoldRows, &job);
+    }
+
+    // Token rows [begin, end) of w/2 tokens each, row = (b·4 + ph·2 + pw)·(h/2) + ih: the tokens the next GEMM reads in order.
+    private static void UnfoldRows(void* context, int begin, int end)
+    {
+        Job* job = (Job*)context;
+        int h = job->H, w = job->W, halfH = h / 2, halfW = w / 2;
+        long d = job->C;
+        for (int row = begin; row < end; row++)
+        {
+            int sequence = row / halfH, ih = row % halfH;
+            int b = sequence / 4, ph = sequence / 2 % 2, pw = sequence % 2;
+            float* pixel = job->Input + (((long)b * h + 2 * ih + ph) * w + pw) * d;   // nhwc[b, 2ih + ph, pw, :]
+            float* token = job->Output + (long)row * halfW * d;
+            for (int iw = 0; iw < halfW; iw++, pixel += 2 * d, token += d)
+            {
+                NativeMemory.Copy(pixel, token, (nuint)d * sizeof(float));
+            }
+        }
+    }
 
     /// <summary>nhwc[b, 2ih + ph, 2iw + pw, :] = tokens[b·4 + ph·2 + pw, ih·(w/2) + iw, :] (inverse of <see cref="Unfold2x2"/>).</summary>
+    /// <param name="pool">worker pool, or null for single-threaded</param>
     /// <param name="tokens">[batch·4, (h/2)·(w/2), d]</param>
     /// <param name="nhwc">[batch, h, w, d]</param>
-    public static void Fold2x2(int batch, int h, int w, int d, float* tokens, float* nhwc) =>
-        Move2x2(batch, h, w, d, nhwc, tokens, toTokens: false);
-
-    private static void Move2x2(int batch, int h, int w, int d, float* nhwc, float* tokens, bool toTokens)
+    public static void Fold2x2(WorkerPool? pool, int batch, int h, int w, int d, float* tokens, float* nhwc)
     {
-        int halfH = h / 2, halfW = w / 2;
-        nuint bytes = (nuint)d * sizeof(float);
-        for (int b = 0; b < batch; b++)
+        Job job = new() { Batch = batch, C = d, H = h, W = w, Input = tokens, Output = nhwc };
+        Run(pool, batch * h, &FoldRows, &job);
+    }
+
+    // Image rows [begin, end), row = b·h + y: the rows the next convolution reads in order.
+    private static void FoldRows(void* context, int begin, int end)
+    {
+        Job* job = (Job*)context;
+        int h = job->H, w = job->W, halfH = h / 2, halfW = w / 2;
+        long d = job->C;
+        for (int row = begin; row < end; row++)
         {
-            for (int y = 0; y < h; y++)
+            int b = row / h, y = row % h;
+            float* pixel = job->Output + (long)row * w * d;
+            for (int x = 0; x < w; x++, pixel += d)
             {
-                for (int x = 0; x < w; x++)
-                {
-                    long sequence = (long)b * 4 + (y % 2) * 2 + x % 2;
-                    long token = (long)(y / 2) * halfW + x / 2;
-                    float* pixel = nhwc + (((long)b * h + y) * w + x) * d;
-                    float* row = tokens + (sequence * halfH * halfW + token) * d;
-                    if (toTokens)
-                    {
-                        NativeMemory.Copy(pixel, row, bytes);
-                    }
-                    else
-                    {
-                        NativeMemory.Copy(row, pixel, bytes);
-                    }
-                }
+                long sequence = (long)b * 4 + (y % 2) * 2 + x % 2;
+                float* token = job->Input + (sequence * halfH * halfW + (long)(y / 2) * halfW + x / 2) * d;
+                NativeMemory.Copy(token, pixel, (nuint)d * sizeof(float));
             }
+        }
+    }
+
+    private static void Run(WorkerPool? pool, int rows, delegate*<void*, int, int, void> body, Job* job)
+    {
+        if (pool == null)
+        {
+            body(job, 0, rows);
+        }
+        else
+        {
+            pool.For(rows, body, job);
         }
     }
 }

@@ -1,4 +1,5 @@
-// Layout kernels against their index formulas (they are pure data movement; the formulas are the reference).
+// Layout kernels against their index formulas (they are pure data movement; the formulas are the reference), inline
+// and on a pool of 3 threads (rows split between threads).
 using AotVit.Runtime.Kernels;
 using AotVit.Runtime.Threading;
 using Xunit;
@@ -8,13 +9,18 @@ namespace AotVit.Tests.Kernels;
 [Trait("Category", "Kernels")]
 public sealed unsafe class LayoutTests
 {
-    [Fact]
-    public void NchwToNhwc()
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(3, 3)]
+    [InlineData(1, 4)]
+    [InlineData(3, 4)]
+    public void NchwToNhwc(int threads, int c)
     {
-        const int batch = 2, c = 3, h = 5, w = 7;
+        using WorkerPool? pool = threads > 1 ? new WorkerPool(threads) : null;
+        const int batch = 2, h = 5, w = 7;
         using NativeBuffer input = TestData.Random(batch * c * h * w, 1);
         using NativeBuffer output = new(batch * c * h * w);
-        Layout.NchwToNhwc(batch, c, h, w, input.Pointer, output.Pointer);
+        Layout.NchwToNhwc(pool, batch, c, h, w, input.Pointer, output.Pointer);
         for (int b = 0; b < batch; b++)
             for (int ch = 0; ch < c; ch++)
                 for (int y = 0; y < h; y++)
@@ -22,13 +28,16 @@ public sealed unsafe class LayoutTests
                         Assert.Equal(input.Pointer[((b * c + ch) * h + y) * w + x], output.Pointer[((b * h + y) * w + x) * c + ch]);
     }
 
-    [Fact]
-    public void PatchesUsesTorchConvWeightOrder()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void PatchesUsesTorchConvWeightOrder(int threads)
     {
+        using WorkerPool? pool = threads > 1 ? new WorkerPool(threads) : null;
         const int batch = 2, c = 3, h = 8, w = 12, p = 4;
         using NativeBuffer input = TestData.Random(batch * c * h * w, 1);
         using NativeBuffer output = new(batch * c * h * w);
-        Layout.Patches(batch, c, h, w, p, input.Pointer, output.Pointer);
+        Layout.Patches(pool, batch, c, h, w, p, input.Pointer, output.Pointer);
         for (int b = 0; b < batch; b++)
             for (int py = 0; py < h / p; py++)
                 for (int px = 0; px < w / p; px++)
@@ -42,14 +51,17 @@ public sealed unsafe class LayoutTests
                             }
     }
 
-    [Fact]
-    public void Unfold2x2AndFold2x2AreInverse()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Unfold2x2AndFold2x2AreInverse(int threads)
     {
+        using WorkerPool? pool = threads > 1 ? new WorkerPool(threads) : null;
         const int batch = 2, h = 6, w = 4, d = 5;
         using NativeBuffer nhwc = TestData.Random(batch * h * w * d, 1);
         using NativeBuffer tokens = new(batch * h * w * d);
         using NativeBuffer back = new(batch * h * w * d);
-        Layout.Unfold2x2(batch, h, w, d, nhwc.Pointer, tokens.Pointer);
+        Layout.Unfold2x2(pool, batch, h, w, d, nhwc.Pointer, tokens.Pointer);
         for (int b = 0; b < batch; b++)
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
@@ -60,7 +72,7 @@ public sealed unsafe class LayoutTests
                         Assert.Equal(nhwc.Pointer[((b * h + y) * w + x) * d + ch], tokens.Pointer[(sequence * (h / 2) * (w / 2) + token) * d + ch]);
                     }
 
-        Layout.Fold2x2(batch, h, w, d, tokens.Pointer, back.Pointer);
+        Layout.Fold2x2(pool, batch, h, w, d, tokens.Pointer, back.Pointer);
         TestData.AssertClose(nhwc.Pointer, back.Pointer, batch * h * w * d, 0, "fold(unfold(x))");
     }
 }
