@@ -143,24 +143,27 @@ internal static class Runner
             }
         }
 
-        // Cold start and peak RSS: each engine alone in a fresh child process.
+        // Cold start and peak RSS: each engine alone in a fresh child process (--cold-reps 0: skipped).
         string someModel = models[0];
-        var baseline = Enumerable.Range(0, coldReps).Select(_ => Child("none", someModel, 1, cache, onnxDir).Sample.PeakRssMiBAfterFirst).Order().ToList();
-        results.BaselineRssMiB = Percentile(baseline, 0.5);
-        Console.WriteLine($"baseline child (runtime + pixels only): peak RSS {results.BaselineRssMiB:F1} MiB");
-        foreach (string m in models)
-            foreach (int t in threads)
-                foreach (string engine in ortSkip is null ? new[] { "aotvit", "ort" } : ["aotvit"])
-                {
-                    var samples = Enumerable.Range(0, coldReps).Select(_ => Child(engine, m, t, cache, onnxDir)).ToList();
-                    double Med(Func<(ColdSample Sample, double WallMs), double> f) => Percentile(samples.Select(f).Order().ToList(), 0.5);
-                    var row = new ColdRow(Models.Entry(m).Descriptor.Name, engine == "ort" ? "ORT" : "aot-vit", t, coldReps,
-                        Med(s => s.Sample.LoadMs), Med(s => s.Sample.FirstRunMs), Med(s => s.Sample.LoadMs + s.Sample.FirstRunMs), Med(s => s.Sample.SinceExecMs),
-                        Med(s => s.Sample.PeakRssMiBAfterFirst), Med(s => s.Sample.PeakRssMiBAfterBatch8));
-                    results.Cold.Add(row);
-                    Console.WriteLine($"  cold {row.Model,-27} {row.Engine,-7} threads {t}: load {row.LoadMs:F0} ms + first run {row.FirstRunMs:F1} ms = {row.ColdStartMs:F0} ms (exec → first result {row.ExecToFirstResultMs:F0} ms); " +
-                                      $"peak RSS {row.PeakRssMiBAfterFirst:F0} MiB after first result, {row.PeakRssMiBAfterBatch8:F0} MiB after a batch-8 run");
-                }
+        if (coldReps > 0)
+        {
+            var baseline = Enumerable.Range(0, coldReps).Select(_ => Child("none", someModel, 1, cache, onnxDir).Sample.PeakRssMiBAfterFirst).Order().ToList();
+            results.BaselineRssMiB = Percentile(baseline, 0.5);
+            Console.WriteLine($"baseline child (runtime + pixels only): peak RSS {results.BaselineRssMiB:F1} MiB");
+            foreach (string m in models)
+                foreach (int t in threads)
+                    foreach (string engine in ortSkip is null ? new[] { "aotvit", "ort" } : ["aotvit"])
+                    {
+                        var samples = Enumerable.Range(0, coldReps).Select(_ => Child(engine, m, t, cache, onnxDir)).ToList();
+                        double Med(Func<(ColdSample Sample, double WallMs), double> f) => Percentile(samples.Select(f).Order().ToList(), 0.5);
+                        var row = new ColdRow(Models.Entry(m).Descriptor.Name, engine == "ort" ? "ORT" : "aot-vit", t, coldReps,
+                            Med(s => s.Sample.LoadMs), Med(s => s.Sample.FirstRunMs), Med(s => s.Sample.LoadMs + s.Sample.FirstRunMs), Med(s => s.Sample.SinceExecMs),
+                            Med(s => s.Sample.PeakRssMiBAfterFirst), Med(s => s.Sample.PeakRssMiBAfterBatch8));
+                        results.Cold.Add(row);
+                        Console.WriteLine($"  cold {row.Model,-27} {row.Engine,-7} threads {t}: load {row.LoadMs:F0} ms + first run {row.FirstRunMs:F1} ms = {row.ColdStartMs:F0} ms (exec → first result {row.ExecToFirstResultMs:F0} ms); " +
+                                          $"peak RSS {row.PeakRssMiBAfterFirst:F0} MiB after first result, {row.PeakRssMiBAfterBatch8:F0} MiB after a batch-8 run");
+                    }
+        }
 
         results.LoadAvgEnd = MachineFacts.LoadAverage();
         Console.WriteLine($"load average at the end: {results.LoadAvgEnd}");

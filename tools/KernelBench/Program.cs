@@ -1,6 +1,10 @@
 // KernelBench: GFLOP/s of Gemm.Run on the ViT-B/32 and MobileViT shapes, 1 and 2 threads, reported as the median
 // of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|attention|depthwise|conv|all]
 // seq: ViT attention timed right after the QKV GEMM that wrote its input, against a second call (where the data lies).
+// vitlayers [interOffset]: the ViT-B/32 encoder chain at batch 1 (12 layers, distinct weights), time per op kind, 1T and 2T.
+//   Variants to find where 2-thread time goes: VITLAYERS_OUT_A=separate (output.dense reads a buffer nobody writes),
+//   VITLAYERS_INTER_A=separate (same for intermediate.dense), VITLAYERS_LN=inline (LayerNorm on the caller only).
+// pool: the cost of one WorkerPool.For.
 // attention/depthwise/conv report the best (minimum) time per call in ms, 1 and 2 threads, on the model shapes.
 using System.Diagnostics;
 using AotVit.Runtime.Kernels;
@@ -17,6 +21,65 @@ unsafe
         {
             return;
         }
+    }
+
+    if (suite == "vitlayers")
+    {
+        // The ViT-B/32 encoder at batch 1 as the generated code runs it (12 layers of distinct weights, same arena offsets),
+        // timed per op kind: what does each kernel cost inside the chain rather than alone?
+        using WorkerPool layerPool = new(2);
+        Random random = new(1);
+        PackedMatrix Make(int n, int k)
+        {
+            float[] w = new float[n * k];
+            for (int i = 0; i < w.Length; i++) w[i] = ((float)random.NextDouble() - 0.5f) * 0.05f;
+            return PackedMatrix.FromOutIn(w, n, k);
+        }
+        var qkv = new PackedMatrix[12]; var ao = new PackedMatrix[12]; var inter = new PackedMatrix[12]; var outp = new PackedMatrix[12];
+        for (int l = 0; l < 12; l++) { qkv[l] = Make(2304, 768); ao[l] = Make(768, 768); inter[l] = Make(3072, 768); outp[l] = Make(768, 3072); }
+        using NativeBuffer other = new(50L * 3072);
+        bool separate = Environment.GetEnvironmentVariable("VITLAYERS_OUT_A") == "separate";
+        bool lnInline = Environment.GetEnvironmentVariable("VITLAYERS_LN") == "inline";
+        bool separateInterA = Environment.GetEnvironmentVariable("VITLAYERS_INTER_A") == "separate";
+        for (long i = 0; i < other.Length; i++) other.Pointer[i] = (float)random.NextDouble() - 0.5f;
+        using NativeBuffer arena = new(188928L + 50 * 3072 + 4096), bias = new(4096), gamma = new(768), beta = new(768);
+        for (int i = 0; i < 768; i++) gamma.Pointer[i] = 1;
+        for (long i = 0; i < 38400; i++) arena.Pointer[150528 + i] = (float)random.NextDouble() - 0.5f;
+        long interOffset = args.Length > 2 ? long.Parse(args[2]) : 188928;
+        float* ln = arena.Pointer, hidden = arena.Pointer + 150528, wide = arena.Pointer + 188928, wideInter = arena.Pointer + interOffset;
+        foreach (WorkerPool? p in new[] { null, layerPool, null, layerPool })
+        {
+            double[] sums = new double[7];
+            int reps = 0;
+            Stopwatch total = Stopwatch.StartNew();
+            while (total.Elapsed.TotalSeconds < secondsPerCase || reps < 5)
+            {
+                for (int l = 0; l < 12; l++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    LayerNorm.Run(lnInline ? null : p, 50, 768, hidden, 768, gamma.Pointer, beta.Pointer, 1e-12f, ln, 768);
+                    long t1 = Stopwatch.GetTimestamp();
+                    Gemm.Run(p, 50, ln, 768, qkv[l], bias.Pointer, Activation.None, null, 2304, wide, 2304);
+                    long t2 = Stopwatch.GetTimestamp();
+                    Attention.Run(p, 1, 50, 12, 64, 0.125f, wide, wide + 768, wide + 1536, 2304, ln, 768);
+                    long t3 = Stopwatch.GetTimestamp();
+                    Gemm.Run(p, 50, ln, 768, ao[l], bias.Pointer, Activation.None, hidden, 768, hidden, 768);
+                    long t4 = Stopwatch.GetTimestamp();
+                    LayerNorm.Run(lnInline ? null : p, 50, 768, hidden, 768, gamma.Pointer, beta.Pointer, 1e-12f, ln, 768);
+                    long t5 = Stopwatch.GetTimestamp();
+                    Gemm.Run(p, 50, separateInterA ? other.Pointer : ln, 768, inter[l], bias.Pointer, Activation.Gelu, null, 3072, wideInter, 3072);
+                    long t6 = Stopwatch.GetTimestamp();
+                    Gemm.Run(p, 50, separate ? other.Pointer : wideInter, 3072, outp[l], bias.Pointer, Activation.None, hidden, 768, hidden, 768);
+                    long t7 = Stopwatch.GetTimestamp();
+                    long[] ts = { t0, t1, t2, t3, t4, t5, t6, t7 };
+                    for (int i = 0; i < 7; i++) sums[i] += (ts[i + 1] - ts[i]) * 1e3 / Stopwatch.Frequency;
+                }
+                reps++;
+            }
+            string[] names = { "ln_before", "qkv", "attention", "attn_out", "ln_after", "intermediate", "output" };
+            Console.WriteLine($"{(p == null ? 1 : 2)}T per forward (12 layers): " + string.Join("  ", names.Select((n, i) => $"{n} {sums[i] / reps:F2}")) + $"  total {sums.Sum() / reps:F2} ms");
+        }
+        return;
     }
 
     if (suite == "pool")
@@ -74,7 +137,7 @@ unsafe
     {
         // The model case: every weight matrix is used once per forward, so B streams from DRAM (40 matrices ≫ L3).
         using WorkerPool streamPool = new(2);
-        foreach ((int M, int N, int K) in new[] { (50, 3072, 768), (50, 768, 3072), (50, 2304, 768), (50, 768, 768) })
+        foreach ((int M, int N, int K, Activation act) in new[] { (50, 3072, 768, Activation.Gelu), (50, 3072, 768, Activation.None), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None), (50, 768, 768, Activation.None) })
         {
             int count = (int)Math.Max(8, 360_000_000L / (4L * N * K));
             Random random = new(1);
@@ -91,11 +154,11 @@ unsafe
                 while (total.Elapsed.TotalSeconds < secondsPerCase || rates.Count < 5)
                 {
                     long start = Stopwatch.GetTimestamp();
-                    foreach (PackedMatrix b in matrices) Gemm.Run(p, M, a.Pointer, K, b, bias.Pointer, Activation.None, null, 0, c.Pointer, N);
+                    foreach (PackedMatrix b in matrices) Gemm.Run(p, M, a.Pointer, K, b, bias.Pointer, act, null, 0, c.Pointer, N);
                     rates.Add(2.0 * M * N * K * count / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9);
                 }
                 rates.Sort();
-                Console.WriteLine($"stream {count} x {M}x{N}x{K} {(p == null ? 1 : 2)}T  {rates[rates.Count / 2],7:F1}  [{rates[0]:F1}..{rates[^1]:F1}]");
+                Console.WriteLine($"stream {count} x {M}x{N}x{K} {act,-5} {(p == null ? 1 : 2)}T  {rates[rates.Count / 2],7:F1}  [{rates[0]:F1}..{rates[^1]:F1}]");
             }
             foreach (PackedMatrix b in matrices) b.Dispose();
         }
