@@ -1,7 +1,8 @@
 // Gemm: c = act(a·B + bias) + residual with B pre-packed (PackedMatrix), plus the shared driver that Conv2d reuses
 // with an implicit-im2col A. The driver blocks the problem as
 //   item (chunk of ≤128 rows × a range of 32-column panels)  → one WorkerPool chunk gets a contiguous run of items
-//     panel → K block of 256 → 8-row block (10-row when M is a multiple of 10 only) → microkernel (Gemm.Vector512.cs / Gemm.Portable.cs / scalar below)
+//     panel → K block of 256 → 8-row block (10-row when M is a multiple of 10 only; 6-row with AVX2 only) → microkernel
+//     (Gemm.Vector512.cs / Gemm.Fma256.cs / Gemm.Portable.cs / scalar below)
 // A 256×32 B block (32 KiB) stays in L1 across the row blocks; row blocks 1–4 prefetch the next block into L2, so its
 // first use does not wait on DRAM (ViT-B/32, 40 GEMMs of 50×3072×768 streamed from DRAM: 157 → 183 GFLOP/s on 1 thread).
 // Partial sums live in a thread-static tile, never in c, so the epilogue may read residual from c itself.
@@ -17,6 +18,9 @@ public static unsafe partial class Gemm
 {
     private const int PanelWidth = PackedMatrix.PanelWidth;
     private const int RowBlock = 8;
+    // Without AVX-512: the 6×16 AVX2 + FMA kernel (Gemm.Fma256.cs) and 6-row blocks in the driver.
+    private const int Fma256RowBlock = 6;
+    private static bool UseFma256 => !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
     private const int KBlock = 256;
     private const int MaxChunkRows = 64;
     // Panels per work item when a GEMM has few rows and at least 2·PanelsPerItem panels per thread (ViT at batch 1:
@@ -107,7 +111,9 @@ public static unsafe partial class Gemm
 
         int threads = pool?.ThreadCount ?? 1;
         // 50 rows (ViT-B/32, one image) as 5 blocks of 10 instead of 6 of 8 and a 4-row kernel for the last 2.
-        int rowBlock = Vector512.IsHardwareAccelerated && job->Gather == null && job->M % 10 == 0 && job->M % RowBlock != 0 ? 10 : RowBlock;
+        int rowBlock = Vector512.IsHardwareAccelerated
+            ? (job->Gather == null && job->M % 10 == 0 && job->M % RowBlock != 0 ? 10 : RowBlock)
+            : UseFma256 ? Fma256RowBlock : RowBlock;
         job->RowBlock = rowBlock;
         int maxRows = job->Gather != null ? Math.Clamp(GatherBudgetFloats / job->K / RowBlock * RowBlock, RowBlock, MaxChunkRows) : MaxChunkRows;
         int chunks = CeilDiv(job->M, maxRows);
@@ -201,9 +207,11 @@ public static unsafe partial class Gemm
                         continue;
                     }
 
-                    for (int r8 = r; r8 < Math.Min(rows, r + rowBlock); r8 += RowBlock)
+                    // One call per block of rowBlock ≤ 8 rows (6 with AVX2); the tail of a 10-row blocking as 8 + rest.
+                    int blockEnd = Math.Min(rows, r + rowBlock);
+                    for (int r8 = r; r8 < blockEnd; r8 += RowBlock)
                     {
-                        Microkernel(kc, a + r8 * lda + k0, lda, Math.Min(RowBlock, rows - r8), block, tile + r8 * PanelWidth, accumulate, prefetch);
+                        Microkernel(kc, a + r8 * lda + k0, lda, Math.Min(RowBlock, blockEnd - r8), block, tile + r8 * PanelWidth, accumulate, prefetch);
                     }
                 }
             }
@@ -229,8 +237,8 @@ public static unsafe partial class Gemm
 
     /// <summary>
     /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) for r &lt; rows (1..8); rows ≥ rows of the tile receive
-    /// a duplicate of the last row. accumulate = false starts from zero. With AVX-512, the k loop also prefetches into L2
-    /// the line at prefetch + k·PrefetchStep (null: nothing to prefetch); other paths ignore it.
+    /// a duplicate of the last row. accumulate = false starts from zero. With AVX-512 or AVX2 + FMA, the k loop also
+    /// prefetches into L2 the line at prefetch + k·PrefetchStep (null: nothing to prefetch); other paths ignore it.
     /// </summary>
     internal static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate,
                                      float* prefetch = null)
@@ -251,6 +259,16 @@ public static unsafe partial class Gemm
             else
             {
                 Gemm_f32_4x32_Fma512Broadcast(kc, a, lda, rows, packed, tile, accumulate, prefetch);
+            }
+        }
+        else if (UseFma256)
+        {
+            prefetch = prefetch == null ? packed : prefetch;
+            for (int r = 0; r < rows; r += Fma256RowBlock)
+            {
+                int count = Math.Min(Fma256RowBlock, rows - r);
+                Gemm_f32_6x16_Fma256Broadcast(kc, a + r * lda, lda, count, packed, tile + r * PanelWidth, accumulate, prefetch);
+                Gemm_f32_6x16_Fma256Broadcast(kc, a + r * lda, lda, count, packed + 16, tile + r * PanelWidth + 16, accumulate, prefetch);
             }
         }
         else if (Vector256.IsHardwareAccelerated)

@@ -15,6 +15,8 @@ public sealed unsafe class GemmTests
         { 50, 1250, 520 }, { 70, 700, 770 },
         // 10-row blocks (M a multiple of 10, not of 8), several K blocks, and panel runs of 4 per item (≥ 32 panels)
         { 10, 40, 5 }, { 30, 200, 520 }, { 250, 64, 33 }, { 50, 1056, 96 }, { 90, 3072, 40 },
+        // 6-row blocks of the AVX2 kernel (run by tools/test.sh with AVX-512 off): exact multiples, tails of 1–5, K blocks
+        { 6, 32, 300 }, { 12, 48, 600 }, { 17, 64, 257 }, { 64, 96, 70 },
     };
 
     [Theory]
