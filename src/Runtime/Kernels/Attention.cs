@@ -98,7 +98,9 @@ public static unsafe class Attention
     }
 
     private const int PanelWidth = PackedMatrix.PanelWidth;
-    private const int RowBlock = 8;
+    // Query rows per block: 8 (one AVX-512 microkernel call), or 12 with the 6-row AVX2 kernel (two calls, no idle rows;
+    // 8 rows there cost as much as 12).
+    private static readonly int RowBlock = Gemm.UseFma256 ? 12 : 8;
 
     // Pairs [begin, end), pair = sequence·heads + head. Per pair, kᵀ and v are packed into the GEMM's panel layout, then
     // each block of 8 query rows runs two register-tiled products on the GEMM microkernel:
@@ -120,10 +122,10 @@ public static unsafe class Attention
                                         + (long)valuePanels * RowBlock * PanelWidth + RowBlock
                                         + (long)MaxDotColumns * tokensPadded);
         float* values = keys + (long)keyPanels * d * PanelWidth;                 // [valuePanels][tokens][32]
-        float* scores = values + (long)valuePanels * tokens * PanelWidth;        // [keyPanels][8][32]
-        float* probabilities = scores + (long)keyPanels * RowBlock * PanelWidth; // [8][tokensPadded]
-        float* outTile = probabilities + (long)RowBlock * tokensPadded;          // [valuePanels][8][32]
-        float* inverseSums = outTile + (long)valuePanels * RowBlock * PanelWidth;  // [8]
+        float* scores = values + (long)valuePanels * tokens * PanelWidth;        // [keyPanels][RowBlock][32]
+        float* probabilities = scores + (long)keyPanels * RowBlock * PanelWidth; // [RowBlock][tokensPadded]
+        float* outTile = probabilities + (long)RowBlock * tokensPadded;          // [valuePanels][RowBlock][32]
+        float* inverseSums = outTile + (long)valuePanels * RowBlock * PanelWidth;  // [RowBlock]
         float* tailValues = inverseSums + RowBlock;                              // [tailColumns][tokensPadded] (vᵀ)
         for (int pair = begin; pair < end; pair++)
         {
@@ -315,7 +317,7 @@ public static unsafe class Attention
 
     /// <summary>
     /// p[j] = e^(s[j]·scale − max_j s[j]·scale) for j &lt; tokens, 0 up to panels·32; returns Σ p. s is one row of a tile
-    /// [panels][8][32] (panel stride 8·32), p is contiguous.
+    /// [panels][RowBlock][32] (panel stride RowBlock·32), p is contiguous.
     /// </summary>
     private static float SoftmaxRow(int tokens, int panels, float scale, float* s, float* p)
     {
@@ -389,7 +391,7 @@ public static unsafe class Attention
         return TOps.Sum(sum);
     }
 
-    /// <summary>destination[t] = tile[t / 32 · 8·32 + t % 32]·factor for t &lt; d (one row of a [panels][8][32] tile).</summary>
+    /// <summary>destination[t] = tile[t / 32 · RowBlock·32 + t % 32]·factor for t &lt; d (one row of a [panels][RowBlock][32] tile).</summary>
     private static void ScaleHeadRow(int d, float* tile, float factor, float* destination)
     {
         int t = 0;

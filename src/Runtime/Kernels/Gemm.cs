@@ -20,7 +20,7 @@ public static unsafe partial class Gemm
     private const int RowBlock = 8;
     // Without AVX-512: the 6×16 AVX2 + FMA kernel (Gemm.Fma256.cs) and 6-row blocks in the driver.
     private const int Fma256RowBlock = 6;
-    private static bool UseFma256 => !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+    internal static bool UseFma256 => !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
     private const int KBlock = 256;
     private const int MaxChunkRows = 64;
     // Panels per work item when a GEMM has few rows and at least 2·PanelsPerItem panels per thread (ViT at batch 1:
@@ -236,14 +236,14 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) for r &lt; rows (1..8); rows ≥ rows of the tile receive
+    /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) for r &lt; rows (1..8; 1..12 with the AVX2 kernel); rows ≥ rows of the tile receive
     /// a duplicate of the last row. accumulate = false starts from zero. With AVX-512 or AVX2 + FMA, the k loop also
     /// prefetches into L2 the line at prefetch + k·PrefetchStep (null: nothing to prefetch); other paths ignore it.
     /// </summary>
     internal static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate,
                                      float* prefetch = null)
     {
-        Debug.Assert(rows is >= 1 and <= RowBlock && kc >= 1);
+        Debug.Assert(rows >= 1 && rows <= (UseFma256 ? 2 * Fma256RowBlock : RowBlock) && kc >= 1);
         if (Vector512.IsHardwareAccelerated)
         {
             if (prefetch == null)
