@@ -21,6 +21,8 @@ public sealed unsafe class ConvTests
         { 2, 11, 10, 6, 0, 70, 3, 2 },
         { 1, 12, 9, 24, 0, 40, 3, 1 },
         { 1, 7, 8, 3, 0, 16, 5, 2 },
+        // 16 output channels from ≤ 4 input channels: the direct path (AVX-512), edges, tails of the 4-pixel groups
+        { 1, 2, 1, 3, 0, 16, 3, 2 }, { 2, 13, 17, 4, 0, 16, 3, 2 }, { 1, 9, 14, 1, 0, 16, 3, 1 }, { 1, 6, 23, 2, 0, 16, 5, 1 },
     };
 
     [Theory]
