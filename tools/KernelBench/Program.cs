@@ -46,6 +46,11 @@ unsafe
         for (int i = 0; i < 768; i++) gamma.Pointer[i] = 1;
         for (long i = 0; i < 38400; i++) arena.Pointer[150528 + i] = (float)random.NextDouble() - 0.5f;
         long interOffset = args.Length > 2 ? long.Parse(args[2]) : 188928;
+        if (interOffset < 0 || interOffset + 50L * 3072 > arena.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(args), $"interOffset {interOffset}: the [50, 3072] output must fit in the {arena.Length}-float arena");
+        }
+
         float* ln = arena.Pointer, hidden = arena.Pointer + 150528, wide = arena.Pointer + 188928, wideInter = arena.Pointer + interOffset;
         foreach (WorkerPool? p in new[] { null, layerPool, null, layerPool })
         {

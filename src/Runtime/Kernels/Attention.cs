@@ -98,9 +98,9 @@ public static unsafe class Attention
     }
 
     private const int PanelWidth = PackedMatrix.PanelWidth;
-    // Query rows per block: 8 (one AVX-512 microkernel call), or 12 with the 6-row AVX2 kernel (two calls, no idle rows;
-    // 8 rows there cost as much as 12).
-    private static readonly int RowBlock = Gemm.UseFma256 ? 12 : 8;
+    // Query rows per block: as many as one microkernel call takes, 8 with AVX-512 or 12 with the 6-row AVX2 kernel (two
+    // 6-row blocks, no idle rows: 8 rows there cost as much as 12).
+    private static readonly int RowBlock = Gemm.MicrokernelMaxRows;
 
     // Pairs [begin, end), pair = sequence·heads + head. Per pair, kᵀ and v are packed into the GEMM's panel layout, then
     // each block of 8 query rows runs two register-tiled products on the GEMM microkernel:

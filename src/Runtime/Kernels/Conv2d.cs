@@ -36,18 +36,24 @@ public static unsafe class Conv2d
         }
 
         int pad = (kernel - 1) / 2;
+        int hOut = (h + 2 * pad - kernel) / stride + 1, wOut = (w + 2 * pad - kernel) / stride + 1;
         if (Vector512.IsHardwareAccelerated && c1 == 0 && weight.N == DirectChannels && kernel > 1 && c0 <= DirectMaxInputChannels)
         {
             // MobileViT's stem (3 → 16 channels): as an im2col GEMM it spent half of each 32-column panel on nothing and
             // most of its time gathering 27-float rows; here one zmm holds an output pixel's 16 channels.
-            RunDirect16(pool, batch, h, w, in0, c0, kernel, stride, pad, weight, bias, act, output);
+            DirectJob directJob = new()
+            {
+                H = h, W = w, C = c0, Kernel = kernel, Stride = stride, Pad = pad, HOut = hOut, WOut = wOut, Input = in0,
+                Weight = weight.Data, Bias = bias, Act = act, Output = output,
+            };
+            RunDirect16(pool, batch, &directJob);
             return;
         }
 
         Geometry geometry = new()
         {
             H = h, W = w, In0 = in0, C0 = c0, In1 = in1, C1 = c1, Kernel = kernel, Stride = stride, Pad = pad,
-            HOut = (h + 2 * pad - kernel) / stride + 1, WOut = (w + 2 * pad - kernel) / stride + 1,
+            HOut = hOut, WOut = wOut,
         };
         bool direct = kernel == 1 && stride == 1 && c1 == 0;
         Gemm.Job job = new()
@@ -235,22 +241,16 @@ public static unsafe class Conv2d
     }
 
     // Full convolution with exactly 16 output channels and few input channels, vectorised over the output channels.
-    private static void RunDirect16(WorkerPool? pool, int batch, int h, int w, float* input, int c, int kernel, int stride, int pad,
-                                    PackedMatrix weight, float* bias, Activation act, float* output)
+    private static void RunDirect16(WorkerPool? pool, int batch, DirectJob* job)
     {
-        DirectJob job = new()
-        {
-            H = h, W = w, C = c, Kernel = kernel, Stride = stride, Pad = pad, Input = input, Weight = weight.Data, Bias = bias,
-            Act = act, Output = output, HOut = (h + 2 * pad - kernel) / stride + 1, WOut = (w + 2 * pad - kernel) / stride + 1,
-        };
-        int rows = batch * job.HOut;
+        int rows = batch * job->HOut;
         if (pool == null)
         {
-            Direct16Rows(&job, 0, rows);
+            Direct16Rows(job, 0, rows);
         }
         else
         {
-            pool.For(rows, &Direct16Rows, &job);
+            pool.For(rows, &Direct16Rows, job);
         }
     }
 
@@ -260,6 +260,8 @@ public static unsafe class Conv2d
     {
         DirectJob* job = (DirectJob*)context;
         int kernel = job->Kernel, stride = job->Stride, pad = job->Pad, c = job->C, w = job->W, wOut = job->WOut;
+        int taps = kernel * c;            // (kx, ci) of one kernel row, in the order of the packed K rows and the NHWC pixels
+        long step = (long)stride * c;     // floats between the windows of neighbouring output pixels
         Vector512<float> bias = job->Bias != null ? Vector512.Load(job->Bias) : Vector512<float>.Zero;
         // interior: ox·stride − pad ≥ 0 and ox·stride − pad + kernel ≤ w
         int firstInterior = Math.Min(wOut, (pad + stride - 1) / stride);
@@ -283,9 +285,7 @@ public static unsafe class Conv2d
                 {
                     // pixels ox..ox+3 of this tap row start stride·c floats apart
                     float* x0 = image + ((long)(oy * stride - pad + ky) * w + ox * stride - pad) * c;
-                    float* weights = job->Weight + (long)ky * kernel * c * PackedMatrix.PanelWidth;
-                    int taps = kernel * c;   // (kx, ci) in the same order as the packed K rows and the NHWC pixels
-                    long step = (long)stride * c;
+                    float* weights = job->Weight + (long)ky * taps * PackedMatrix.PanelWidth;
                     for (int t = 0; t < taps; t++)
                     {
                         Vector512<float> weightRow = Vector512.Load(weights + t * PackedMatrix.PanelWidth);

@@ -235,23 +235,27 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>Most rows one <see cref="Microkernel"/> call takes: 8, or 12 (two 6-row blocks) with the AVX2 kernel.</summary>
+    internal static int MicrokernelMaxRows => UseFma256 ? 2 * Fma256RowBlock : RowBlock;
+
     /// <summary>
-    /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) for r &lt; rows (1..8; 1..12 with the AVX2 kernel); rows ≥ rows of the tile receive
-    /// a duplicate of the last row. accumulate = false starts from zero. With AVX-512 or AVX2 + FMA, the k loop also
-    /// prefetches into L2 the line at prefetch + k·PrefetchStep (null: nothing to prefetch); other paths ignore it.
+    /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) for r &lt; rows (1..<see cref="MicrokernelMaxRows"/>). Tile rows
+    /// from rows up to 8 may receive a duplicate of the last row (the AVX-512 kernels store whole 4- or 8-row blocks; the
+    /// AVX2 kernel stores only valid rows). accumulate = false starts from zero. With AVX-512 or AVX2 + FMA, the k loop
+    /// also prefetches into L2 the line at prefetch + k·PrefetchStep (null: nothing to prefetch); other paths ignore it.
     /// </summary>
     internal static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate,
                                      float* prefetch = null)
     {
-        Debug.Assert(rows >= 1 && rows <= (UseFma256 ? 2 * Fma256RowBlock : RowBlock) && kc >= 1);
+        Debug.Assert(rows >= 1 && rows <= MicrokernelMaxRows && kc >= 1);
+        if (prefetch == null)
+        {
+            // Nothing to fetch ahead: "prefetch" lines of the block being read (L1 hits) so the loop stays branch-free.
+            prefetch = packed;
+        }
+
         if (Vector512.IsHardwareAccelerated)
         {
-            if (prefetch == null)
-            {
-                // Nothing to fetch ahead: "prefetch" lines of the block being read (L1 hits) so the loop stays branch-free.
-                prefetch = packed;
-            }
-
             if (rows > 4)
             {
                 Gemm_f32_8x32_Fma512Broadcast(kc, a, lda, rows, packed, tile, accumulate, prefetch);
@@ -263,7 +267,6 @@ public static unsafe partial class Gemm
         }
         else if (UseFma256)
         {
-            prefetch = prefetch == null ? packed : prefetch;
             for (int r = 0; r < rows; r += Fma256RowBlock)
             {
                 int count = Math.Min(Fma256RowBlock, rows - r);
