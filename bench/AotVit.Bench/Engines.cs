@@ -76,7 +76,8 @@ internal sealed class OrtEngine : IEngine
     private OrtValue[] _inputs = [];
     private OrtValue[] _outputs = [];
 
-    public OrtEngine(string onnxPath, ModelDescriptor descriptor, int threads)
+    /// <param name="profilePrefix">when set, ORT's own profiler writes a trace (see <see cref="EndProfiling"/>)</param>
+    public OrtEngine(string onnxPath, ModelDescriptor descriptor, int threads, string? profilePrefix = null)
     {
         _descriptor = descriptor;
         using var so = new SessionOptions
@@ -86,6 +87,11 @@ internal sealed class OrtEngine : IEngine
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
+        if (profilePrefix is not null)
+        {
+            so.EnableProfiling = true;
+            so.ProfileOutputPathPrefix = profilePrefix;
+        }
         _session = new InferenceSession(onnxPath, so);
         _inputNames = [_session.InputNames.Single()];
         var names = _session.OutputNames;
@@ -105,6 +111,9 @@ internal sealed class OrtEngine : IEngine
     }
 
     public void Run() => _session.Run(_runOptions, _inputNames, _inputs, _outputNames, _outputs);
+
+    /// <summary>Stops ORT's profiler (session created with a profile prefix) and returns the path of its JSON trace.</summary>
+    public string EndProfiling() => _session.EndProfiling();
 
     private void DisposeValues()
     {

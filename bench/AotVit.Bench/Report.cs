@@ -93,6 +93,7 @@ internal static class Report
         L();
         L($"![median latency per model, batch, threads and engine (p10–p90 whiskers)]({svgRel})");
         L();
+        ProfileSection(sb, aot is { Profile.Count: > 0 } ? aot : jit);
 
         if (jit.Agreement.Count > 0)
         {
@@ -136,6 +137,69 @@ internal static class Report
             L();
         }
         return sb.ToString();
+    }
+
+    // The FMA-bound work, compared as one class: matrix products, convolutions and attention with the bias and activation
+    // that aot-vit fuses into them (ORT runs GELU/SiLU as separate BiasGelu/QuickGelu nodes and attention as MatMul,
+    // FusedMatMul and Softmax nodes; aot-vit's ViT patch embedding is a GEMM).
+    private static readonly string[] OrtProducts = ["MatMul", "FusedMatMul", "Gemm", "FusedGemm", "Conv", "FusedConv", "NhwcFusedConv",
+                                                    "Softmax", "BiasGelu", "Gelu", "FastGelu", "QuickGelu", "Sigmoid"];
+    private static readonly string[] AotProducts = ["Gemm", "Conv", "Depthwise", "Embedding", "Attention"];
+
+    /// <summary>Per-op-kind profiles of both engines, side by side per model and thread count, with the products/rest split.</summary>
+    private static void ProfileSection(StringBuilder sb, RunResults r)
+    {
+        if (r.Profile.Count == 0) return;
+        void L(string s = "") => sb.Append(s).Append('\n');
+        L($"## Where the time goes (batch 1, {r.Build} run, each engine's own profiler)");
+        L();
+        L("Right after each configuration's timed blocks, each engine runs again with its own per-op profiler on: aot-vit's `OpProfiler`");
+        L("(a timestamp after every kernel call), ORT's session profiler (`SessionOptions.EnableProfiling` on a second session with the same");
+        L("options; its trace's node times summed per ONNX op type over the same number of runs, after the same warm-up). *Outside kernels* is");
+        L("the profiled run's wall time minus its kernels. ORT's profiler costs ORT a few ms per run (compare the profiled total with the");
+        L("timed median), so read its rows as shares rather than absolute times. *Products* are the FMA-bound work (matrix products,");
+        L("convolutions, attention) with the bias and activation aot-vit fuses into it: ORT " + string.Join(", ", OrtProducts.Select(o => $"`{o}`")) + ";");
+        L("aot-vit " + string.Join(", ", AotProducts.Select(o => $"`{o}`")) + " (ViT's patch embedding is a GEMM). The rest is norms, layout, adds and overhead.");
+        L();
+        foreach (var g in r.Profile.GroupBy(p => (p.Model, p.Threads)))
+        {
+            var aotRows = g.Where(p => p.Engine == "aot-vit").ToList();
+            var ortRows = g.Where(p => p.Engine == "ORT").ToList();
+            double aotTotal = aotRows.Sum(p => p.MsPerRun), ortTotal = ortRows.Sum(p => p.MsPerRun);
+            double aotProducts = aotRows.Where(p => AotProducts.Contains(p.Op)).Sum(p => p.MsPerRun);
+            double ortProducts = ortRows.Where(p => OrtProducts.Contains(p.Op)).Sum(p => p.MsPerRun);
+            var aotTimed = Find(r, g.Key.Model, "aot-vit", g.Key.Threads, 1);
+            var ortTimed = Find(r, g.Key.Model, "ORT", g.Key.Threads, 1);
+            L($"**{g.Key.Model}, {g.Key.Threads} thread(s).** Profiled total per run: aot-vit {F(aotTotal)} ms (timed median {F(aotTimed?.MedianMs ?? double.NaN)})" +
+              (ortRows.Count == 0 ? "" : $", ORT {F(ortTotal)} ms (timed median {F(ortTimed?.MedianMs ?? double.NaN)})") + ".");
+            if (ortRows.Count > 0)
+            {
+                L($"Products: aot-vit {F(aotProducts)} ms, ORT {F(ortProducts)} ms (ORT / aot-vit **{F(ortProducts / aotProducts)}**); " +
+                  $"everything else: aot-vit {F(aotTotal - aotProducts)} ms, ORT {F(ortTotal - ortProducts)} ms.");
+            }
+            L();
+            const int top = 8;
+            L("| | aot-vit op kind | ms | % | ORT op type | ms | % |");
+            L("|---|---|---|---|---|---|---|");
+            static List<(string Op, double Ms)> Top(List<ProfileRow> rows)
+            {
+                var outside = rows.Where(p => p.Op == Profiles.Outside).ToList();
+                var ops = rows.Where(p => p.Op != Profiles.Outside).OrderByDescending(p => p.MsPerRun).ToList();
+                var list = ops.Take(top).Select(p => (p.Op, p.MsPerRun)).ToList();
+                if (ops.Count > top) list.Add(($"{ops.Count - top} other op types", ops.Skip(top).Sum(p => p.MsPerRun)));
+                list.AddRange(outside.Select(p => (p.Op, p.MsPerRun)));
+                return list;
+            }
+            var a = Top(aotRows);
+            var o = Top(ortRows);
+            for (int i = 0; i < Math.Max(a.Count, o.Count); i++)
+            {
+                string Cell(List<(string Op, double Ms)> list, double total) =>
+                    i < list.Count ? $"{list[i].Op} | {F(list[i].Ms)} | {F(100 * list[i].Ms / total, 1)}" : " | | ";
+                L($"| {i + 1} | {Cell(a, aotTotal)} | {Cell(o, ortTotal)} |");
+            }
+            L();
+        }
     }
 
     private static void LatencyTable(StringBuilder sb, RunResults r, TorchResults? torch)

@@ -12,6 +12,9 @@ internal sealed record AgreementRow(string Model, int Threads, int Batch, string
 internal sealed record ColdRow(string Model, string Engine, int Threads, int Reps, double LoadMs, double FirstRunMs, double ColdStartMs,
                                double ExecToFirstResultMs, double PeakRssMiBAfterFirst, double PeakRssMiBAfterBatch8);
 
+/// <summary>Milliseconds per run spent in one op kind (aot-vit: OpProfiler kind; ORT: ONNX op type), batch-1 profiled runs.</summary>
+internal sealed record ProfileRow(string Model, string Engine, int Threads, int Batch, string Op, double MsPerRun, double CallsPerRun);
+
 internal sealed record PeakRow(int Threads, double Gflops);
 
 internal sealed record RunResults
@@ -31,6 +34,8 @@ internal sealed record RunResults
     public List<LatencyRow> Latency { get; init; } = [];
     public List<AgreementRow> Agreement { get; init; } = [];
     public List<ColdRow> Cold { get; init; } = [];
+    /// <summary>Per-op-kind profiles of both engines, batch 1 (empty with --profile-runs 0).</summary>
+    public List<ProfileRow> Profile { get; init; } = [];
     /// <summary>VmHWM of a child that only starts the runtime and reads the preprocessed pixels: the floor under every engine's RSS.</summary>
     public double BaselineRssMiB { get; set; }
 }

@@ -21,6 +21,7 @@ internal static class Runner
         int warmup = int.Parse(a.Get("--warmup") ?? "3", CultureInfo.InvariantCulture);
         int settleMilliseconds = int.Parse(a.Get("--settle-ms") ?? "20", CultureInfo.InvariantCulture);
         int coldReps = int.Parse(a.Get("--cold-reps") ?? "3", CultureInfo.InvariantCulture);
+        int profileRuns = int.Parse(a.Get("--profile-runs") ?? "20", CultureInfo.InvariantCulture);
         string[] models = (a.Get("--models") ?? "vit,mobilevit").Split(',');
         int[] threads = Ints(a.Get("--threads") ?? "1,2");
         int[] batches = Ints(a.Get("--batch") ?? "1,8");
@@ -138,6 +139,20 @@ internal static class Runner
                     {
                         var last = results.Latency.TakeLast(2).ToArray();
                         Console.WriteLine($"  → ORT / aot-vit = {last[1].MedianMs / last[0].MedianMs:F2}");
+                    }
+
+                    // Where the time goes (batch 1 only): each engine's own per-op profiler, same warm-up and run count.
+                    if (profileRuns > 0 && b == 1)
+                    {
+                        var rows = Profiles.AotVit(aot, d.Name, t, b, profileRuns);
+                        if (ort is not null)
+                        {
+                            rows.AddRange(Profiles.Ort(Models.OnnxPath(onnxDir, d), d, d.Name, t, b, pixels, warmup, profileRuns));
+                            ort.Run(); // the timed session again, so its threads are warm for the next configuration
+                        }
+                        results.Profile.AddRange(rows);
+                        foreach (var g in rows.GroupBy(r => r.Engine))
+                            Console.WriteLine($"  profile {d.Name} {g.Key} threads {t} batch {b} ({profileRuns} runs): " + string.Join(", ", g.Select(Profiles.Format)));
                     }
                 }
             }
