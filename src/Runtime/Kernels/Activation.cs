@@ -45,6 +45,19 @@ public static class ActivationMath
         ErfG3 = 0.0028101354837417603f, ErfG4 = 4.179350798949599e-05f, ErfG5 = -2.6290028472431004e-05f, ErfG6 = -1.0221779120911378e-06f;
     private const float ErfOne = 3.92f;
 
+    // erf on AVX-512 (Gelu512): a = |x|/√2 ∈ [0, 4) in 16 intervals of width 1/4; u = 4a, i = ⌊u⌋, s = u − i ∈ [0, 1),
+    // erf(a) ≈ ErfC0[i] + ErfC1[i]·s + … + ErfC5[i]·s⁵, each row interpolating erf at the interval's 6 Chebyshev nodes.
+    // Made by tools/erf_table.py, which also checks the float evaluation: max |error| 5.877e-08 (≈ 1 ulp near 1).
+    // Beyond a = 4, erf rounds to 1 in float: u is clamped just below 16, the last interval's end.
+    private const float ErfTableScale = 2.8284271247461903f;   // 4/√2: u = 4a = |x|·4/√2
+    private const float ErfTableEnd = 15.999999f;             // largest float below 16: index ≤ 15
+    private static ReadOnlySpan<float> ErfC0 => [2.320694081e-09f, 2.763263881e-01f, 5.204998851e-01f, 7.111556530e-01f, 8.427007794e-01f, 9.229001403e-01f, 9.661051631e-01f, 9.866716862e-01f, 9.953222871e-01f, 9.985373020e-01f, 9.995930195e-01f, 9.998993874e-01f, 9.999778867e-01f, 9.999957085e-01f, 9.999992847e-01f, 9.999998808e-01f];
+    private static ReadOnlySpan<float> ErfC1 => [2.820946276e-01f, 2.650031149e-01f, 2.196952701e-01f, 1.607326567e-01f, 1.037769914e-01f, 5.913047120e-02f, 2.973270230e-02f, 1.319378987e-02f, 5.166733172e-03f, 1.785553060e-03f, 5.445510615e-04f, 1.465589012e-04f, 3.480904707e-05f, 7.295867363e-06f, 1.349475269e-06f, 2.202695839e-07f];
+    private static ReadOnlySpan<float> ErfC2 => [1.895566697e-06f, -1.655783318e-02f, -2.745764330e-02f, -3.013607673e-02f, -2.594560757e-02f, -1.848043315e-02f, -1.115124486e-02f, -5.772754550e-03f, -2.583224559e-03f, -1.004077843e-03f, -3.401222057e-04f, -1.006438979e-04f, -2.606023554e-05f, -5.912603228e-06f, -1.176607725e-06f, -2.055360255e-07f];
+    private static ReadOnlySpan<float> ErfC3 => [-5.884662736e-03f, -4.851511214e-03f, -2.307080897e-03f, 4.126572167e-04f, 2.167763421e-03f, 2.627220238e-03f, 2.174624242e-03f, 1.410879893e-03f, 7.528858259e-04f, 3.381213755e-04f, 1.294582908e-04f, 4.259942943e-05f, 1.211283325e-05f, 2.987580729e-06f, 6.409909474e-07f, 1.198879858e-07f];
+    private static ReadOnlySpan<float> ErfC4 => [1.334002809e-05f, 5.354354507e-04f, 7.516567712e-04f, 6.011374062e-04f, 2.598501451e-04f, -4.231969797e-05f, -1.873308647e-04f, -1.924027165e-04f, -1.335358247e-04f, -7.199626270e-05f, -3.169159754e-05f, -1.166821949e-05f, -3.643483979e-06f, -9.734498008e-07f, -2.238780610e-07f, -4.451350932e-08f];
+    private static ReadOnlySpan<float> ErfC5 => [1.011924905e-04f, 4.428462853e-05f, -2.645399218e-05f, -6.521619071e-05f, -5.966667231e-05f, -2.992049667e-05f, -2.225867320e-06f, 1.108127344e-05f, 1.215971952e-05f, 8.164201972e-06f, 4.134546543e-06f, 1.685200118e-06f, 5.695484333e-07f, 1.622828876e-07f, 3.938973236e-08f, 8.201709534e-09f];
+
     private const float SiluLow = -104f;                 // e^−104 < 2^−149: vscalefps returns 0
 
     private const float InverseSqrt2 = 0.70710678118654752f;
@@ -207,6 +220,29 @@ public static class ActivationMath
         return x * inverse;
     }
 
+    /// <summary>
+    /// GELU on AVX-512 without a division or an exponential: 0.5·x·(1 + erf(x/√2)) = 0.5·x + 0.5·|x|·erf(|x|/√2), with
+    /// erf from a 16-interval table of degree-5 polynomials whose coefficients vpermps picks by the interval index (see
+    /// ErfC0…ErfC5). 19 instructions against about 50 and a vdivps for the two-branch <see cref="Erf{TOps, TVec}"/>.
+    /// NaN propagates (the clamp keeps it, its index is 0); +∞ gives +∞; −∞ gives NaN like the formula (−∞ + ∞).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Gelu512(Vector512<float> x)
+    {
+        Vector512<float> ax = Vector512.Abs(x);
+        Vector512<float> u = Vector512.MinNative(Vector512.Create(ErfTableEnd), ax * Vector512.Create(ErfTableScale));   // NaN stays NaN (right operand)
+        Vector512<int> i = Avx512F.ConvertToVector512Int32WithTruncation(u);
+        Vector512<float> s = u - Avx512F.ConvertToVector512Single(i);
+        Vector512<float> p = Avx512F.PermuteVar16x32(Vector512.Create(ErfC5), i);
+        p = Vector512.FusedMultiplyAdd(p, s, Avx512F.PermuteVar16x32(Vector512.Create(ErfC4), i));
+        p = Vector512.FusedMultiplyAdd(p, s, Avx512F.PermuteVar16x32(Vector512.Create(ErfC3), i));
+        p = Vector512.FusedMultiplyAdd(p, s, Avx512F.PermuteVar16x32(Vector512.Create(ErfC2), i));
+        p = Vector512.FusedMultiplyAdd(p, s, Avx512F.PermuteVar16x32(Vector512.Create(ErfC1), i));
+        p = Vector512.FusedMultiplyAdd(p, s, Avx512F.PermuteVar16x32(Vector512.Create(ErfC0), i));
+        Vector512<float> half = Vector512.Create(0.5f);
+        return Vector512.FusedMultiplyAdd(ax * half, p, x * half);
+    }
+
     /// <summary>act(x), lane by lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TVec Apply<TOps, TVec>(Activation act, TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct
@@ -215,6 +251,12 @@ public static class ActivationMath
         {
             case Activation.Gelu:
                 // 0.5·x·(1 + erf(x/√2))
+                if (typeof(TVec) == typeof(Vector512<float>) && Avx512F.IsSupported)
+                {
+                    Vector512<float> gelu = Gelu512(Unsafe.As<TVec, Vector512<float>>(ref x));
+                    return Unsafe.As<Vector512<float>, TVec>(ref gelu);
+                }
+
                 TVec erf = Erf<TOps, TVec>(TOps.Multiply(x, TOps.Create(InverseSqrt2)));
                 return TOps.Multiply(TOps.Multiply(TOps.Create(0.5f), x), TOps.Add(TOps.Create(1f), erf));
             case Activation.Silu:
