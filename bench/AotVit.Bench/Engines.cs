@@ -89,8 +89,9 @@ internal sealed class OrtEngine : IEngine
         };
         if (profilePrefix is not null)
         {
-            so.EnableProfiling = true;
+            // The prefix first: the EnableProfiling setter hands ORT the prefix it holds at that moment.
             so.ProfileOutputPathPrefix = profilePrefix;
+            so.EnableProfiling = true;
         }
         _session = new InferenceSession(onnxPath, so);
         _inputNames = [_session.InputNames.Single()];
