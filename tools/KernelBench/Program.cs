@@ -1,5 +1,6 @@
 // KernelBench: GFLOP/s of Gemm.Run on the ViT-B/32 and MobileViT shapes, 1 and 2 threads, reported as the median
 // of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|attention|depthwise|conv|all]
+// KERNELBENCH_SHAPES=MxNxK[:act],... runs the gemm suite on those shapes instead of the model ones.
 // seq: ViT attention timed right after the QKV GEMM that wrote its input, against a second call (where the data lies).
 // vitlayers [interOffset]: the ViT-B/32 encoder chain at batch 1 (12 layers, distinct weights), time per op kind, 1T and 2T.
 //   Variants to find where 2-thread time goes: VITLAYERS_OUT_A=separate (output.dense reads a buffer nobody writes),
@@ -176,6 +177,18 @@ unsafe
         (768, 768, 768, Activation.None), (1024, 432, 144, Activation.None), (4096, 96, 64, Activation.Silu),
         (16384, 128, 32, Activation.Silu), (16384, 128, 32, Activation.None), (4096, 256, 64, Activation.Silu), (4096, 64, 256, Activation.None),
     };
+    // KERNELBENCH_SHAPES=MxNxK[:gelu|silu],... replaces the list (e.g. B small enough for L2: 50x256x768).
+    if (Environment.GetEnvironmentVariable("KERNELBENCH_SHAPES") is { Length: > 0 } custom)
+    {
+        shapes = custom.Split(',').Select(item =>
+        {
+            string[] parts = item.Split(':');
+            int[] dims = parts[0].Split('x').Select(int.Parse).ToArray();
+            Activation act = parts.Length > 1 ? Enum.Parse<Activation>(parts[1], ignoreCase: true) : Activation.None;
+            return (dims[0], dims[1], dims[2], act);
+        }).ToArray();
+    }
+
     using WorkerPool pool = new(2);
     Console.WriteLine($"V512={System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated} V256={System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated} V128={System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}  shape  threads  GFLOP/s(median)  [min..max]");
     foreach ((int m, int n, int k, Activation act) in shapes)
