@@ -116,8 +116,9 @@ internal static class Report
         L();
         L("Under the JIT, aot-vit's first run includes compiling the generated model code (one large method per HF block); the NativeAOT rows show");
         L("the cost without it. ORT's load includes reading the .onnx file and its graph optimisations.");
-        L("VmHWM counts file-backed pages too: aot-vit maps the safetensors file while it packs the weights into its own layout, so its peak is");
-        L("reached during load (mapped checkpoint + packed copy); the mapping is released once loading ends, so the steady-state RSS is lower.");
+        L("VmHWM counts file-backed pages too: aot-vit maps the safetensors file and packs each tensor into its own layout, then drops that");
+        L("tensor's mapped pages from its resident set (`madvise(MADV_DONTNEED)`; the page cache keeps them), so its peak is the packed weights");
+        L("plus the few tensors being packed at that moment, not the packed weights plus the whole mapped checkpoint.");
         L();
 
         if (sizes.Count > 0)

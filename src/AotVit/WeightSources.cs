@@ -53,6 +53,8 @@ internal static class WeightSources
     private sealed class BinderSource(WeightBinder binder) : ITensorSource
     {
         public ReadOnlySpan<float> Get(string name) => binder.Get(name);
+
+        public void Release(string name) => binder.Release(name);
     }
 
     private sealed class DictionarySource(Dictionary<string, float[]> tensors) : ITensorSource

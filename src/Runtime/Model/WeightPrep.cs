@@ -18,6 +18,7 @@ public static unsafe class WeightPrep
         var src = weights.Get(name);
         if (src.Length != floats) throw new SafeTensorsException($"tensor '{name}' has {src.Length} values, expected {floats}", tensorName: name);
         src.CopyTo(new Span<float>(destination, src.Length));
+        weights.Release(name);
     }
 
     /// <summary>Per-channel scale gamma / sqrt(var + eps), computed in double.</summary>
@@ -69,6 +70,7 @@ public static unsafe class WeightPrep
                     throw new SafeTensorsException($"tensor '{name}' ({part.Length} values) does not fit rows {row}.. of a [{n}, {k}] weight", tensorName: name);
                 int count = part.Length / k;
                 packed.PackOutInRows(row, part, scale is null ? default : scale.AsSpan(row, count));
+                weights.Release(name);   // packed: its mapped pages need not stay resident
                 row += count;
             }
             if (row != n) throw new SafeTensorsException($"tensors {string.Join(", ", names)} hold {row} rows, expected {n}");
@@ -111,6 +113,7 @@ public static unsafe class WeightPrep
                         int row = (ky * kernel + kx) * inChannels + i;
                         b[(long)row * outChannels + o] = scale is null ? v : (float)(v * scale[o]);
                     }
+        weights.Release(name);
         return PackedMatrix.FromKN(b, kk, outChannels);
     }
 

@@ -154,6 +154,31 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     public ReadOnlySpan<float> GetFloats(string name) => GetFloats(GetInfo(name));
 
+    /// <summary>
+    /// Drops the whole pages inside the tensor's bytes from this process's resident set (Linux, memory-mapped files
+    /// only: <c>madvise(MADV_DONTNEED)</c> on the read-only shared mapping, so the file and the page cache are
+    /// untouched). Spans handed out earlier stay valid: reading them faults the pages in again. Loading a model calls
+    /// it for each tensor once packed, so the load's peak RSS is the packed weights plus a tensor or two rather than
+    /// the packed weights plus the whole mapped checkpoint. Advisory: does nothing elsewhere or when the kernel refuses.
+    /// </summary>
+    public void ReleasePages(TensorInfo t)
+    {
+        TensorInfo own = Own(t);
+        if (_owner is not MappedView || !OperatingSystem.IsLinux() || own.ByteLength <= 0)
+        {
+            return;
+        }
+
+        long page = Environment.SystemPageSize;
+        long start = (long)(_base + _header.DataStart + own.Offset);
+        long first = (start + page - 1) / page * page;        // whole pages only: neighbours keep theirs
+        long end = (start + own.ByteLength) / page * page;
+        if (end > first)
+        {
+            _ = MappedView.DontNeed((void*)first, (nuint)(end - first));
+        }
+    }
+
     /// <summary>Releases the mapping (or the pin). Spans handed out earlier must not be used afterwards.</summary>
     public void Dispose()
     {
@@ -200,6 +225,35 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 throw;
             }
         }
+
+        private const int MadviseDontNeed = 4;   // MADV_DONTNEED (Linux)
+
+        private static bool s_noMadvise;
+
+        /// <summary>
+        /// madvise(MADV_DONTNEED) on page-aligned [address, address + length) of the mapping; 0 on success, −1 on failure
+        /// or when this libc has no madvise (then never tried again: releasing pages is only an optimisation).
+        /// </summary>
+        public static int DontNeed(void* address, nuint length)
+        {
+            if (s_noMadvise)
+            {
+                return -1;
+            }
+
+            try
+            {
+                return Madvise(address, length, MadviseDontNeed);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                s_noMadvise = true;
+                return -1;
+            }
+        }
+
+        [DllImport("libc", EntryPoint = "madvise")]
+        private static extern int Madvise(void* address, nuint length, int advice);
 
         public void Dispose()
         {

@@ -120,6 +120,9 @@ public sealed class WeightBinder
     /// </summary>
     public ReadOnlySpan<float> Get(string name) => File.GetFloats(GetInfo(name));
 
+    /// <summary>Drops the bound tensor's mapped pages from the resident set (<see cref="SafeTensorsFile.ReleasePages"/>).</summary>
+    public void Release(string name) => File.ReleasePages(GetInfo(name));
+
     private static TensorInfo? Resolve(SafeTensorsFile file, string name, IReadOnlyList<string> prefixes, List<string> warnings)
     {
         bool exact = file.TryGetInfo(name, out TensorInfo info);

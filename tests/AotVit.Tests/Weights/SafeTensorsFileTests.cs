@@ -120,6 +120,68 @@ public sealed class SafeTensorsFileTests
     }
 
     [Fact]
+    public void ReleasePagesDropsAMappedTensorFromTheResidentSetAndKeepsItsValues()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"aotvit-release-{Guid.NewGuid():N}.safetensors");
+        const int count = 2 << 20;   // 8 MiB of F32
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = i * 0.5f;
+        try
+        {
+            SafeTensorsWriter.Write(path, [("big", DType.F32, [count], Bytes(values)), ("small", DType.F32, [3], Bytes(1f, 2f, 3f))]);
+            using var reader = SafeTensorsFile.Open(path);
+            Assert.Equal(values, reader.GetFloats("big").ToArray());   // touches every page
+            Assert.True(reader.TryGetInfo("big", out TensorInfo big));
+            long before = MappedRssKiB(path);
+            reader.ReleasePages(big);
+            long after = MappedRssKiB(path);
+            if (OperatingSystem.IsLinux())
+            {
+                Assert.True(before >= 7 * 1024, $"mapped RSS before release: {before} KiB");
+                Assert.True(after <= 64, $"mapped RSS after release: {after} KiB (was {before})");
+            }
+
+            // Advisory only: the values are read again from the file, and the neighbour is untouched.
+            Assert.Equal(values, reader.GetFloats("big").ToArray());
+            Assert.Equal([1f, 2f, 3f], reader.GetFloats("small").ToArray());
+            Assert.True(reader.TryGetInfo("small", out TensorInfo small));
+            reader.ReleasePages(small);   // smaller than a page: nothing to drop
+            Assert.Equal([1f, 2f, 3f], reader.GetFloats("small").ToArray());
+
+            // Not this file's tensor, or a disposed file: the same errors as GetFloats.
+            var buffer = new MemoryStream();
+            SafeTensorsWriter.Write(buffer, [("big", DType.F32, [2], Bytes(9f, 9f))]);
+            using var other = SafeTensorsFile.FromMemory(buffer.ToArray());
+            Assert.True(other.TryGetInfo("big", out TensorInfo foreign));
+            Assert.Throws<ArgumentException>(() => reader.ReleasePages(foreign));
+            other.ReleasePages(foreign);   // in memory: nothing mapped, nothing done
+            Assert.Equal([9f, 9f], other.GetFloats("big").ToArray());
+            reader.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => reader.ReleasePages(big));
+        }
+        finally
+        {
+            if (File.Exists(path)) File.Delete(path);
+        }
+    }
+
+    // Resident KiB of this process's mappings of the file (/proc/self/smaps; 0 elsewhere).
+    private static long MappedRssKiB(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return 0;
+        long total = 0;
+        bool inFile = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            if (line.Length > 0 && char.IsAsciiHexDigit(line[0]) && line.Contains('-'))
+                inFile = line.EndsWith(path, StringComparison.Ordinal);
+            else if (inFile && line.StartsWith("Rss:", StringComparison.Ordinal))
+                total += long.Parse(line["Rss:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return total;
+    }
+
+    [Fact]
     public void OpenRejectsEmptyAndTruncatedFiles()
     {
         string path = Path.Combine(Path.GetTempPath(), $"aotvit-weights-{Guid.NewGuid():N}.safetensors");
