@@ -3,6 +3,7 @@
 // multi-gigabyte file costs the header parse plus a lazy mapping. No reflection: fine under NativeAOT.
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
+using AotVit.Runtime.Interop;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -175,7 +176,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         long end = (start + own.ByteLength) / page * page;
         if (end > first)
         {
-            _ = MappedView.DontNeed((void*)first, (nuint)(end - first));
+            _ = LinuxMemory.Advise((void*)first, (nuint)(end - first), LinuxMemory.DontNeed);
         }
     }
 
@@ -225,35 +226,6 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 throw;
             }
         }
-
-        private const int MadviseDontNeed = 4;   // MADV_DONTNEED (Linux)
-
-        private static bool s_noMadvise;
-
-        /// <summary>
-        /// madvise(MADV_DONTNEED) on page-aligned [address, address + length) of the mapping; 0 on success, −1 on failure
-        /// or when this libc has no madvise (then never tried again: releasing pages is only an optimisation).
-        /// </summary>
-        public static int DontNeed(void* address, nuint length)
-        {
-            if (s_noMadvise)
-            {
-                return -1;
-            }
-
-            try
-            {
-                return Madvise(address, length, MadviseDontNeed);
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                s_noMadvise = true;
-                return -1;
-            }
-        }
-
-        [DllImport("libc", EntryPoint = "madvise")]
-        private static extern int Madvise(void* address, nuint length, int advice);
 
         public void Dispose()
         {
