@@ -58,7 +58,7 @@ public static class ActivationMath
     private static ReadOnlySpan<float> ErfC4 => [1.334002809e-05f, 5.354354507e-04f, 7.516567712e-04f, 6.011374062e-04f, 2.598501451e-04f, -4.231969797e-05f, -1.873308647e-04f, -1.924027165e-04f, -1.335358247e-04f, -7.199626270e-05f, -3.169159754e-05f, -1.166821949e-05f, -3.643483979e-06f, -9.734498008e-07f, -2.238780610e-07f, -4.451350932e-08f];
     private static ReadOnlySpan<float> ErfC5 => [1.011924905e-04f, 4.428462853e-05f, -2.645399218e-05f, -6.521619071e-05f, -5.966667231e-05f, -2.992049667e-05f, -2.225867320e-06f, 1.108127344e-05f, 1.215971952e-05f, 8.164201972e-06f, 4.134546543e-06f, 1.685200118e-06f, 5.695484333e-07f, 1.622828876e-07f, 3.938973236e-08f, 8.201709534e-09f];
 
-    private const float SiluLow = -104f;                 // e^−104 < 2^−149: vscalefps returns 0
+    private const float ExpLow = -104f;                 // e^−104 < 2^−150: vscalefps returns 0 (Silu512, Exp512)
 
     private const float InverseSqrt2 = 0.70710678118654752f;
 
@@ -143,6 +143,12 @@ public static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TVec Exp<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
+        if (typeof(TVec) == typeof(Vector512<float>) && Avx512F.IsSupported)
+        {
+            Vector512<float> e = Exp512(Unsafe.As<TVec, Vector512<float>>(ref x));
+            return Unsafe.As<Vector512<float>, TVec>(ref e);
+        }
+
         TVec clamped = TOps.Min(TOps.Create(ExpMax), x);
         // n = round(x·log2e); r = x − n·ln2
         TVec n = TOps.Max(TOps.Create(-126f), TOps.Round(TOps.Multiply(clamped, TOps.Create(Log2E))));
@@ -150,6 +156,21 @@ public static class ActivationMath
         // e^x = e^r·2^n, 0 below ExpMin
         TVec result = TOps.Multiply(p, TOps.Pow2(n));
         return TOps.Select(TOps.LessThan(x, TOps.Create(ExpMin)), TOps.Zero, result);
+    }
+
+    /// <summary>
+    /// e^x on AVX-512: the same reduction and polynomial as the generic path, with vscalefps for the 2ⁿ scaling (as in
+    /// <see cref="Silu512"/>) instead of building 2ⁿ from integer bits, clamping n and flushing below ExpMin: 14
+    /// instructions instead of 19. x is clamped to [−104, ExpMax]: e^−104 scales to exactly 0 (so −∞, softmax's padding,
+    /// gives 0), and results between e^−104 and e^ExpMin are denormals where the generic path flushes them to 0.
+    /// NaN stays NaN. Softmax spends about a fifth of its attention time here (MobileViT-S layer 2: 256 tokens).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Exp512(Vector512<float> x)
+    {
+        Vector512<float> t = Vector512.MaxNative(Vector512.Create(ExpLow), Vector512.MinNative(Vector512.Create(ExpMax), x));   // NaN stays NaN (right operand)
+        Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
+        return Avx512F.Scale(ExpOfRemainder<Vector512Ops, Vector512<float>>(t, n), n);
     }
 
     /// <summary>e^r for r = x − n·ln2 (Cody–Waite), |r| ≤ ln2/2: the polynomial shared by <see cref="Exp{TOps, TVec}"/> and <see cref="Silu512"/>.</summary>
@@ -205,13 +226,13 @@ public static class ActivationMath
     /// reduction and polynomial) but with vscalefps for the 2ⁿ scaling, which makes the n ≥ −126 clamp and the flush
     /// below ExpMin unnecessary (1 + e^−x rounds to 1 there either way), and a 14-bit reciprocal plus one Newton step
     /// instead of vdivps (relative error ~2⁻²⁷, the division's to within an ulp or two). The clamp of −x at ExpMax
-    /// stays: e^−x = ∞ would make the Newton step ∞·0 = NaN; so does a lower clamp (SiluLow), without which x = +∞
+    /// stays: e^−x = ∞ would make the Newton step ∞·0 = NaN; so does a lower clamp (ExpLow), without which x = +∞
     /// reduces to ∞ − ∞ = NaN instead of +∞. 20 instructions in all.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Silu512(Vector512<float> x)
     {
-        Vector512<float> t = Vector512.MaxNative(Vector512.Create(SiluLow), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
+        Vector512<float> t = Vector512.MaxNative(Vector512.Create(ExpLow), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
         Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
         Vector512<float> p = ExpOfRemainder<Vector512Ops, Vector512<float>>(t, n);
         Vector512<float> d = Avx512F.Scale(p, n) + Vector512<float>.One;       // 1 + e^−x
