@@ -17,6 +17,8 @@ public sealed unsafe class NativeBuffer : IDisposable
 
     private const long HugePageThreshold = 1L << 20;
 
+    private readonly nuint _mappedBytes;   // > 0: Pointer is a LinuxMemory.MapZeroed block of this size
+
     /// <summary>Allocates <paramref name="floats"/> zeroed floats.</summary>
     public NativeBuffer(long floats)
     {
@@ -33,8 +35,6 @@ public sealed unsafe class NativeBuffer : IDisposable
         Pointer = (float*)NativeMemory.AlignedAlloc(bytes, Alignment);
         NativeMemory.Clear(Pointer, bytes);
     }
-
-    private readonly nuint _mappedBytes;   // > 0: Pointer is a LinuxMemory.MapZeroed block of this size
 
     ~NativeBuffer() => Free();
 

@@ -3,9 +3,9 @@
 // multi-gigabyte file costs the header parse plus a lazy mapping. No reflection: fine under NativeAOT.
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
-using AotVit.Runtime.Interop;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using AotVit.Runtime.Interop;
 
 namespace AotVit.Runtime.Weights;
 
