@@ -44,6 +44,21 @@ public sealed unsafe class NormAttentionTests
         }
     }
 
+    [Fact]
+    public void Transpose16x16MovesEveryElementToItsMirror()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;   // AVX-512 only; the attention tests cover the rest
+        const int lds = 21, ldd = 32;
+        using NativeBuffer source = new(16 * lds);
+        using NativeBuffer destination = new(16 * ldd);
+        for (int i = 0; i < 16 * lds; i++) source.Pointer[i] = i + 1;
+        for (int i = 0; i < 16 * ldd; i++) destination.Pointer[i] = -1;
+        Attention.Transpose16x16(source.Pointer, lds, destination.Pointer, ldd);
+        for (int r = 0; r < 16; r++)
+            for (int c = 0; c < ldd; c++)
+                Assert.Equal(c < 16 ? source.Pointer[c * lds + r] : -1f, destination.Pointer[r * ldd + c]);
+    }
+
     [Theory]
     [InlineData(1, 50, 12, 64)]
     [InlineData(4, 16, 4, 60)]
