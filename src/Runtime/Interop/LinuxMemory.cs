@@ -58,8 +58,7 @@ internal static unsafe class LinuxMemory
 
             nuint start = ((nuint)raw + (nuint)HugePageBytes - 1) & ~((nuint)HugePageBytes - 1);
             // Give the unused head and tail back, so exactly [start, start + bytes rounded to pages) stays mapped.
-            nuint page = (nuint)Environment.SystemPageSize;
-            nuint length = (bytes + page - 1) & ~(page - 1);
+            nuint length = RoundToPages(bytes);
             if (start > (nuint)raw)
             {
                 _ = Munmap(raw, start - (nuint)raw);
@@ -82,10 +81,12 @@ internal static unsafe class LinuxMemory
     }
 
     /// <summary>Unmaps a block from <see cref="MapZeroed"/> (same byte count).</summary>
-    public static void Unmap(void* address, nuint bytes)
+    public static void Unmap(void* address, nuint bytes) => _ = Munmap(address, RoundToPages(bytes));
+
+    private static nuint RoundToPages(nuint bytes)
     {
         nuint page = (nuint)Environment.SystemPageSize;
-        _ = Munmap(address, (bytes + page - 1) & ~(page - 1));
+        return (bytes + page - 1) & ~(page - 1);
     }
 
     private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20;

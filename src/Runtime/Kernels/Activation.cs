@@ -177,7 +177,7 @@ public static class ActivationMath
         return Avx512F.Scale(ExpOfRemainder<Vector512Ops, Vector512<float>>(t, n), n);
     }
 
-    /// <summary>e^r for r = x − n·ln2 (Cody–Waite), |r| ≤ ln2/2: the polynomial shared by <see cref="Exp{TOps, TVec}"/> and <see cref="Silu512"/>.</summary>
+    /// <summary>e^r for r = x − n·ln2 (Cody–Waite), |r| ≤ ln2/2: the polynomial shared by <see cref="Exp{TOps, TVec}"/> and <see cref="Exp512"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec ExpOfRemainder<TOps, TVec>(TVec x, TVec n) where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
@@ -230,8 +230,8 @@ public static class ActivationMath
     /// polynomial (the generic exp's two-constant reduction and degree 7 cost 2 FMAs more; max error 1.4e-7 relative to
     /// 1 + |silu| with the worst vrcp14ps, checked in float emulation), vscalefps for the 2ⁿ scaling, which makes the
     /// n ≥ −126 clamp and the flush below ExpMin unnecessary (1 + e^−x rounds to 1 there either way), and a 14-bit
-    /// reciprocal plus one Newton step
-    /// instead of vdivps (relative error ~2⁻²⁷, the division's to within an ulp or two). The clamp of −x at ExpMax
+    /// reciprocal plus one Newton step instead of vdivps (relative error ~2⁻²⁷, the division's to within an ulp or two).
+    /// The clamp of −x at ExpMax
     /// stays: e^−x = ∞ would make the Newton step ∞·0 = NaN; so does a lower clamp (ExpLow), without which x = +∞
     /// reduces to ∞ − ∞ = NaN instead of +∞. 18 instructions in all.
     /// </summary>
@@ -240,7 +240,7 @@ public static class ActivationMath
     {
         Vector512<float> t = Vector512.MaxNative(Vector512.Create(ExpLow), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
         Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
-        // e^r, r = t − n·ln2 with one ln2 constant and a degree-6 polynomial (SiluE0…SiluE6): the reduction's error,
+        // e^r, r = t − n·ln2 with one ln2 constant and a degree-6 polynomial (1, 1, 1/2, SiluE3…SiluE6): the reduction's error,
         // up to n·2e-9, matters only where e^−x is huge or tiny, and there 1/(1 + e^−x) cannot see it.
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2), t);
         Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(SiluE6), r, Vector512.Create(SiluE5));

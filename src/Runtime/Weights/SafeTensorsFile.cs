@@ -165,7 +165,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public void ReleasePages(TensorInfo t)
     {
         TensorInfo own = Own(t);
-        if (_owner is not MappedView || !OperatingSystem.IsLinux() || own.ByteLength <= 0)
+        if (_owner is not MappedView || own.ByteLength <= 0)   // LinuxMemory does nothing off Linux
         {
             return;
         }
