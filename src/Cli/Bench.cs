@@ -122,7 +122,8 @@ internal static class Bench
         foreach (var g in kinds)
             StdStream.Out.WriteLine($"      {OpProfiler.Name(g.Kind),-10} {g.Milliseconds / runs,8:F2} ms  {100 * g.Milliseconds / runs / total,5:F1} %  ({g.Calls / runs} calls)");
         StdStream.Out.WriteLine("      slowest ops:");
-        for (int i = 0; i < Math.Min(12, entries.Count); i++)
+        int top = int.TryParse(Environment.GetEnvironmentVariable("AOTVIT_PROFILE_TOP"), out var tp) ? tp : 12;
+        for (int i = 0; i < Math.Min(top, entries.Count); i++)
             StdStream.Out.WriteLine($"        {entries[i].Milliseconds / runs,7:F3} ms  {OpProfiler.Name(entries[i].Kind),-10} {entries[i].Module}");
     }
 

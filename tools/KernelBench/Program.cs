@@ -15,7 +15,7 @@ unsafe
 {
     double secondsPerCase = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
     string suite = args.Length > 1 ? args[1] : "gemm";
-    if (suite is "attention" or "depthwise" or "conv" or "all")
+    if (suite is "attention" or "depthwise" or "conv" or "mv2" or "all")
     {
         OtherKernels.Run(secondsPerCase, suite);
         if (suite != "all")
@@ -268,6 +268,37 @@ internal static unsafe class OtherKernels
                 using NativeBuffer output = new((long)ho * ho * cout);
                 Time($"conv {hh}x{hh}x{cin}->{cout} k{k} s{stride}", 2.0 * ho * ho * cout * k * k * cin, seconds, pool, p =>
                     Conv2d.Run(p, 1, hh, hh, input.Pointer, cFused, null, 0, k, stride, packed, null, Activation.Silu, output.Pointer));
+            }
+        }
+
+        if (suite is "mv2" or "all")
+        {
+            // MobileViT-S's inverted residuals: the three kernels one after another, then InvertedResidual.Run.
+            foreach ((int hh, int cin, int cexp, int cout, int stride) in new[] { (128, 16, 64, 32, 1), (128, 32, 128, 64, 2), (64, 64, 256, 64, 1), (64, 64, 256, 96, 2), (32, 96, 384, 128, 2), (16, 128, 512, 160, 2) })
+            {
+                int ho = (hh - 1) / stride + 1;
+                using NativeBuffer input = Fill(random, (long)hh * hh * cin);
+                using PackedMatrix expand = PackedMatrix.FromKN(Array.ConvertAll(new float[cin * cexp], _ => (float)random.NextDouble() - 0.5f), cin, cexp);
+                using PackedMatrix reduce = PackedMatrix.FromKN(Array.ConvertAll(new float[cexp * cout], _ => (float)random.NextDouble() - 0.5f), cexp, cout);
+                using NativeBuffer taps = Fill(random, 9L * cexp);
+                using NativeBuffer b1 = Fill(random, cexp);
+                using NativeBuffer b2 = Fill(random, cexp);
+                using NativeBuffer b3 = Fill(random, cout);
+                using NativeBuffer expanded = new((long)hh * hh * cexp);
+                using NativeBuffer depthwise = new((long)ho * ho * cexp);
+                using NativeBuffer output = new((long)ho * ho * cout);
+                float* residual = stride == 1 && cin == cout ? input.Pointer : null;
+                double flops = 2.0 * hh * hh * cin * cexp + 18.0 * ho * ho * cexp + 2.0 * ho * ho * cexp * cout;
+                string name = $"mv2 {hh}x{hh} {cin}-{cexp}-{cout} s{stride}";
+                Time(name + " 3 kernels", flops, seconds, pool, p =>
+                {
+                    Gemm.Run(p, hh * hh, input.Pointer, cin, expand, b1.Pointer, Activation.Silu, null, 0, expanded.Pointer, cexp);
+                    Conv2d.Depthwise3x3(p, 1, hh, hh, cexp, expanded.Pointer, stride, taps.Pointer, b2.Pointer, Activation.Silu, depthwise.Pointer);
+                    Gemm.Run(p, ho * ho, depthwise.Pointer, cexp, reduce, b3.Pointer, Activation.None, residual, cout, output.Pointer, cout);
+                });
+                Time(name + " fused", flops, seconds, pool, p =>
+                    InvertedResidual.Run(p, 1, hh, hh, input.Pointer, expand, b1.Pointer, Activation.Silu, stride, taps.Pointer, b2.Pointer,
+                                         Activation.Silu, reduce, b3.Pointer, residual, output.Pointer));
             }
         }
     }

@@ -337,62 +337,76 @@ public static unsafe class Conv2d
         ActivationMath.Apply<Vector512Ops, Vector512<float>>(job->Act, sum).Store(destination + ox * DirectChannels);
     }
 
-    private struct DepthwiseJob
+    internal struct DepthwiseJob
     {
         public int H, W, C, Stride, HOut, WOut;
-        public float* Input;    // [batch, H, W, C]
+        public float* Input;    // [batch, H, W, C] (DepthwiseRows only)
         public float* Weight;   // [9, C]
         public float* Bias;     // [C] or null
         public Activation Act;
-        public float* Output;   // [batch, HOut, WOut, C]
+        public float* Output;   // [batch, HOut, WOut, C] (DepthwiseRows only)
     }
 
-    // Output rows [begin, end) of all images (row = b·HOut + oy). Per row and block of channels the 9 tap vectors and
-    // the bias stay in registers; rows above/below the image get zero taps (and read a valid row), so only the first
-    // and last output columns need bounds checks.
+    // Output rows [begin, end) of all images (row = b·HOut + oy).
     private static void DepthwiseRows(void* context, int begin, int end)
     {
         DepthwiseJob* job = (DepthwiseJob*)context;
+        long imageFloats = (long)job->H * job->W * job->C, rowFloats = (long)job->W * job->C;
         for (int row = begin; row < end; row++)
         {
-            int ch = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                ch = DepthwiseRow<Vector512Ops, Vector512<float>>(job, row, ch);
-            }
-
-            if (Vector256.IsHardwareAccelerated)
-            {
-                ch = DepthwiseRow<Vector256Ops, Vector256<float>>(job, row, ch);
-            }
-
-            if (Vector128.IsHardwareAccelerated)
-            {
-                ch = DepthwiseRow<Vector128Ops, Vector128<float>>(job, row, ch);
-            }
-
-            if (ch < job->C)
-            {
-                DepthwiseRowScalar(job, row, ch);
-            }
+            int b = row / job->HOut;
+            int iy = row % job->HOut * job->Stride - 1;
+            bool top = iy >= 0, bottom = iy + 2 < job->H;
+            float* middle = job->Input + b * imageFloats + (iy + 1) * rowFloats;   // always inside the image
+            DepthwiseRow(job, top ? middle - rowFloats : null, middle, bottom ? middle + rowFloats : null,
+                         job->Output + (long)row * job->WOut * job->C);
         }
     }
 
-    // Channels [ch, C) of output row `row`, one channel at a time, with bounds checks.
-    private static void DepthwiseRowScalar(DepthwiseJob* job, int row, int ch0)
+    /// <summary>
+    /// One output row of a depthwise 3x3 from the three input rows it reads: <paramref name="middle"/> is input row
+    /// oy·s; <paramref name="above"/> (oy·s − 1) and <paramref name="below"/> (oy·s + 1) are null where they lie outside
+    /// the image (zero padding). Uses job's W, C, Stride, WOut, Weight, Bias and Act. The rows need not be adjacent in
+    /// memory (InvertedResidual passes rows of a ring buffer).
+    /// </summary>
+    /// <param name="output">[WOut, C]</param>
+    internal static void DepthwiseRow(DepthwiseJob* job, float* above, float* middle, float* below, float* output)
     {
-        int b = row / job->HOut;
-        int oy = row % job->HOut;
+        int ch = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ch = DepthwiseRow<Vector512Ops, Vector512<float>>(job, above, middle, below, output, ch);
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ch = DepthwiseRow<Vector256Ops, Vector256<float>>(job, above, middle, below, output, ch);
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            ch = DepthwiseRow<Vector128Ops, Vector128<float>>(job, above, middle, below, output, ch);
+        }
+
+        if (ch < job->C)
+        {
+            DepthwiseRowScalar(job, above, middle, below, output, ch);
+        }
+    }
+
+    // Channels [ch0, C) of one output row, one channel at a time, with bounds checks.
+    private static void DepthwiseRowScalar(DepthwiseJob* job, float* above, float* middle, float* below, float* output, int ch0)
+    {
+        int c = job->C;
         for (int ox = 0; ox < job->WOut; ox++)
         {
-            float* output = job->Output + ((long)row * job->WOut + ox) * job->C;
-            for (int ch = ch0; ch < job->C; ch++)
+            for (int ch = ch0; ch < c; ch++)
             {
                 float sum = job->Bias != null ? job->Bias[ch] : 0f;
                 for (int ky = 0; ky < 3; ky++)
                 {
-                    int iy = oy * job->Stride - 1 + ky;
-                    if ((uint)iy >= (uint)job->H)
+                    float* input = ky == 0 ? above : ky == 1 ? middle : below;
+                    if (input == null)
                     {
                         continue;
                     }
@@ -402,31 +416,35 @@ public static unsafe class Conv2d
                         int ix = ox * job->Stride - 1 + kx;
                         if ((uint)ix < (uint)job->W)
                         {
-                            sum += job->Input[(((long)b * job->H + iy) * job->W + ix) * job->C + ch] * job->Weight[(ky * 3 + kx) * job->C + ch];
+                            sum += input[(long)ix * c + ch] * job->Weight[(ky * 3 + kx) * c + ch];
                         }
                     }
                 }
 
-                output[ch] = ActivationMath.Apply(job->Act, sum);
+                output[(long)ox * c + ch] = ActivationMath.Apply(job->Act, sum);
             }
         }
     }
 
-    // Channels [ch, ..) of output row `row` in whole vectors; returns the first channel not done.
+    // Channels [ch, ..) of one output row in whole vectors; returns the first channel not done. Per block of channels
+    // the 9 tap vectors and the bias stay in registers; a row outside the image gets zero taps (and reads the middle
+    // row instead), so only the first and last output columns need bounds checks.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int DepthwiseRow<TOps, TVec>(DepthwiseJob* job, int row, int ch)
+    private static int DepthwiseRow<TOps, TVec>(DepthwiseJob* job, float* above, float* middle, float* below, float* output, int ch)
         where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
         int c = job->C, w = job->W, stride = job->Stride, wOut = job->WOut;
-        int b = row / job->HOut;
-        int oy = row % job->HOut;
-        int iy = oy * stride - 1;
-        bool top = iy >= 0, bottom = iy + 2 < job->H;
-        float* image = job->Input + (long)b * job->H * w * c;
-        float* middle = image + (long)(iy + 1) * w * c;                 // always inside the image
-        float* above = top ? middle - (long)w * c : middle;
-        float* below = bottom ? middle + (long)w * c : middle;
-        float* output = job->Output + (long)row * wOut * c;
+        bool top = above != null, bottom = below != null;
+        if (!top)
+        {
+            above = middle;
+        }
+
+        if (!bottom)
+        {
+            below = middle;
+        }
+
         // interior columns: ox·s − 1 ≥ 0 and ox·s + 1 ≤ w − 1
         int interiorEnd = Math.Min(wOut, (w - 2) / stride + 1);
         long step = (long)stride * c;

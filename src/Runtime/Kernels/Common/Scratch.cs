@@ -9,6 +9,7 @@ internal static unsafe class Scratch
     [ThreadStatic] private static NativeBuffer? s_gemmTile;
     [ThreadStatic] private static NativeBuffer? s_convRows;
     [ThreadStatic] private static NativeBuffer? s_attention;
+    [ThreadStatic] private static NativeBuffer? s_invertedResidual;
 
     /// <summary>GEMM accumulator tile, at least <paramref name="floats"/> floats.</summary>
     public static float* GemmTile(long floats) => Get(ref s_gemmTile, floats);
@@ -18,6 +19,9 @@ internal static unsafe class Scratch
 
     /// <summary>Attention per-head buffers, at least <paramref name="floats"/> floats.</summary>
     public static float* Attention(long floats) => Get(ref s_attention, floats);
+
+    /// <summary>InvertedResidual's ring of expanded rows and its depthwise band, at least <paramref name="floats"/> floats.</summary>
+    public static float* InvertedResidual(long floats) => Get(ref s_invertedResidual, floats);
 
     private static float* Get(ref NativeBuffer? slot, long floats)
     {
