@@ -145,7 +145,7 @@ internal static class Report
     // FusedMatMul and Softmax nodes; aot-vit's ViT patch embedding is a GEMM).
     private static readonly string[] OrtProducts = ["MatMul", "FusedMatMul", "Gemm", "FusedGemm", "Conv", "FusedConv", "NhwcFusedConv",
                                                     "Softmax", "BiasGelu", "Gelu", "FastGelu", "QuickGelu", "Sigmoid"];
-    private static readonly string[] AotProducts = ["Gemm", "Conv", "Depthwise", "Embedding", "Attention"];
+    private static readonly string[] AotProducts = ["Gemm", "Conv", "Depthwise", "InvertedResidual", "Embedding", "Attention"];
 
     /// <summary>Per-op-kind profiles of both engines, side by side per model and thread count, with the products/rest split.</summary>
     private static void ProfileSection(StringBuilder sb, RunResults r)

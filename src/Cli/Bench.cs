@@ -85,7 +85,7 @@ internal static class Bench
                     rows.Add(row);
                     StdStream.Out.WriteLine($"{row.Model,-28} threads {t}  batch {b,3}  median {median,8:F2} ms  (p10 {row.P10Ms:F2}, p90 {row.P90Ms:F2}, {row.Runs} runs)  " +
                                       $"{gflops,6:F1} GFLOP/s = {100 * gflops / peaks[t],5:F1} % of peak  load {loadMs:F0} ms  first run {firstMs:F1} ms");
-                    if (o.Has("--profile")) Profile(Once, median);
+                    if (o.Has("--profile") || o.Has("--profile-all")) Profile(Once, median, o.Has("--profile-all") ? int.MaxValue : 12);
                 }
             }
         }
@@ -95,8 +95,8 @@ internal static class Bench
         return 0;
     }
 
-    /// <summary>Runs a few profiled passes and prints where the time goes, by op kind and by module.</summary>
-    private static void Profile(Action once, double medianMs)
+    /// <summary>Runs a few profiled passes and prints where the time goes, by op kind and the <paramref name="slowest"/> slowest ops.</summary>
+    private static void Profile(Action once, double medianMs, int slowest)
     {
         const int runs = 10;
         OpProfiler.Reset();
@@ -121,9 +121,8 @@ internal static class Bench
             for (int j = i; j > 0 && kinds[j].Milliseconds > kinds[j - 1].Milliseconds; j--) (kinds[j], kinds[j - 1]) = (kinds[j - 1], kinds[j]);
         foreach (var g in kinds)
             StdStream.Out.WriteLine($"      {OpProfiler.Name(g.Kind),-10} {g.Milliseconds / runs,8:F2} ms  {100 * g.Milliseconds / runs / total,5:F1} %  ({g.Calls / runs} calls)");
-        StdStream.Out.WriteLine("      slowest ops:");
-        int top = int.TryParse(Environment.GetEnvironmentVariable("AOTVIT_PROFILE_TOP"), out var tp) ? tp : 12;
-        for (int i = 0; i < Math.Min(top, entries.Count); i++)
+        StdStream.Out.WriteLine(slowest < entries.Count ? "      slowest ops:" : "      every op, slowest first:");
+        for (int i = 0; i < Math.Min(slowest, entries.Count); i++)
             StdStream.Out.WriteLine($"        {entries[i].Milliseconds / runs,7:F3} ms  {OpProfiler.Name(entries[i].Kind),-10} {entries[i].Module}");
     }
 

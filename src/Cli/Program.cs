@@ -22,7 +22,7 @@ namespace AotVit.Cli
                   apple/mobilevit-small: ImageNet-1k labels and probabilities; several images run as one batch
               aotvit embed IMAGE... [--weights model.safetensors] [--json] [--full] [--threads N]
                   google/vit-base-patch32-224-in21k: pooler_output [768] (and last_hidden_state [50, 768] with --full)
-              aotvit bench [--model vit|mobilevit|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights-vit F] [--weights-mobilevit F] [--markdown FILE] [--profile]
+              aotvit bench [--model vit|mobilevit|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights-vit F] [--weights-mobilevit F] [--markdown FILE] [--profile | --profile-all]
               aotvit info
               aotvit make-weights (vit|mobilevit) OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
             Without --weights a SYNTHETIC checkpoint (random weights from a seed) is used, and the output says so.
@@ -73,7 +73,7 @@ namespace AotVit.Cli
     /// <summary>Positional arguments and --flags (a flag takes the next argument as its value unless it is a switch).</summary>
     internal sealed class Options
     {
-        private static readonly HashSet<string> Switches = ["--json", "--full", "--profile"];
+        private static readonly HashSet<string> Switches = ["--json", "--full", "--profile", "--profile-all"];
         private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype",
                                                          "--weights-vit", "--weights-mobilevit", "--markdown", "--runs"];
         public List<string> Positional { get; } = [];

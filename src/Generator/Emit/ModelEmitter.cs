@@ -181,6 +181,7 @@ namespace AotVit.Generator.Emit
             LinearOp l => new[] { l.Weight, l.Bias },
             ConvOp c => new[] { c.Weight, c.Bias },
             DepthwiseOp d => new[] { d.Weight, d.Bias },
+            InvertedResidualOp r => new[] { r.Expand.Weight, r.Expand.Bias, r.Depthwise.Weight, r.Depthwise.Bias, r.Reduce.Weight, r.Reduce.Bias },
             LayerNormOp n => new[] { n.Gamma, n.Beta },
             PatchEmbeddingOp e => new[] { e.Weight, e.Bias, e.Cls, e.Position },
             _ => Array.Empty<Param?>(),
@@ -269,6 +270,7 @@ namespace AotVit.Generator.Emit
             LinearOp => "Gemm",
             ConvOp => "Conv",
             DepthwiseOp => "Depthwise",
+            InvertedResidualOp => "InvertedResidual",
             AttentionOp => "Attention",
             LayerNormOp => "LayerNorm",
             LayoutOp => "Layout",
@@ -302,6 +304,20 @@ namespace AotVit.Generator.Emit
                     w.Line($"Conv2d.Depthwise3x3(_pool, batch, {d.Input.Shape[0]}, {d.Input.Shape[1]}, {d.Input.Shape[2]}, {Ptr(d.Input)}, {d.Stride}, " +
                            $"{C(d.Weight)}, {C(d.Bias)}, {Act(d.Activation)}, {Ptr(d.Output)});");
                     break;
+                case InvertedResidualOp r:
+                {
+                    LinearOp e = r.Expand, re = r.Reduce;
+                    DepthwiseOp d = r.Depthwise;
+                    var x = r.Input;
+                    w.Line($"// {r.Module} (inverted residual, one pass over bands of output rows):");
+                    w.Line($"//   {e.Module}: {x.ShapeText} · [{e.Weight.K}×{e.Weight.N}]{(e.Bias is null ? "" : " + b")}, {e.Activation}");
+                    w.Line($"//   {d.Module}: depthwise 3×3 stride {d.Stride}{(d.Bias is null ? "" : " + b")}, {d.Activation}");
+                    w.Line($"//   {re.Module}: · [{re.Weight.K}×{re.Weight.N}]{(re.Bias is null ? "" : " + b")}{(re.Residual is null ? "" : re.Residual == x ? ", + the block's input (residual)" : $", + {re.Residual.Name}")} → {re.Output.ShapeText}");
+                    w.Line($"InvertedResidual.Run(_pool, batch, {x.Shape[0]}, {x.Shape[1]}, {Ptr(x)}, {e.Weight.Field}, {C(e.Bias)}, {Act(e.Activation)}, " +
+                           $"{d.Stride}, {C(d.Weight)}, {C(d.Bias)}, {Act(d.Activation)}, {re.Weight.Field}, {C(re.Bias)}, " +
+                           $"{(re.Residual is null ? "null" : Ptr(re.Residual))}, {Ptr(re.Output)});");
+                    break;
+                }
                 case LayerNormOp n:
                     w.Line($"// {n.Module} (LayerNorm, eps {D(n.Eps)}): {n.Input.ShapeText} → {n.Output.ShapeText}");
                     w.Line($"LayerNorm.Run(_pool, batch * {n.Rows}, {n.Cols}, {Ptr(n.Input)}, {n.Cols}, {C(n.Gamma)}, {C(n.Beta)}, {F((float)n.Eps)}, {Ptr(n.Output)}, {n.Cols});");

@@ -132,6 +132,24 @@ namespace AotVit.Generator.Ir
         public override long Macs => Output.Floats * 9;
     }
 
+    /// <summary>
+    /// MobileNetV2's inverted residual as one kernel (made by the InvertedResidualFusion pass): expand 1x1 → depthwise 3x3 →
+    /// reduce 1x1 (+ residual), the expanded and depthwise tensors never materialised. Keeps the three ops it replaces.
+    /// </summary>
+    internal sealed class InvertedResidualOp : Op
+    {
+        public InvertedResidualOp(string module, LinearOp expand, DepthwiseOp depthwise, LinearOp reduce)
+            : base(module) { Expand = expand; Depthwise = depthwise; Reduce = reduce; }
+        public LinearOp Expand { get; }
+        public DepthwiseOp Depthwise { get; }
+        public LinearOp Reduce { get; }
+        public Value Input => Expand.Input;
+        public Value Output => Reduce.Output;
+        public override IEnumerable<Value> Inputs => Reduce.Residual is null || Reduce.Residual == Input ? new[] { Input } : new[] { Input, Reduce.Residual };
+        public override IEnumerable<Value> Outputs => new[] { Output };
+        public override long Macs => Expand.Macs + Depthwise.Macs + Reduce.Macs;
+    }
+
     /// <summary>BatchNorm2d in eval mode; the BN-folding pass removes every one of these.</summary>
     internal sealed class BatchNormOp : Op
     {

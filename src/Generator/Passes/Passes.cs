@@ -1,9 +1,10 @@
 // Graph passes, run in order by PassPipeline.Run:
 //   1. BatchNormFolding  conv → BatchNorm(eval) becomes one conv with scaled weights and a folded bias (done at load).
 //   2. EpilogueFusion    activation and residual-add ops merge into the GEMM/conv that produces their input.
-//   3. QkvFusion         the three q/k/v Linears of an attention read one input: one GEMM with N = 3·D.
-//   4. MemoryPlan        liveness-based offsets for every activation in one arena (in-place residuals).
-//   5. ConstantLayout    offsets of every small constant (biases, norms, embeddings, depthwise taps) in one block.
+//   3. InvertedResidualFusion  expand 1x1 → depthwise 3x3 → reduce 1x1 chains become one banded kernel.
+//   4. QkvFusion         the three q/k/v Linears of an attention read one input: one GEMM with N = 3·D.
+//   5. MemoryPlan        liveness-based offsets for every activation in one arena (in-place residuals).
+//   6. ConstantLayout    offsets of every small constant (biases, norms, embeddings, depthwise taps) in one block.
 // Each pass logs what it did into Graph.PassLog, which the emitter writes into the generated file header.
 using System;
 using System.Collections.Generic;
@@ -20,6 +21,7 @@ namespace AotVit.Generator.Passes
         {
             BatchNormFolding(g);
             EpilogueFusion(g);
+            InvertedResidualFusion(g);
             QkvFusion(g);
             MemoryPlan(g);
             ConstantLayout(g);
@@ -114,6 +116,47 @@ namespace AotVit.Generator.Passes
             if (g.AllOps.Any(o => o is ActivationOp || o is AddOp))
                 throw new InvalidOperationException("an activation or residual add could not be fused; the runtime has no standalone kernel in the plan for it");
             g.PassLog.Add($"EpilogueFusion: {activations} activations and {residuals} residual adds fused into GEMM/conv epilogues");
+        }
+
+        /// <summary>
+        /// A 1x1 expand GEMM over whole feature-map rows whose output only a depthwise 3x3 reads, whose output only a 1x1
+        /// reduce GEMM (no activation) reads, becomes one InvertedResidualOp: the runtime kernel runs it over bands of
+        /// output rows, so the two intermediates (up to H·W·Cexp floats) never reach the arena.
+        /// </summary>
+        public static void InvertedResidualFusion(Graph g)
+        {
+            int fused = 0;
+            long saved = 0;
+            var consumers = Consumers(g);
+            foreach (var block in g.Blocks)
+                foreach (var depthwise in block.Ops.OfType<DepthwiseOp>().ToList())
+                {
+                    var expand = block.Ops.OfType<LinearOp>().FirstOrDefault(l => l.Output == depthwise.Input);
+                    var reduce = block.Ops.OfType<LinearOp>().FirstOrDefault(l => l.Input == depthwise.Output);
+                    if (expand is null || reduce is null || expand.Residual is not null || reduce.Activation != Activation.None
+                        || expand.Input.Shape.Length != 3 || expand.Lda != expand.Weight.K || expand.RowsPerImage != expand.Input.Shape[0] * expand.Input.Shape[1]
+                        || reduce.Lda != reduce.Weight.K || depthwise.Stride is not (1 or 2)
+                        || consumers[expand.Output].Count != 1 || consumers[depthwise.Output].Count != 1
+                        || expand.Output.ExternalName is not null || depthwise.Output.ExternalName is not null)
+                        continue;
+                    string module = CommonPrefix(expand.Module, depthwise.Module, reduce.Module);
+                    var op = new InvertedResidualOp(module.Length > 0 ? module : expand.Module, expand, depthwise, reduce);
+                    int at = block.Ops.IndexOf(expand);
+                    block.Ops.Remove(expand); block.Ops.Remove(depthwise); block.Ops.Remove(reduce);
+                    block.Ops.Insert(at, op);
+                    saved += expand.Output.Floats + depthwise.Output.Floats;
+                    fused++;
+                }
+            if (fused > 0) g.PassLog.Add($"InvertedResidualFusion: {fused} expand → depthwise → reduce chains run as banded kernels ({saved * 4 / 1024.0:F1} KiB per image of intermediates never stored)");
+        }
+
+        /// <summary>The longest common prefix of dotted module paths, whole segments only ("a.b.c", "a.b.d" → "a.b").</summary>
+        private static string CommonPrefix(params string[] modules)
+        {
+            var parts = modules.Select(m => m.Split('.')).ToArray();
+            int n = 0;
+            while (parts.All(p => p.Length > n && p[n] == parts[0][n])) n++;
+            return string.Join(".", parts[0].Take(n));
         }
 
         public static void QkvFusion(Graph g)

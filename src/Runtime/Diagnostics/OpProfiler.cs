@@ -5,7 +5,7 @@ using System.Diagnostics;
 
 namespace AotVit.Runtime.Diagnostics;
 
-public enum OpKind { Gemm, Conv, Depthwise, Attention, LayerNorm, Layout, Pooling, Embedding }
+public enum OpKind { Gemm, Conv, Depthwise, Attention, LayerNorm, Layout, Pooling, Embedding, InvertedResidual }
 
 public static class OpProfiler
 {
@@ -65,6 +65,7 @@ public static class OpProfiler
         OpKind.Layout => nameof(OpKind.Layout),
         OpKind.Pooling => nameof(OpKind.Pooling),
         OpKind.Embedding => nameof(OpKind.Embedding),
+        OpKind.InvertedResidual => nameof(OpKind.InvertedResidual),
         _ => ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }
