@@ -299,6 +299,10 @@ internal static unsafe class OtherKernels
                 Time(name + " fused", flops, seconds, pool, p =>
                     InvertedResidual.Run(p, 1, hh, hh, input.Pointer, expand, b1.Pointer, Activation.Silu, stride, taps.Pointer, b2.Pointer,
                                          Activation.Silu, reduce, b3.Pointer, residual, output.Pointer));
+                if (Environment.GetEnvironmentVariable("MV2_NOACT") == "1")
+                    Time(name + " fused, no SiLU", flops, seconds, pool, p =>
+                        InvertedResidual.Run(p, 1, hh, hh, input.Pointer, expand, b1.Pointer, Activation.None, stride, taps.Pointer, b2.Pointer,
+                                             Activation.None, reduce, b3.Pointer, residual, output.Pointer));
             }
         }
     }

@@ -132,6 +132,25 @@ public static unsafe partial class Gemm
                 chunks = Math.Min(2 * threads, CeilDiv(job->M, rowBlock));
                 panelGroups = job->Panels;
             }
+
+            // So few items that one extra item is a large share (MobileViT-S's encoder.layer.4 at batch 1: 64 rows × 5 or 23
+            // panels gave 5 items, 3 for one thread and 2 for the other): make their count a multiple of the thread count,
+            // with smaller panel groups if there are panels to spare, else with more row chunks.
+            if (chunks * panelGroups % threads != 0)
+            {
+                int groups = panelGroups;
+                while (groups < job->Panels && chunks * groups % threads != 0) groups++;
+                if (chunks * groups % threads == 0)
+                {
+                    panelGroups = groups;
+                }
+                else
+                {
+                    int rowChunks = chunks, maxChunks = CeilDiv(job->M, rowBlock);
+                    while (rowChunks < maxChunks && rowChunks * panelGroups % threads != 0) rowChunks++;
+                    chunks = rowChunks;
+                }
+            }
         }
 
         job->ChunkRows = CeilDiv(CeilDiv(job->M, chunks), rowBlock) * rowBlock;
