@@ -3,8 +3,10 @@
 // Each k step also issues one prefetcht1 (half a cache line further each step): the driver points it at the next B block, which
 // otherwise arrives from DRAM only when the first row block demands it (ViT at batch 1 streams 350 MB of weights).
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using AotVit.Runtime.Kernels.Common;
 
 namespace AotVit.Runtime.Kernels;
 
@@ -126,6 +128,121 @@ public static unsafe partial class Gemm
         c61.Store(tile + 208);
         c70.Store(tile + 224);
         c71.Store(tile + 240);
+    }
+
+    /// <summary>
+    /// c[r, 0..32) = act(Σ_{k &lt; kc} a[r, k]·packed[k, 0..32) + bias) + residual[r, 0..32) for r &lt; rows (≤ 8): the 8×32
+    /// kernel for a GEMM whose whole K is one k-block, with the epilogue applied to the accumulators in registers instead
+    /// of a round trip through the tile (16 stores, then 16 loads in <see cref="Epilogue.Panel512"/>), which costs most
+    /// where K is small: MobileViT's 1×1 convolutions (K = 16…256) and transformer GEMMs (K = 144…240).
+    /// Rows past <paramref name="rows"/> are computed from the last valid row and not stored.
+    /// </summary>
+    /// <param name="a">[rows, kc] row stride lda</param>
+    /// <param name="packed">[kc, 32]</param>
+    /// <param name="bias">[32] or null</param>
+    /// <param name="residual">[rows, 32] row stride ldr, or null; may alias c</param>
+    /// <param name="c">[rows, 32] row stride ldc</param>
+    private static void Gemm_f32_8x32_Fma512Direct<TAct>(int kc, float* a, long lda, int rows, float* packed, float* prefetch,
+        float* bias, float* residual, long ldr, float* c, long ldc) where TAct : struct, Epilogue.IActivation512
+    {
+        Debug.Assert(rows is >= 1 and <= 8 && kc >= 1);
+        float* a0 = a;
+        float* a1 = rows > 1 ? a0 + lda : a0;
+        float* a2 = rows > 2 ? a1 + lda : a1;
+        float* a3 = rows > 3 ? a2 + lda : a2;
+        float* a4 = rows > 4 ? a3 + lda : a3;
+        float* a5 = rows > 5 ? a4 + lda : a4;
+        float* a6 = rows > 6 ? a5 + lda : a5;
+        float* a7 = rows > 7 ? a6 + lda : a6;
+        Vector512<float> c00 = Vector512<float>.Zero, c01 = Vector512<float>.Zero;
+        Vector512<float> c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
+        Vector512<float> c20 = Vector512<float>.Zero, c21 = Vector512<float>.Zero;
+        Vector512<float> c30 = Vector512<float>.Zero, c31 = Vector512<float>.Zero;
+        Vector512<float> c40 = Vector512<float>.Zero, c41 = Vector512<float>.Zero;
+        Vector512<float> c50 = Vector512<float>.Zero, c51 = Vector512<float>.Zero;
+        Vector512<float> c60 = Vector512<float>.Zero, c61 = Vector512<float>.Zero;
+        Vector512<float> c70 = Vector512<float>.Zero, c71 = Vector512<float>.Zero;
+        for (int k = 0; k < kc; k++)
+        {
+            // c[r, j] += a[r, k]·packed[k, j]
+            Vector512<float> b0 = Vector512.Load(packed);
+            Vector512<float> b1 = Vector512.Load(packed + 16);
+            packed += PanelWidth;
+            Sse.Prefetch1(prefetch);
+            prefetch += PrefetchStep;
+            Vector512<float> x0 = Vector512.Create(a0[k]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            Vector512<float> x1 = Vector512.Create(a1[k]);
+            c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            Vector512<float> x2 = Vector512.Create(a2[k]);
+            c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            Vector512<float> x3 = Vector512.Create(a3[k]);
+            c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            Vector512<float> x4 = Vector512.Create(a4[k]);
+            c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            Vector512<float> x5 = Vector512.Create(a5[k]);
+            c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            Vector512<float> x6 = Vector512.Create(a6[k]);
+            c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            Vector512<float> x7 = Vector512.Create(a7[k]);
+            c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+        }
+
+        Vector512<float> bias0 = bias != null ? Vector512.Load(bias) : Vector512<float>.Zero;
+        Vector512<float> bias1 = bias != null ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
+        StoreRow<TAct>(c00 + bias0, c01 + bias1, residual, c);
+        if (rows > 1) StoreRow<TAct>(c10 + bias0, c11 + bias1, residual != null ? residual + ldr : null, c + ldc);
+        if (rows > 2) StoreRow<TAct>(c20 + bias0, c21 + bias1, residual != null ? residual + 2 * ldr : null, c + 2 * ldc);
+        if (rows > 3) StoreRow<TAct>(c30 + bias0, c31 + bias1, residual != null ? residual + 3 * ldr : null, c + 3 * ldc);
+        if (rows > 4) StoreRow<TAct>(c40 + bias0, c41 + bias1, residual != null ? residual + 4 * ldr : null, c + 4 * ldc);
+        if (rows > 5) StoreRow<TAct>(c50 + bias0, c51 + bias1, residual != null ? residual + 5 * ldr : null, c + 5 * ldc);
+        if (rows > 6) StoreRow<TAct>(c60 + bias0, c61 + bias1, residual != null ? residual + 6 * ldr : null, c + 6 * ldc);
+        if (rows > 7) StoreRow<TAct>(c70 + bias0, c71 + bias1, residual != null ? residual + 7 * ldr : null, c + 7 * ldc);
+    }
+
+    // c[0..32) = act(x0 | x1) + residual[0..32) (residual may be null or alias c).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<TAct>(Vector512<float> x0, Vector512<float> x1, float* residual, float* c)
+        where TAct : struct, Epilogue.IActivation512
+    {
+        Vector512<float> y0 = TAct.Apply(x0), y1 = TAct.Apply(x1);
+        if (residual != null)
+        {
+            y0 += Vector512.Load(residual);
+            y1 += Vector512.Load(residual + 16);
+        }
+
+        y0.Store(c);
+        y1.Store(c + 16);
+    }
+
+    /// <summary><see cref="Gemm_f32_8x32_Fma512Direct{TAct}"/> for the activation <paramref name="act"/>.</summary>
+    private static void Direct8x32(Activation act, int kc, float* a, long lda, int rows, float* packed, float* prefetch,
+        float* bias, float* residual, long ldr, float* c, long ldc)
+    {
+        switch (act)
+        {
+            case Activation.Silu:
+                Gemm_f32_8x32_Fma512Direct<Epilogue.SiluActivation>(kc, a, lda, rows, packed, prefetch, bias, residual, ldr, c, ldc);
+                break;
+            case Activation.Gelu:
+                Gemm_f32_8x32_Fma512Direct<Epilogue.GeluActivation>(kc, a, lda, rows, packed, prefetch, bias, residual, ldr, c, ldc);
+                break;
+            case Activation.Tanh:
+                Gemm_f32_8x32_Fma512Direct<Epilogue.TanhActivation>(kc, a, lda, rows, packed, prefetch, bias, residual, ldr, c, ldc);
+                break;
+            default:
+                Gemm_f32_8x32_Fma512Direct<Epilogue.NoActivation>(kc, a, lda, rows, packed, prefetch, bias, residual, ldr, c, ldc);
+                break;
+        }
     }
 
     /// <summary>

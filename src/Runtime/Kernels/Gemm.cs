@@ -204,9 +204,18 @@ public static unsafe partial class Gemm
 
         int rowBlock = job->RowBlock;
         float* tile = Scratch.GemmTile((long)(rows + RowBlock) * PanelWidth);   // [rows rounded up to 8, 32]
+        // The whole K in one block, AVX-512, 8-row blocks: whole panels go straight from the accumulators through the
+        // epilogue into c (Gemm_f32_8x32_Fma512Direct), without the tile.
+        bool direct = Vector512.IsHardwareAccelerated && k <= KBlock && rowBlock == RowBlock;
         for (int panel = firstPanel; panel < endPanel; panel++)
         {
             float* packed = job->B + (long)panel * k * PanelWidth;             // [k, 32]
+            if (direct && (panel + 1) * PanelWidth <= job->N)
+            {
+                RunPanelDirect(job, row0, rows, a, lda, panel, packed, tile);
+                continue;
+            }
+
             for (int k0 = 0; k0 < k; k0 += KBlock)
             {
                 int kc = Math.Min(KBlock, k - k0);
@@ -250,6 +259,34 @@ public static unsafe partial class Gemm
                 long row = row0 + r;
                 float* residual = job->Residual != null ? job->Residual + row * job->Ldr + column0 : null;
                 Epilogue.Row(tile + r * PanelWidth, bias, job->Act, residual, job->C + row * job->Ldc + column0, columns);
+            }
+        }
+    }
+
+    // One whole 32-column panel of rows [row0, row0 + rows) when K fits one k-block (AVX-512): 8-row blocks through the
+    // in-register epilogue; a last block of ≤ 4 rows through the 4-row kernel and the tile, as the tiled path does.
+    private static void RunPanelDirect(Job* job, int row0, int rows, float* a, long lda, int panel, float* packed, float* tile)
+    {
+        int k = job->K;
+        int column0 = panel * PanelWidth;
+        float* bias = job->Bias != null ? job->Bias + column0 : null;
+        // The next panel comes from DRAM on its first use: row blocks 1..4 prefetch it into L2 (see RunBlock).
+        float* next = panel + 1 < job->Panels ? job->B + (long)(panel + 1) * k * PanelWidth : null;
+        for (int r = 0, rb = 0; r < rows; r += RowBlock, rb++)
+        {
+            float* prefetch = next != null && rb is >= 1 and <= 4 ? next + (long)(rb - 1) * k * PrefetchStep : packed;
+            int count = Math.Min(RowBlock, rows - r);
+            long row = row0 + r;
+            float* residual = job->Residual != null ? job->Residual + row * job->Ldr + column0 : null;
+            float* c = job->C + row * job->Ldc + column0;
+            if (count > 4)
+            {
+                Direct8x32(job->Act, k, a + r * lda, lda, count, packed, prefetch, bias, residual, job->Ldr, c, job->Ldc);
+            }
+            else
+            {
+                Microkernel(k, a + r * lda, lda, count, packed, tile, false, prefetch);
+                Epilogue.Panel512(tile, count, bias, job->Act, residual, job->Ldr, c, job->Ldc);
             }
         }
     }

@@ -17,6 +17,8 @@ public sealed unsafe class GemmTests
         { 10, 40, 5 }, { 30, 200, 520 }, { 250, 64, 33 }, { 50, 1056, 96 }, { 90, 3072, 40 },
         // 6-row blocks of the AVX2 kernel (run by tools/test.sh with AVX-512 off): exact multiples, tails of 1–5, K blocks
         { 6, 32, 300 }, { 12, 48, 600 }, { 17, 64, 257 }, { 64, 96, 70 },
+        // K in one block on AVX-512 (the in-register epilogue): 8-row blocks, 5–7-row and 1–4-row tails, a column tail
+        { 15, 64, 48 }, { 13, 96, 256 }, { 64, 128, 16 }, { 12, 40, 144 },
     };
 
     [Theory]

@@ -123,30 +123,30 @@ internal static unsafe class Epilogue
         }
     }
 
-    private interface IActivation512
+    internal interface IActivation512
     {
         static abstract Vector512<float> Apply(Vector512<float> x);
     }
 
-    private struct NoActivation : IActivation512
+    internal struct NoActivation : IActivation512
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Apply(Vector512<float> x) => x;
     }
 
-    private struct SiluActivation : IActivation512
+    internal struct SiluActivation : IActivation512
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Apply(Vector512<float> x) => ActivationMath.Apply<Vector512Ops, Vector512<float>>(Activation.Silu, x);
     }
 
-    private struct GeluActivation : IActivation512
+    internal struct GeluActivation : IActivation512
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Apply(Vector512<float> x) => ActivationMath.Apply<Vector512Ops, Vector512<float>>(Activation.Gelu, x);
     }
 
-    private struct TanhActivation : IActivation512
+    internal struct TanhActivation : IActivation512
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Apply(Vector512<float> x) => ActivationMath.Apply<Vector512Ops, Vector512<float>>(Activation.Tanh, x);
