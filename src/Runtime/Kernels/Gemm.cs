@@ -1,6 +1,6 @@
 // Gemm: c = act(a·B + bias) + residual with B pre-packed (PackedMatrix), plus the shared driver that Conv2d reuses
 // with an implicit-im2col A. The driver blocks the problem as
-//   item (chunk of ≤128 rows × a range of 32-column panels)  → one WorkerPool chunk gets a contiguous run of items
+//   item (chunk of ≤64 rows, ≤256 when B is over 1 MiB, × a range of 32-column panels) → one WorkerPool claim gets a run of items
 //     panel → K block of 256 → 8-row block (10-row when M is a multiple of 10 only; 6-row with AVX2 only) → microkernel
 //     (Gemm.Vector512.cs / Gemm.Fma256.cs / Gemm.Portable.cs / scalar below)
 // A 256×32 B block (32 KiB) stays in L1 across the row blocks; row blocks 1–4 prefetch the next block into L2, so its
@@ -23,6 +23,12 @@ public static unsafe partial class Gemm
     internal static bool UseFma256 => !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
     private const int KBlock = 256;
     private const int MaxChunkRows = 64;
+    // Rows per chunk when B is larger than L2 (ViT-B/32's 2.4–9.4 MB weights): every chunk streams all of B from L3 or
+    // DRAM, so fewer, taller chunks (A's k-block slice, 256 KiB, still fits L2) cut that traffic. ViT-B/32 at batch 8
+    // (400 rows), interleaved pairs: 1 thread 386/374 → 367/362 ms, 2 threads 195/207 → 182/205 ms. Small Bs stay in L2
+    // and keep 64-row chunks: MobileViT-S measured 1–3 % slower with 256.
+    private const int MaxChunkRowsLargeB = 256;
+    private const long LargeBBytes = 1L << 20;
     // Panels per work item when a GEMM has few rows and at least 2·PanelsPerItem panels per thread (ViT at batch 1:
     // 50 rows × 24–96 panels).
     private const int PanelsPerItem = 4;
@@ -115,7 +121,8 @@ public static unsafe partial class Gemm
             ? (job->Gather == null && job->M % 10 == 0 && job->M % RowBlock != 0 ? 10 : RowBlock)
             : UseFma256 ? Fma256RowBlock : RowBlock;
         job->RowBlock = rowBlock;
-        int maxRows = job->Gather != null ? Math.Clamp(GatherBudgetFloats / job->K / RowBlock * RowBlock, RowBlock, MaxChunkRows) : MaxChunkRows;
+        int maxRows = job->Gather != null ? Math.Clamp(GatherBudgetFloats / job->K / RowBlock * RowBlock, RowBlock, MaxChunkRows)
+            : (long)job->K * job->Panels * PanelWidth * sizeof(float) > LargeBBytes ? MaxChunkRowsLargeB : MaxChunkRows;
         int chunks = CeilDiv(job->M, maxRows);
         int panelGroups = 1;
         if (threads > 1 && chunks < 2 * threads)

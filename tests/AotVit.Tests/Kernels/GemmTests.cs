@@ -19,6 +19,8 @@ public sealed unsafe class GemmTests
         { 6, 32, 300 }, { 12, 48, 600 }, { 17, 64, 257 }, { 64, 96, 70 },
         // K in one block on AVX-512 (the in-register epilogue): 8-row blocks, 5–7-row and 1–4-row tails, a column tail
         { 15, 64, 48 }, { 13, 96, 256 }, { 64, 128, 16 }, { 12, 40, 144 },
+        // B over 1 MiB and more than 256 rows: taller row chunks (2 of 132 rows here)
+        { 264, 1040, 260 },
     };
 
     [Theory]
