@@ -60,6 +60,7 @@ public static class ActivationMath
 
     // SiLU's e^r, |r| ≤ ln2/2: interpolation at the 7 Chebyshev nodes (relative error 7.1e-8 in float).
     private const float Ln2 = 0.693147180559945309f;
+    private const float SiluLow = -87f;                 // round(−87·log2e) = −126: the smallest n whose 2ⁿ is normal (SiluNarrow)
     private const float SiluE3 = 0.16666415333747864f, SiluE4 = 0.04166635125875473f, SiluE5 = 0.00837512593716383f, SiluE6 = 0.0013941108481958508f;
 
     private const float ExpLow = -104f;                 // e^−104 < 2^−150: vscalefps returns 0 (Silu512, Exp512)
@@ -254,6 +255,29 @@ public static class ActivationMath
     }
 
     /// <summary>
+    /// SiLU on the 256- and 128-bit paths, x / (1 + e^−x), with <see cref="Silu512"/>'s shortcuts where no vscalefps
+    /// exists: −x is clamped to [SiluLow, ExpMax] so that n ≥ −126 and 2ⁿ is a normal float built from its bits (below
+    /// SiluLow, 1 + e^−x rounds to 1 either way, so neither the generic exp's n clamp nor its flush-to-0 select is
+    /// needed), then the one-constant reduction, the degree-6 polynomial and one divide. 4 instructions fewer than
+    /// 1 + <see cref="Exp{TOps, TVec}"/>: KernelBench mv2 with AVX-512 off, 1 thread, 5–8 % on the fused blocks.
+    /// x = −∞ gives −∞ (e^ExpMax is finite), +∞ gives +∞, NaN stays NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec SiluNarrow<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        TVec t = TOps.Max(TOps.Create(SiluLow), TOps.Min(TOps.Create(ExpMax), TOps.Subtract(TOps.Zero, x)));   // NaN stays NaN (right operand)
+        TVec n = TOps.Round(TOps.Multiply(t, TOps.Create(Log2E)));
+        TVec r = TOps.MultiplyAdd(n, TOps.Create(-Ln2), t);
+        TVec p = TOps.MultiplyAdd(TOps.Create(SiluE6), r, TOps.Create(SiluE5));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(SiluE4));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(SiluE3));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(0.5f));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(1f));
+        p = TOps.MultiplyAdd(p, r, TOps.Create(1f));
+        return TOps.Divide(x, TOps.MultiplyAdd(p, TOps.Pow2(n), TOps.Create(1f)));
+    }
+
+    /// <summary>
     /// GELU on AVX-512 without a division or an exponential: 0.5·x·(1 + erf(x/√2)) = 0.5·x + 0.5·|x|·erf(|x|/√2), with
     /// erf from a 16-interval table of degree-5 polynomials whose coefficients vpermps picks by the interval index (see
     /// ErfC0…ErfC5). 19 instructions against about 50 and a vdivps for the two-branch <see cref="Erf{TOps, TVec}"/>.
@@ -300,7 +324,7 @@ public static class ActivationMath
                     return Unsafe.As<Vector512<float>, TVec>(ref result);
                 }
 
-                return TOps.Divide(x, TOps.Add(TOps.Create(1f), Exp<TOps, TVec>(TOps.Subtract(TOps.Zero, x))));
+                return SiluNarrow<TOps, TVec>(x);
             case Activation.Tanh:
                 // sign(x)·(1 − 2/(e^(2|x|) + 1))
                 TVec e = Exp<TOps, TVec>(TOps.Multiply(TOps.Create(2f), TOps.Abs(x)));
