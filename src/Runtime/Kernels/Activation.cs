@@ -241,15 +241,7 @@ public static class ActivationMath
     {
         Vector512<float> t = Vector512.MaxNative(Vector512.Create(ExpLow), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
         Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
-        // e^r, r = t − n·ln2 with one ln2 constant and a degree-6 polynomial (1, 1, 1/2, SiluE3…SiluE6): the reduction's error,
-        // up to n·2e-9, matters only where e^−x is huge or tiny, and there 1/(1 + e^−x) cannot see it.
-        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2), t);
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(SiluE6), r, Vector512.Create(SiluE5));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(SiluE4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(SiluE3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        Vector512<float> p = SiluExpOfRemainder<Vector512Ops, Vector512<float>>(t, n);
         Vector512<float> d = Avx512F.Scale(p, n) + Vector512<float>.One;       // 1 + e^−x
         return x / d;
     }
@@ -267,14 +259,25 @@ public static class ActivationMath
     {
         TVec t = TOps.Max(TOps.Create(SiluLow), TOps.Min(TOps.Create(ExpMax), TOps.Subtract(TOps.Zero, x)));   // NaN stays NaN (right operand)
         TVec n = TOps.Round(TOps.Multiply(t, TOps.Create(Log2E)));
+        TVec p = SiluExpOfRemainder<TOps, TVec>(t, n);
+        return TOps.Divide(x, TOps.MultiplyAdd(p, TOps.Pow2(n), TOps.Create(1f)));
+    }
+
+    /// <summary>
+    /// SiLU's e^r for r = t − n·ln2 with one ln2 constant and a degree-6 polynomial (1, 1, 1/2, SiluE3…SiluE6), shared by
+    /// <see cref="Silu512"/> and <see cref="SiluNarrow{TOps, TVec}"/>: the reduction's error, up to n·2e-9, matters only
+    /// where e^−x is huge or tiny, and there 1/(1 + e^−x) cannot see it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec SiluExpOfRemainder<TOps, TVec>(TVec t, TVec n) where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
         TVec r = TOps.MultiplyAdd(n, TOps.Create(-Ln2), t);
         TVec p = TOps.MultiplyAdd(TOps.Create(SiluE6), r, TOps.Create(SiluE5));
         p = TOps.MultiplyAdd(p, r, TOps.Create(SiluE4));
         p = TOps.MultiplyAdd(p, r, TOps.Create(SiluE3));
         p = TOps.MultiplyAdd(p, r, TOps.Create(0.5f));
         p = TOps.MultiplyAdd(p, r, TOps.Create(1f));
-        p = TOps.MultiplyAdd(p, r, TOps.Create(1f));
-        return TOps.Divide(x, TOps.MultiplyAdd(p, TOps.Pow2(n), TOps.Create(1f)));
+        return TOps.MultiplyAdd(p, r, TOps.Create(1f));
     }
 
     /// <summary>

@@ -110,6 +110,7 @@ public static unsafe partial class Gemm
             c70 = Vector512<float>.Zero;
             c71 = Vector512<float>.Zero;
         }
+
         for (int k = 0; k < kc; k++)
         {
             // c[r, j] += a[r, k]·packed[k, j]
@@ -167,30 +168,14 @@ public static unsafe partial class Gemm
 
         Vector512<float> bias0 = bias != null ? Vector512.Load(bias) : Vector512<float>.Zero;
         Vector512<float> bias1 = bias != null ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
-        StoreRow<TOut>(c00 + bias0, c01 + bias1, residual, c);
-        if (rows > 1) StoreRow<TOut>(c10 + bias0, c11 + bias1, residual != null ? residual + ldr : null, c + ldc);
-        if (rows > 2) StoreRow<TOut>(c20 + bias0, c21 + bias1, residual != null ? residual + 2 * ldr : null, c + 2 * ldc);
-        if (rows > 3) StoreRow<TOut>(c30 + bias0, c31 + bias1, residual != null ? residual + 3 * ldr : null, c + 3 * ldc);
-        if (rows > 4) StoreRow<TOut>(c40 + bias0, c41 + bias1, residual != null ? residual + 4 * ldr : null, c + 4 * ldc);
-        if (rows > 5) StoreRow<TOut>(c50 + bias0, c51 + bias1, residual != null ? residual + 5 * ldr : null, c + 5 * ldc);
-        if (rows > 6) StoreRow<TOut>(c60 + bias0, c61 + bias1, residual != null ? residual + 6 * ldr : null, c + 6 * ldc);
-        if (rows > 7) StoreRow<TOut>(c70 + bias0, c71 + bias1, residual != null ? residual + 7 * ldr : null, c + 7 * ldc);
-    }
-
-    // c[0..32) = act(x0 | x1) + residual[0..32) (residual may be null or alias c).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TAct>(Vector512<float> x0, Vector512<float> x1, float* residual, float* c)
-        where TAct : struct, Epilogue.IActivation512
-    {
-        Vector512<float> y0 = TAct.Apply(x0), y1 = TAct.Apply(x1);
-        if (residual != null)
-        {
-            y0 += Vector512.Load(residual);
-            y1 += Vector512.Load(residual + 16);
-        }
-
-        y0.Store(c);
-        y1.Store(c + 16);
+        Epilogue.Row512<TOut>(c00 + bias0, c01 + bias1, residual, c);
+        if (rows > 1) Epilogue.Row512<TOut>(c10 + bias0, c11 + bias1, residual != null ? residual + ldr : null, c + ldc);
+        if (rows > 2) Epilogue.Row512<TOut>(c20 + bias0, c21 + bias1, residual != null ? residual + 2 * ldr : null, c + 2 * ldc);
+        if (rows > 3) Epilogue.Row512<TOut>(c30 + bias0, c31 + bias1, residual != null ? residual + 3 * ldr : null, c + 3 * ldc);
+        if (rows > 4) Epilogue.Row512<TOut>(c40 + bias0, c41 + bias1, residual != null ? residual + 4 * ldr : null, c + 4 * ldc);
+        if (rows > 5) Epilogue.Row512<TOut>(c50 + bias0, c51 + bias1, residual != null ? residual + 5 * ldr : null, c + 5 * ldc);
+        if (rows > 6) Epilogue.Row512<TOut>(c60 + bias0, c61 + bias1, residual != null ? residual + 6 * ldr : null, c + 6 * ldc);
+        if (rows > 7) Epilogue.Row512<TOut>(c70 + bias0, c71 + bias1, residual != null ? residual + 7 * ldr : null, c + 7 * ldc);
     }
 
     /// <summary><see cref="Gemm_f32_8x32_Fma512Direct{TAct}"/> for the activation <paramref name="act"/>.</summary>

@@ -7,6 +7,7 @@
 // first use does not wait on DRAM (ViT-B/32, 40 GEMMs of 50×3072×768 streamed from DRAM: 157 → 183 GFLOP/s on 1 thread).
 // Partial sums live in a thread-static tile, never in c, so the epilogue may read residual from c itself.
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using AotVit.Runtime.Kernels.Common;
 using AotVit.Runtime.Threading;
@@ -234,8 +235,7 @@ public static unsafe partial class Gemm
                 float* block = packed + (long)k0 * PanelWidth;                    // [kc, 32]
                 for (int r = 0, rb = 0; r < rows; r += rowBlock, rb++)
                 {
-                    // Row blocks with nothing to fetch ahead "prefetch" the block they read (L1 hits): no branch in the k loop.
-                    float* prefetch = next != null && rb is >= 1 and <= 4 ? next + (long)(rb - 1) * kc * PrefetchStep : block;
+                    float* prefetch = PrefetchFor(rb, next, kc, block);
                     if (rowBlock == 10 && rows - r >= 10)
                     {
                         Gemm_f32_10x32_Fma512Broadcast(kc, a + r * lda + k0, lda, block, tile + r * PanelWidth, accumulate, prefetch);
@@ -281,7 +281,7 @@ public static unsafe partial class Gemm
         float* next = panel + 1 < job->Panels ? job->B + (long)(panel + 1) * k * PanelWidth : null;
         for (int r = 0, rb = 0; r < rows; r += RowBlock, rb++)
         {
-            float* prefetch = next != null && rb is >= 1 and <= 4 ? next + (long)(rb - 1) * k * PrefetchStep : packed;
+            float* prefetch = PrefetchFor(rb, next, k, packed);
             int count = Math.Min(RowBlock, rows - r);
             long row = row0 + r;
             float* residual = job->Residual != null ? job->Residual + row * job->Ldr + column0 : null;
@@ -297,6 +297,12 @@ public static unsafe partial class Gemm
             }
         }
     }
+
+    // Where row block rb of a block of kc k-steps points the microkernel's prefetch: blocks 1..4 fetch a quarter each of the
+    // next block (null: none); the others "prefetch" the block they read (L1 hits), so the k loop has no branch.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* PrefetchFor(int rb, float* next, int kc, float* current) =>
+        next != null && rb is >= 1 and <= 4 ? next + (long)(rb - 1) * kc * PrefetchStep : current;
 
     /// <summary>Most rows one <see cref="Microkernel"/> call takes: 8, or 12 (two 6-row blocks) with the AVX2 kernel.</summary>
     internal static int MicrokernelMaxRows => UseFma256 ? 2 * Fma256RowBlock : RowBlock;

@@ -32,13 +32,15 @@ public static unsafe class InvertedResidual
     [ThreadStatic] private static long t_jobId;
     [ThreadStatic] private static int[]? t_tags;
 
+    // The geometry lives in the three sub-jobs: H, W, HOut, WOut, Stride and Cexp (= C) in Depthwise, Cin = Expand.K,
+    // Cout = Reduce.N.
     private struct Job
     {
-        public int H, W, Cin, Cexp, Cout, HOut, WOut, Stride, BandRows, RingRows;
+        public int BandRows, RingRows;
         public float* Input;          // [batch, H, W, Cin]
-        public Gemm.Job Expand;       // B, K, N, Panels, Bias, Act of the expand GEMM
+        public Gemm.Job Expand;       // B, K = Cin, N = Cexp, Panels, Bias, Act of the expand GEMM
         public Conv2d.DepthwiseJob Depthwise;
-        public Gemm.Job Reduce;       // B, K, N, Panels, Bias, Act of the reduce GEMM
+        public Gemm.Job Reduce;       // B, K = Cexp, N = Cout, Panels, Bias, Act of the reduce GEMM
         public float* Residual;       // [batch, HOut, WOut, Cout] or null
         public float* Output;         // [batch, HOut, WOut, Cout]
         public long Id;
@@ -104,7 +106,6 @@ public static unsafe class InvertedResidual
 
         Job job = new()
         {
-            H = h, W = w, Cin = expand.K, Cexp = cexp, Cout = reduce.N, HOut = hOut, WOut = wOut, Stride = stride,
             BandRows = bandRows, RingRows = (bandRows - 1) * stride + 3, Input = input,
             Expand = new Gemm.Job { B = expand.Data, K = expand.K, N = cexp, Panels = expand.Panels, Bias = expandBias, Act = expandAct },
             Depthwise = new Conv2d.DepthwiseJob
@@ -115,7 +116,7 @@ public static unsafe class InvertedResidual
             Residual = residual, Output = output, Id = Interlocked.Increment(ref s_nextJobId),
         };
         int rows = batch * hOut;
-        if (pool == null || threads == 1)
+        if (pool == null)
         {
             RunRows(&job, 0, rows);
         }
@@ -131,8 +132,9 @@ public static unsafe class InvertedResidual
     private static void RunRows(void* context, int begin, int end)
     {
         Job* job = (Job*)context;
-        long ringFloats = (long)job->RingRows * job->W * job->Cexp;
-        float* ring = Scratch.InvertedResidual(ringFloats + (long)job->BandRows * job->WOut * job->Cexp);
+        Conv2d.DepthwiseJob* g = &job->Depthwise;
+        long ringFloats = (long)job->RingRows * g->W * g->C;
+        float* ring = Scratch.InvertedResidual(ringFloats + (long)job->BandRows * g->WOut * g->C);
         float* band = ring + ringFloats;
         if (t_tags == null || t_tags.Length < job->RingRows)
         {
@@ -149,8 +151,8 @@ public static unsafe class InvertedResidual
 
         for (int row = begin; row < end;)
         {
-            int image = row / job->HOut, oy = row % job->HOut;
-            int rows = Math.Min(Math.Min(job->BandRows, end - row), job->HOut - oy);
+            int image = row / g->HOut, oy = row % g->HOut;
+            int rows = Math.Min(Math.Min(job->BandRows, end - row), g->HOut - oy);
             Band(job, image, oy, rows, ring, band, tags);
             row += rows;
         }
@@ -159,8 +161,10 @@ public static unsafe class InvertedResidual
     // Output rows [oy, oy + rows) of one image.
     private static void Band(Job* job, int image, int oy, int rows, float* ring, float* band, int[] tags)
     {
-        int h = job->H, stride = job->Stride, ringRows = job->RingRows;
-        long inRow = (long)job->W * job->Cexp;
+        Conv2d.DepthwiseJob* g = &job->Depthwise;
+        int h = g->H, w = g->W, cexp = g->C, stride = g->Stride, wOut = g->WOut, ringRows = job->RingRows;
+        int cin = job->Expand.K, cout = job->Reduce.N;
+        long inRow = (long)w * cexp;
         // Input rows the band reads: [oy·s − 1, (oy + rows − 1)·s + 1] within the image; at most RingRows of them.
         int first = Math.Max(0, oy * stride - 1), last = Math.Min(h - 1, (oy + rows - 1) * stride + 1);
         for (int iy = first; iy <= last;)
@@ -179,11 +183,11 @@ public static unsafe class InvertedResidual
             }
 
             Gemm.Job expand = job->Expand;
-            expand.M = run * job->W;
-            expand.A = job->Input + ((long)image * h + iy) * job->W * job->Cin;
-            expand.Lda = job->Cin;
+            expand.M = run * w;
+            expand.A = job->Input + ((long)image * h + iy) * w * cin;
+            expand.Lda = cin;
             expand.C = ring + iy % ringRows * inRow;
-            expand.Ldc = job->Cexp;
+            expand.Ldc = cexp;
             Gemm.Execute(null, &expand);
             for (int r = 0; r < run; r++)
             {
@@ -199,18 +203,18 @@ public static unsafe class InvertedResidual
             float* middle = ring + (iy + 1) % ringRows * inRow;
             float* above = iy >= 0 ? ring + iy % ringRows * inRow : null;
             float* below = iy + 2 < h ? ring + (iy + 2) % ringRows * inRow : null;
-            Conv2d.DepthwiseRow(&job->Depthwise, above, middle, below, band + (long)r * job->WOut * job->Cexp);
+            Conv2d.DepthwiseRow(g, above, middle, below, band + (long)r * wOut * cexp);
         }
 
-        long offset = ((long)image * job->HOut + oy) * job->WOut * job->Cout;
+        long offset = ((long)image * g->HOut + oy) * wOut * cout;
         Gemm.Job reduce = job->Reduce;
-        reduce.M = rows * job->WOut;
+        reduce.M = rows * wOut;
         reduce.A = band;
-        reduce.Lda = job->Cexp;
+        reduce.Lda = cexp;
         reduce.Residual = job->Residual != null ? job->Residual + offset : null;
-        reduce.Ldr = job->Cout;
+        reduce.Ldr = cout;
         reduce.C = job->Output + offset;
-        reduce.Ldc = job->Cout;
+        reduce.Ldc = cout;
         Gemm.Execute(null, &reduce);
     }
 }

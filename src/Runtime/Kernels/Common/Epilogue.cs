@@ -109,18 +109,24 @@ internal static unsafe class Epilogue
         Vector512<float> bias1 = bias != null ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
         for (int r = 0; r < rows; r++, tile += 32, y += ldy)
         {
-            // y = act(x + bias) + residual
-            Vector512<float> value0 = TAct.Apply(Vector512.Load(tile) + bias0);
-            Vector512<float> value1 = TAct.Apply(Vector512.Load(tile + 16) + bias1);
-            if (residual != null)
-            {
-                value0 += Vector512.Load(residual + r * ldr);
-                value1 += Vector512.Load(residual + r * ldr + 16);
-            }
-
-            value0.Store(y);
-            value1.Store(y + 16);
+            Row512<TAct>(Vector512.Load(tile) + bias0, Vector512.Load(tile + 16) + bias1, residual != null ? residual + r * ldr : null, y);
         }
+    }
+
+    /// <summary>y[0..32) = act(x0 | x1) + residual[0..32): one 32-column row, the sums already biased (residual may be null or alias y).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Row512<TAct>(Vector512<float> x0, Vector512<float> x1, float* residual, float* y)
+        where TAct : struct, IActivation512
+    {
+        Vector512<float> y0 = TAct.Apply(x0), y1 = TAct.Apply(x1);
+        if (residual != null)
+        {
+            y0 += Vector512.Load(residual);
+            y1 += Vector512.Load(residual + 16);
+        }
+
+        y0.Store(y);
+        y1.Store(y + 16);
     }
 
     internal interface IActivation512
