@@ -1,11 +1,12 @@
 // KernelBench: GFLOP/s of Gemm.Run on the ViT-B/32 and MobileViT shapes, 1 and 2 threads, reported as the median
-// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|attention|depthwise|conv|all]
+// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|attention|depthwise|conv|mv2|vitlayers|pool|ukernel|all]
 // KERNELBENCH_SHAPES=MxNxK[:act],... runs the gemm suite on those shapes instead of the model ones.
 // seq: ViT attention timed right after the QKV GEMM that wrote its input, against a second call (where the data lies).
 // vitlayers [interOffset]: the ViT-B/32 encoder chain at batch 1 (12 layers, distinct weights), time per op kind, 1T and 2T.
 //   Variants to find where 2-thread time goes: VITLAYERS_OUT_A=separate (output.dense reads a buffer nobody writes),
 //   VITLAYERS_INTER_A=separate (same for intermediate.dense), VITLAYERS_LN=inline (LayerNorm on the caller only).
 // pool: the cost of one WorkerPool.For.
+// ukernel: the 10x32 AVX-512 microkernel alone on one thread, with A and B in L1 against A streamed from L2 (ViT's 50 rows).
 // attention/depthwise/conv report the best (minimum) time per call in ms, 1 and 2 threads, on the model shapes.
 using System.Diagnostics;
 using AotVit.Runtime.Kernels;
@@ -22,6 +23,77 @@ unsafe
         {
             return;
         }
+    }
+
+    if (suite == "ukernel")
+    {
+        // The 10x32 microkernel with a 256x32 B block (32 KiB, in L1) on one thread, the two ways the driver feeds it:
+        //   l1: one 10-row A slice (10 KiB) against the block again and again: A and B in L1, the loop's own ceiling;
+        //   l2: ViT's 50 rows (stride 768): per 256-deep k-block, 5 row blocks against the block, A (150 KiB) from L2;
+        //   driver: Gemm.Run of 50x128x768 (4 panels, B 384 KiB in L2): the same work plus the driver, tile and epilogue.
+        // Interleaved batch by batch (the same FLOPs each); medians (the host is noisy).
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            Console.WriteLine("ukernel: needs AVX-512");
+            return;
+        }
+
+        const int kc = 256, rows = 50, lda = 768;
+        using NativeBuffer block = new(kc * 32), aRows = new((long)rows * lda), tile = new(rows * 32);
+        Random ur = new(3);
+        for (long i = 0; i < block.Length; i++) block.Pointer[i] = (float)ur.NextDouble() - 0.5f;
+        for (long i = 0; i < aRows.Length; i++) aRows.Pointer[i] = ((float)ur.NextDouble() - 0.5f) * 1e-3f;
+        float[] weights = new float[128 * lda];
+        for (int i = 0; i < weights.Length; i++) weights[i] = (float)ur.NextDouble() - 0.5f;
+        using PackedMatrix small = PackedMatrix.FromOutIn(weights, 128, lda);
+        using NativeBuffer output = new(rows * 128L);
+        string[] cases = { "A, B in L1 (10 rows)", "A from L2 (50 rows)", "driver, B in L2" };
+        var rates = cases.Select(_ => new List<double>()).ToArray();
+        void Batch(int variant)
+        {
+            if (variant == 2)
+            {
+                Gemm.Run(null, rows, aRows.Pointer, lda, small, null, Activation.None, null, 0, output.Pointer, 128);
+                Gemm.Run(null, rows, aRows.Pointer, lda, small, null, Activation.None, null, 0, output.Pointer, 128);
+                return;
+            }
+
+            for (int it = 0; it < 8; it++)
+            {
+                for (int k0 = 0; k0 < lda; k0 += kc)
+                {
+                    for (int r = 0; r < rows; r += 10)
+                    {
+                        float* a = variant == 0 ? aRows.Pointer : aRows.Pointer + r * lda + k0;
+                        Gemm.Gemm_f32_10x32_Fma512Broadcast(kc, a, lda, block.Pointer, tile.Pointer + r * 32, k0 > 0, block.Pointer);
+                    }
+                }
+            }
+        }
+
+        Stopwatch warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 0.5) { Batch(0); Batch(1); Batch(2); }   // tier-up
+        Stopwatch timer = Stopwatch.StartNew();
+        while (timer.Elapsed.TotalSeconds < secondsPerCase * cases.Length || rates[0].Count < 50)
+        {
+            for (int v = 0; v < cases.Length; v++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                Batch(v);
+                rates[v].Add(8 * 2.0 * rows * lda * 32 / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9);
+            }
+        }
+
+        double peak = AotVit.Runtime.Diagnostics.MachineInfo.MeasureFmaPeakGflops(1);
+        Console.WriteLine($"measured FMA peak, 1 thread: {peak:F1} GFLOP/s");
+        for (int v = 0; v < cases.Length; v++)
+        {
+            rates[v].Sort();
+            double median = rates[v][rates[v].Count / 2];
+            Console.WriteLine($"ukernel 10x32 {cases[v],-22} {median,7:F1} GFLOP/s ({median / peak:P0} of peak)  [p25 {rates[v][rates[v].Count / 4]:F1}, p75 {rates[v][rates[v].Count * 3 / 4]:F1}]");
+        }
+
+        return;
     }
 
     if (suite == "vitlayers")

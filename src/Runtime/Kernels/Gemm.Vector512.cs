@@ -281,7 +281,7 @@ public static unsafe partial class Gemm
     /// <param name="a">[10, kc] row stride lda</param>
     /// <param name="packed">[kc, 32]</param>
     /// <param name="tile">[10, 32]</param>
-    private static void Gemm_f32_10x32_Fma512Broadcast(int kc, float* a, long lda, float* packed, float* tile, bool accumulate,
+    internal static void Gemm_f32_10x32_Fma512Broadcast(int kc, float* a, long lda, float* packed, float* tile, bool accumulate,
         float* prefetch)
     {
         Debug.Assert(kc >= 1);
