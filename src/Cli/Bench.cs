@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using AotVit.Runtime.Diagnostics;
+using AotVit.Runtime.Interop;
 
 namespace AotVit.Cli;
 
@@ -30,6 +31,8 @@ internal static class Bench
         int[] batches = o.GetInts("--batch", [1], 1, 256);
         double seconds = o.GetInt("--seconds", 3, 1, 600);
         string image = Path.Combine(AppContext.BaseDirectory, "chelsea.png");
+        // Fail before minutes of timing, not after.
+        if (o.Get("--markdown") is { } markdownPath) UserFiles.CheckOutputPath(markdownPath, "markdown file");
 
         int maxBatch = 1;
         foreach (int b in batches) maxBatch = Math.Max(maxBatch, b);

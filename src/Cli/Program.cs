@@ -40,11 +40,12 @@ namespace AotVit.Cli
                 var options = Options.Parse(args.AsSpan(1));
                 return args[0] switch
                 {
-                    "classify" => Commands.Classify(options),
-                    "embed" => Commands.Embed(options),
-                    "bench" => Bench.Run(options),
-                    "info" => Commands.Info(options),
-                    "make-weights" => Commands.MakeWeights(options),
+                    "classify" => Commands.Classify(options.For("classify", positionals: true, "--weights", "--top", "--json", "--threads")),
+                    "embed" => Commands.Embed(options.For("embed", positionals: true, "--weights", "--json", "--full", "--threads")),
+                    "bench" => Bench.Run(options.For("bench", positionals: false, "--model", "--threads", "--batch", "--seconds",
+                                                     "--weights-vit", "--weights-mobilevit", "--markdown", "--profile", "--profile-all")),
+                    "info" => Commands.Info(options.For("info", positionals: false)),
+                    "make-weights" => Commands.MakeWeights(options.For("make-weights", positionals: true, "--seed", "--dtype")),
                     _ => throw new UsageException($"unknown command '{args[0]}'"),
                 };
             }
@@ -75,7 +76,7 @@ namespace AotVit.Cli
     {
         private static readonly HashSet<string> Switches = ["--json", "--full", "--profile", "--profile-all"];
         private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype",
-                                                         "--weights-vit", "--weights-mobilevit", "--markdown", "--runs"];
+                                                         "--weights-vit", "--weights-mobilevit", "--markdown"];
         public List<string> Positional { get; } = [];
         private readonly Dictionary<string, string> _values = [];
         private readonly HashSet<string> _switches = [];
@@ -96,6 +97,26 @@ namespace AotVit.Cli
                 else o.Positional.Add(a);
             }
             return o;
+        }
+
+        /// <summary>
+        /// Checks the options against what <paramref name="command"/> takes: a flag it does not take, or any positional
+        /// argument when it takes none, is a usage error rather than silently ignored.
+        /// </summary>
+        public Options For(string command, bool positionals, params string[] flags)
+        {
+            foreach (string flag in _switches)
+            {
+                if (Array.IndexOf(flags, flag) < 0) throw new UsageException($"option '{flag}' does not apply to '{command}'");
+            }
+
+            foreach (string flag in _values.Keys)
+            {
+                if (Array.IndexOf(flags, flag) < 0) throw new UsageException($"option '{flag}' does not apply to '{command}'");
+            }
+
+            if (!positionals && Positional.Count > 0) throw new UsageException($"'{command}' takes no arguments, got '{Positional[0]}'");
+            return this;
         }
 
         public bool Has(string flag) => _switches.Contains(flag);

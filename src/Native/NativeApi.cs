@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using AotVit.Runtime.Imaging;
+using AotVit.Runtime.Interop;
 using AotVit.Runtime.Model;
 
 namespace AotVit.Native;
@@ -45,8 +46,6 @@ internal static unsafe class NativeApi
             var entry = ModelCatalog.All.FirstOrDefault(e => e.Descriptor.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
                 ?? throw new NativeError(Status.InvalidArgument,
                     $"unknown model '{name}'; available: {string.Join(", ", ModelCatalog.All.Select(e => e.Descriptor.Name))}");
-            if (checkpoint is not null && !File.Exists(checkpoint))
-                throw new NativeError(Status.IoError, Directory.Exists(checkpoint) ? $"checkpoint '{checkpoint}' is a directory, not a file" : $"checkpoint not found: {checkpoint}");
 
             VisionModel model = entry == ModelCatalog.MobileViTSmall
                 ? (checkpoint is null ? MobileViTClassifier.CreateSynthetic(options) : MobileViTClassifier.Load(checkpoint, options))
@@ -310,21 +309,9 @@ internal static unsafe class NativeApi
     /// /dev/zero (which reports length 0), is LIMIT_EXCEEDED without reading more than the limit + 1 bytes.</summary>
     private static byte[] ReadFile(NativeModel m, string path)
     {
-        if (Directory.Exists(path)) throw new NativeError(Status.IoError, $"'{path}' is a directory, not a file");
-        if (!File.Exists(path)) throw new NativeError(Status.IoError, $"file not found: {path}");
         long limit = m.Model.Options.ImageLimits.MaxEncodedBytes;
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
-        long length = stream.CanSeek ? stream.Length : 0;
-        if (length > limit) throw new NativeError(Status.LimitExceeded, $"'{path}' is {length} bytes; an encoded image may have at most {limit}");
-        var buffer = new MemoryStream(length > 0 ? (int)length : 0);
-        var chunk = new byte[81920];
-        int read;
-        while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limit + 1 - buffer.Length))) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > limit) throw new NativeError(Status.LimitExceeded, $"'{path}' has more than {limit} bytes; an encoded image may have at most {limit}");
-        }
-        return buffer.ToArray();
+        return UserFiles.ReadAtMost(path, "image file", limit)
+            ?? throw new NativeError(Status.LimitExceeded, $"'{path}' has more than {limit} bytes; an encoded image may have at most {limit}");
     }
 
     /// <summary>Decodes with the model's pixel limit, reporting an oversized image as LIMIT_EXCEEDED (header only, before any pixel memory).</summary>

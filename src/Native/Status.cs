@@ -83,10 +83,9 @@ internal static unsafe class Errors
         ArgumentException a => (Status.InvalidArgument, a.Message),
         SafeTensorsException s => (Status.BadCheckpoint, s.Message),
         ImageDecodeException i => (Status.BadImage, i.Message),
-        FileNotFoundException f => (Status.IoError, $"file not found: {f.FileName}"),
-        DirectoryNotFoundException => (Status.IoError, "directory not found: " + e.Message),
-        UnauthorizedAccessException => (Status.IoError, "permission denied: " + e.Message),
-        IOException => (Status.IoError, "I/O error: " + e.Message),
+        // Files the caller names are opened through UserFiles, whose messages say what and why ("image file not found:
+        // /x.png"); the runtime's own IO messages are resource keys in this NativeAOT build (UseSystemResourceKeys).
+        FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException => (Status.IoError, e.Message),
         OutOfMemoryException or InsufficientExecutionStackException => (Status.OutOfMemory, "out of memory: " + e.Message),
         _ => (Status.InternalError, $"internal error ({e.GetType().FullName}): {e.Message}"),
     };

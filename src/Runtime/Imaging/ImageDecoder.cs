@@ -26,6 +26,7 @@
 
 using System.Buffers.Binary;
 using System.IO.Compression;
+using AotVit.Runtime.Interop;
 using StbImageSharp;
 
 namespace AotVit.Runtime.Imaging;
@@ -80,14 +81,18 @@ public static class ImageDecoder
         return Decode(encoded.AsSpan(), limits);
     }
 
-    /// <summary>Reads and decodes the file at <paramref name="path"/>. I/O errors (missing file, no access) are
-    /// reported as the usual IOException types, not as ImageDecodeException.</summary>
+    /// <summary>Reads and decodes the file at <paramref name="path"/>, reading at most
+    /// <see cref="ImageLimits.MaxEncodedBytes"/> + 1 bytes (a larger file, or an endless one such as /dev/zero, is an
+    /// ImageDecodeException). I/O errors (missing file, a directory, no access) are reported as the usual IOException
+    /// types with plain messages (<see cref="UserFiles.OpenRead"/>), not as ImageDecodeException.</summary>
     public static RgbImage Load(string path, ImageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         limits ??= ImageLimits.Default;
-        CheckEncodedSize(new FileInfo(path).Length, limits);
-        return Decode(File.ReadAllBytes(path), limits);
+        byte[] encoded = UserFiles.ReadAtMost(path, "image file", limits.MaxEncodedBytes)
+            ?? throw new ImageDecodeException(
+                $"Encoded image has more than {limits.MaxEncodedBytes} bytes, the limit (ImageLimits.MaxEncodedBytes).");
+        return Decode(encoded, limits);
     }
 
     /// <summary>Copies raw interleaved RGB8 pixels ([height, width, 3], row-major) into a new RgbImage.</summary>

@@ -49,13 +49,14 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     /// <summary>
     /// Memory-maps <paramref name="path"/> read-only and validates its header.
-    /// Throws <see cref="SafeTensorsException"/> for malformed files and the usual IO exceptions when the file cannot be opened.
+    /// Throws <see cref="SafeTensorsException"/> for malformed files and the usual IO exceptions, with plain messages
+    /// ("checkpoint not found: …", "… is a directory, not a file"; <see cref="UserFiles.OpenRead"/>), when it cannot be opened.
     /// </summary>
     public static SafeTensorsFile Open(string path, SafeTensorsLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         limits ??= SafeTensorsLimits.Default;
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        FileStream stream = UserFiles.OpenRead(path, "checkpoint", FileOptions.RandomAccess);
         long length = stream.Length;
         if (length < 8)
         {

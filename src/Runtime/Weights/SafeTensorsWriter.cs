@@ -4,6 +4,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using AotVit.Runtime.Interop;
 
 namespace AotVit.Runtime.Weights;
 
@@ -68,6 +69,7 @@ public static class SafeTensorsWriter
 
     internal static void WriteAtomically(string path, Action<Stream> write)
     {
+        UserFiles.CheckOutputPath(path, "safetensors file");
         string temporary = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         try
         {

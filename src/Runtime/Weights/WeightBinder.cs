@@ -52,20 +52,29 @@ public sealed class WeightBinder
         var resolved = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
         var used = new HashSet<string>(StringComparer.Ordinal);
         var bound = new List<TensorSpec>();
+        // Missing tensors are one problem, reported where the first one is: a checkpoint of another model misses them all.
+        var missing = new List<string>();
+        int missingAt = -1, expectedCount = 0;
 
         foreach (TensorSpec spec in expected)
         {
             if (spec.Name.EndsWith(NumBatchesTracked, StringComparison.Ordinal)) continue;
-            if (resolved.ContainsKey(spec.Name))
+            if (resolved.ContainsKey(spec.Name) || missing.Contains(spec.Name))
             {
                 throw new ArgumentException($"tensor '{spec.Name}' is listed twice in the expected tensors", nameof(expected));
             }
 
+            expectedCount++;
             TensorInfo? found = Resolve(file, spec.Name, optionalPrefixes, warnings);
             if (found is null)
             {
-                string hint = modelName is null ? "" : $"; is this a {modelName} checkpoint?";
-                problems.Add((spec.Name, $"missing tensor '{spec.Name}' (the checkpoint has {file.Tensors.Count} tensors{hint})"));
+                if (missing.Count == 0)
+                {
+                    missingAt = problems.Count;
+                    problems.Add((spec.Name, ""));
+                }
+
+                missing.Add(spec.Name);
                 continue;
             }
             used.Add(found.Name);
@@ -92,6 +101,16 @@ public sealed class WeightBinder
             }
         }
         warnings.AddRange(file.Warnings);
+
+        if (missing.Count > 0)
+        {
+            string hint = modelName is null ? "" : $"; is this a {modelName} checkpoint?";
+            var what = new StringBuilder(missing.Count == 1
+                ? "missing tensor "
+                : $"{missing.Count} of the {expectedCount} expected tensors are missing, e.g. ");
+            for (int i = 0; i < Math.Min(3, missing.Count); i++) what.Append(i > 0 ? ", '" : "'").Append(missing[i]).Append('\'');
+            problems[missingAt] = (missing[0], $"{what} (the checkpoint has {file.Tensors.Count} tensors{hint})");
+        }
 
         if (problems.Count > 0)
         {

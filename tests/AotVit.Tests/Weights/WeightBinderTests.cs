@@ -59,6 +59,18 @@ public sealed class WeightBinderTests
     }
 
     [Fact]
+    public void ReportsManyMissingTensorsOnce()
+    {
+        // Another model's checkpoint: every expected tensor is missing, said once, with the hint once.
+        using var file = Open(F32("conv_stem.weight", 4), F32("classifier.bias", 4));
+        var error = Assert.Throws<SafeTensorsException>(() => WeightBinder.Bind(file, Expected, ["vit."], "vit-base-patch32"));
+        Assert.Equal("safetensors file 'ckpt.safetensors': 3 of the 3 expected tensors are missing, e.g. 'embeddings.cls_token', " +
+                     "'encoder.layer.0.output.dense.weight', 'pooler.dense.bias' (the checkpoint has 2 tensors; is this a vit-base-patch32 checkpoint?)",
+                     error.Message);
+        Assert.Equal("embeddings.cls_token", error.TensorName);
+    }
+
+    [Fact]
     public void ReportsAWrongShape()
     {
         using var file = Open(F32("embeddings.cls_token", 1, 1, 4), F32("encoder.layer.0.output.dense.weight", 8, 4), F32("pooler.dense.bias", 4));

@@ -1,0 +1,116 @@
+// UserFiles: opening the files a user names (checkpoints, images, outputs) with messages that name the file and the
+// problem in plain words. NativeAOT builds strip the runtime's resource strings (UseSystemResourceKeys, for size), so
+// the IO exceptions' own messages read "IO_FileNotFound_FileName, /x.png" there; these checks come first and say it.
+// The exception types stay the usual ones (FileNotFoundException, DirectoryNotFoundException,
+// UnauthorizedAccessException, IOException), so callers that catch them by type keep working.
+namespace AotVit.Runtime.Interop;
+
+/// <summary>Opens and reads user-named files with clear errors, and reads bounded amounts of data.</summary>
+public static class UserFiles
+{
+    /// <summary>
+    /// Opens an existing file for reading. <paramref name="what"/> names it in messages ("checkpoint", "image file").
+    /// </summary>
+    /// <exception cref="FileNotFoundException">"{what} not found: {path}", with " (no such directory)" when a directory on
+    /// the path is missing; "{what} path is empty" for an empty path (open("") is ENOENT too)</exception>
+    /// <exception cref="IOException">"{what} '{path}' is a directory, not a file", or another I/O failure</exception>
+    /// <exception cref="UnauthorizedAccessException">"{what} '{path}' cannot be read: permission denied"</exception>
+    public static FileStream OpenRead(string path, string what, FileOptions options = FileOptions.None)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(what);
+        if (path.Length == 0)
+        {
+            throw new FileNotFoundException($"{what} path is empty", path);
+        }
+
+        if (Directory.Exists(path))
+        {
+            throw new IOException($"{what} '{path}' is a directory, not a file");
+        }
+
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, options);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new FileNotFoundException($"{what} not found: {path}", path, e);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            // The same type as a missing file in an existing directory: callers catch "not found" once.
+            throw new FileNotFoundException($"{what} not found: {path} (no such directory)", path, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new UnauthorizedAccessException($"{what} '{path}' cannot be read: permission denied", e);
+        }
+        catch (PathTooLongException e)
+        {
+            throw new PathTooLongException($"{what} path is too long: {path}", e);
+        }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            throw new IOException($"{what} '{path}' cannot be opened: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Reads the whole file at <paramref name="path"/>, but never more than <paramref name="maxBytes"/> + 1 bytes: returns
+    /// null when the file holds more than <paramref name="maxBytes"/>, including endless ones such as /dev/zero (which
+    /// report a length of 0) and pipes. Errors as <see cref="OpenRead"/>.
+    /// </summary>
+    public static byte[]? ReadAtMost(string path, string what, long maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        using FileStream stream = OpenRead(path, what, FileOptions.SequentialScan);
+        long length = stream.CanSeek ? stream.Length : 0;
+        if (length > maxBytes)
+        {
+            return null;
+        }
+
+        // A seekable file is read into an array of its size; anything else (or a file that grows) in chunks, up to the limit.
+        using var buffer = new MemoryStream(length > 0 ? (int)length : 0);
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, maxBytes + 1 - buffer.Length))) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > maxBytes)
+            {
+                return null;
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Checks that a file can be created at <paramref name="path"/>: the path is not empty, not a directory, and its
+    /// directory exists. (Permission is found out when the file is written.)
+    /// </summary>
+    /// <exception cref="IOException">the path is empty or a directory</exception>
+    /// <exception cref="DirectoryNotFoundException">its directory does not exist</exception>
+    public static void CheckOutputPath(string path, string what)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(what);
+        if (path.Length == 0)
+        {
+            throw new IOException($"{what} path is empty");
+        }
+
+        if (Directory.Exists(path))
+        {
+            throw new IOException($"{what} '{path}' is a directory; give a file name");
+        }
+
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory != null && !Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"cannot write {what} '{path}': directory '{directory}' does not exist");
+        }
+    }
+}

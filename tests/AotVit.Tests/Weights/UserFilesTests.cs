@@ -1,0 +1,98 @@
+// UserFiles and its callers: files a user names (checkpoints, images, outputs) fail with messages that say what and
+// why, in words of our own (the NativeAOT CLI and library strip the runtime's resource strings, so its IO messages
+// would read "IO_FileNotFound_FileName, /x.png"); endless inputs such as /dev/zero are read only up to the limit.
+
+using AotVit.Runtime.Imaging;
+using AotVit.Runtime.Interop;
+using AotVit.Runtime.Weights;
+using Xunit;
+
+namespace AotVit.Tests.Weights;
+
+[Trait("Category", "Weights")]
+public sealed class UserFilesTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("aotvit-userfiles-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Missing_file_directory_and_empty_path_have_plain_messages()
+    {
+        string missing = Path.Combine(_dir, "missing.safetensors");
+        var notFound = Assert.Throws<FileNotFoundException>(() => UserFiles.OpenRead(missing, "checkpoint"));
+        Assert.Equal($"checkpoint not found: {missing}", notFound.Message);
+        Assert.Equal(missing, notFound.FileName);
+
+        string inMissingDir = Path.Combine(_dir, "no-such-dir", "x.png");
+        var noDir = Assert.Throws<FileNotFoundException>(() => UserFiles.OpenRead(inMissingDir, "image file"));
+        Assert.Equal($"image file not found: {inMissingDir} (no such directory)", noDir.Message);
+
+        var isDir = Assert.Throws<IOException>(() => UserFiles.OpenRead(_dir, "checkpoint"));
+        Assert.Equal($"checkpoint '{_dir}' is a directory, not a file", isDir.Message);
+
+        Assert.Equal("image file path is empty", Assert.Throws<FileNotFoundException>(() => UserFiles.OpenRead("", "image file")).Message);
+    }
+
+    [Fact]
+    public void ReadAtMost_reads_up_to_the_limit_and_no_further()
+    {
+        string path = Path.Combine(_dir, "bytes.bin");
+        byte[] data = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
+        File.WriteAllBytes(path, data);
+        Assert.Equal(data, UserFiles.ReadAtMost(path, "image file", 1000));
+        Assert.Equal(data, UserFiles.ReadAtMost(path, "image file", 5000));
+        Assert.Null(UserFiles.ReadAtMost(path, "image file", 999));
+        File.WriteAllBytes(path, []);
+        Assert.Empty(UserFiles.ReadAtMost(path, "image file", 0)!);
+
+        // An endless device reports length 0: read in chunks until one byte past the limit.
+        if (File.Exists("/dev/zero"))
+        {
+            Assert.Null(UserFiles.ReadAtMost("/dev/zero", "image file", 100_000));
+        }
+    }
+
+    [Fact]
+    public void CheckOutputPath_names_the_missing_directory()
+    {
+        UserFiles.CheckOutputPath(Path.Combine(_dir, "new.md"), "markdown file");
+        string inMissingDir = Path.Combine(_dir, "no-such-dir", "out.safetensors");
+        var e = Assert.Throws<DirectoryNotFoundException>(() => UserFiles.CheckOutputPath(inMissingDir, "safetensors file"));
+        Assert.Contains($"directory '{Path.Combine(_dir, "no-such-dir")}' does not exist", e.Message);
+        Assert.Contains("is a directory", Assert.Throws<IOException>(() => UserFiles.CheckOutputPath(_dir, "markdown file")).Message);
+        Assert.Equal("markdown file path is empty", Assert.Throws<IOException>(() => UserFiles.CheckOutputPath("", "markdown file")).Message);
+    }
+
+    [Fact]
+    public void ImageDecoder_Load_stops_at_the_encoded_limit_and_names_missing_files()
+    {
+        var limits = new ImageLimits { MaxEncodedBytes = 4096 };
+        if (File.Exists("/dev/zero"))
+        {
+            var endless = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Load("/dev/zero", limits));
+            Assert.Contains("more than 4096 bytes", endless.Message);
+        }
+
+        string big = Path.Combine(_dir, "big.png");
+        File.WriteAllBytes(big, new byte[4097]);
+        Assert.Contains("more than 4096 bytes", Assert.Throws<ImageDecodeException>(() => ImageDecoder.Load(big, limits)).Message);
+
+        string missing = Path.Combine(_dir, "missing.png");
+        Assert.Equal($"image file not found: {missing}", Assert.Throws<FileNotFoundException>(() => ImageDecoder.Load(missing)).Message);
+        Assert.Contains("is a directory", Assert.Throws<IOException>(() => ImageDecoder.Load(_dir)).Message);
+    }
+
+    [Fact]
+    public void Checkpoint_open_and_write_have_plain_messages()
+    {
+        string missing = Path.Combine(_dir, "missing.safetensors");
+        Assert.Equal($"checkpoint not found: {missing}", Assert.Throws<FileNotFoundException>(() => SafeTensorsFile.Open(missing)).Message);
+        Assert.Equal($"checkpoint '{_dir}' is a directory, not a file", Assert.Throws<IOException>(() => SafeTensorsFile.Open(_dir)).Message);
+
+        string inMissingDir = Path.Combine(_dir, "no-such-dir", "w.safetensors");
+        var e = Assert.Throws<DirectoryNotFoundException>(() => SafeTensorsWriter.Write(inMissingDir, Array.Empty<TensorData>()));
+        Assert.Contains("does not exist", e.Message);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+}
