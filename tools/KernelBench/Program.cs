@@ -329,17 +329,20 @@ internal static unsafe class OtherKernels
 
         if (suite is "conv" or "all")
         {
-            foreach ((int hh, int cin, int cout, int k, int stride) in new[] { (256, 3, 16, 3, 2), (32, 192, 96, 3, 1), (32, 96, 144, 3, 1), (16, 320, 160, 3, 1), (128, 16, 64, 1, 1), (128, 32, 128, 1, 1) })
+            // c1 > 0: MobileViT's fusion convolutions, 3x3 over the concatenation of two inputs (c0 + c1 channels).
+            foreach ((int hh, int cin, int c1, int cout, int k, int stride) in new[] { (256, 3, 0, 16, 3, 2), (32, 192, 0, 96, 3, 1), (32, 96, 0, 144, 3, 1), (16, 320, 0, 160, 3, 1), (128, 16, 0, 64, 1, 1), (128, 32, 0, 128, 1, 1),
+                                                                                     (32, 96, 96, 96, 3, 1), (16, 128, 128, 128, 3, 1), (8, 160, 160, 160, 3, 1) })
             {
-                int cFused = cin;
                 using NativeBuffer input = Fill(random, (long)hh * hh * cin);
-                float[] w = new float[k * k * cin * cout];
+                using NativeBuffer second = Fill(random, Math.Max(1L, (long)hh * hh * c1));
+                int kTotal = k * k * (cin + c1);
+                float[] w = new float[kTotal * cout];
                 for (int i = 0; i < w.Length; i++) w[i] = (float)random.NextDouble() - 0.5f;
-                using PackedMatrix packed = PackedMatrix.FromKN(w, k * k * cin, cout);
+                using PackedMatrix packed = PackedMatrix.FromKN(w, kTotal, cout);
                 int ho = (hh + 2 * ((k - 1) / 2) - k) / stride + 1;
                 using NativeBuffer output = new((long)ho * ho * cout);
-                Time($"conv {hh}x{hh}x{cin}->{cout} k{k} s{stride}", 2.0 * ho * ho * cout * k * k * cin, seconds, pool, p =>
-                    Conv2d.Run(p, 1, hh, hh, input.Pointer, cFused, null, 0, k, stride, packed, null, Activation.Silu, output.Pointer));
+                Time($"conv {hh}x{hh}x{cin}{(c1 > 0 ? $"+{c1}" : "")}->{cout} k{k} s{stride}", 2.0 * ho * ho * cout * kTotal, seconds, pool, p =>
+                    Conv2d.Run(p, 1, hh, hh, input.Pointer, cin, c1 > 0 ? second.Pointer : null, c1, k, stride, packed, null, Activation.Silu, output.Pointer));
             }
         }
 
