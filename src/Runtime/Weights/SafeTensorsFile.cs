@@ -57,6 +57,13 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         limits ??= SafeTensorsLimits.Default;
         FileStream stream = UserFiles.OpenRead(path, "checkpoint", FileOptions.RandomAccess);
+        if (!stream.CanSeek)
+        {
+            // A pipe (`--weights <(curl …)`) or a socket: there is nothing to map, and Length would throw.
+            stream.Dispose();
+            throw new SafeTensorsException("not a regular file (a pipe?): a checkpoint is memory-mapped, so save it to a file first", path);
+        }
+
         long length = stream.Length;
         if (length < 8)
         {

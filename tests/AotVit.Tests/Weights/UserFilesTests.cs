@@ -84,6 +84,24 @@ public sealed class UserFilesTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_from_a_pipe_is_refused_clearly()
+    {
+        string fifo = Path.Combine(_dir, "checkpoint.fifo");
+        Assert.Equal(0, MakeFifo(fifo, 0x180));   // 0600
+        // The writer's open blocks until the reader's does; once the reader has refused and closed, its write may fail.
+        var writer = Task.Run(() =>
+        {
+            try { File.WriteAllBytes(fifo, new byte[64]); } catch (IOException) { }
+        });
+        var error = Assert.Throws<SafeTensorsException>(() => SafeTensorsFile.Open(fifo));
+        Assert.Contains("not a regular file (a pipe?)", error.Message);
+        Assert.True(writer.Wait(TimeSpan.FromSeconds(30)), "the FIFO writer did not finish");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo(string path, uint mode);
+
+    [Fact]
     public void Checkpoint_open_and_write_have_plain_messages()
     {
         string missing = Path.Combine(_dir, "missing.safetensors");
