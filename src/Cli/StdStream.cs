@@ -44,10 +44,20 @@ internal sealed partial class StdStream
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == EPIPE) { _broken = true; return; }
                 if (errno == EAGAIN) { Thread.Sleep(1); continue; } // a non-blocking descriptor that is full: wait
-                throw new IOException($"cannot write to {(_fd == 1 ? "stdout" : "stderr")} (errno {errno})");
+                throw new IOException($"cannot write to {(_fd == 1 ? "stdout" : "stderr")}: {Describe(errno)}");
             }
         }
     }
+
+    private static string Describe(int errno) => errno switch
+    {
+        5 => "I/O error (EIO)",
+        9 => "the descriptor is closed (EBADF)",
+        27 => "file too large (EFBIG)",
+        28 => "no space left on device (ENOSPC)",
+        122 => "disk quota exceeded (EDQUOT)",
+        _ => $"errno {errno}",
+    };
 
     // The runtime's own write(2) wrapper (retries on EINTR). libSystem.Native ships with every .NET runtime; NativeAOT
     // links it statically and calls it directly, and under `dotnet run` it is found next to the framework.

@@ -88,6 +88,47 @@ public static class UserFiles
     }
 
     /// <summary>
+    /// Creates (or truncates) <paramref name="path"/> for writing after <see cref="CheckOutputPath"/>; a refusal by the
+    /// file system is reported in plain words naming <paramref name="what"/> and the path.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">"cannot write {what} '{path}': permission denied"</exception>
+    /// <exception cref="IOException">"cannot create {what} '{path}': …", and <see cref="CheckOutputPath"/>'s errors</exception>
+    public static FileStream Create(string path, string what, int bufferSize = 1 << 16) =>
+        CreateAs(path, path, what, bufferSize);
+
+    /// <summary><see cref="Create"/> for a temporary file written in place of <paramref name="target"/>: the messages
+    /// name the target, which is the file the user asked for.</summary>
+    internal static FileStream CreateAs(string path, string target, string what, int bufferSize)
+    {
+        CheckOutputPath(target, what);
+        try
+        {
+            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new UnauthorizedAccessException($"cannot write {what} '{target}': permission denied", e);
+        }
+        catch (FileNotFoundException e)
+        {
+            // ENOENT although the directory exists: a file system that does not take new files here (/proc, /sys).
+            throw new IOException($"cannot create {what} '{target}': the file system does not allow a new file there", e);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new DirectoryNotFoundException($"cannot write {what} '{target}': no such directory", e);
+        }
+        catch (PathTooLongException e)
+        {
+            throw new PathTooLongException($"{what} path is too long: {target}", e);
+        }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            throw new IOException($"cannot create {what} '{target}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// Checks that a file can be created at <paramref name="path"/>: the path is not empty, not a directory, and its
     /// directory exists. (Permission is found out when the file is written.)
     /// </summary>

@@ -69,11 +69,10 @@ public static class SafeTensorsWriter
 
     internal static void WriteAtomically(string path, Action<Stream> write)
     {
-        UserFiles.CheckOutputPath(path, "safetensors file");
         string temporary = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (FileStream stream = UserFiles.CreateAs(temporary, path, "safetensors file", 1 << 20))
             {
                 write(stream);
             }

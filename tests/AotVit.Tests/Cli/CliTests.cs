@@ -94,6 +94,13 @@ public sealed class CliTests : IDisposable
         AssertInputError(Run("make-weights", "mobilevit", Path.Combine(noDir, "w.safetensors")), $"directory '{noDir}' does not exist");
         AssertInputError(Run("bench", "--model", "mobilevit", "--markdown", Path.Combine(noDir, "b.md")), $"directory '{noDir}' does not exist");
         Assert.False(Directory.Exists(noDir));
+        if (Directory.Exists("/proc/self"))
+        {
+            AssertInputError(Run("make-weights", "mobilevit", "/proc/aotvit-cli.safetensors"), "cannot create safetensors file '/proc/aotvit-cli.safetensors'");
+            var bench = Run("bench", "--model", "mobilevit", "--markdown", "/proc/aotvit-cli.md");
+            AssertInputError(bench, "cannot create markdown file '/proc/aotvit-cli.md'");
+            Assert.DoesNotContain("measured FMA peak", bench.Out);   // refused before any timing
+        }
     }
 
     [Theory]

@@ -65,6 +65,23 @@ public sealed class UserFilesTests : IDisposable
     }
 
     [Fact]
+    public void Create_names_the_file_the_user_asked_for_when_the_file_system_refuses()
+    {
+        string path = Path.Combine(_dir, "out.bin");
+        using (FileStream stream = UserFiles.Create(path, "markdown file")) stream.WriteByte(7);
+        Assert.Equal([7], File.ReadAllBytes(path));
+
+        if (Directory.Exists("/proc/self"))
+        {
+            // /proc exists but takes no new files: open(O_CREAT) fails with ENOENT.
+            var e = Assert.Throws<IOException>(() => UserFiles.Create("/proc/aotvit-test.md", "markdown file"));
+            Assert.Equal("cannot create markdown file '/proc/aotvit-test.md': the file system does not allow a new file there", e.Message);
+            var w = Assert.Throws<IOException>(() => SafeTensorsWriter.Write("/proc/aotvit-test.safetensors", Array.Empty<TensorData>()));
+            Assert.StartsWith("cannot create safetensors file '/proc/aotvit-test.safetensors':", w.Message);
+        }
+    }
+
+    [Fact]
     public void ImageDecoder_Load_stops_at_the_encoded_limit_and_names_missing_files()
     {
         var limits = new ImageLimits { MaxEncodedBytes = 4096 };
