@@ -85,7 +85,7 @@ internal static unsafe class Errors
         ImageDecodeException i => (Status.BadImage, i.Message),
         // Files the caller names are opened through UserFiles, whose messages say what and why ("image file not found:
         // /x.png"); the runtime's own IO messages are resource keys in this NativeAOT build (UseSystemResourceKeys).
-        FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException => (Status.IoError, e.Message),
+        UnauthorizedAccessException or IOException => (Status.IoError, e.Message),   // IOException covers FileNotFound and DirectoryNotFound
         OutOfMemoryException or InsufficientExecutionStackException => (Status.OutOfMemory, "out of memory: " + e.Message),
         _ => (Status.InternalError, $"internal error ({e.GetType().FullName}): {e.Message}"),
     };

@@ -71,7 +71,7 @@ public static class UserFiles
             return null;
         }
 
-        // A seekable file is read into an array of its size; anything else (or a file that grows) in chunks, up to the limit.
+        // Chunks up to the limit into a buffer sized for a seekable file (a pipe, a device or a growing file grows it).
         using var buffer = new MemoryStream(length > 0 ? (int)length : 0);
         var chunk = new byte[81920];
         int read;
@@ -84,7 +84,8 @@ public static class UserFiles
             }
         }
 
-        return buffer.ToArray();
+        // A file read at the size it reported fills the buffer exactly: hand that array over instead of copying it.
+        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
 
     /// <summary>
