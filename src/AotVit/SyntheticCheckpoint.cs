@@ -24,7 +24,7 @@ public static class SyntheticCheckpoint
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "pt",
-            ["synthetic_seed"] = seed.ToString(CultureInfo.InvariantCulture),
+            [SyntheticWeights.SeedMetadataKey] = seed.ToString(CultureInfo.InvariantCulture),
             ["model"] = entry.Descriptor.Name,
             ["writer"] = "aot-vit " + BuildInfo.InformationalVersion,
         };

@@ -16,7 +16,7 @@ internal static class WeightSources
     }
 
     /// <summary>Binds a checkpoint file: every tensor the model reads must be present with its exact shape and a float dtype.</summary>
-    public static (ITensorSource Source, IReadOnlyList<string> Warnings) Bind(SafeTensorsFile file, ModelDescriptor d)
+    public static (ITensorSource Source, IReadOnlyList<string> Warnings) Bind(Checkpoint file, ModelDescriptor d)
     {
         var binder = WeightBinder.Bind(file, Specs(d), d.OptionalPrefixes, d.Name);
         return (new BinderSource(binder), binder.Warnings);
@@ -53,8 +53,6 @@ internal static class WeightSources
     private sealed class BinderSource(WeightBinder binder) : ITensorSource
     {
         public ReadOnlySpan<float> Get(string name) => binder.Get(name);
-
-        public void Release(string name) => binder.Release(name);
     }
 
     private sealed class DictionarySource(Dictionary<string, float[]> tensors) : ITensorSource

@@ -55,7 +55,7 @@ namespace AotVit.Cli
                 StdStream.Error.WriteLine(Usage);
                 return 1;
             }
-            catch (Exception e) when (e is SafeTensorsException or ImageDecodeException or FileNotFoundException or DirectoryNotFoundException
+            catch (Exception e) when (e is CheckpointException or ImageDecodeException or FileNotFoundException or DirectoryNotFoundException
                                           or UnauthorizedAccessException or IOException or InvalidDataException or ArgumentException)
             {
                 StdStream.Error.WriteLine($"aotvit: error: {e.Message}");

@@ -81,7 +81,7 @@ internal static unsafe class Errors
         ArgumentNullException a => (Status.NullPointer, $"{a.ParamName ?? "argument"} is NULL"),
         ObjectDisposedException => (Status.InvalidArgument, "the model handle has been destroyed"),
         ArgumentException a => (Status.InvalidArgument, a.Message),
-        SafeTensorsException s => (Status.BadCheckpoint, s.Message),
+        CheckpointException s => (Status.BadCheckpoint, s.Message),
         ImageDecodeException i => (Status.BadImage, i.Message),
         // Files the caller names are opened through UserFiles, whose messages say what and why ("image file not found:
         // /x.png"); the runtime's own IO messages are resource keys in this NativeAOT build (UseSystemResourceKeys).

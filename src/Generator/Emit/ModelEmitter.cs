@@ -104,7 +104,7 @@ namespace AotVit.Generator.Emit
                 w.Line(Quote($"{t.Name} [{string.Join(", ", t.Shape)}]" + (last ? "" : "\n")) + (last ? "u8," : "u8 +"));
             }
             w.Outdent();
-            w.Line($"optionalPrefixes: new[] {{ {string.Join(", ", g.OptionalPrefixes.Select(Quote))} }},");
+            w.Line($"optionalPrefixes: new string[] {{ {string.Join(", ", g.OptionalPrefixes.Select(Quote))} }},");
             w.Line($"labels: {(g.Labels.Count == 0 ? "null" : "Labels")},");
             var p = spec.Preprocess;
             w.Line($"preprocess: new PreprocessSettings(ResizeKind.{p.Resize}, ResizeHeight: {p.ResizeHeight}, ResizeWidth: {p.ResizeWidth}, ShortestEdge: {p.ShortestEdge},");

@@ -31,7 +31,6 @@ namespace AotVit.Generator.Lowering
         {
             var s = _s;
             var neck = s.NeckHiddenSizes;
-            _g.OptionalPrefixes.Add("");
             _g.Labels.AddRange(s.Labels);
             var pixels = new Value("pixel_values", s.Channels, s.ImageSize, s.ImageSize) { ExternalName = "pixelValues" };
             _g.Input = pixels;

@@ -1,7 +1,6 @@
-// LinuxMemory: mmap(2)/madvise(2) for the two places where the kernel's view of our memory matters:
-//   - NativeBuffer maps large blocks (packed weights, arenas) itself and asks for transparent huge pages, so first
-//     touch takes one fault per 2 MiB instead of one per 4 KiB (loading ViT-B/32 fills 350 MB of packed weights);
-//   - SafeTensorsFile drops a packed tensor's mapped pages from the resident set (MADV_DONTNEED).
+// LinuxMemory: mmap(2)/madvise(2) where the kernel's view of our memory matters: NativeBuffer maps large blocks
+// (packed weights, arenas) itself and asks for transparent huge pages, so first touch takes one fault per 2 MiB
+// instead of one per 4 KiB. (Checkpoints are never mapped: see Weights/ByteSource.cs.)
 // Large NativeBuffers are anonymous mappings (MapZeroed): the kernel hands them out zeroed, so they are not zeroed twice.
 // Elsewhere than Linux, or if this libc lacks the calls, Advise does nothing and MapZeroed returns null (callers fall
 // back to the C allocator).
@@ -11,7 +10,6 @@ namespace AotVit.Runtime.Interop;
 
 internal static unsafe class LinuxMemory
 {
-    public const int DontNeed = 4;      // MADV_DONTNEED
     public const int HugePage = 14;     // MADV_HUGEPAGE
     public const long HugePageBytes = 2 << 20;
 

@@ -17,15 +17,7 @@ public unsafe interface IGeneratedModel : IDisposable
 /// <summary>Where a model's constructor reads checkpoint tensors from, by their HF names (without prefix).</summary>
 public interface ITensorSource
 {
-    /// <summary>The tensor's values as float32, row-major; its shape was validated against the model's TensorShape list.</summary>
+    /// <summary>The tensor's values as float32, row-major; its shape was validated against the model's TensorShape list.
+    /// Safe to call from several threads at once (WeightPrep.LoadInParallel).</summary>
     ReadOnlySpan<float> Get(string name);
-
-    /// <summary>
-    /// The caller is done with the tensor's values for now (WeightPrep calls it once it has packed or copied them): a
-    /// memory-mapped source may drop the tensor's pages from the process's resident set. Advisory: a later
-    /// <see cref="Get"/> still returns the same values (read again from the file).
-    /// </summary>
-    void Release(string name)
-    {
-    }
 }

@@ -16,9 +16,8 @@ public static unsafe class WeightPrep
     public static void Copy(ITensorSource weights, string name, long floats, float* destination)
     {
         var src = weights.Get(name);
-        if (src.Length != floats) throw new SafeTensorsException($"tensor '{name}' has {src.Length} values, expected {floats}", tensorName: name);
+        if (src.Length != floats) throw new CheckpointException($"tensor '{name}' has {src.Length} values, expected {floats}", tensorName: name);
         src.CopyTo(new Span<float>(destination, src.Length));
-        weights.Release(name);
     }
 
     /// <summary>Per-channel scale gamma / sqrt(var + eps), computed in double.</summary>
@@ -30,7 +29,7 @@ public static unsafe class WeightPrep
         for (int c = 0; c < channels; c++)
         {
             if (!(variance[c] + BatchNormEps > 0))
-                throw new SafeTensorsException($"tensor '{bn}.running_var'[{c}] = {variance[c]} makes BatchNorm undefined", tensorName: bn + ".running_var");
+                throw new CheckpointException($"tensor '{bn}.running_var'[{c}] = {variance[c]} makes BatchNorm undefined", tensorName: bn + ".running_var");
             scale[c] = gamma[c] / Math.Sqrt(variance[c] + BatchNormEps);
         }
         return scale;
@@ -39,7 +38,7 @@ public static unsafe class WeightPrep
     private static ReadOnlySpan<float> Vector(ITensorSource weights, string name, int length)
     {
         var v = weights.Get(name);
-        if (v.Length != length) throw new SafeTensorsException($"tensor '{name}' has {v.Length} values, expected {length}", tensorName: name);
+        if (v.Length != length) throw new CheckpointException($"tensor '{name}' has {v.Length} values, expected {length}", tensorName: name);
         return v;
     }
 
@@ -67,13 +66,12 @@ public static unsafe class WeightPrep
             {
                 var part = weights.Get(name);
                 if (part.Length % k != 0 || row + part.Length / k > n)
-                    throw new SafeTensorsException($"tensor '{name}' ({part.Length} values) does not fit rows {row}.. of a [{n}, {k}] weight", tensorName: name);
+                    throw new CheckpointException($"tensor '{name}' ({part.Length} values) does not fit rows {row}.. of a [{n}, {k}] weight", tensorName: name);
                 int count = part.Length / k;
                 packed.PackOutInRows(row, part, scale is null ? default : scale.AsSpan(row, count));
-                weights.Release(name);   // packed: its mapped pages need not stay resident
                 row += count;
             }
-            if (row != n) throw new SafeTensorsException($"tensors {string.Join(", ", names)} hold {row} rows, expected {n}");
+            if (row != n) throw new CheckpointException($"tensors {string.Join(", ", names)} hold {row} rows, expected {n}");
             return packed;
         }
         catch
@@ -100,7 +98,7 @@ public static unsafe class WeightPrep
     {
         var w = weights.Get(name);
         long expected = (long)outChannels * inChannels * kernel * kernel;
-        if (w.Length != expected) throw new SafeTensorsException($"tensor '{name}' has {w.Length} values, expected {expected}", tensorName: name);
+        if (w.Length != expected) throw new CheckpointException($"tensor '{name}' has {w.Length} values, expected {expected}", tensorName: name);
         var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, outChannels);
         int kk = kernel * kernel * inChannels;
         var b = new float[(long)kk * outChannels];
@@ -113,7 +111,6 @@ public static unsafe class WeightPrep
                         int row = (ky * kernel + kx) * inChannels + i;
                         b[(long)row * outChannels + o] = scale is null ? v : (float)(v * scale[o]);
                     }
-        weights.Release(name);
         return PackedMatrix.FromKN(b, kk, outChannels);
     }
 
@@ -121,7 +118,7 @@ public static unsafe class WeightPrep
     public static void DepthwiseTaps(ITensorSource weights, string name, string? batchNorm, int channels, float* destination)
     {
         var w = weights.Get(name);
-        if (w.Length != 9L * channels) throw new SafeTensorsException($"tensor '{name}' has {w.Length} values, expected {9L * channels}", tensorName: name);
+        if (w.Length != 9L * channels) throw new CheckpointException($"tensor '{name}' has {w.Length} values, expected {9L * channels}", tensorName: name);
         var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, channels);
         for (int c = 0; c < channels; c++)
             for (int tap = 0; tap < 9; tap++)

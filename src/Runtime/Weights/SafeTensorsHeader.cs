@@ -23,32 +23,32 @@ internal sealed class SafeTensorsHeader
 
     /// <param name="file">The file's first min(fileLength, 2^31 − 1) bytes.</param>
     /// <param name="fileLength">The whole file's length.</param>
-    public static SafeTensorsHeader Parse(ReadOnlySpan<byte> file, long fileLength, string fileName, SafeTensorsLimits limits)
+    public static SafeTensorsHeader Parse(ReadOnlySpan<byte> file, long fileLength, string fileName, CheckpointLimits limits)
     {
         if (fileLength < 8)
         {
-            throw new SafeTensorsException(
+            throw new CheckpointException(
                 $"file is {fileLength} bytes, shorter than the 8-byte header length prefix (truncated or not a safetensors file)", fileName);
         }
 
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
         if (headerLength == 0)
         {
-            throw new SafeTensorsException("header length is 0; a safetensors header is at least '{}'", fileName);
+            throw new CheckpointException("header length is 0; a safetensors header is at least '{}'", fileName);
         }
         if (headerLength > (ulong)Math.Max(0, limits.MaxHeaderBytes))
         {
-            throw new SafeTensorsException(
+            throw new CheckpointException(
                 $"header length {headerLength} bytes exceeds the limit of {limits.MaxHeaderBytes} bytes (corrupt length prefix or not a safetensors file)", fileName);
         }
         if (headerLength > (ulong)(fileLength - 8))
         {
-            throw new SafeTensorsException(
+            throw new CheckpointException(
                 $"header length {headerLength} bytes extends beyond the end of the file ({fileLength} bytes; truncated file?)", fileName);
         }
         if (headerLength > (ulong)(file.Length - 8))
         {
-            throw new SafeTensorsException($"header length {headerLength} bytes is too large to parse (2 GB limit)", fileName);
+            throw new CheckpointException($"header length {headerLength} bytes is too large to parse (2 GB limit)", fileName);
         }
 
         long dataStart = 8 + (long)headerLength;
@@ -56,7 +56,7 @@ internal sealed class SafeTensorsHeader
         ReadOnlySpan<byte> json = file.Slice(8, (int)headerLength);
         if (!System.Text.Unicode.Utf8.IsValid(json))
         {
-            throw new SafeTensorsException("header is not valid UTF-8", fileName);
+            throw new CheckpointException("header is not valid UTF-8", fileName);
         }
 
         var parser = new Parser(fileName, limits, dataLength);
@@ -66,12 +66,12 @@ internal sealed class SafeTensorsHeader
         }
         catch (JsonException exception)
         {
-            throw new SafeTensorsException($"header is not valid JSON: {exception.Message}", fileName, parser.CurrentTensor, exception);
+            throw new CheckpointException($"header is not valid JSON: {exception.Message}", fileName, parser.CurrentTensor, exception);
         }
         catch (InvalidOperationException exception)
         {
             // Utf8JsonReader reports undecodable strings (e.g. an escaped lone surrogate "\ud800") this way.
-            throw new SafeTensorsException($"header is not valid JSON: {exception.Message}", fileName, parser.CurrentTensor, exception);
+            throw new CheckpointException($"header is not valid JSON: {exception.Message}", fileName, parser.CurrentTensor, exception);
         }
 
         var tensors = parser.Tensors;
@@ -87,7 +87,7 @@ internal sealed class SafeTensorsHeader
         CheckLayout(tensors, fileName, dataLength, warnings);
         if (tensors.Exists(t => t.DType == DType.F32 && (dataStart + t.Offset) % 4 != 0))
         {
-            warnings.Add("some F32 tensors are not 4-byte aligned in the file; they are copied instead of mapped");
+            warnings.Add("some F32 tensors are not 4-byte aligned in the file; they are read through a staging copy");
         }
 
         return new SafeTensorsHeader
@@ -111,7 +111,7 @@ internal sealed class SafeTensorsHeader
             if (tensor.ByteLength == 0) continue; // an empty tensor occupies no bytes and cannot overlap anything
             if (tensor.Offset < previousEnd)
             {
-                throw new SafeTensorsException(
+                throw new CheckpointException(
                     $"data_offsets [{tensor.Offset}, {tensor.Offset + tensor.ByteLength}] overlap tensor '{previous!.Name}' " +
                     $"[{previous.Offset}, {previous.Offset + previous.ByteLength}]", fileName, tensor.Name);
             }
@@ -129,7 +129,7 @@ internal sealed class SafeTensorsHeader
     }
 
     /// <summary>The JSON walk. One instance per parse; holds what has been read so far.</summary>
-    private sealed class Parser(string fileName, SafeTensorsLimits limits, long dataLength)
+    private sealed class Parser(string fileName, CheckpointLimits limits, long dataLength)
     {
         public readonly List<TensorInfo> Tensors = [];
         public readonly Dictionary<string, TensorInfo> ByName = new(StringComparer.Ordinal);
@@ -325,7 +325,7 @@ internal sealed class SafeTensorsHeader
             return reader.TokenType;
         }
 
-        private SafeTensorsException Error(string message, string? tensor = null) =>
+        private CheckpointException Error(string message, string? tensor = null) =>
             new(message, fileName, tensor ?? CurrentTensor);
 
         private static string RawText(ref Utf8JsonReader reader) =>

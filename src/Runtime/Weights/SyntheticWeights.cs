@@ -11,6 +11,9 @@ namespace AotVit.Runtime.Weights;
 
 public static class SyntheticWeights
 {
+    /// <summary>The metadata key every synthetic checkpoint file carries: its seed. A real checkpoint never has it.</summary>
+    public const string SeedMetadataKey = "synthetic_seed";
+
     private const ulong FnvOffsetBasis = 0xcbf29ce484222325;
     private const ulong FnvPrime = 0x100000001b3;
     private const ulong Golden = 0x9e3779b97f4a7c15;
@@ -191,7 +194,7 @@ public static class SyntheticWeights
         metadata ??= new Dictionary<string, string>
         {
             ["format"] = "pt",
-            ["synthetic_seed"] = seed.ToString(CultureInfo.InvariantCulture),
+            [SyntheticWeights.SeedMetadataKey] = seed.ToString(CultureInfo.InvariantCulture),
         };
         byte[] header = SafeTensorsWriter.BuildHeader(
             ordered.ConvertAll(s => new SafeTensorsWriter.HeaderEntry(s.Name, s.DType, s.Shape.ToArray())), metadata);
@@ -262,7 +265,7 @@ public static class SyntheticWeights
         if (overrides is null || !overrides.TryGetInfo(spec.Name, out TensorInfo info)) return null;
         if (!info.Shape.AsSpan().SequenceEqual(spec.Shape.AsSpan()))
         {
-            throw new SafeTensorsException($"override has shape {info.ShapeText}, but the model expects {spec.ShapeText}",
+            throw new CheckpointException($"override has shape {info.ShapeText}, but the model expects {spec.ShapeText}",
                                            overrides.FileName, spec.Name);
         }
         return info;
@@ -282,7 +285,7 @@ public static class SyntheticWeights
         }
         else
         {
-            throw new SafeTensorsException(
+            throw new CheckpointException(
                 $"override has dtype {replacement.DType.ToSafeTensorsName()}, which cannot replace {spec.DType.ToSafeTensorsName()}",
                 overrides.FileName, spec.Name);
         }

@@ -1,13 +1,15 @@
 // Checks a checkpoint against the tensors a model expects, before any weight is used.
 // Resolution per expected name: exact name first, then each accepted prefix + name ("vit.embeddings.cls_token").
 // BatchNorm `num_batches_tracked` counters are bookkeeping, not weights: never required, never reported as extra.
+// Values are checked when read: a NaN or an infinity in a weight is an error naming the tensor, never a model that
+// answers NaN.
 using System.Text;
 
 namespace AotVit.Runtime.Weights;
 
 /// <summary>
 /// A checkpoint bound to a model's expected tensors: every expected tensor was found with the expected shape and a
-/// floating-point dtype. Construction reports every problem at once in a single <see cref="SafeTensorsException"/>.
+/// floating-point dtype. Construction reports every problem at once in a single <see cref="CheckpointException"/>.
 /// The binder does not own the file: dispose the file after the binder's last use.
 /// </summary>
 public sealed class WeightBinder
@@ -15,7 +17,7 @@ public sealed class WeightBinder
     private const string NumBatchesTracked = "num_batches_tracked";
     private readonly Dictionary<string, TensorInfo> _resolved;
 
-    private WeightBinder(SafeTensorsFile file, IReadOnlyList<TensorSpec> expected, Dictionary<string, TensorInfo> resolved,
+    private WeightBinder(Checkpoint file, IReadOnlyList<TensorSpec> expected, Dictionary<string, TensorInfo> resolved,
                          IReadOnlyList<string> warnings)
     {
         File = file;
@@ -24,7 +26,7 @@ public sealed class WeightBinder
         Warnings = warnings;
     }
 
-    public SafeTensorsFile File { get; }
+    public Checkpoint File { get; }
 
     /// <summary>The expected tensors that were bound (all specs except <c>num_batches_tracked</c>).</summary>
     public IReadOnlyList<TensorSpec> Expected { get; }
@@ -40,7 +42,7 @@ public sealed class WeightBinder
     /// </summary>
     /// <param name="optionalPrefixes">Prefixes a checkpoint may put before every expected name, e.g. <c>"vit."</c>.</param>
     /// <param name="modelName">Used in the "is this a ... checkpoint?" hint of missing-tensor errors, e.g. <c>"vit-base-patch32"</c>.</param>
-    public static WeightBinder Bind(SafeTensorsFile file, IReadOnlyList<TensorSpec> expected,
+    public static WeightBinder Bind(Checkpoint file, IReadOnlyList<TensorSpec> expected,
                                     IReadOnlyList<string>? optionalPrefixes = null, string? modelName = null)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -122,7 +124,7 @@ public sealed class WeightBinder
                 if (problems.Count > 10) message.Append("; ...");
                 message.Append(')');
             }
-            throw SafeTensorsException.NamingTensorItself(message.ToString(), file.FileName, problems[0].Tensor);
+            throw CheckpointException.NamingTensorItself(message.ToString(), file.FileName, problems[0].Tensor);
         }
         return new WeightBinder(file, bound, resolved, warnings);
     }
@@ -133,20 +135,67 @@ public sealed class WeightBinder
             ? info
             : throw new KeyNotFoundException($"'{name}' is not one of the tensors this binder was asked to bind");
 
-    /// <summary>
-    /// The bound tensor as float32 (zero-copy for aligned F32, a converted copy otherwise; see
-    /// <see cref="SafeTensorsFile.GetFloats(TensorInfo)"/>). Valid until the file is disposed.
-    /// </summary>
-    public ReadOnlySpan<float> Get(string name) => File.GetFloats(GetInfo(name));
+    /// <summary>The bound tensor as float32, read from the file on each call (<see cref="Checkpoint.GetFloats(TensorInfo)"/>).</summary>
+    /// <exception cref="CheckpointException">The values include NaN or ±infinity (the message counts them and gives the
+    /// first index), or the file cannot be read.</exception>
+    public float[] Get(string name)
+    {
+        TensorInfo info = GetInfo(name);
+        float[] values = File.GetFloats(info);
+        CheckFinite(values, File.FileName, info.Name);
+        return values;
+    }
 
-    /// <summary>Drops the bound tensor's mapped pages from the resident set (<see cref="SafeTensorsFile.ReleasePages"/>).</summary>
-    public void Release(string name) => File.ReleasePages(GetInfo(name));
+    /// <summary>Throws unless every value is finite.</summary>
+    internal static void CheckFinite(ReadOnlySpan<float> values, string fileName, string tensorName)
+    {
+        if (AllFinite(values)) return;
+        int nan = 0, inf = 0, first = -1;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (float.IsFinite(values[i])) continue;
+            if (first < 0) first = i;
+            if (float.IsNaN(values[i])) nan++; else inf++;
+        }
+        string what = (nan, inf) switch
+        {
+            (> 0, > 0) => $"{nan} NaN and {inf} infinite values",
+            (> 0, _) => nan == 1 ? "1 NaN value" : $"{nan} NaN values",
+            _ => inf == 1 ? "1 infinite value" : $"{inf} infinite values",
+        };
+        throw new CheckpointException($"{what} of {values.Length} (the first at flat index {first}); the checkpoint is damaged or was saved after training diverged", fileName, tensorName);
+    }
 
-    private static TensorInfo? Resolve(SafeTensorsFile file, string name, IReadOnlyList<string> prefixes, List<string> warnings)
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        // x − x is 0 for every finite x and NaN for NaN and ±inf, and a NaN stays in the sum: one subtract and one add
+        // per element, one compare per tensor.
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var sum = System.Numerics.Vector<float>.Zero;
+            int width = System.Numerics.Vector<float>.Count;
+            for (; i <= values.Length - width; i += width)
+            {
+                var v = new System.Numerics.Vector<float>(values[i..]);
+                sum += v - v;
+            }
+            if (!System.Numerics.Vector.EqualsAll(sum, System.Numerics.Vector<float>.Zero)) return false;
+        }
+        for (; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return false;
+        }
+        return true;
+    }
+
+    private static TensorInfo? Resolve(Checkpoint file, string name, IReadOnlyList<string> prefixes, List<string> warnings)
     {
         bool exact = file.TryGetInfo(name, out TensorInfo info);
         foreach (string prefix in prefixes)
         {
+            if (prefix.Length == 0) continue;   // the exact name, already looked up
+
             if (file.TryGetInfo(prefix + name, out TensorInfo prefixed))
             {
                 if (exact)

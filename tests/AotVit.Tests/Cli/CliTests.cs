@@ -83,7 +83,7 @@ public sealed class CliTests : IDisposable
         string mobilevit = Path.Combine(_dir, "mobilevit.safetensors");
         SyntheticCheckpoint.Write("mobilevit-small", mobilevit, dtype: AotVit.Runtime.Weights.DType.BF16);
         var r = Run("embed", Image, "--weights", mobilevit);
-        AssertInputError(r, $"safetensors file '{mobilevit}': 200 of the 200 expected tensors are missing, e.g. ");
+        AssertInputError(r, $"checkpoint '{mobilevit}': 200 of the 200 expected tensors are missing, e.g. ");
         Assert.Equal(1, r.Err.Split("is this a vit-base-patch32-224-in21k checkpoint?").Length - 1);
     }
 

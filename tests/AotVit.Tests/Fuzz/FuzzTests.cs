@@ -35,7 +35,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     [Fact]
     public void Safetensors_reader_and_MobileViT_load_path_survive_mutated_checkpoints() =>
         // A NaN running_var in a mutated checkpoint once surfaced as InvalidDataException from WeightPrep (an unexpected
-        // type: counted as a crash); weight-preparation errors are SafeTensorsException naming the tensor now.
+        // type: counted as a crash); weight-preparation errors are CheckpointException naming the tensor now.
         RunClean(new SafeTensorsTarget(TestPaths.RepoRoot, loadEvery: 150), 450);
 
     [Fact]

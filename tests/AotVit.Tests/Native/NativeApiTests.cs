@@ -332,7 +332,7 @@ public sealed unsafe class NativeApiTests(NativeMobileViTFixture fixture) : ICla
         Assert.Equal(Status.NullPointer, Errors.Classify(new ArgumentNullException("x")).Item1);
         Assert.Equal(Status.InvalidArgument, Errors.Classify(new ArgumentOutOfRangeException("x")).Item1);
         Assert.Equal(Status.InvalidArgument, Errors.Classify(new ObjectDisposedException("m")).Item1);
-        Assert.Equal(Status.BadCheckpoint, Errors.Classify(new AotVit.Runtime.Weights.SafeTensorsException("bad")).Item1);
+        Assert.Equal(Status.BadCheckpoint, Errors.Classify(new AotVit.Runtime.Weights.CheckpointException("bad")).Item1);
         Assert.Equal(Status.BadImage, Errors.Classify(new AotVit.Runtime.Imaging.ImageDecodeException("bad")).Item1);
         Assert.Equal(Status.IoError, Errors.Classify(new FileNotFoundException("gone", "f")).Item1);
         Assert.Equal(Status.IoError, Errors.Classify(new UnauthorizedAccessException("no")).Item1);

@@ -1,5 +1,5 @@
 // Randomised robustness: thousands of corrupted variants of a valid file must either load (and read) cleanly or fail with
-// SafeTensorsException; any other exception type is a bug in the validation.
+// CheckpointException; any other exception type is a bug in the validation.
 using System.Buffers.Binary;
 using System.Text;
 using AotVit.Runtime.Weights;
@@ -11,7 +11,7 @@ namespace AotVit.Tests.Weights;
 public sealed class SafeTensorsMutationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
-    public void MutatedFilesOnlyFailWithSafeTensorsException()
+    public void MutatedFilesOnlyFailWithCheckpointException()
     {
         byte[] original = SafeTensorsTestFiles.Sample();
         int headerEnd = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(original);
@@ -73,7 +73,7 @@ public sealed class SafeTensorsMutationTests(Xunit.Abstractions.ITestOutputHelpe
                 _ = file.Metadata.Count;
                 accepted++;
             }
-            catch (SafeTensorsException exception)
+            catch (CheckpointException exception)
             {
                 Assert.False(string.IsNullOrWhiteSpace(exception.Message));
                 rejected++;
@@ -83,7 +83,7 @@ public sealed class SafeTensorsMutationTests(Xunit.Abstractions.ITestOutputHelpe
                 Assert.Fail($"iteration {iteration}: {exception.GetType().Name}: {exception.Message}\n{Convert.ToHexString(mutated)}");
             }
         }
-        output.WriteLine($"mutated files: {accepted} accepted, {rejected} rejected with SafeTensorsException");
+        output.WriteLine($"mutated files: {accepted} accepted, {rejected} rejected with CheckpointException");
         Assert.True(accepted > 0 && rejected > 0, $"accepted {accepted}, rejected {rejected}");
     }
 

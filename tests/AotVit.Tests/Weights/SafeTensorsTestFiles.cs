@@ -43,6 +43,6 @@ internal static class SafeTensorsTestFiles
         ],
         new Dictionary<string, string> { ["format"] = "pt" });
 
-    public static SafeTensorsException Rejects(byte[] file, SafeTensorsLimits? limits = null) =>
-        Assert.Throws<SafeTensorsException>(() => SafeTensorsFile.FromMemory(file, limits, "test.safetensors").Dispose());
+    public static CheckpointException Rejects(byte[] file, CheckpointLimits? limits = null) =>
+        Assert.Throws<CheckpointException>(() => SafeTensorsFile.FromMemory(file, limits, "test.safetensors").Dispose());
 }

@@ -110,7 +110,7 @@ public sealed class UserFilesTests : IDisposable
         {
             try { File.WriteAllBytes(fifo, new byte[64]); } catch (IOException) { }
         });
-        var error = Assert.Throws<SafeTensorsException>(() => SafeTensorsFile.Open(fifo));
+        var error = Assert.Throws<CheckpointException>(() => SafeTensorsFile.Open(fifo));
         Assert.Contains("not a regular file (a pipe?)", error.Message);
         Assert.True(writer.Wait(TimeSpan.FromSeconds(30)), "the FIFO writer did not finish");
     }

@@ -52,9 +52,9 @@ public sealed class WeightBinderTests
     public void ReportsAMissingTensorWithAHint()
     {
         using var file = Open(F32("embeddings.cls_token", 1, 1, 4), F32("encoder.layer.0.output.dense.weight", 4, 8));
-        var error = Assert.Throws<SafeTensorsException>(() => WeightBinder.Bind(file, Expected, ["vit."], "vit-base-patch32"));
+        var error = Assert.Throws<CheckpointException>(() => WeightBinder.Bind(file, Expected, ["vit."], "vit-base-patch32"));
         Assert.Contains("missing tensor 'pooler.dense.bias' (the checkpoint has 2 tensors; is this a vit-base-patch32 checkpoint?)", error.Message);
-        Assert.StartsWith("safetensors file 'ckpt.safetensors': missing tensor 'pooler.dense.bias'", error.Message);
+        Assert.StartsWith("checkpoint 'ckpt.safetensors': missing tensor 'pooler.dense.bias'", error.Message);
         Assert.Equal("pooler.dense.bias", error.TensorName);
     }
 
@@ -63,8 +63,8 @@ public sealed class WeightBinderTests
     {
         // Another model's checkpoint: every expected tensor is missing, said once, with the hint once.
         using var file = Open(F32("conv_stem.weight", 4), F32("classifier.bias", 4));
-        var error = Assert.Throws<SafeTensorsException>(() => WeightBinder.Bind(file, Expected, ["vit."], "vit-base-patch32"));
-        Assert.Equal("safetensors file 'ckpt.safetensors': 3 of the 3 expected tensors are missing, e.g. 'embeddings.cls_token', " +
+        var error = Assert.Throws<CheckpointException>(() => WeightBinder.Bind(file, Expected, ["vit."], "vit-base-patch32"));
+        Assert.Equal("checkpoint 'ckpt.safetensors': 3 of the 3 expected tensors are missing, e.g. 'embeddings.cls_token', " +
                      "'encoder.layer.0.output.dense.weight', 'pooler.dense.bias' (the checkpoint has 2 tensors; is this a vit-base-patch32 checkpoint?)",
                      error.Message);
         Assert.Equal("embeddings.cls_token", error.TensorName);
@@ -74,8 +74,8 @@ public sealed class WeightBinderTests
     public void ReportsAWrongShape()
     {
         using var file = Open(F32("embeddings.cls_token", 1, 1, 4), F32("encoder.layer.0.output.dense.weight", 8, 4), F32("pooler.dense.bias", 4));
-        var error = Assert.Throws<SafeTensorsException>(() => WeightBinder.Bind(file, Expected));
-        Assert.Equal("safetensors file 'ckpt.safetensors': tensor 'encoder.layer.0.output.dense.weight': expected shape [4, 8], found [8, 4]",
+        var error = Assert.Throws<CheckpointException>(() => WeightBinder.Bind(file, Expected));
+        Assert.Equal("checkpoint 'ckpt.safetensors': tensor 'encoder.layer.0.output.dense.weight': expected shape [4, 8], found [8, 4]",
                      error.Message);
         Assert.Equal("encoder.layer.0.output.dense.weight", error.TensorName);
     }
@@ -84,7 +84,7 @@ public sealed class WeightBinderTests
     public void ReportsAWrongShapeUnderAPrefix()
     {
         using var file = Open(F32("embeddings.cls_token", 1, 1, 4), F32("vit.encoder.layer.0.output.dense.weight", 8, 4), F32("pooler.dense.bias", 4));
-        var error = Assert.Throws<SafeTensorsException>(() => WeightBinder.Bind(file, Expected, ["vit."]));
+        var error = Assert.Throws<CheckpointException>(() => WeightBinder.Bind(file, Expected, ["vit."]));
         Assert.Contains("tensor 'encoder.layer.0.output.dense.weight' (as 'vit.encoder.layer.0.output.dense.weight'): expected shape [4, 8], found [8, 4]", error.Message);
     }
 
@@ -92,7 +92,7 @@ public sealed class WeightBinderTests
     public void ReportsEveryProblemInOneException()
     {
         using var file = Open(F32("embeddings.cls_token", 1, 4), F32("encoder.layer.0.output.dense.weight", 8, 4));
-        var error = Assert.Throws<SafeTensorsException>(() => WeightBinder.Bind(file, Expected));
+        var error = Assert.Throws<CheckpointException>(() => WeightBinder.Bind(file, Expected));
         Assert.Contains("tensor 'embeddings.cls_token': expected shape [1, 1, 4], found [1, 4]", error.Message);
         Assert.Contains("and 2 more problems", error.Message);
         Assert.Contains("missing tensor 'pooler.dense.bias'", error.Message);
@@ -103,7 +103,7 @@ public sealed class WeightBinderTests
     {
         using var file = Open(F32("embeddings.cls_token", 1, 1, 4), F32("encoder.layer.0.output.dense.weight", 4, 8),
                               ("pooler.dense.bias", DType.I32, [4], new byte[16]));
-        var error = Assert.Throws<SafeTensorsException>(() => WeightBinder.Bind(file, Expected));
+        var error = Assert.Throws<CheckpointException>(() => WeightBinder.Bind(file, Expected));
         Assert.Contains("tensor 'pooler.dense.bias': expected a floating-point dtype (F32, F16, BF16, F64), found I32", error.Message);
 
         using var half = Open(F32("embeddings.cls_token", 1, 1, 4), F32("encoder.layer.0.output.dense.weight", 4, 8),

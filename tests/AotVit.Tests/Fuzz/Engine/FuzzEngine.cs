@@ -55,7 +55,7 @@ public abstract class FuzzTarget : IDisposable
     public static string Bucket(Exception e)
     {
         string message = e.Message;
-        message = Regex.Replace(message, "^safetensors file '[^']*': ", "");
+        message = Regex.Replace(message, "^checkpoint '[^']*': ", "");
         message = Regex.Replace(message, "^tensor '[^']*': ", "");
         message = Regex.Replace(message, "'[^']*'", "'*'");
         message = Regex.Replace(message, "\"[^\"]*\"", "\"*\"");

@@ -25,7 +25,7 @@ public sealed unsafe class SafeTensorsTarget : FuzzTarget
     private readonly string _calibrationPath;
     private List<(string Name, long[] Shape, float[] Values)>? _mobileViT;
     private float[]? _referenceLogits;
-    private static readonly SafeTensorsLimits Limits = new() { MaxHeaderBytes = 1 << 20, MaxTensors = 10_000 };
+    private static readonly CheckpointLimits Limits = new() { MaxHeaderBytes = 1 << 20, MaxTensors = 10_000 };
 
     /// <param name="loadEvery">Every n-th input is a full MobileViT load (0: never).</param>
     public SafeTensorsTarget(string repoRoot, int loadEvery)
@@ -38,7 +38,7 @@ public sealed unsafe class SafeTensorsTarget : FuzzTarget
 
     public override TimeSpan PerInputTimeout => TimeSpan.FromSeconds(60);
 
-    public override string? ExpectedError(Exception exception) => exception is SafeTensorsException ? Bucket(exception) : null;
+    public override string? ExpectedError(Exception exception) => exception is CheckpointException ? Bucket(exception) : null;
 
     public override FuzzCase Next(Random random, long index)
     {

@@ -1,19 +1,19 @@
-// The single exception type for malformed or mismatching safetensors checkpoints.
+// The single exception type for malformed or mismatching checkpoints (safetensors, torch zip, sharded index).
 namespace AotVit.Runtime.Weights;
 
 /// <summary>
-/// A checkpoint is malformed, or does not match what a model expects. The message names the file
-/// and, where there is one, the tensor (also in <see cref="TensorName"/>).
+/// A checkpoint is malformed, changed while it was read, or does not match what a model expects. The message names
+/// the file and, where there is one, the tensor (also in <see cref="TensorName"/>).
 /// </summary>
-public sealed class SafeTensorsException : Exception
+public sealed class CheckpointException : Exception
 {
-    /// <param name="message">What is wrong; the file and tensor names are prepended ("safetensors file 'f': tensor 't': ...").</param>
-    public SafeTensorsException(string message, string? fileName = null, string? tensorName = null, Exception? inner = null)
+    /// <param name="message">What is wrong; the file and tensor names are prepended ("checkpoint 'f': tensor 't': ...").</param>
+    public CheckpointException(string message, string? fileName = null, string? tensorName = null, Exception? inner = null)
         : this(message, fileName, tensorName, inner, tensorNameInMessage: false)
     {
     }
 
-    private SafeTensorsException(string message, string? fileName, string? tensorName, Exception? inner, bool tensorNameInMessage)
+    private CheckpointException(string message, string? fileName, string? tensorName, Exception? inner, bool tensorNameInMessage)
         : base(Compose(message, fileName, tensorNameInMessage ? null : tensorName), inner)
     {
         FileName = fileName;
@@ -21,7 +21,7 @@ public sealed class SafeTensorsException : Exception
     }
 
     /// <summary>For messages that already name the tensor in their own words (binder errors): only the file is prepended.</summary>
-    internal static SafeTensorsException NamingTensorItself(string message, string? fileName, string? tensorName) =>
+    internal static CheckpointException NamingTensorItself(string message, string? fileName, string? tensorName) =>
         new(message, fileName, tensorName, inner: null, tensorNameInMessage: true);
 
     /// <summary>The tensor the problem is about, or null for file-level problems.</summary>
@@ -32,7 +32,7 @@ public sealed class SafeTensorsException : Exception
 
     private static string Compose(string message, string? fileName, string? tensorName)
     {
-        string where = fileName is null ? "" : $"safetensors file '{fileName}': ";
+        string where = fileName is null ? "" : $"checkpoint '{fileName}': ";
         string what = tensorName is null ? "" : $"tensor '{tensorName}': ";
         return where + what + message;
     }
