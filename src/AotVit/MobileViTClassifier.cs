@@ -13,11 +13,14 @@ public sealed class MobileViTClassifier : VisionModel
 {
     private MobileViTClassifier(string? weightsPath, ModelOptions? options) : base(ModelCatalog.MobileViTSmall, weightsPath, options) { }
 
-    /// <summary>Loads a HF checkpoint (model.safetensors, F32/F16/BF16; num_batches_tracked tensors are ignored).</summary>
-    public static MobileViTClassifier Load(string weightsPath, ModelOptions? options = null)
+    /// <summary>Loads a HF checkpoint: a file (model.safetensors or pytorch_model.bin, recognised by content; F32/F16/BF16;
+    /// keys with or without the task prefix), a folder holding one, or a hub repo id ("org/name[@revision]") in the local
+    /// Hugging Face cache (<see cref="Runtime.Weights.CheckpointLocator"/>). A folder's config.json must match the compiled
+    /// model.</summary>
+    public static MobileViTClassifier Load(string weights, ModelOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(weightsPath);
-        return new MobileViTClassifier(weightsPath, options);
+        ArgumentNullException.ThrowIfNull(weights);
+        return new MobileViTClassifier(weights, options);
     }
 
     public static MobileViTClassifier CreateSynthetic(ModelOptions? options = null) => new(null, options);

@@ -14,11 +14,14 @@ public sealed class ViTEmbedder : VisionModel
 {
     private ViTEmbedder(string? weightsPath, ModelOptions? options) : base(ModelCatalog.ViTBasePatch32, weightsPath, options) { }
 
-    /// <summary>Loads a HF checkpoint (model.safetensors, F32/F16/BF16; keys with or without "vit.").</summary>
-    public static ViTEmbedder Load(string weightsPath, ModelOptions? options = null)
+    /// <summary>Loads a HF checkpoint: a file (model.safetensors or pytorch_model.bin, recognised by content; F32/F16/BF16;
+    /// keys with or without the task prefix), a folder holding one, or a hub repo id ("org/name[@revision]") in the local
+    /// Hugging Face cache (<see cref="Runtime.Weights.CheckpointLocator"/>). A folder's config.json must match the compiled
+    /// model.</summary>
+    public static ViTEmbedder Load(string weights, ModelOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(weightsPath);
-        return new ViTEmbedder(weightsPath, options);
+        ArgumentNullException.ThrowIfNull(weights);
+        return new ViTEmbedder(weights, options);
     }
 
     /// <summary>A synthetic checkpoint made from options.SyntheticSeed: real shapes, random values. For tests and benchmarks.</summary>

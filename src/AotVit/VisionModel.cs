@@ -14,48 +14,63 @@ public abstract unsafe class VisionModel : IDisposable
 {
     private readonly IGeneratedModel _model;
     private readonly WorkerPool? _pool;
-    private readonly SafeTensorsFile? _file;
     private readonly Lock _gate = new();
     private bool _disposed;
 
-    private protected VisionModel(ModelCatalog.Entry entry, string? weightsPath, ModelOptions? options)
+    private protected VisionModel(ModelCatalog.Entry entry, string? weights, ModelOptions? options)
     {
         options ??= new ModelOptions();
         options.Validate();
         Options = options;
         Descriptor = entry.Descriptor;
         Plan = ToPlan(Descriptor.Preprocess);
-        ITensorSource source;
-        IReadOnlyList<string> warnings;
-        if (weightsPath is null)
+        if (weights is null)
         {
-            (source, warnings) = WeightSources.Synthetic(Descriptor, options.SyntheticSeed);
+            var (source, warnings) = WeightSources.Synthetic(Descriptor, options.SyntheticSeed);
             WeightsDescription = $"synthetic checkpoint (seed {options.SyntheticSeed}; random weights, outputs are meaningless)";
             IsSynthetic = true;
+            Warnings = warnings;
+            _pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
+            try { _model = entry.Create(source, _pool); }
+            catch { _pool?.Dispose(); throw; }
+            return;
         }
-        else
-        {
-            _file = SafeTensorsFile.Open(weightsPath);
-            try { (source, warnings) = WeightSources.Bind(_file, Descriptor); }
-            catch { _file.Dispose(); throw; }
-            WeightsDescription = Path.GetFullPath(weightsPath);
-        }
-        Warnings = warnings;
+
+        // A file, a folder or a hub repo id in the local Hugging Face cache (CheckpointLocator), opened by content.
+        ResolvedCheckpoint resolved = CheckpointLocator.Resolve(weights);
+        if (resolved.ConfigPath is not null) ConfigCheck.Require(Descriptor, resolved.ConfigPath);
+        using Checkpoint file = CheckpointFile.Open(resolved.Path);
+        var (bound, bindWarnings) = WeightSources.Bind(file, Descriptor);
         _pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
-        try { _model = entry.Create(source, _pool); }
-        catch { _pool?.Dispose(); _file?.Dispose(); throw; }
-        // Packed weights and constants are copies: the mapping is only needed while loading.
-        _file?.Dispose();
-        _file = null;
+        try
+        {
+            _model = entry.Create(bound, _pool);
+            // Packed weights and constants are copies: the file is needed only while loading, and what was read must
+            // be one version of it.
+            file.CheckUnchanged();
+        }
+        catch
+        {
+            _model?.Dispose();
+            _pool?.Dispose();
+            throw;
+        }
+        IsSynthetic = file.IsSynthetic;
+        string fullPath = Path.GetFullPath(resolved.Path);
+        WeightsDescription = fullPath + (resolved.Source == "file" ? "" : $" ({resolved.Source}; {file.Format})")
+            + (IsSynthetic ? $" (a synthetic checkpoint file, seed {file.Metadata[SyntheticWeights.SeedMetadataKey]}: random weights, outputs are meaningless)" : "");
+        Warnings = [.. resolved.Notes, .. bindWarnings];
     }
 
     public ModelDescriptor Descriptor { get; }
     public ModelOptions Options { get; }
     public PreprocessPlan Plan { get; }
     public bool IsSynthetic { get; }
-    /// <summary>The checkpoint's full path, or a description of the synthetic checkpoint.</summary>
+    /// <summary>The checkpoint's full path (with where it was found, for a folder or the hub cache), or a description of
+    /// the synthetic checkpoint.</summary>
     public string WeightsDescription { get; }
-    /// <summary>Checkpoint oddities that did not stop loading (unused tensors, gaps, both prefixed and plain names).</summary>
+    /// <summary>What did not stop loading but is worth saying: a fallback the locator took (a hub pull-request revision),
+    /// checkpoint oddities (unused tensors, gaps, both prefixed and plain names).</summary>
     public IReadOnlyList<string> Warnings { get; }
     public int InputFloatsPerImage => Descriptor.InputFloatsPerImage;
     /// <summary>Native bytes held: packed weights, constants and the activation arena.</summary>

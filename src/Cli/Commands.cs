@@ -15,12 +15,16 @@ internal static class Commands
     private static void WarnIfSynthetic(VisionModel model)
     {
         if (!model.IsSynthetic) return;
-        StdStream.Error.WriteLine("aotvit: WARNING: no --weights given, so this runs a SYNTHETIC checkpoint (random weights from seed 0).");
-        StdStream.Error.WriteLine("aotvit: WARNING: the numbers below test the pipeline; they say nothing about the image. Pass --weights model.safetensors.");
+        StdStream.Error.WriteLine(model.WeightsDescription.StartsWith("synthetic checkpoint (", StringComparison.Ordinal)
+            ? "aotvit: WARNING: no --weights given, so this runs a SYNTHETIC checkpoint (random weights from seed 0)."
+            : $"aotvit: WARNING: --weights is a SYNTHETIC checkpoint: {model.WeightsDescription}.");
+        StdStream.Error.WriteLine("aotvit: WARNING: the numbers below test the pipeline; they say nothing about the image. Pass --weights with a real checkpoint (a file, a folder or a hub repo id in the local Hugging Face cache).");
     }
 
     private static void PrintWarnings(VisionModel model)
     {
+        if (!model.IsSynthetic || !model.WeightsDescription.StartsWith("synthetic checkpoint (", StringComparison.Ordinal))
+            StdStream.Error.WriteLine($"aotvit: weights: {model.WeightsDescription}");
         foreach (var w in model.Warnings) StdStream.Error.WriteLine($"aotvit: checkpoint warning: {w}");
     }
 

@@ -1,6 +1,6 @@
 // aotvit — the command-line face of aot-vit.
-//   aotvit classify IMAGE... [--weights FILE] [--top N] [--json] [--threads N]
-//   aotvit embed IMAGE...    [--weights FILE] [--json] [--full] [--threads N]
+//   aotvit classify IMAGE... [--weights FILE|FOLDER|ORG/NAME] [--top N] [--json] [--threads N]
+//   aotvit embed IMAGE...    [--weights FILE|FOLDER|ORG/NAME] [--json] [--full] [--threads N]
 //   aotvit bench [--model vit|mobilevit|all] [--threads 1,2] [--batch 1,8] [--seconds S] [--weights-vit F] [--weights-mobilevit F] [--markdown FILE]
 //   aotvit info
 //   aotvit make-weights MODEL OUT.safetensors [--seed N] [--dtype f32|f16|bf16]
@@ -18,13 +18,15 @@ namespace AotVit.Cli
     {
         public const string Usage = """
             usage:
-              aotvit classify IMAGE... [--weights model.safetensors] [--top 5] [--json] [--threads N]
+              aotvit classify IMAGE... [--weights W] [--top 5] [--json] [--threads N]
                   apple/mobilevit-small: ImageNet-1k labels and probabilities; several images run as one batch
-              aotvit embed IMAGE... [--weights model.safetensors] [--json] [--full] [--threads N]
+              aotvit embed IMAGE... [--weights W] [--json] [--full] [--threads N]
                   google/vit-base-patch32-224-in21k: pooler_output [768] (and last_hidden_state [50, 768] with --full)
               aotvit bench [--model vit|mobilevit|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights-vit F] [--weights-mobilevit F] [--markdown FILE] [--profile | --profile-all]
               aotvit info
               aotvit make-weights (vit|mobilevit) OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
+            W: a checkpoint file (model.safetensors, pytorch_model.bin, a *.index.json of shards), a folder holding one,
+            or a hub repo id (apple/mobilevit-small, org/name@revision) looked up offline in the Hugging Face cache.
             Without --weights a SYNTHETIC checkpoint (random weights from a seed) is used, and the output says so.
             """;
 

@@ -110,7 +110,15 @@ namespace AotVit.Generator.Emit
             w.Line($"preprocess: new PreprocessSettings(ResizeKind.{p.Resize}, ResizeHeight: {p.ResizeHeight}, ResizeWidth: {p.ResizeWidth}, ShortestEdge: {p.ShortestEdge},");
             w.Line($"    CenterCrop: {B(p.CenterCrop)}, CropHeight: {p.CropHeight}, CropWidth: {p.CropWidth}, Rescale: {B(p.Rescale)}, RescaleFactor: {D(p.RescaleFactor)},");
             w.Line($"    Normalize: {B(p.Normalize)}, Mean: new double[] {{ {string.Join(", ", p.Mean.Select(D))} }}, Std: new double[] {{ {string.Join(", ", p.Std.Select(D))} }}, FlipChannelOrder: {B(p.FlipChannelOrder)}),");
-            w.Line("macsPerImage: MacsPerImage, arenaFloatsPerImage: ArenaFloatsPerImage, constantFloats: ConstantFloats);");
+            w.Line("macsPerImage: MacsPerImage, arenaFloatsPerImage: ArenaFloatsPerImage, constantFloats: ConstantFloats,");
+            // The config.json fields the architecture was built from: a checkpoint folder's config.json is checked against them.
+            w.Line("architecture: new ConfigField[]");
+            w.Line("{");
+            w.Indent();
+            foreach (var f in spec.Architecture)
+                w.Line($"new ConfigField({Quote(f.Key)}, ConfigFieldKind.{f.Kind}, {Quote(f.Value)}, {Quote(f.Default)}),");
+            w.Outdent();
+            w.Line("});");
             w.Outdent();
             w.Line();
             w.Line("ModelDescriptor IGeneratedModel.Descriptor => Descriptor;");

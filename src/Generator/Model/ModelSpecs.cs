@@ -20,8 +20,22 @@ namespace AotVit.Generator.Model
         bool Normalize, EquatableArray<double> Mean, EquatableArray<double> Std,
         bool FlipChannelOrder);
 
+    internal enum ConfigFieldKind { Integer, Number, Bool, String, IntegerArray }
+
+    /// <summary>
+    /// One config.json field the model's architecture was built from: its value as the parser resolved it, and HF's
+    /// default (the value transformers uses when a config omits the field). Values are invariant text: integers in
+    /// decimal, numbers round-trippable ("R"), bools "true"/"false", arrays "[a, b, c]".
+    /// </summary>
+    internal sealed record ConfigField(string Key, ConfigFieldKind Kind, string Value, string Default);
+
     /// <summary>What every model has: its folder name, the C# class name and the preprocessing.</summary>
-    internal abstract record ModelSpec(string Folder, string ClassName, string ConfigPath, PreprocessSpec Preprocess);
+    internal abstract record ModelSpec(string Folder, string ClassName, string ConfigPath, PreprocessSpec Preprocess)
+    {
+        /// <summary>The architectural config.json fields, in the order they were read (a checkpoint folder's config.json
+        /// is compared with them at load time).</summary>
+        public EquatableArray<ConfigField> Architecture { get; init; } = EquatableArray<ConfigField>.Empty;
+    }
 
     /// <summary>HF ViTConfig, as a ViTModel with pooler (architectures: ViTModel).</summary>
     internal sealed record ViTSpec(

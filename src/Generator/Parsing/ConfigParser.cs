@@ -19,6 +19,8 @@ namespace AotVit.Generator.Parsing
         internal const int MaxLayers = 256, MaxWidth = 16384, MaxImageSize = 4096, MaxTokens = 16385;
 
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
+        private readonly List<ConfigField> _architecture = new List<ConfigField>();
+        private JsonValue? _configRoot;   // fields read from this object are architectural and recorded
         private string _path = "";
 
         public static Result<ModelSpec> Parse(ModelInput input)
@@ -71,6 +73,7 @@ namespace AotVit.Generator.Parsing
             if (config is null || pre is null) return null;
 
             _path = input.ConfigPath;
+            _configRoot = config;
             string modelType = String(config, "model_type", null) ?? "";
             string className = ToClassName(input.Folder);
             string architecture = FirstArchitecture(config);
@@ -87,10 +90,11 @@ namespace AotVit.Generator.Parsing
                         return null;
                     }
                     var vit = ParseViT(config, input, className);
+                    _configRoot = null;
                     _path = input.PreprocessorPath;
                     preprocess = ParsePreprocess(pre, defaultShortestEdge: false, defaultSize: 224, defaultNormalize: true, defaultCrop: false, defaultFlip: false);
                     if (vit is null || preprocess is null || HasErrors) return null;
-                    return vit with { Preprocess = preprocess };
+                    return vit with { Preprocess = preprocess, Architecture = _architecture.ToEquatableArray() };
                 }
                 case "mobilevit":
                 {
@@ -101,10 +105,11 @@ namespace AotVit.Generator.Parsing
                         return null;
                     }
                     var mv = ParseMobileViT(config, input, className);
+                    _configRoot = null;
                     _path = input.PreprocessorPath;
                     preprocess = ParsePreprocess(pre, defaultShortestEdge: true, defaultSize: 224, defaultNormalize: false, defaultCrop: true, defaultFlip: true);
                     if (mv is null || preprocess is null || HasErrors) return null;
-                    return mv with { Preprocess = preprocess };
+                    return mv with { Preprocess = preprocess, Architecture = _architecture.ToEquatableArray() };
                 }
                 default:
                 {
@@ -303,7 +308,27 @@ namespace AotVit.Generator.Parsing
             Report("AOTVIT004", _path, v.Line, v.Column, _path, field, message);
         }
 
+        private void Record(JsonValue obj, string key, ConfigFieldKind kind, string value, string fallback)
+        {
+            if (ReferenceEquals(obj, _configRoot)) _architecture.Add(new ConfigField(key, kind, value, fallback));
+        }
+
+        private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+        private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+        private static string Text(bool value) => value ? "true" : "false";
+
+        private static string Text(int[] values) => "[" + string.Join(", ", values.Select(Text)) + "]";
+
         private int Int(JsonValue obj, string key, int fallback, int min, string prefix = "", bool required = false, int max = 1_000_000)
+        {
+            int value = ReadInt(obj, key, fallback, min, prefix, required, max);
+            Record(obj, key, ConfigFieldKind.Integer, Text(value), Text(fallback));
+            return value;
+        }
+
+        private int ReadInt(JsonValue obj, string key, int fallback, int min, string prefix, bool required, int max)
         {
             var v = obj.Get(key);
             if (v is null)
@@ -326,6 +351,13 @@ namespace AotVit.Generator.Parsing
 
         private double Double(JsonValue obj, string key, double fallback, bool positive)
         {
+            double value = ReadDouble(obj, key, fallback, positive);
+            Record(obj, key, ConfigFieldKind.Number, Text(value), Text(fallback));
+            return value;
+        }
+
+        private double ReadDouble(JsonValue obj, string key, double fallback, bool positive)
+        {
             var v = obj.Get(key);
             if (v is null) return fallback;
             if (v.Kind != JsonKind.Number)
@@ -344,16 +376,24 @@ namespace AotVit.Generator.Parsing
         /// <summary>A LayerNorm epsilon: positive, at most 1, and not zero once rounded to float32 (the kernels' type).</summary>
         private double Epsilon(JsonValue obj, string key, double fallback)
         {
-            double eps = Double(obj, key, fallback, positive: true);
+            double eps = ReadDouble(obj, key, fallback, positive: true);
             if (eps > 1 || (float)eps == 0f)
             {
                 ReportValue(obj, key, $"is {obj.Get(key)?.Text}; it must be in (0, 1] and representable as a float32");
-                return fallback;
+                eps = fallback;
             }
+            Record(obj, key, ConfigFieldKind.Number, Text(eps), Text(fallback));
             return eps;
         }
 
         private bool Bool(JsonValue obj, string key, bool fallback)
+        {
+            bool value = ReadBool(obj, key, fallback);
+            Record(obj, key, ConfigFieldKind.Bool, Text(value), Text(fallback));
+            return value;
+        }
+
+        private bool ReadBool(JsonValue obj, string key, bool fallback)
         {
             var v = obj.Get(key);
             if (v is null || v.Kind == JsonKind.Null) return fallback;
@@ -367,6 +407,13 @@ namespace AotVit.Generator.Parsing
 
         private string? String(JsonValue obj, string key, string? fallback)
         {
+            string? value = ReadString(obj, key, fallback);
+            if (value is not null) Record(obj, key, ConfigFieldKind.String, value, fallback ?? value);
+            return value;
+        }
+
+        private string? ReadString(JsonValue obj, string key, string? fallback)
+        {
             var v = obj.Get(key);
             if (v is null) return fallback;
             if (v.Kind != JsonKind.String)
@@ -378,6 +425,13 @@ namespace AotVit.Generator.Parsing
         }
 
         private int[]? IntArray(JsonValue obj, string key, int[] fallback, int length)
+        {
+            int[]? value = ReadIntArray(obj, key, fallback, length);
+            if (value is not null) Record(obj, key, ConfigFieldKind.IntegerArray, Text(value), Text(fallback));
+            return value;
+        }
+
+        private int[]? ReadIntArray(JsonValue obj, string key, int[] fallback, int length)
         {
             var v = obj.Get(key);
             if (v is null) return fallback;

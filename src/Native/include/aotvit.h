@@ -87,14 +87,21 @@ const char* aotvit_last_error(void);
 /*
  * Loads a model.
  *   model_name       "vit-base-patch32-224-in21k" or "mobilevit-small" (case-insensitive).
- *   checkpoint_path  a Hugging Face model.safetensors (F32/F16/BF16), or NULL for the synthetic checkpoint
- *                    with seed 0 (random weights, meaningless outputs; building it for ViT takes seconds).
+ *   checkpoint_path  the weights, UTF-8: a checkpoint file recognised by content (model.safetensors,
+ *                    pytorch_model.bin as torch.save writes it, or a *.index.json of shards; F32/F16/BF16),
+ *                    a folder holding one (its config.json, if any, must match the compiled model), or a
+ *                    hub repo id "org/name" / "org/name@revision" looked up offline in the Hugging Face
+ *                    cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub); or NULL for
+ *                    the synthetic checkpoint with seed 0 (random weights, meaningless outputs; building it
+ *                    for ViT takes seconds). Never any network access.
  *   threads          worker threads used by one inference, the calling thread included; <= 0 = default
  *                    (all cores, at most 8). At most 256.
  *   out              receives the handle; set to NULL on failure.
- * The file is read while loading and not kept open. Release the handle with aotvit_model_destroy().
- * Errors: NULL_POINTER (model_name, out), INVALID_ARGUMENT (unknown name, threads > 256), IO_ERROR,
- *         BAD_CHECKPOINT, OUT_OF_MEMORY.
+ * The file is read while loading (by position, never memory-mapped) and not kept open: a file truncated
+ * or rewritten meanwhile is BAD_CHECKPOINT, never a signal. Release the handle with aotvit_model_destroy().
+ * Errors: NULL_POINTER (model_name, out), INVALID_ARGUMENT (unknown name, threads > 256), IO_ERROR
+ *         (not found: the message lists where it looked), BAD_CHECKPOINT (malformed, of another model, NaN or
+ *         infinite weights, changed while read), OUT_OF_MEMORY.
  */
 aotvit_status aotvit_model_open(const char* model_name, const char* checkpoint_path, int threads, aotvit_model** out);
 

@@ -55,6 +55,15 @@ public sealed record TensorShape(string Name, long[] Shape)
     }
 }
 
+public enum ConfigFieldKind { Integer, Number, Bool, String, IntegerArray }
+
+/// <summary>
+/// A config.json field the model's architecture was generated from: the value it had (or HF's default, when the
+/// config omitted it) and HF's default. Invariant text: integers in decimal, numbers round-trippable, bools
+/// "true"/"false", integer arrays "[a, b, c]".
+/// </summary>
+public sealed record ConfigField(string Key, ConfigFieldKind Kind, string Value, string Default);
+
 /// <summary>HF image-processor settings (slow, PIL path), from preprocessor_config.json.</summary>
 public sealed record PreprocessSettings(
     ResizeKind Resize, int ResizeHeight, int ResizeWidth, int ShortestEdge,
@@ -67,8 +76,9 @@ public sealed class ModelDescriptor
 {
     public ModelDescriptor(string name, ModelKind kind, int[] inputShape, OutputDescriptor[] outputs, TensorShape[] tensors,
                            string[] optionalPrefixes, string[]? labels, PreprocessSettings preprocess,
-                           long macsPerImage, long arenaFloatsPerImage, long constantFloats)
+                           long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? architecture = null)
     {
+        Architecture = architecture ?? [];
         Name = name; Kind = kind; InputShape = inputShape; Outputs = outputs; Tensors = tensors; OptionalPrefixes = optionalPrefixes;
         Labels = labels; Preprocess = preprocess; MacsPerImage = macsPerImage; ArenaFloatsPerImage = arenaFloatsPerImage; ConstantFloats = constantFloats;
     }
@@ -80,9 +90,9 @@ public sealed class ModelDescriptor
     /// </summary>
     public ModelDescriptor(string name, ModelKind kind, int[] inputShape, OutputDescriptor[] outputs, ReadOnlySpan<byte> tensorTable,
                            string[] optionalPrefixes, string[]? labels, PreprocessSettings preprocess,
-                           long macsPerImage, long arenaFloatsPerImage, long constantFloats)
+                           long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? architecture = null)
         : this(name, kind, inputShape, outputs, TensorShape.ParseTable(tensorTable), optionalPrefixes, labels, preprocess,
-               macsPerImage, arenaFloatsPerImage, constantFloats)
+               macsPerImage, arenaFloatsPerImage, constantFloats, architecture)
     {
     }
 
@@ -101,4 +111,6 @@ public sealed class ModelDescriptor
     public long MacsPerImage { get; }
     public long ArenaFloatsPerImage { get; }
     public long ConstantFloats { get; }
+    /// <summary>The architectural config.json fields, in the order the generator read them.</summary>
+    public IReadOnlyList<ConfigField> Architecture { get; }
 }

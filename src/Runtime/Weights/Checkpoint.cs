@@ -16,7 +16,7 @@ public abstract class Checkpoint : IDisposable
     internal readonly record struct Located(TensorInfo Info, ByteSource Source, long Offset);
 
     private readonly Dictionary<string, Located> _byName;
-    private readonly IReadOnlyList<ByteSource> _owned;
+    private IReadOnlyList<ByteSource> _owned;
     private int _disposed;
 
     /// <param name="owned">Sources this checkpoint disposes (a file, the shards of an index).</param>
@@ -121,6 +121,17 @@ public abstract class Checkpoint : IDisposable
     {
         ThrowIfDisposed();
         foreach (ByteSource source in _owned) source.CheckUnchanged();
+    }
+
+    /// <summary>Where this checkpoint's own tensor <paramref name="t"/> is (for an index that combines shards).</summary>
+    internal Located Locate(TensorInfo t) => Own(t);
+
+    /// <summary>Hands the sources this checkpoint owns to the caller, which disposes them from now on.</summary>
+    internal IReadOnlyList<ByteSource> DetachSources()
+    {
+        IReadOnlyList<ByteSource> sources = _owned;
+        _owned = [];
+        return sources;
     }
 
     public void Dispose()

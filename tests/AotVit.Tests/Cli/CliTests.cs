@@ -21,13 +21,11 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    private static (int Code, string Out, string Err) Run(params string[] args) => RunWith([], args);
+
+    private static (int Code, string Out, string Err) RunWith((string Name, string Value)[] environment, params string[] args)
     {
-        Assert.True(File.Exists(Dll), $"{Dll} is missing: build the solution (dotnet build aot-vit.sln -c Release)");
-        var start = new ProcessStartInfo(Host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Dll);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using Process process = Process.Start(start)!;
+        using Process process = Start(environment, args);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(120_000))
@@ -37,6 +35,16 @@ public sealed class CliTests : IDisposable
         }
 
         return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static Process Start((string Name, string Value)[] environment, string[] args)
+    {
+        Assert.True(File.Exists(Dll), $"{Dll} is missing: build the solution (dotnet build aot-vit.sln -c Release)");
+        var start = new ProcessStartInfo(Host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Dll);
+        foreach (string a in args) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        return Process.Start(start)!;
     }
 
     private static void AssertInputError((int Code, string Out, string Err) r, string expected)
@@ -74,7 +82,106 @@ public sealed class CliTests : IDisposable
 
         string checkpoint = Path.Combine(_dir, "missing.safetensors");
         AssertInputError(Run("embed", Image, "--weights", checkpoint), $"checkpoint not found: {checkpoint}");
-        AssertInputError(Run("embed", Image, "--weights", _dir), $"checkpoint '{_dir}' is a directory, not a file");
+        AssertInputError(Run("embed", Image, "--weights", _dir), $"checkpoint '{_dir}': no weights in this folder: expected one of model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json; it holds ");
+        AssertInputError(Run("embed", Image, "--weights", "no-such-org/no-such-model"), "checkpoint not found: 'no-such-org/no-such-model' is not a file or folder here, and the Hugging Face cache has no copy of it");
+        AssertInputError(Run("embed", Image, "--weights", "no-such-org/no-such-model"), "huggingface-cli download no-such-org/no-such-model");
+    }
+
+    [Fact]
+    public void A_hub_repo_id_loads_offline_from_the_cache_the_environment_names()
+    {
+        // The cache as huggingface_hub writes it: blobs, relative symlinks from the snapshot, refs/main.
+        const string commit = "0123456789abcdef0123456789abcdef01234567";
+        string repo = Path.Combine(_dir, "hf", "hub", "models--apple--mobilevit-small");
+        string snapshot = Directory.CreateDirectory(Path.Combine(repo, "snapshots", commit)).FullName;
+        Directory.CreateDirectory(Path.Combine(repo, "blobs"));
+        Directory.CreateDirectory(Path.Combine(repo, "refs"));
+        File.WriteAllText(Path.Combine(repo, "refs", "main"), commit);
+        SyntheticCheckpoint.Write("mobilevit-small", Path.Combine(repo, "blobs", "aa11"));
+        File.Copy(TestPaths.Repo("src", "Graphs", "mobilevit-small", "config.json"), Path.Combine(repo, "blobs", "bb22"));
+        File.CreateSymbolicLink(Path.Combine(snapshot, "model.safetensors"), "../../blobs/aa11");
+        File.CreateSymbolicLink(Path.Combine(snapshot, "config.json"), "../../blobs/bb22");
+
+        var fromCache = RunWith([("HF_HOME", Path.Combine(_dir, "hf")), ("HF_HUB_CACHE", "")],
+                                "classify", Image, "--weights", "apple/mobilevit-small", "--json", "--threads", "1");
+        Assert.True(fromCache.Code == 0, fromCache.Err);
+        Assert.Contains($"Hugging Face cache: apple/mobilevit-small at main (commit {commit})", fromCache.Err);
+        Assert.Contains("--weights is a SYNTHETIC checkpoint", fromCache.Err);
+        var fromFile = Run("classify", Image, "--weights", Path.Combine(repo, "blobs", "aa11"), "--json", "--threads", "1");
+        Assert.True(fromFile.Code == 0, fromFile.Err);
+        using var a = JsonDocument.Parse(fromCache.Out);
+        using var b = JsonDocument.Parse(fromFile.Out);
+        Assert.Equal(b.RootElement.GetProperty("results").GetRawText(), a.RootElement.GetProperty("results").GetRawText());
+    }
+
+    [Fact]
+    public void A_checkpoint_changed_while_it_loads_is_an_input_error_never_a_signal()
+    {
+        // What a service sees when another process rewrites the weights it is loading: the model reads by position,
+        // so a shortened or rewritten file is a checkpoint error (exit 2), not SIGBUS (exit 135) from a mapped page.
+        // The change is made once the child has read a given amount (its /proc/PID/io rchar), so it lands mid-load.
+        string pristine = Path.Combine(_dir, "vit-pristine.safetensors");
+        SyntheticCheckpoint.Write("vit-base-patch32-224-in21k", pristine);
+        long size = new FileInfo(pristine).Length;
+        string path = Path.Combine(_dir, "vit.safetensors");
+        int refused = 0;
+        foreach (var (afterMiB, truncate) in new[] { (0, true), (30, true), (90, true), (160, true), (250, true), (120, false) })
+        {
+            File.Copy(pristine, path, overwrite: true);
+            using Process process = Start([], ["embed", Image, "--weights", path, "--threads", "1"]);
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+            _ = process.StandardOutput.ReadToEndAsync();
+            WaitUntilRead(process, (long)afterMiB << 20);
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                if (truncate)
+                {
+                    stream.SetLength(size / 3);
+                }
+                else
+                {
+                    stream.Position = size - 4096;   // same length, other bytes: only the modification time tells
+                    stream.Write(new byte[4096]);
+                }
+            }
+            Assert.True(process.WaitForExit(120_000), "aotvit did not finish");
+            string err = stderr.Result;
+            string what = truncate ? $"truncated after {afterMiB} MiB read" : $"rewritten after {afterMiB} MiB read";
+            Assert.True(process.ExitCode is 0 or 2, $"{what}: exit {process.ExitCode} (a signal is 128 + its number); stderr: {err}");
+            if (process.ExitCode == 2)
+            {
+                refused++;
+                Assert.Matches("it was truncated or replaced while it was being read|changed while it was being read|modified while it was being read|end beyond the data buffer", err);
+                Assert.DoesNotContain("internal error", err);
+            }
+        }
+        Assert.True(refused >= 3, $"only {refused} of 6 loads saw the change: the test proved little");
+    }
+
+    /// <summary>Waits until the process has read at least <paramref name="bytes"/> through read/pread (Linux rchar), or
+    /// has exited; elsewhere waits a fixed time per 100 MiB.</summary>
+    private static void WaitUntilRead(Process process, long bytes)
+    {
+        string io = $"/proc/{process.Id}/io";
+        if (!File.Exists(io))
+        {
+            Thread.Sleep((int)(bytes / (100 << 20) * 200));
+            return;
+        }
+        var clock = Stopwatch.StartNew();
+        while (!process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            try
+            {
+                string? line = File.ReadLines(io).FirstOrDefault(l => l.StartsWith("rchar:", StringComparison.Ordinal));
+                if (line is not null && long.Parse(line[6..].Trim(), System.Globalization.CultureInfo.InvariantCulture) >= bytes) return;
+            }
+            catch (IOException)
+            {
+                return;   // exited between the checks
+            }
+            Thread.Sleep(1);
+        }
     }
 
     [Fact]

@@ -283,7 +283,7 @@ public sealed unsafe class NativeApiTests(NativeMobileViTFixture fixture) : ICla
         {
             Expect(Status.IoError, Open("mobilevit-small", Path.Combine(dir, "missing.safetensors"), out nint h), "checkpoint not found");
             Assert.Equal(0, h);
-            Expect(Status.IoError, Open("mobilevit-small", dir, out _), "is a directory");
+            Expect(Status.IoError, Open("mobilevit-small", dir, out _), "no weights in this folder");
 
             string corrupt = Path.Combine(dir, "corrupt.safetensors");
             File.WriteAllBytes(corrupt, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);

@@ -1,0 +1,248 @@
+// CheckpointLocator: turns what a user names as weights into the file to open. Three forms, tried in this order:
+//   a file           opened by content (safetensors, torch zip, shard index), whatever its name;
+//   a folder         model.safetensors, else model.safetensors.index.json, else pytorch_model.bin, else
+//                    pytorch_model.bin.index.json (transformers' own preference); its config.json, if any, is reported
+//                    so the caller can compare it with the compiled model;
+//   a hub repo id    "org/name" or "org/name@revision", looked up offline in the Hugging Face cache exactly as
+//                    huggingface_hub lays it out (see HubCacheRoot), never over the network.
+// Every failure names every place that was looked at.
+using System.Text.RegularExpressions;
+
+namespace AotVit.Runtime.Weights;
+
+/// <summary>The checkpoint a user's name resolved to.</summary>
+/// <param name="Path">The file to open with <see cref="CheckpointFile.Open"/> (a weights file or a shard index).</param>
+/// <param name="Source">How it was found, in words ("file", "folder /x", "Hugging Face cache: apple/mobilevit-small at main (commit 1a2b…)").</param>
+/// <param name="Notes">What the user should know about the choice (a fallback taken).</param>
+/// <param name="ConfigPath">The config.json that came with it (folder and cache forms), or null.</param>
+public sealed record ResolvedCheckpoint(string Path, string Source, IReadOnlyList<string> Notes, string? ConfigPath);
+
+public static partial class CheckpointLocator
+{
+    /// <summary>The weight files a folder or hub snapshot may hold, in the order transformers prefers them.</summary>
+    public static IReadOnlyList<string> WeightFileNames { get; } =
+        ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"];
+
+    /// <summary>Resolves <paramref name="weights"/> (a file, a folder or a hub repo id).</summary>
+    /// <param name="environment">Reads environment variables (tests pass their own); default Environment.GetEnvironmentVariable.</param>
+    /// <exception cref="FileNotFoundException">Nothing found (also a folder or cached snapshot without weights, or a link
+    /// to a missing blob); the message lists every place looked at and how to download.</exception>
+    /// <exception cref="CheckpointException">A cache ref file that does not hold a commit hash.</exception>
+    public static ResolvedCheckpoint Resolve(string weights, Func<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        environment ??= Environment.GetEnvironmentVariable;
+        if (weights.Length == 0)
+        {
+            throw new FileNotFoundException("checkpoint path is empty", weights);
+        }
+        if (Directory.Exists(weights))
+        {
+            return ResolveFolder(weights, $"folder {Path.GetFullPath(weights)}", []);
+        }
+        if (File.Exists(weights) || !LooksLikeRepoId(weights, out _, out _))
+        {
+            // A file, or a path that is not one: opening it gives the plain "not found" / "permission denied" message.
+            return new ResolvedCheckpoint(weights, "file", [], null);
+        }
+        LooksLikeRepoId(weights, out string repoId, out string? revision);
+        return ResolveHub(repoId, revision, environment);
+    }
+
+    /// <summary>"org/name" or "org/name@revision", as the hub spells repo ids (letters, digits, '-', '_', '.').</summary>
+    public static bool LooksLikeRepoId(string text, out string repoId, out string? revision)
+    {
+        Match m = RepoIdPattern().Match(text);
+        repoId = m.Success ? m.Groups["repo"].Value : "";
+        revision = m.Success && m.Groups["rev"].Success ? m.Groups["rev"].Value : null;
+        return m.Success && !repoId.Contains("--", StringComparison.Ordinal) && !repoId.Contains("..", StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"^(?<repo>[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}/[A-Za-z0-9_.\-]{1,96})(@(?<rev>[A-Za-z0-9_.\-/]{1,200}))?$")]
+    private static partial Regex RepoIdPattern();
+
+    /// <summary>
+    /// The hub cache root and the setting it came from, as huggingface_hub's constants.py computes it: $HF_HUB_CACHE,
+    /// else $HUGGINGFACE_HUB_CACHE (its older name), else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
+    /// ~/.cache/huggingface/hub ("~" and $VARS expanded, as expanduser / expandvars do).
+    /// </summary>
+    public static (string Root, string From) HubCacheRoot(Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        string? Get(string name) => environment(name) is { Length: > 0 } v ? Expand(v, environment) : null;
+        if (Get("HF_HUB_CACHE") is { } hub) return (hub, "$HF_HUB_CACHE");
+        if (Get("HUGGINGFACE_HUB_CACHE") is { } legacy) return (legacy, "$HUGGINGFACE_HUB_CACHE");
+        if (Get("HF_HOME") is { } home) return (Path.Combine(home, "hub"), "$HF_HOME/hub");
+        if (Get("XDG_CACHE_HOME") is { } xdg) return (Path.Combine(xdg, "huggingface", "hub"), "$XDG_CACHE_HOME/huggingface/hub");
+        return (Path.Combine(HomeDirectory(environment), ".cache", "huggingface", "hub"), "~/.cache/huggingface/hub");
+    }
+
+    private static string HomeDirectory(Func<string, string?> environment) =>
+        environment("HOME") is { Length: > 0 } home ? home : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    /// <summary>os.path.expanduser then os.path.expandvars: a leading "~" is the home folder; $NAME and ${NAME} of set
+    /// variables are replaced, unset ones left as they are.</summary>
+    private static string Expand(string path, Func<string, string?> environment)
+    {
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal)) path = HomeDirectory(environment) + path[1..];
+        return VariablePattern().Replace(path, m =>
+        {
+            string name = m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value;
+            return environment(name) ?? m.Value;
+        });
+    }
+
+    [GeneratedRegex(@"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([^}]*)\})")]
+    private static partial Regex VariablePattern();
+
+    private static ResolvedCheckpoint ResolveFolder(string folder, string source, List<string> notes)
+    {
+        string? config = Path.Combine(folder, "config.json");
+        if (!File.Exists(config)) config = null;
+        foreach (string name in WeightFileNames)
+        {
+            string candidate = Path.Combine(folder, name);
+            if (IsDanglingLink(candidate))
+            {
+                throw new FileNotFoundException($"checkpoint '{candidate}' is a link to a file that does not exist (an interrupted download?); download it again", candidate);
+            }
+            if (File.Exists(candidate)) return new ResolvedCheckpoint(candidate, source, notes, config);
+        }
+        throw new FileNotFoundException(
+            $"checkpoint '{folder}': no weights in this folder: expected one of {string.Join(", ", WeightFileNames)}; it holds {Listing(folder)}", folder);
+    }
+
+    private static ResolvedCheckpoint ResolveHub(string repoId, string? revision, Func<string, string?> environment)
+    {
+        var (root, from) = HubCacheRoot(environment);
+        string repoFolder = Path.Combine(root, "models--" + repoId.Replace("/", "--", StringComparison.Ordinal));
+        string download = $"huggingface-cli download {repoId}{(revision is null ? "" : " --revision " + revision)}";
+        if (!Directory.Exists(repoFolder))
+        {
+            throw new FileNotFoundException(
+                $"checkpoint not found: '{repoId}' is not a file or folder here, and the Hugging Face cache has no copy of it " +
+                $"(looked for {repoFolder}; cache root {root}, from {from}). Download it with: {download}", repoId);
+        }
+
+        string wanted = revision ?? "main";
+        string commit = CommitOf(repoFolder, wanted, out string refFile)
+            ?? throw new FileNotFoundException(
+                $"the Hugging Face cache has {repoId} but not its revision '{wanted}' (looked for {refFile} and {Path.Combine(repoFolder, "snapshots", wanted)}). Download it with: {download}", repoId);
+        string snapshot = Path.Combine(repoFolder, "snapshots", commit);
+        string source = $"Hugging Face cache: {repoId} at {wanted}{(wanted == commit ? "" : $" (commit {commit})")}";
+        if (!Directory.Exists(snapshot))
+        {
+            throw new FileNotFoundException(
+                $"the Hugging Face cache names commit {commit} for {repoId} at '{wanted}', but {snapshot} does not exist. Download it with: {download}", repoId);
+        }
+        string? config = File.Exists(Path.Combine(snapshot, "config.json")) ? Path.Combine(snapshot, "config.json") : null;
+
+        // transformers loads safetensors first; where main has none, it uses the safetensors conversion the hub's
+        // bot opened as a pull request (refs/pr/N), which a download of that revision leaves in the cache.
+        string? found = FirstWeights(snapshot, safetensorsOnly: true);
+        var notes = new List<string>();
+        if (found is null && revision is null)
+        {
+            foreach (var (prRef, prCommit) in PullRequestRefs(repoFolder))
+            {
+                string prSnapshot = Path.Combine(repoFolder, "snapshots", prCommit);
+                if (FirstWeights(prSnapshot, safetensorsOnly: true) is { } prWeights)
+                {
+                    notes.Add($"{repoId} has no safetensors weights at main; using the ones at {prRef} (commit {prCommit}), the conversion transformers also falls back to");
+                    return new ResolvedCheckpoint(prWeights, $"Hugging Face cache: {repoId} at {prRef} (commit {prCommit})", notes,
+                                                  config ?? (File.Exists(Path.Combine(prSnapshot, "config.json")) ? Path.Combine(prSnapshot, "config.json") : null));
+                }
+            }
+        }
+        found ??= FirstWeights(snapshot, safetensorsOnly: false);
+        if (found is not null) return new ResolvedCheckpoint(found, source, notes, config);
+
+        var missing = WeightFileNames.Where(n => File.Exists(Path.Combine(repoFolder, ".no_exist", commit, n))).ToList();
+        string known = missing.Count == 0 ? "" : $"; the cache records that the hub has no {string.Join(" / ", missing)} at this commit";
+        throw new FileNotFoundException(
+            $"checkpoint not found: the cached snapshot of {repoId} at {wanted} ({snapshot}) holds no weights (expected one of {string.Join(", ", WeightFileNames)}; it holds {Listing(snapshot)}{known}). " +
+            $"Download them with: {download}", snapshot);
+    }
+
+    /// <summary>The commit a revision names: refs/&lt;revision&gt; holds it for branches, tags and refs/pr/N; a commit
+    /// hash names itself when its snapshot exists.</summary>
+    private static string? CommitOf(string repoFolder, string revision, out string refFile)
+    {
+        refFile = Path.Combine(repoFolder, "refs", revision.Replace('/', Path.DirectorySeparatorChar));
+        if (!revision.Contains("..", StringComparison.Ordinal) && File.Exists(refFile))
+        {
+            string commit = File.ReadAllText(refFile).Trim();
+            if (Regex.IsMatch(commit, "^[0-9a-f]{40}$")) return commit;
+            throw new CheckpointException($"the cache's ref file holds '{(commit.Length > 60 ? commit[..60] + "…" : commit)}', not a commit hash", refFile);
+        }
+        return Regex.IsMatch(revision, "^[0-9a-f]{40}$") && Directory.Exists(Path.Combine(repoFolder, "snapshots", revision)) ? revision : null;
+    }
+
+    /// <summary>refs/refs/pr/N files (huggingface_hub stores the ref "refs/pr/N" under refs/), newest PR first.</summary>
+    private static IEnumerable<(string Ref, string Commit)> PullRequestRefs(string repoFolder)
+    {
+        string folder = Path.Combine(repoFolder, "refs", "refs", "pr");
+        if (!Directory.Exists(folder)) yield break;
+        var numbered = new List<(int, string)>();
+        foreach (string file in Directory.EnumerateFiles(folder))
+        {
+            if (int.TryParse(Path.GetFileName(file), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)) numbered.Add((n, file));
+        }
+        foreach (var (n, _) in numbered.OrderByDescending(p => p.Item1))
+        {
+            string prRef = $"refs/pr/{n}";
+            if (CommitOf(repoFolder, prRef, out _) is { } commit) yield return (prRef, commit);
+        }
+    }
+
+    private static string? FirstWeights(string folder, bool safetensorsOnly)
+    {
+        foreach (string name in WeightFileNames)
+        {
+            if (safetensorsOnly && !name.StartsWith("model.safetensors", StringComparison.Ordinal)) continue;
+            string candidate = Path.Combine(folder, name);
+            if (IsDanglingLink(candidate))
+            {
+                throw new FileNotFoundException($"checkpoint '{candidate}' in the Hugging Face cache links to a blob that does not exist (an interrupted download?); download it again", candidate);
+            }
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    private static bool IsDanglingLink(string path)
+    {
+        try
+        {
+            // .NET reports a link whose target is missing as an existing file (it falls back to lstat), so the target
+            // itself is checked.
+            var info = new FileInfo(path);
+            if (info.LinkTarget is null) return false;
+            FileSystemInfo? target = info.ResolveLinkTarget(returnFinalTarget: true);
+            return target is null || !target.Exists;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static string Listing(string folder)
+    {
+        try
+        {
+            var names = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(13).ToList();
+            if (names.Count == 0) return "nothing";
+            string text = string.Join(", ", names.Take(12));
+            return names.Count > 12 ? text + ", …" : text;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "entries that cannot be listed";
+        }
+    }
+}
