@@ -134,10 +134,22 @@ public static class Preprocessor
         // Floor division also for negative differences (crop larger than the image).
         int top = plan.CenterCrop is { } crop ? FloorHalf(resizedHeight - crop.Height) : 0;
         int left = plan.CenterCrop is { } crop2 ? FloorHalf(resizedWidth - crop2.Width) : 0;
+        WriteWindowChw(resized, resizedWidth, resizedHeight, -left, -top, plan, destination, outWidth, outHeight);
+    }
+
+    /// <summary>
+    /// Writes the output [3, outHeight, outWidth] float32 from a window of the resized image: window [height, width, 3]
+    /// uint8 holds output pixels starting at output column <paramref name="atX"/> and row <paramref name="atY"/> (either
+    /// may be negative: window pixels left of / above the output are not used). Output pixels the window does not cover
+    /// are 0 (HF's zero padding after normalisation).
+    /// </summary>
+    internal static void WriteWindowChw(ReadOnlySpan<byte> window, int width, int height, int atX, int atY, PreprocessPlan plan,
+                                        Span<float> destination, int outWidth, int outHeight)
+    {
         float[][] tables = plan.ValueTables;
         int planeLength = outHeight * outWidth;
-        int columnStart = Math.Max(0, -left);                          // first output column inside the image
-        int columnEnd = Math.Min(outWidth, resizedWidth - left);      // one past the last
+        int columnStart = Math.Clamp(atX, 0, outWidth);                  // first output column inside the window
+        int columnEnd = Math.Clamp(atX + width, columnStart, outWidth);  // one past the last
         for (int outChannel = 0; outChannel < 3; outChannel++)
         {
             int inChannel = plan.FlipChannelOrder ? 2 - outChannel : outChannel;
@@ -146,18 +158,18 @@ public static class Preprocessor
             for (int y = 0; y < outHeight; y++)
             {
                 Span<float> outRow = plane.Slice(y * outWidth, outWidth);
-                int sourceY = y + top;
-                if (sourceY < 0 || sourceY >= resizedHeight || columnStart >= columnEnd)
+                int sourceY = y - atY;
+                if (sourceY < 0 || sourceY >= height || columnStart >= columnEnd)
                 {
                     outRow.Clear();
                     continue;
                 }
                 outRow[..columnStart].Clear();
                 outRow[columnEnd..].Clear();
-                ReadOnlySpan<byte> inRow = resized.Slice(sourceY * resizedWidth * 3, resizedWidth * 3);
+                ReadOnlySpan<byte> inRow = window.Slice(sourceY * width * 3, width * 3);
                 for (int x = columnStart; x < columnEnd; x++)
                 {
-                    outRow[x] = table[inRow[(x + left) * 3 + inChannel]];
+                    outRow[x] = table[inRow[(x - atX) * 3 + inChannel]];
                 }
             }
         }

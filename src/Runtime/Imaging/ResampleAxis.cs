@@ -1,0 +1,200 @@
+// ResampleAxis: Pillow's 8-bit BILINEAR coefficients for one axis (libImaging/Resample.c precompute_coeffs and
+// normalize_coeffs_8bpc), and the two passes that use them. Shared by PillowResize (whole images) and
+// StreamingPreprocessor (rows as they are decoded), so both compute the same sums:
+//   scale = in/out, filterscale = max(scale, 1), support = filterscale (bilinear base support 1)
+//   center = (i + 0.5)·scale; taps first = trunc(center − support + 0.5) ≥ 0 .. end = trunc(center + support + 0.5) ≤ in
+//   w(x) = k((x − center + 0.5) · (1/filterscale)), k(t) = max(0, 1 − |t|); w /= Σw          (all in double)
+//   coefficient = trunc(w · 2²² ± 0.5)                                                        (22-bit fixed point)
+//   pixel = clip8((2²¹ + Σ in · coefficient) >> 22), each channel independently
+// Pillow multiplies by 1/filterscale rather than dividing by filterscale; so do we: the two can differ in the last bit
+// of the double and so, rarely, in a fixed-point coefficient.
+namespace AotVit.Runtime.Imaging;
+
+/// <summary>Coefficient arrays come from ArrayPool (whole-image resizes allocate nothing in steady state): dispose it.</summary>
+internal sealed class ResampleAxis : IDisposable
+{
+    public const int PrecisionBits = 22;              // Pillow's PRECISION_BITS for 8-bit images
+    public const int Half = 1 << (PrecisionBits - 1);
+
+    public ResampleAxis(int inSize, int outSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outSize);
+        InSize = inSize;
+        OutSize = outSize;
+        double scale = (double)inSize / outSize;
+        double filterScale = Math.Max(scale, 1.0);
+        double support = 1.0 * filterScale;
+        KernelSize = (int)Math.Ceiling(support) * 2 + 1;
+        First = System.Buffers.ArrayPool<int>.Shared.Rent(outSize);
+        Count = System.Buffers.ArrayPool<int>.Shared.Rent(outSize);
+        Weights = System.Buffers.ArrayPool<int>.Shared.Rent(checked(outSize * KernelSize));
+        double[] weights = System.Buffers.ArrayPool<double>.Shared.Rent(KernelSize);
+        double inverseFilterScale = 1.0 / filterScale;
+        for (int i = 0; i < outSize; i++)
+        {
+            double center = (i + 0.5) * scale;
+            // (int) in C truncates toward zero; the clamps make negative/oversized bounds harmless.
+            int first = Math.Max(0, (int)(center - support + 0.5));
+            int end = Math.Min(inSize, (int)(center + support + 0.5));
+            int count = end - first;
+            double sum = 0.0;
+            for (int t = 0; t < count; t++)
+            {
+                double w = Triangle((t + first - center + 0.5) * inverseFilterScale);
+                weights[t] = w;
+                sum += w;
+            }
+            Span<int> fixedPoint = Weights.AsSpan(i * KernelSize, KernelSize);
+            fixedPoint.Clear();
+            for (int t = 0; t < count; t++)
+            {
+                double w = sum != 0.0 ? weights[t] / sum : weights[t];
+                fixedPoint[t] = w < 0 ? (int)(-0.5 + w * (1 << PrecisionBits)) : (int)(0.5 + w * (1 << PrecisionBits));
+            }
+            First[i] = first;
+            Count[i] = count;
+        }
+        System.Buffers.ArrayPool<double>.Shared.Return(weights);
+    }
+
+    public void Dispose()
+    {
+        System.Buffers.ArrayPool<int>.Shared.Return(First);
+        System.Buffers.ArrayPool<int>.Shared.Return(Count);
+        System.Buffers.ArrayPool<int>.Shared.Return(Weights);
+        First = Count = Weights = [];
+    }
+
+    public int InSize { get; }
+
+    public int OutSize { get; }
+
+    public int KernelSize { get; }
+
+    /// <summary>First input index of output i's taps (i &lt; OutSize; the array may be longer).</summary>
+    public int[] First { get; private set; }
+
+    /// <summary>Number of taps of output i.</summary>
+    public int[] Count { get; private set; }
+
+    /// <summary>Fixed-point taps of output i at [i·KernelSize, i·KernelSize + Count[i]); the rest of each row is 0.</summary>
+    public int[] Weights { get; private set; }
+
+    /// <summary>Pillow's bilinear ("triangle") kernel: k(t) = max(0, 1 − |t|).</summary>
+    private static double Triangle(double t)
+    {
+        if (t < 0.0) t = -t;
+        return t < 1.0 ? 1.0 - t : 0.0;
+    }
+
+    public static byte Clip8(int accumulator)
+    {
+        int value = accumulator >> PrecisionBits;    // arithmetic shift, as in Pillow's clip8
+        return (byte)(value < 0 ? 0 : value > 255 ? 255 : value);
+    }
+
+    /// <summary>The input range [from, to) that outputs [j0, j1) read (empty for an empty output range).</summary>
+    public (int From, int To) Window(int j0, int j1)
+    {
+        if (j0 >= j1) return (0, 0);
+        int from = int.MaxValue, to = 0;
+        for (int j = j0; j < j1; j++)
+        {
+            from = Math.Min(from, First[j]);
+            to = Math.Max(to, First[j] + Count[j]);
+        }
+        return (from, to);
+    }
+
+    /// <summary>The smallest output whose taps may include input <paramref name="x"/> (First is non-decreasing).</summary>
+    public int FirstOutputReading(int x)
+    {
+        int lo = 0, hi = OutSize;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (First[mid] + Count[mid] <= x) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+
+    /// <summary>
+    /// First pass over one RGB row: outputs [j0, j1) into output[(j − j0)·3 ..]. With <paramref name="reversed"/> the
+    /// row is read right to left (input index x is row pixel InSize − 1 − x: an image mirrored in x).
+    /// </summary>
+    public void ResampleRow(ReadOnlySpan<byte> row, bool reversed, int j0, int j1, Span<byte> output)
+    {
+        for (int j = j0; j < j1; j++)
+        {
+            ReadOnlySpan<int> k = Weights.AsSpan(j * KernelSize, Count[j]);
+            int r = Half, g = Half, b = Half;
+            if (!reversed)
+            {
+                ReadOnlySpan<byte> taps = row.Slice(First[j] * 3, k.Length * 3);
+                for (int t = 0; t < k.Length; t++)
+                {
+                    int w = k[t];
+                    r += taps[t * 3] * w;
+                    g += taps[t * 3 + 1] * w;
+                    b += taps[t * 3 + 2] * w;
+                }
+            }
+            else
+            {
+                int last = (InSize - 1 - First[j]) * 3;   // row pixel of tap 0; later taps go left
+                for (int t = 0; t < k.Length; t++)
+                {
+                    int w = k[t];
+                    int at = last - t * 3;
+                    r += row[at] * w;
+                    g += row[at + 1] * w;
+                    b += row[at + 2] * w;
+                }
+            }
+            int o = (j - j0) * 3;
+            output[o] = Clip8(r);
+            output[o + 1] = Clip8(g);
+            output[o + 2] = Clip8(b);
+        }
+    }
+
+    /// <summary>
+    /// Second pass: output rows [i0, i1) of length rowLength into destination (row i at (i − i0)·rowLength) from source
+    /// rows that start at input row <paramref name="sourceFirstRow"/> (source row r is input row sourceFirstRow + r).
+    /// Rows are accumulated whole (tap-major) so every read is sequential; the sums are the same as Pillow's.
+    /// </summary>
+    public void ResampleRows(ReadOnlySpan<byte> source, int rowLength, int sourceFirstRow, Span<byte> destination, int i0, int i1)
+    {
+        int[] accumulator = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(1, rowLength));
+        try
+        {
+            Span<int> sums = accumulator.AsSpan(0, rowLength);
+            for (int i = i0; i < i1; i++)
+            {
+                ReadOnlySpan<int> k = Weights.AsSpan(i * KernelSize, Count[i]);
+                int firstRow = First[i] - sourceFirstRow;
+                sums.Fill(Half);
+                for (int t = 0; t < k.Length; t++)
+                {
+                    int w = k[t];
+                    ReadOnlySpan<byte> inRow = source.Slice((firstRow + t) * rowLength, rowLength);
+                    for (int x = 0; x < sums.Length; x++)
+                    {
+                        sums[x] += inRow[x] * w;
+                    }
+                }
+                Span<byte> outRow = destination.Slice((i - i0) * rowLength, rowLength);
+                for (int x = 0; x < outRow.Length; x++)
+                {
+                    outRow[x] = Clip8(sums[x]);
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<int>.Shared.Return(accumulator);
+        }
+    }
+}
