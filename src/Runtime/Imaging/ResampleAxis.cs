@@ -11,8 +11,10 @@
 namespace AotVit.Runtime.Imaging;
 
 /// <summary>Coefficient arrays come from ArrayPool (whole-image resizes allocate nothing in steady state): dispose it.</summary>
-internal sealed class ResampleAxis : IDisposable
+internal sealed unsafe class ResampleAxis : IDisposable
 {
+    private int* _interleaved;   // ResampleKernels' coefficient layout for ResampleKernels.Lanes (native memory)
+
     public const int PrecisionBits = 22;              // Pillow's PRECISION_BITS for 8-bit images
     public const int Half = 1 << (PrecisionBits - 1);
 
@@ -58,8 +60,41 @@ internal sealed class ResampleAxis : IDisposable
         System.Buffers.ArrayPool<double>.Shared.Return(weights);
     }
 
+    /// <summary>Groups of ⌊lanes/3⌋ taps that hold the longest window (KernelSize taps).</summary>
+    public int GroupsPerOutput(int lanes) => (KernelSize + lanes / 3 - 1) / (lanes / 3);
+
+    /// <summary>
+    /// The coefficients laid out for ResampleKernels with <paramref name="lanes"/> int32 lanes: for output j and group g,
+    /// lanes[l] = tap (g·T + ⌊l/3⌋)'s coefficient for l &lt; 3T (T = ⌊lanes/3⌋), 0 for the rest and past Count[j].
+    /// Built on first use; valid until Dispose.
+    /// </summary>
+    public int* InterleavedWeights(int lanes)
+    {
+        if (_interleaved != null) return _interleaved;
+        int tapsPerGroup = lanes / 3, groups = GroupsPerOutput(lanes);
+        long length = (long)OutSize * groups * lanes;
+        int* table = (int*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(length * sizeof(int)));
+        for (int j = 0; j < OutSize; j++)
+        {
+            int* row = table + (long)j * groups * lanes;
+            for (int t = 0; t < Count[j]; t++)
+            {
+                int w = Weights[j * KernelSize + t];
+                int* lane = row + (t / tapsPerGroup) * lanes + (t % tapsPerGroup) * 3;
+                lane[0] = lane[1] = lane[2] = w;
+            }
+        }
+        _interleaved = table;
+        return table;
+    }
+
     public void Dispose()
     {
+        if (_interleaved != null)
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(_interleaved);
+            _interleaved = null;
+        }
         System.Buffers.ArrayPool<int>.Shared.Return(First);
         System.Buffers.ArrayPool<int>.Shared.Return(Count);
         System.Buffers.ArrayPool<int>.Shared.Return(Weights);
@@ -126,37 +161,30 @@ internal sealed class ResampleAxis : IDisposable
     /// </summary>
     public void ResampleRow(ReadOnlySpan<byte> row, bool reversed, int j0, int j1, Span<byte> output)
     {
-        for (int j = j0; j < j1; j++)
+        if (j0 >= j1) return;
+        if (row.Length < InSize * 3 || output.Length < (j1 - j0) * 3) throw new ArgumentException("row or output too short");
+        if (!reversed)
         {
-            ReadOnlySpan<int> k = Weights.AsSpan(j * KernelSize, Count[j]);
-            int r = Half, g = Half, b = Half;
-            if (!reversed)
+            fixed (byte* r = row, o = output) ResampleKernels.HorizontalRgb(this, r, InSize * 3, j0, j1, o);
+            return;
+        }
+        // Mirrored: the pixels these outputs read, reversed into scratch, then the forward pass.
+        var (from, to) = Window(j0, j1);
+        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(InSize * 3);
+        try
+        {
+            for (int x = from; x < to; x++)
             {
-                ReadOnlySpan<byte> taps = row.Slice(First[j] * 3, k.Length * 3);
-                for (int t = 0; t < k.Length; t++)
-                {
-                    int w = k[t];
-                    r += taps[t * 3] * w;
-                    g += taps[t * 3 + 1] * w;
-                    b += taps[t * 3 + 2] * w;
-                }
+                int s = (InSize - 1 - x) * 3;
+                scratch[x * 3] = row[s];
+                scratch[x * 3 + 1] = row[s + 1];
+                scratch[x * 3 + 2] = row[s + 2];
             }
-            else
-            {
-                int last = (InSize - 1 - First[j]) * 3;   // row pixel of tap 0; later taps go left
-                for (int t = 0; t < k.Length; t++)
-                {
-                    int w = k[t];
-                    int at = last - t * 3;
-                    r += row[at] * w;
-                    g += row[at + 1] * w;
-                    b += row[at + 2] * w;
-                }
-            }
-            int o = (j - j0) * 3;
-            output[o] = Clip8(r);
-            output[o + 1] = Clip8(g);
-            output[o + 2] = Clip8(b);
+            fixed (byte* r = scratch, o = output) ResampleKernels.HorizontalRgb(this, r, to * 3, j0, j1, o);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
@@ -178,11 +206,11 @@ internal sealed class ResampleAxis : IDisposable
                 sums.Fill(Half);
                 for (int t = 0; t < k.Length; t++)
                 {
-                    int w = k[t];
                     ReadOnlySpan<byte> inRow = source.Slice((firstRow + t) * rowLength, rowLength);
-                    for (int x = 0; x < sums.Length; x++)
+                    fixed (int* sum = sums)
+                    fixed (byte* pixels = inRow)
                     {
-                        sums[x] += inRow[x] * w;
+                        ResampleKernels.AccumulateRow(sum, pixels, rowLength, k[t]);
                     }
                 }
                 Span<byte> outRow = destination.Slice((i - i0) * rowLength, rowLength);

@@ -36,6 +36,8 @@ public sealed class StreamingPreprocessor : IDisposable
     // int per oriented row and channel) and how many window rows are still to come.
     private readonly int[]?[]? _columnSums;
     private readonly int[]? _columnRemaining;
+    private readonly Stack<int[]> _freeSums = new();  // finished windows' sums, for reuse
+    private byte[]? _reversed;                      // orientations 7 and 8: the current stored row's run, mirrored
     private int _nextRow;
     private bool _disposed;
 
@@ -196,7 +198,7 @@ public sealed class StreamingPreprocessor : IDisposable
 
     /// <summary>Orientations 5–8: stored row storedY is oriented column x' (= storedY or reversed); its pixels are the
     /// oriented rows y' (stored column y', or reversed).</summary>
-    private void StoredRowAsColumn(int storedY, ReadOnlySpan<byte> row)
+    private unsafe void StoredRowAsColumn(int storedY, ReadOnlySpan<byte> row)
     {
         int orientedX = _flipY ? _storedHeight - 1 - storedY : storedY;
         if (orientedX < _ox0 || orientedX >= _ox1) return;
@@ -217,21 +219,31 @@ public sealed class StreamingPreprocessor : IDisposable
             return;
         }
         // Each resized column j whose window holds x' takes one term; the windows are contiguous, so scan outward
-        // from the first j that can hold it.
+        // from the first j that can hold it. The term for oriented rows [oy0, oy1) is one contiguous run of pixels:
+        // stored columns [oy0, oy1), or, mirrored (orientations 7, 8), stored columns W − 1 − y' reversed once here.
         ResampleAxis h = _horizontal;
+        ReadOnlySpan<byte> run = row.Slice(_oy0 * 3, rows * 3);
+        if (_flipX)
+        {
+            _reversed ??= new byte[rows * 3];
+            for (int yy = _oy0; yy < _oy1; yy++)
+            {
+                int sx = (_storedWidth - 1 - yy) * 3, at = (yy - _oy0) * 3;
+                _reversed[at] = row[sx];
+                _reversed[at + 1] = row[sx + 1];
+                _reversed[at + 2] = row[sx + 2];
+            }
+            run = _reversed;
+        }
         for (int j = Math.Max(_cx0, h.FirstOutputReading(orientedX)); j < _cx1 && h.First[j] <= orientedX; j++)
         {
             int t = orientedX - h.First[j];
             if (t >= h.Count[j]) continue;
-            int w = h.Weights[j * h.KernelSize + t];
-            int[] sums = _columnSums![j - _cx0] ??= NewSums(rows);
-            for (int yy = _oy0; yy < _oy1; yy++)
+            int[] sums = _columnSums![j - _cx0] ??= NewSums();
+            fixed (int* sum = sums)
+            fixed (byte* pixels = run)
             {
-                int sx = _flipX ? _storedWidth - 1 - yy : yy;
-                int at = (yy - _oy0) * 3;
-                sums[at] += row[sx * 3] * w;
-                sums[at + 1] += row[sx * 3 + 1] * w;
-                sums[at + 2] += row[sx * 3 + 2] * w;
+                ResampleKernels.AccumulateRow(sum, pixels, rows * 3, h.Weights[j * h.KernelSize + t]);
             }
             if (--_columnRemaining![j - _cx0] == 0)
             {
@@ -243,13 +255,16 @@ public sealed class StreamingPreprocessor : IDisposable
                     _middle[at + 2] = ResampleAxis.Clip8(sums[yy * 3 + 2]);
                 }
                 _columnSums[j - _cx0] = null;
+                _freeSums.Push(sums);
             }
         }
     }
 
-    private static int[] NewSums(int rows)
+    /// <summary>A window's running sums, each starting at Pillow's rounding term; arrays are reused once a window is done
+    /// (only the few windows overlapping one row are ever open).</summary>
+    private int[] NewSums()
     {
-        var sums = new int[rows * 3];
+        int[] sums = _freeSums.Count > 0 ? _freeSums.Pop() : new int[(_oy1 - _oy0) * 3];
         sums.AsSpan().Fill(ResampleAxis.Half);
         return sums;
     }
