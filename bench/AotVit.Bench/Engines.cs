@@ -17,8 +17,8 @@ internal static class Models
 {
     public static ModelCatalog.Entry Entry(string shortName) => shortName switch
     {
-        "vit" => ModelCatalog.ViTBasePatch32,
-        "mobilevit" => ModelCatalog.MobileViTSmall,
+        "vit" => ModelCatalog.Find("vit-base-patch32-224-in21k"),
+        "mobilevit" => ModelCatalog.Find("mobilevit-small"),
         _ => throw new ArgumentException($"model must be vit or mobilevit, got '{shortName}'"),
     };
 
@@ -29,7 +29,7 @@ internal static class Models
     public static VisionModel LoadAotVit(ModelCatalog.Entry entry, string checkpoint, int threads, int maxBatch)
     {
         var options = new ModelOptions { Threads = threads, MaxBatch = maxBatch };
-        return entry == ModelCatalog.ViTBasePatch32 ? ViTEmbedder.Load(checkpoint, options) : MobileViTClassifier.Load(checkpoint, options);
+        return entry == ModelCatalog.Find("vit-base-patch32-224-in21k") ? FeatureExtractor.Load("vit-base-patch32-224-in21k", checkpoint, options) : ImageClassifier.Load("mobilevit-small", checkpoint, options);
     }
 
     public static float[] Replicate(float[] single, int batch)

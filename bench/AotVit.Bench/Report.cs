@@ -59,7 +59,7 @@ internal static class Report
         L();
         L("## Method");
         L();
-        L("- aot-vit: `ViTEmbedder.Load` / `MobileViTClassifier.Load` of a `model.safetensors` written by `SyntheticCheckpoint.Write(name, path, seed: 0)`,");
+        L("- aot-vit: `FeatureExtractor.Load` / `ImageClassifier.Load` of a `model.safetensors` written by `SyntheticCheckpoint.Write(name, path, seed: 0)`,");
         L("  `ModelOptions { Threads = t, MaxBatch = 8 }`, `VisionModel.Run(batch, pixels, out0, out1)` into preallocated outputs.");
         L("- ORT: the ONNX files exported by `tools/reference.py --export-onnx` (same seed-0 weights, opset 17, dynamic batch);");
         L("  `GraphOptimizationLevel.ORT_ENABLE_ALL`, `IntraOpNumThreads = t`, `InterOpNumThreads = 1`, `ExecutionMode.ORT_SEQUENTIAL`,");

@@ -22,7 +22,7 @@ switch (command)
 {
     case "classify":
     {
-        using var model = checkpoint is null ? MobileViTClassifier.CreateSynthetic() : MobileViTClassifier.Load(checkpoint);
+        using var model = checkpoint is null ? ImageClassifier.CreateSynthetic("mobilevit-small") : ImageClassifier.Load("mobilevit-small", checkpoint);
         var result = model.Classify(args[2], top: 5);
         Console.WriteLine($"managed AotVit, mobilevit-small, {source}");
         for (int i = 0; i < result.Top.Count; i++)
@@ -35,8 +35,8 @@ switch (command)
     }
     case "embed":
     {
-        using var model = checkpoint is null ? ViTEmbedder.CreateSynthetic() : ViTEmbedder.Load(checkpoint);
-        var e = model.Embed(args[2]);
+        using var model = checkpoint is null ? FeatureExtractor.CreateSynthetic("vit-base-patch32-224-in21k") : FeatureExtractor.Load("vit-base-patch32-224-in21k", checkpoint);
+        var e = model.Extract(args[2]);
         Console.WriteLine($"managed AotVit, vit-base-patch32-224-in21k, {source}");
         Console.WriteLine($"last_hidden_state [{e.Tokens}, {e.HiddenSize}]: CLS[0:4] = {F(e.ClsToken[0])} {F(e.ClsToken[1])} {F(e.ClsToken[2])} {F(e.ClsToken[3])}  |CLS| = {L2(e.ClsToken)}");
         Console.WriteLine($"pooler_output [{e.HiddenSize}]: [0:4] = {F(e.PoolerOutput[0])} {F(e.PoolerOutput[1])} {F(e.PoolerOutput[2])} {F(e.PoolerOutput[3])}  |pooled| = {L2(e.PoolerOutput)}");

@@ -4,25 +4,48 @@ using AotVit.Runtime.Threading;
 
 namespace AotVit;
 
-/// <summary>The models this build was generated for (one per folder under src/Graphs).</summary>
+/// <summary>
+/// The models this build was generated for: one entry per folder under src/Graphs, emitted by the generator
+/// (AotVit.Models.GeneratedCatalog). A model is named by its folder name ("mobilevit-small") or, where its folder has a
+/// hub.json, by its hub repo id ("apple/mobilevit-small"), case-insensitively.
+/// </summary>
 public static class ModelCatalog
 {
-    public sealed record Entry(ModelDescriptor Descriptor, Func<ITensorSource, WorkerPool?, IGeneratedModel> Create);
-
-    public static Entry ViTBasePatch32 { get; } = new(VitBasePatch32224In21k.Descriptor, (w, p) => new VitBasePatch32224In21k(w, p));
-
-    public static Entry MobileViTSmall { get; } = new(MobilevitSmall.Descriptor, (w, p) => new MobilevitSmall(w, p));
-
-    public static IReadOnlyList<Entry> All { get; } = [ViTBasePatch32, MobileViTSmall];
-
-    public static Entry Find(string name)
+    public sealed record Entry(ModelDescriptor Descriptor, Func<ITensorSource, WorkerPool?, IGeneratedModel> Create)
     {
-        var names = new List<string>();
+        /// <summary>The folder name under src/Graphs.</summary>
+        public string Name => Descriptor.Name;
+
+        /// <summary>The hub repository id, or null when the folder has no hub.json.</summary>
+        public string? RepoId => Descriptor.RepoId;
+
+        public ModelKind Kind => Descriptor.Kind;
+
+        /// <summary>True for <paramref name="name"/> equal to the folder name or the repo id, ignoring case.</summary>
+        public bool IsNamed(string name) =>
+            Descriptor.Name.Equals(name, StringComparison.OrdinalIgnoreCase)
+            || (Descriptor.RepoId is { } repo && repo.Equals(name, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Every compiled model, sorted by name.</summary>
+    public static IReadOnlyList<Entry> All { get; } = GeneratedCatalog.Entries().OrderBy(e => e.Name, StringComparer.Ordinal).ToArray();
+
+    /// <summary>The model named <paramref name="name"/> (folder name or repo id), or null.</summary>
+    public static Entry? TryFind(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
         foreach (var e in All)
         {
-            if (e.Descriptor.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return e;
-            names.Add(e.Descriptor.Name);
+            if (e.IsNamed(name)) return e;
         }
-        throw new ArgumentException($"unknown model '{name}'; available: {string.Join(", ", names)}", nameof(name));
+        return null;
     }
+
+    /// <summary>The model named <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No compiled model has that name; the message lists them.</exception>
+    public static Entry Find(string name) =>
+        TryFind(name) ?? throw new ArgumentException($"unknown model '{name}'; compiled models: {Names()}", nameof(name));
+
+    /// <summary>The compiled models as "name (org/repo, task)", comma-separated: for messages.</summary>
+    public static string Names() => string.Join(", ", All.Select(e => e.RepoId is null ? e.Name : $"{e.Name} ({e.RepoId})"));
 }

@@ -12,7 +12,7 @@ public sealed record ModelOptions
     public int MaxBatch { get; init; } = 16;
 
     /// <summary>
-    /// Largest batch one call accepts (Run, EmbedBatch, ClassifyBatch, the *PixelsBatch methods); larger requests are
+    /// Largest batch one call accepts (Run, ExtractBatch, ClassifyBatch, the *PixelsBatch methods); larger requests are
     /// refused with ArgumentOutOfRangeException before anything is allocated. Bounds the output arrays a caller-chosen
     /// batch number can make the library allocate. Default 1024.
     /// </summary>

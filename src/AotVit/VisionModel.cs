@@ -1,6 +1,6 @@
-// The public C# API shared by both models: load (checkpoint file or synthetic), preprocess like HF,
-// run on images / encoded bytes / pixel tensors, batch. ViTEmbedder and MobileViTClassifier add the
-// model-specific outputs. Thread safety: any number of threads may call one instance; calls are serialised
+// The public C# API shared by every compiled model: load (a checkpoint or a synthetic one), preprocess like HF,
+// run on images / encoded bytes / pixel tensors, batch. FeatureExtractor and ImageClassifier add the outputs of
+// their task. Thread safety: any number of threads may call one instance; calls are serialised
 // by a lock (one activation arena per model). For parallel throughput, load one instance per thread.
 using System.Runtime.InteropServices;
 using AotVit.Runtime.Imaging;
@@ -62,6 +62,28 @@ public abstract unsafe class VisionModel : IDisposable
         Warnings = [.. resolved.Notes, .. bindWarnings];
     }
 
+    /// <summary>The entry, checked to be of the task the opening class serves.</summary>
+    private protected static ModelCatalog.Entry RequireKind(ModelCatalog.Entry entry, ModelKind kind, string otherClass)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.Kind != kind)
+        {
+            string what = entry.Kind == ModelKind.Classifier ? "an image classifier" : "a feature extractor";
+            throw new ArgumentException($"model '{entry.Name}' is {what} ({entry.Descriptor.Architecture}); open it with {otherClass}", "model");
+        }
+        return entry;
+    }
+
+    /// <summary>The index of the output named <paramref name="name"/> in Descriptor.Outputs, or null.</summary>
+    private protected int? OutputIndex(string name)
+    {
+        for (int i = 0; i < Descriptor.Outputs.Count; i++)
+        {
+            if (Descriptor.Outputs[i].Name == name) return i;
+        }
+        return null;
+    }
+
     public ModelDescriptor Descriptor { get; }
     public ModelOptions Options { get; }
     public PreprocessPlan Plan { get; }
@@ -76,7 +98,9 @@ public abstract unsafe class VisionModel : IDisposable
     /// <summary>Native bytes held: packed weights, constants and the activation arena.</summary>
     public long NativeBytes => _model.NativeBytes;
 
-    internal static PreprocessPlan ToPlan(PreprocessSettings s) => new(
+    internal static PreprocessPlan ToPlan(PreprocessSettings s) => s.Resample != ResizeFilter.Bilinear
+        ? throw new NotSupportedException($"PIL resample filter {(int)s.Resample} is not supported by this build's preprocessing")
+        : new(
         s.Resize == ResizeKind.Exact ? new ResizeMode.Exact(s.ResizeHeight, s.ResizeWidth) : new ResizeMode.ShortestEdge(s.ShortestEdge),
         s.CenterCrop ? (s.CropHeight, s.CropWidth) : null,
         s.Rescale ? s.RescaleFactor : null,

@@ -18,13 +18,20 @@ internal static class Bench
     public static int Run(Options o)
     {
         string which = o.Get("--model") ?? "all";
-        var models = which switch
+        var models = new List<ModelCatalog.Entry>();
+        foreach (string name in which.Split(','))
         {
-            "vit" => new[] { ModelCatalog.ViTBasePatch32 },
-            "mobilevit" => new[] { ModelCatalog.MobileViTSmall },
-            "all" => new[] { ModelCatalog.ViTBasePatch32, ModelCatalog.MobileViTSmall },
-            _ => throw new UsageException($"--model must be vit, mobilevit or all, got '{which}'"),
-        };
+            if (name == "all") models.AddRange(ModelCatalog.All);
+            else models.Add(name switch
+            {
+                "vit" => ModelCatalog.Find("vit-base-patch32-224-in21k"),
+                "mobilevit" => ModelCatalog.Find("mobilevit-small"),
+                _ => ModelCatalog.TryFind(name) ?? throw new UsageException($"--model: unknown model '{name}'; compiled models: {ModelCatalog.Names()} (or all)"),
+            });
+        }
+        models = models.Distinct().ToList();
+        string? weights = o.Get("--weights");
+        if (weights is not null && models.Count != 1) throw new UsageException("--weights applies to one model: give --model NAME too");
         var threads = new List<int>();
         foreach (int t in o.GetInts("--threads", [1, Math.Min(2, Environment.ProcessorCount)], 1, 64))
             if (!threads.Contains(t)) threads.Add(t);
@@ -51,14 +58,13 @@ internal static class Bench
         var rows = new List<Row>();
         foreach (var entry in models)
         {
-            string? weights = entry == ModelCatalog.ViTBasePatch32 ? o.Get("--weights-vit") : o.Get("--weights-mobilevit");
             foreach (int t in threads)
             {
                 var options = new ModelOptions { Threads = t, MaxBatch = maxBatch };
                 var sw = Stopwatch.StartNew();
-                using VisionModel model = entry == ModelCatalog.ViTBasePatch32
-                    ? (weights is null ? ViTEmbedder.CreateSynthetic(options) : ViTEmbedder.Load(weights, options))
-                    : (weights is null ? MobileViTClassifier.CreateSynthetic(options) : MobileViTClassifier.Load(weights, options));
+                using VisionModel model = entry.Kind == Runtime.Model.ModelKind.Classifier
+                    ? (weights is null ? ImageClassifier.CreateSynthetic(entry.Name, options) : ImageClassifier.Load(entry.Name, weights, options))
+                    : (weights is null ? FeatureExtractor.CreateSynthetic(entry.Name, options) : FeatureExtractor.Load(entry.Name, weights, options));
                 double loadMs = sw.Elapsed.TotalMilliseconds;
                 var single = File.Exists(image) ? model.Preprocess(model.LoadImage(image)) : Gradient(model.InputFloatsPerImage);
                 foreach (int b in batches)

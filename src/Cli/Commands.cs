@@ -40,11 +40,29 @@ internal static class Commands
         return images;
     }
 
+    /// <summary>The --model entry (a catalog name or hub repo id, else <paramref name="fallback"/>) of the task a command
+    /// serves, checked before anything loads: an unknown name or a model of the other task is a usage error.</summary>
+    internal static ModelCatalog.Entry ModelFor(Options o, ModelKind kind, string fallback, string command)
+    {
+        string name = o.Get("--model") ?? fallback;
+        var entry = ModelCatalog.TryFind(name)
+            ?? throw new UsageException($"unknown model '{name}'; compiled models: {ModelCatalog.Names()}");
+        if (entry.Kind != kind)
+        {
+            var fitting = ModelCatalog.All.Where(e => e.Kind == kind).Select(e => e.Name);
+            throw new UsageException($"'{command}' needs {(kind == ModelKind.Classifier ? "an image classifier" : "a feature extractor")}; " +
+                                     $"'{entry.Name}' is {(entry.Kind == ModelKind.Classifier ? "an image classifier (use classify)" : "a feature extractor (use embed)")}; " +
+                                     $"compiled ones: {string.Join(", ", fitting)}");
+        }
+        return entry;
+    }
+
     public static int Classify(Options o)
     {
         int top = o.GetInt("--top", 5, 1, 1000);
+        var entry = ModelFor(o, ModelKind.Classifier, "mobilevit-small", "classify");
         var weights = o.Get("--weights");
-        using var model = weights is null ? MobileViTClassifier.CreateSynthetic(ModelOptions(o)) : MobileViTClassifier.Load(weights, ModelOptions(o));
+        using var model = weights is null ? ImageClassifier.CreateSynthetic(entry.Name, ModelOptions(o)) : ImageClassifier.Load(entry.Name, weights, ModelOptions(o));
         WarnIfSynthetic(model);
         PrintWarnings(model);
         var images = LoadImages(model, o.Positional);
@@ -77,12 +95,13 @@ internal static class Commands
 
     public static int Embed(Options o)
     {
+        var entry = ModelFor(o, ModelKind.FeatureExtractor, "vit-base-patch32-224-in21k", "embed");
         var weights = o.Get("--weights");
-        using var model = weights is null ? ViTEmbedder.CreateSynthetic(ModelOptions(o)) : ViTEmbedder.Load(weights, ModelOptions(o));
+        using var model = weights is null ? FeatureExtractor.CreateSynthetic(entry.Name, ModelOptions(o)) : FeatureExtractor.Load(entry.Name, weights, ModelOptions(o));
         WarnIfSynthetic(model);
         PrintWarnings(model);
         var images = LoadImages(model, o.Positional);
-        var results = model.EmbedBatch(images);
+        var results = model.ExtractBatch(images);
         if (o.Has("--json"))
         {
             var json = new JsonOut(indented: false).StartObject()
@@ -91,7 +110,8 @@ internal static class Commands
             for (int i = 0; i < results.Length; i++)
             {
                 json.StartObject().String("image", o.Positional[i]);
-                WriteArray(json, "pooler_output", results[i].PoolerOutput);
+                if (results[i].PoolerOutput is { } pooled) WriteArray(json, "pooler_output", pooled);
+                else WriteArray(json, "cls_token", results[i].ClsToken.ToArray());
                 if (o.Has("--full"))
                 {
                     json.StartArray("last_hidden_state_shape").Number(results[i].Tokens).Number(results[i].HiddenSize).EndArray();
@@ -104,12 +124,12 @@ internal static class Commands
         }
         for (int i = 0; i < results.Length; i++)
         {
-            var p = results[i].PoolerOutput;
+            var p = results[i].PoolerOutput ?? results[i].ClsToken.ToArray();
             double squares = 0;
             foreach (float v in p) squares += (double)v * v;
             double norm = Math.Sqrt(squares);
             StdStream.Out.WriteLine($"{o.Positional[i]}  ({images[i].Width}×{images[i].Height})");
-            StdStream.Out.WriteLine($"  pooler_output [{p.Length}]  L2 norm {norm:F4}  first 8: {Join(p, 8)}");
+            StdStream.Out.WriteLine($"  {(results[i].PoolerOutput is null ? "last_hidden_state[0] (CLS)" : "pooler_output")} [{p.Length}]  L2 norm {norm:F4}  first 8: {Join(p, 8)}");
             StdStream.Out.WriteLine($"  last_hidden_state [{results[i].Tokens}, {results[i].HiddenSize}]  CLS first 4: {Join(results[i].LastHiddenState, 4)}");
         }
         return 0;
@@ -141,7 +161,7 @@ internal static class Commands
         {
             var d = e.Descriptor;
             StdStream.Out.WriteLine();
-            StdStream.Out.WriteLine($"{d.Name}  ({KindName(d.Kind)})");
+            StdStream.Out.WriteLine($"{d.Name}  ({KindName(d.Kind)}: HF {d.Architecture}{(d.RepoId is null ? "" : $", hub {d.RepoId}")})");
             StdStream.Out.WriteLine($"  input   pixel_values [batch, {string.Join(", ", d.InputShape)}]");
             foreach (var output in d.Outputs) StdStream.Out.WriteLine($"  output  {output.Name} [batch, {string.Join(", ", output.Shape)}]");
             StdStream.Out.WriteLine($"  cost    {d.MacsPerImage / 1e9:F3} GMAC per image; arena {d.ArenaFloatsPerImage * 4 / 1024.0:F0} KiB per image; constants {d.ConstantFloats * 4 / 1024.0:F0} KiB");
@@ -156,7 +176,8 @@ internal static class Commands
             var p = d.Preprocess;
             StdStream.Out.WriteLine($"  preprocess {(p.Resize == ResizeKind.Exact ? $"resize {p.ResizeHeight}×{p.ResizeWidth}" : $"shortest edge {p.ShortestEdge}")}" +
                               $"{(p.CenterCrop ? $", center crop {p.CropHeight}×{p.CropWidth}" : "")}{(p.Rescale ? $", rescale {p.RescaleFactor:G6}" : "")}" +
-                              $"{(p.Normalize ? $", normalize mean {string.Join("/", p.Mean)} std {string.Join("/", p.Std)}" : "")}{(p.FlipChannelOrder ? ", RGB→BGR" : "")}");
+                              $"{(p.Normalize ? $", normalize mean {string.Join("/", p.Mean)} std {string.Join("/", p.Std)}" : "")}{(p.FlipChannelOrder ? ", RGB→BGR" : "")}" +
+                              $"{(p.Resample == ResizeFilter.Bicubic ? ", PIL BICUBIC" : ", PIL BILINEAR")}");
             if (d.Labels is not null) StdStream.Out.WriteLine($"  labels  {d.Labels.Count} ({d.Labels[0]} … {d.Labels[^1]})");
         }
         return 0;
@@ -177,7 +198,7 @@ internal static class Commands
         {
             "vit" => "vit-base-patch32-224-in21k",
             "mobilevit" => "mobilevit-small",
-            var name => name,
+            var name => ModelCatalog.TryFind(name)?.Name ?? throw new UsageException($"unknown model '{name}'; compiled models: {ModelCatalog.Names()}"),
         };
         var dtype = (o.Get("--dtype") ?? "f32").ToLowerInvariant() switch
         {

@@ -1,7 +1,7 @@
 // aotvit — the command-line face of aot-vit.
-//   aotvit classify IMAGE... [--weights FILE|FOLDER|ORG/NAME] [--top N] [--json] [--threads N]
-//   aotvit embed IMAGE...    [--weights FILE|FOLDER|ORG/NAME] [--json] [--full] [--threads N]
-//   aotvit bench [--model vit|mobilevit|all] [--threads 1,2] [--batch 1,8] [--seconds S] [--weights-vit F] [--weights-mobilevit F] [--markdown FILE]
+//   aotvit classify IMAGE... [--model M] [--weights FILE|FOLDER|ORG/NAME] [--top N] [--json] [--threads N]
+//   aotvit embed IMAGE...    [--model M] [--weights FILE|FOLDER|ORG/NAME] [--json] [--full] [--threads N]
+//   aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds S] [--weights W] [--markdown FILE]
 //   aotvit info
 //   aotvit make-weights MODEL OUT.safetensors [--seed N] [--dtype f32|f16|bf16]
 // Exit codes: 0 success, 1 usage error, 2 input error (bad image, checkpoint, limits), 3 internal error.
@@ -18,13 +18,14 @@ namespace AotVit.Cli
     {
         public const string Usage = """
             usage:
-              aotvit classify IMAGE... [--weights W] [--top 5] [--json] [--threads N]
-                  apple/mobilevit-small: ImageNet-1k labels and probabilities; several images run as one batch
-              aotvit embed IMAGE... [--weights W] [--json] [--full] [--threads N]
-                  google/vit-base-patch32-224-in21k: pooler_output [768] (and last_hidden_state [50, 768] with --full)
-              aotvit bench [--model vit|mobilevit|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights-vit F] [--weights-mobilevit F] [--markdown FILE] [--profile | --profile-all]
+              aotvit classify IMAGE... [--model M] [--weights W] [--top 5] [--json] [--threads N]
+                  an image classifier (default mobilevit-small): labels and probabilities; several images run as one batch
+              aotvit embed IMAGE... [--model M] [--weights W] [--json] [--full] [--threads N]
+                  a feature extractor (default vit-base-patch32-224-in21k): pooler_output (and last_hidden_state with --full)
+              aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights W] [--markdown FILE] [--profile | --profile-all]
               aotvit info
-              aotvit make-weights (vit|mobilevit) OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
+              aotvit make-weights MODEL OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
+            M: a compiled model, by folder name or hub repo id (aotvit info lists them).
             W: a checkpoint file (model.safetensors, pytorch_model.bin, a *.index.json of shards), a folder holding one,
             or a hub repo id (apple/mobilevit-small, org/name@revision) looked up offline in the Hugging Face cache.
             Without --weights a SYNTHETIC checkpoint (random weights from a seed) is used, and the output says so.
@@ -42,10 +43,10 @@ namespace AotVit.Cli
                 var options = Options.Parse(args.AsSpan(1));
                 return args[0] switch
                 {
-                    "classify" => Commands.Classify(options.For("classify", positionals: true, "--weights", "--top", "--json", "--threads")),
-                    "embed" => Commands.Embed(options.For("embed", positionals: true, "--weights", "--json", "--full", "--threads")),
+                    "classify" => Commands.Classify(options.For("classify", positionals: true, "--model", "--weights", "--top", "--json", "--threads")),
+                    "embed" => Commands.Embed(options.For("embed", positionals: true, "--model", "--weights", "--json", "--full", "--threads")),
                     "bench" => Bench.Run(options.For("bench", positionals: false, "--model", "--threads", "--batch", "--seconds",
-                                                     "--weights-vit", "--weights-mobilevit", "--markdown", "--profile", "--profile-all")),
+                                                     "--weights", "--markdown", "--profile", "--profile-all")),
                     "info" => Commands.Info(options.For("info", positionals: false)),
                     "make-weights" => Commands.MakeWeights(options.For("make-weights", positionals: true, "--seed", "--dtype")),
                     _ => throw new UsageException($"unknown command '{args[0]}'"),
@@ -78,7 +79,7 @@ namespace AotVit.Cli
     {
         private static readonly HashSet<string> Switches = ["--json", "--full", "--profile", "--profile-all"];
         private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype",
-                                                         "--weights-vit", "--weights-mobilevit", "--markdown"];
+                                                         "--markdown"];
         public List<string> Positional { get; } = [];
         private readonly Dictionary<string, string> _values = [];
         private readonly HashSet<string> _switches = [];

@@ -21,6 +21,12 @@ internal static unsafe class Exports
         catch { return (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference("\0"u8)); }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "aotvit_catalog_size")]
+    public static int CatalogSize() => NativeApi.CatalogSize();
+
+    [UnmanagedCallersOnly(EntryPoint = "aotvit_catalog_entry")]
+    public static int CatalogEntry(int index, byte** name, byte** repoId, int* kind) => NativeApi.CatalogEntry(index, name, repoId, kind);
+
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_open")]
     public static int ModelOpen(byte* modelName, byte* checkpointPath, int threads, nint* handleOut) =>
         NativeApi.ModelOpen(modelName, checkpointPath, threads, handleOut);

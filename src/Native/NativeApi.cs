@@ -43,13 +43,13 @@ internal static unsafe class NativeApi
             string? checkpoint = checkpointPath == null ? null : Marshal.PtrToStringUTF8((nint)checkpointPath);
             if (threads > 256) throw new NativeError(Status.InvalidArgument, $"threads is {threads}; at most 256");
             var options = threads > 0 ? new ModelOptions { Threads = threads } : new ModelOptions();
-            var entry = ModelCatalog.All.FirstOrDefault(e => e.Descriptor.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-                ?? throw new NativeError(Status.InvalidArgument,
-                    $"unknown model '{name}'; available: {string.Join(", ", ModelCatalog.All.Select(e => e.Descriptor.Name))}");
+            var entry = ModelCatalog.TryFind(name)
+                ?? throw new NativeError(Status.InvalidArgument, $"unknown model '{name}'; compiled models: {ModelCatalog.Names()}");
 
-            VisionModel model = entry == ModelCatalog.MobileViTSmall
-                ? (checkpoint is null ? MobileViTClassifier.CreateSynthetic(options) : MobileViTClassifier.Load(checkpoint, options))
-                : (checkpoint is null ? ViTEmbedder.CreateSynthetic(options) : ViTEmbedder.Load(checkpoint, options));
+            // The task comes from the catalog entry: every compiled model opens as what it is.
+            VisionModel model = entry.Kind == Runtime.Model.ModelKind.Classifier
+                ? (checkpoint is null ? ImageClassifier.CreateSynthetic(entry.Name, options) : ImageClassifier.Load(entry.Name, checkpoint, options))
+                : (checkpoint is null ? FeatureExtractor.CreateSynthetic(entry.Name, options) : FeatureExtractor.Load(entry.Name, checkpoint, options));
             try
             {
                 *handleOut = ModelRegistry.Add(new NativeModel(model));
@@ -59,6 +59,35 @@ internal static unsafe class NativeApi
                 model.Dispose();
                 throw;
             }
+            return Errors.Ok();
+        }
+        catch (Exception e) { return Errors.Report(e); }
+    }
+
+    // ---- the catalog: what this library was built with ----
+
+    // Pinned UTF-8 names, made once: static strings for the life of the process.
+    private static readonly (byte[] Name, byte[]? RepoId)[] s_catalog = ModelCatalog.All
+        .Select(e => (PinnedUtf8(e.Name), e.RepoId is null ? null : PinnedUtf8(e.RepoId))).ToArray();
+
+    private static byte[] PinnedUtf8(string text)
+    {
+        var bytes = GC.AllocateArray<byte>(System.Text.Encoding.UTF8.GetByteCount(text) + 1, pinned: true);
+        System.Text.Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
+    }
+
+    public static int CatalogSize() => s_catalog.Length;
+
+    public static int CatalogEntry(int index, byte** name, byte** repoId, int* kind)
+    {
+        try
+        {
+            if (index < 0 || index >= s_catalog.Length)
+                throw new NativeError(Status.InvalidArgument, $"index {index} is outside the catalog's {s_catalog.Length} models");
+            if (name != null) *name = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(s_catalog[index].Name));
+            if (repoId != null) *repoId = s_catalog[index].RepoId is { } r ? (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(r)) : null;
+            if (kind != null) *kind = ModelCatalog.All[index].Kind == Runtime.Model.ModelKind.Classifier ? 1 : 0;
             return Errors.Ok();
         }
         catch (Exception e) { return Errors.Report(e); }

@@ -24,7 +24,7 @@ internal sealed unsafe class NativeModel : IDisposable
 
     public VisionModel Model { get; }
     public ModelDescriptor Descriptor => Model.Descriptor;
-    public MobileViTClassifier? Classifier => Model as MobileViTClassifier;
+    public ImageClassifier? Classifier => Model as ImageClassifier;
 
     public byte* Name => Pointer(_name);
     public byte* OutputName(int index) => Pointer(_outputNames[index]);

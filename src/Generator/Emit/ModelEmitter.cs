@@ -53,7 +53,8 @@ namespace AotVit.Generator.Emit
 
         private static string Describe(ModelSpec spec) => spec switch
         {
-            ViTSpec v => $"HF ViTModel with pooler ({spec.Folder}): {v.Layers} layers, hidden {v.HiddenSize}, {v.Heads} heads, patch {v.PatchSize}, {v.Tokens} tokens.",
+            ViTSpec v => $"HF {v.Architecture} ({spec.Folder}): {v.Layers} layers, hidden {v.HiddenSize}, {v.Heads} heads, patch {v.PatchSize}, {v.Tokens} tokens" +
+                         (v.IsClassifier ? $", {v.Labels.Count} classes." : ", with pooler."),
             MobileViTSpec m => $"HF MobileViTForImageClassification ({spec.Folder}): widths {string.Join("/", m.NeckHiddenSizes)}, transformer dims {string.Join("/", m.HiddenSizes)}, {m.Labels.Count} classes.",
             _ => spec.Folder,
         };
@@ -109,16 +110,18 @@ namespace AotVit.Generator.Emit
             var p = spec.Preprocess;
             w.Line($"preprocess: new PreprocessSettings(ResizeKind.{p.Resize}, ResizeHeight: {p.ResizeHeight}, ResizeWidth: {p.ResizeWidth}, ShortestEdge: {p.ShortestEdge},");
             w.Line($"    CenterCrop: {B(p.CenterCrop)}, CropHeight: {p.CropHeight}, CropWidth: {p.CropWidth}, Rescale: {B(p.Rescale)}, RescaleFactor: {D(p.RescaleFactor)},");
-            w.Line($"    Normalize: {B(p.Normalize)}, Mean: new double[] {{ {string.Join(", ", p.Mean.Select(D))} }}, Std: new double[] {{ {string.Join(", ", p.Std.Select(D))} }}, FlipChannelOrder: {B(p.FlipChannelOrder)}),");
+            w.Line($"    Normalize: {B(p.Normalize)}, Mean: new double[] {{ {string.Join(", ", p.Mean.Select(D))} }}, Std: new double[] {{ {string.Join(", ", p.Std.Select(D))} }}, FlipChannelOrder: {B(p.FlipChannelOrder)},");
+            w.Line($"    Resample: {(p.Resample == 3 ? "ResizeFilter.Bicubic" : "ResizeFilter.Bilinear")}),");
             w.Line("macsPerImage: MacsPerImage, arenaFloatsPerImage: ArenaFloatsPerImage, constantFloats: ConstantFloats,");
             // The config.json fields the architecture was built from: a checkpoint folder's config.json is checked against them.
-            w.Line("architecture: new ConfigField[]");
+            w.Line("configFields: new ConfigField[]");
             w.Line("{");
             w.Indent();
-            foreach (var f in spec.Architecture)
+            foreach (var f in spec.ConfigFields)
                 w.Line($"new ConfigField({Quote(f.Key)}, ConfigFieldKind.{f.Kind}, {Quote(f.Value)}, {Quote(f.Default)}),");
             w.Outdent();
-            w.Line("});");
+            w.Line("},");
+            w.Line($"repoId: {(spec.RepoId is null ? "null" : Quote(spec.RepoId))}, architecture: {Quote(spec.Architecture)});");
             w.Outdent();
             w.Line();
             w.Line("ModelDescriptor IGeneratedModel.Descriptor => Descriptor;");
@@ -191,7 +194,7 @@ namespace AotVit.Generator.Emit
             DepthwiseOp d => new[] { d.Weight, d.Bias },
             InvertedResidualOp r => new[] { r.Expand.Weight, r.Expand.Bias, r.Depthwise.Weight, r.Depthwise.Bias, r.Reduce.Weight, r.Reduce.Bias },
             LayerNormOp n => new[] { n.Gamma, n.Beta },
-            PatchEmbeddingOp e => new[] { e.Weight, e.Bias, e.Cls, e.Position },
+            PatchEmbeddingOp e => new[] { e.Weight, e.Bias, e.Cls, e.Distillation, e.Position },
             _ => Array.Empty<Param?>(),
         };
 
@@ -205,7 +208,7 @@ namespace AotVit.Generator.Emit
                     long off = p.ConstOffset;
                     foreach (var s in p.Sources)
                     {
-                        w.Line($"WeightPrep.Copy(weights, {Quote(s.Name)}, {I(s.Floats)}, c + {I(off)});");
+                        w.Line($"WeightPrep.Copy(weights, {Quote(s.Name)}, {I(s.Floats)}, c + {I(off)}{(p.Scale == 1 ? "" : $", factor: {D(p.Scale)}")});");
                         off += s.Floats;
                     }
                     break;
@@ -216,7 +219,7 @@ namespace AotVit.Generator.Emit
                     w.Line($"WeightPrep.DepthwiseTaps(weights, {Quote(p.Sources[0].Name)}, {bn}, {p.N}, c + {I(p.ConstOffset)});");
                     break;
                 case ParamKind.PackedOutIn:
-                    w.Line($"{p.Field} = WeightPrep.PackOutIn(weights, {names}, {bn}, n: {p.N}, k: {p.K});");
+                    w.Line($"{p.Field} = WeightPrep.PackOutIn(weights, {names}, {bn}, n: {p.N}, k: {p.K}{(p.Scale == 1 ? "" : $", factor: {D(p.Scale)}")});");
                     break;
                 case ParamKind.PackedConv:
                     var shape = p.Sources[0].Shape;
@@ -294,8 +297,10 @@ namespace AotVit.Generator.Emit
                 case LinearOp l:
                 {
                     string epilogue = (l.Bias is null ? "" : " + b") + (l.Activation == Activation.None ? "" : $", {l.Activation}") + (l.Residual is null ? "" : ", + residual" + (l.Residual.Offset == l.Output.Offset && l.Residual.ExternalName is null ? " (in place)" : ""));
-                    w.Line($"// {l.Module}: {l.Input.ShapeText} · [{l.Weight.K}×{l.Weight.N}]{epilogue} → {l.Output.ShapeText}");
-                    w.Line($"Gemm.Run(_pool, batch * {l.RowsPerImage}, {Ptr(l.Input)}, {l.Lda}, {l.Weight.Field}, {C(l.Bias)}, {Act(l.Activation)}, " +
+                    string rows = l.RowsPerImage == 1 && l.Lda != l.Weight.K ? $" (token {l.InputOffset / l.Weight.K})" : "";
+                    string scaled = l.Weight.Scale == 1 ? "" : $" (weights and bias × {D(l.Weight.Scale)})";
+                    w.Line($"// {l.Module}: {l.Input.ShapeText}{rows} · [{l.Weight.K}×{l.Weight.N}]{scaled}{epilogue} → {l.Output.ShapeText}");
+                    w.Line($"Gemm.Run(_pool, batch * {l.RowsPerImage}, {Ptr(l.Input)}{(l.InputOffset == 0 ? "" : $" + {l.InputOffset}")}, {l.Lda}, {l.Weight.Field}, {C(l.Bias)}, {Act(l.Activation)}, " +
                            $"{(l.Residual is null ? "null" : Ptr(l.Residual))}, {l.Weight.N}, {Ptr(l.Output)}, {l.Weight.N});");
                     break;
                 }
@@ -341,7 +346,7 @@ namespace AotVit.Generator.Emit
                 }
                 case PatchEmbeddingOp e:
                 {
-                    int d = e.Weight.N, k = e.Weight.K, t = e.PatchCount + 1;
+                    int d = e.Weight.N, k = e.Weight.K, t = e.PatchCount + e.PrefixTokens, first = e.PrefixTokens;
                     w.Line($"// {e.Module}.patch_embeddings: Conv2d({e.Channels}→{d}, kernel = stride = {e.PatchSize}) as im2col {e.Pixels.ShapeText} → {e.Patches.ShapeText}, then a GEMM");
                     w.Line($"Layout.Patches(_pool, batch, {e.Channels}, {e.ImageSize}, {e.ImageSize}, {e.PatchSize}, {Ptr(e.Pixels)}, {Ptr(e.Patches)});");
                     w.Line($"float* patches = {Ptr(e.Patches)};");
@@ -349,10 +354,15 @@ namespace AotVit.Generator.Emit
                     using (w.Block("for (int image = 0; image < batch; image++)"))
                     {
                         w.Line($"float* x = embeddings + image * {t * d};");
-                        w.Line($"// rows 1..{e.PatchCount}: patch · Wᵀ + b + position_embeddings[1..{e.PatchCount}]");
-                        w.Line($"Gemm.Run(_pool, {e.PatchCount}, patches + image * {e.PatchCount * k}, {k}, {e.Weight.Field}, {C(e.Bias)}, Activation.None, {C(e.Position)} + {d}, {d}, x + {d}, {d});");
+                        w.Line($"// rows {first}..{t - 1}: patch · Wᵀ + b + position_embeddings[{first}..{t - 1}]");
+                        w.Line($"Gemm.Run(_pool, {e.PatchCount}, patches + image * {e.PatchCount * k}, {k}, {e.Weight.Field}, {C(e.Bias)}, Activation.None, {C(e.Position)} + {first * d}, {d}, x + {first * d}, {d});");
                         w.Line($"// row 0: cls_token + position_embeddings[0]");
                         w.Line($"Elementwise.Add({d}, {C(e.Cls)}, {C(e.Position)}, x);");
+                        if (e.Distillation is not null)
+                        {
+                            w.Line($"// row 1: distillation_token + position_embeddings[1]");
+                            w.Line($"Elementwise.Add({d}, {C(e.Distillation)}, {C(e.Position)} + {d}, x + {d});");
+                        }
                     }
                     break;
                 }

@@ -56,6 +56,8 @@ namespace AotVit.Generator.Ir
         /// <summary>Prefix of a BatchNorm2d (".weight/.bias/.running_mean/.running_var") folded into this param, or null.</summary>
         public string? BatchNorm { get; set; }
         public int BatchNormChannels { get; set; }
+        /// <summary>A factor every value is multiplied by at load (exact when a power of two); 1 for none.</summary>
+        public double Scale { get; set; } = 1;
         public long Floats { get; set; }
         public int N { get; set; }
         public int K { get; set; }
@@ -90,6 +92,8 @@ namespace AotVit.Generator.Ir
         public int RowsPerImage { get; }
         /// <summary>Input row stride in floats; when RowsPerImage is 1 this is the per-image stride (e.g. the pooler reads token 0).</summary>
         public int Lda { get; }
+        /// <summary>Floats from the start of each image's input to its first row (a head reading token 1: the hidden size).</summary>
+        public int InputOffset { get; set; }
         public override IEnumerable<Value> Inputs => Residual is null ? new[] { Input } : new[] { Input, Residual };
         public override IEnumerable<Value> Outputs => new[] { Output };
         public override long Macs => (long)RowsPerImage * Weight.N * Weight.K;
@@ -221,16 +225,19 @@ namespace AotVit.Generator.Ir
         public override long Macs => 2L * Sequences * Heads * Tokens * Tokens * HeadDim;
     }
 
-    /// <summary>ViT patch embedding + CLS + position embeddings: x[0] = cls + pos[0]; x[1+p] = patch_p · Wᵀ + b + pos[1+p].</summary>
+    /// <summary>ViT/DeiT patch embedding + CLS (+ distillation token) + position embeddings: x[0] = cls + pos[0];
+    /// DeiT x[1] = distillation + pos[1]; x[P+p] = patch_p · Wᵀ + b + pos[P+p] with P = 1 or 2 prefix tokens.</summary>
     internal sealed class PatchEmbeddingOp : Op
     {
-        public PatchEmbeddingOp(string module, Value pixels, Value patches, Value output, Param weight, Param bias, Param cls, Param position,
-                                int channels, int imageSize, int patchSize)
+        public PatchEmbeddingOp(string module, Value pixels, Value patches, Value output, Param weight, Param bias, Param cls, Param? distillation,
+                                Param position, int channels, int imageSize, int patchSize)
             : base(module)
         {
-            Pixels = pixels; Patches = patches; Output = output; Weight = weight; Bias = bias; Cls = cls; Position = position;
+            Pixels = pixels; Patches = patches; Output = output; Weight = weight; Bias = bias; Cls = cls; Distillation = distillation; Position = position;
             Channels = channels; ImageSize = imageSize; PatchSize = patchSize;
         }
+        public Param? Distillation { get; }
+        public int PrefixTokens => Distillation is null ? 1 : 2;
         public Value Pixels { get; }
         public Value Patches { get; }
         public Value Output { get; }

@@ -82,19 +82,35 @@ namespace AotVit.Generator.Parsing
             switch (modelType)
             {
                 case "vit":
+                case "deit":
                 {
-                    if (architecture != "ViTModel")
+                    bool deit = modelType == "deit";
+                    // HF class → head, the prefix of the backbone's tensor names, and DeiT's distillation token.
+                    (ViTHead Head, string Prefix)? shape = (deit, architecture) switch
                     {
+                        (false, "ViTModel") => (ViTHead.Pooler, ""),
+                        (false, "ViTForImageClassification") => (ViTHead.Classifier, "vit."),
+                        (true, "DeiTModel") => (ViTHead.Pooler, ""),
+                        (true, "DeiTForImageClassification") => (ViTHead.Classifier, "deit."),
+                        (true, "DeiTForImageClassificationWithTeacher") => (ViTHead.DistilledClassifier, "deit."),
+                        _ => null,
+                    };
+                    if (shape is null)
+                    {
+                        string supported = deit ? "DeiTModel, DeiTForImageClassification, DeiTForImageClassificationWithTeacher" : "ViTModel (with pooler), ViTForImageClassification";
                         Report("AOTVIT005", input.ConfigPath, config.Get("architectures")?.Line ?? 1, config.Get("architectures")?.Column ?? 1,
-                            input.ConfigPath, $"architecture '{architecture}' is not supported for model_type 'vit' (supported: ViTModel, the feature extractor with pooler)");
+                            input.ConfigPath, $"architecture '{architecture}' is not supported for model_type '{modelType}' (supported: {supported})");
                         return null;
                     }
-                    var vit = ParseViT(config, input, className);
+                    var vit = ParseViT(config, input, className, shape.Value.Head, deit, shape.Value.Prefix);
                     _configRoot = null;
                     _path = input.PreprocessorPath;
-                    preprocess = ParsePreprocess(pre, defaultShortestEdge: false, defaultSize: 224, defaultNormalize: true, defaultCrop: false, defaultFlip: false);
+                    // ViTImageProcessor: 224x224 BILINEAR, mean = std = 0.5. DeiTImageProcessor: 256x256 BICUBIC, then a 224 crop.
+                    preprocess = deit
+                        ? ParsePreprocess(pre, defaultShortestEdge: false, defaultSize: 256, defaultNormalize: true, defaultCrop: true, defaultFlip: false, defaultResample: 3, defaultCropSize: 224)
+                        : ParsePreprocess(pre, defaultShortestEdge: false, defaultSize: 224, defaultNormalize: true, defaultCrop: false, defaultFlip: false, defaultResample: 2, defaultCropSize: 224);
                     if (vit is null || preprocess is null || HasErrors) return null;
-                    return vit with { Preprocess = preprocess, Architecture = _architecture.ToEquatableArray() };
+                    return vit with { Preprocess = preprocess, Architecture = architecture, RepoId = ParseHub(input), ConfigFields = _architecture.ToEquatableArray() };
                 }
                 case "mobilevit":
                 {
@@ -107,19 +123,49 @@ namespace AotVit.Generator.Parsing
                     var mv = ParseMobileViT(config, input, className);
                     _configRoot = null;
                     _path = input.PreprocessorPath;
-                    preprocess = ParsePreprocess(pre, defaultShortestEdge: true, defaultSize: 224, defaultNormalize: false, defaultCrop: true, defaultFlip: true);
+                    preprocess = ParsePreprocess(pre, defaultShortestEdge: true, defaultSize: 224, defaultNormalize: false, defaultCrop: true, defaultFlip: true, defaultResample: 2, defaultCropSize: 256);
                     if (mv is null || preprocess is null || HasErrors) return null;
-                    return mv with { Preprocess = preprocess, Architecture = _architecture.ToEquatableArray() };
+                    return mv with { Preprocess = preprocess, Architecture = architecture, RepoId = ParseHub(input), ConfigFields = _architecture.ToEquatableArray() };
                 }
                 default:
                 {
                     var field = config.Get("model_type");
                     Report("AOTVIT005", input.ConfigPath, field?.Line ?? 1, field?.Column ?? 1, input.ConfigPath,
-                        field is null ? "field 'model_type' is missing; supported model types are 'vit' and 'mobilevit'"
-                                      : $"model_type '{modelType}' is not supported; supported model types are 'vit' and 'mobilevit'");
+                        field is null ? "field 'model_type' is missing; supported model types are 'vit', 'deit' and 'mobilevit'"
+                                      : $"model_type '{modelType}' is not supported; supported model types are 'vit', 'deit' and 'mobilevit'");
                     return null;
                 }
             }
+        }
+
+        /// <summary>
+        /// hub.json, optional: {"repo_id": "org/name"} names the hub repository the folder's files came from (the catalog
+        /// opens the model by it too). Other members are reported as ignored (AOTVIT007).
+        /// </summary>
+        private string? ParseHub(ModelInput input)
+        {
+            if (input.HubPath is null) return null;
+            var hub = ParseFile(input.HubPath, input.HubText, input.Folder);
+            if (hub is null) return null;
+            string? repoId = String(hub, "repo_id", null);
+            if (repoId is null)
+            {
+                Report("AOTVIT002", input.HubPath, hub.Line, hub.Column, input.HubPath, "repo_id");
+                return null;
+            }
+            int slash = repoId.IndexOf('/');
+            if (slash <= 0 || slash != repoId.LastIndexOf('/') || slash == repoId.Length - 1 || repoId.Length > 96 * 2
+                || repoId.Any(ch => !(char.IsLetterOrDigit(ch) && ch < 128) && ch != '-' && ch != '_' && ch != '.' && ch != '/'))
+            {
+                ReportValue(hub, "repo_id", $"is '{repoId}'; a hub repo id is 'org/name' (letters, digits, '-', '_', '.')");
+                return null;
+            }
+            foreach (var member in hub.Members)
+            {
+                if (member.Key != "repo_id")
+                    Report("AOTVIT007", input.HubPath, member.Value.Line, member.Value.Column, input.HubPath, member.Key, "is not used by aot-vit (hub.json holds only repo_id)");
+            }
+            return repoId;
         }
 
         private string FirstArchitecture(JsonValue config)
@@ -137,7 +183,7 @@ namespace AotVit.Generator.Parsing
         private static readonly PreprocessSpec Placeholder = new PreprocessSpec(ResizeMode.Exact, 0, 0, 0, false, 0, 0, false, 0, false,
             EquatableArray<double>.Empty, EquatableArray<double>.Empty, false);
 
-        private ViTSpec? ParseViT(JsonValue c, ModelInput input, string className)
+        private ViTSpec? ParseViT(JsonValue c, ModelInput input, string className, ViTHead head, bool deit, string prefix)
         {
             int hidden = Int(c, "hidden_size", 768, min: 1, max: MaxWidth);
             int layers = Int(c, "num_hidden_layers", 12, min: 1, max: MaxLayers);
@@ -159,9 +205,10 @@ namespace AotVit.Generator.Parsing
                 ReportValue(c, "patch_size", $"({patch}) gives {(long)(image / patch) * (image / patch) + 1} tokens at image_size {image}; at most {MaxTokens} are supported");
             if (channels != 3)
                 ReportValue(c, "num_channels", $"is {channels}; only 3-channel (RGB) models are supported");
+            var labels = head == ViTHead.Pooler ? EquatableArray<string>.Empty : Labels(c);
             if (HasErrors) return null;
             return new ViTSpec(input.Folder, className, input.ConfigPath, Placeholder, hidden, layers, heads, intermediate,
-                               image, patch, channels, eps, qkvBias, Pooler: true);
+                               image, patch, channels, eps, qkvBias, head, DistillationToken: deit, prefix, labels);
         }
 
         private MobileViTSpec? ParseMobileViT(JsonValue c, ModelInput input, string className)
@@ -241,13 +288,14 @@ namespace AotVit.Generator.Parsing
             return names.Select(n => n!).ToEquatableArray();
         }
 
-        private PreprocessSpec? ParsePreprocess(JsonValue p, bool defaultShortestEdge, int defaultSize, bool defaultNormalize, bool defaultCrop, bool defaultFlip)
+        private PreprocessSpec? ParsePreprocess(JsonValue p, bool defaultShortestEdge, int defaultSize, bool defaultNormalize, bool defaultCrop, bool defaultFlip,
+                                                int defaultResample, int defaultCropSize)
         {
             if (!Bool(p, "do_resize", true))
                 ReportValue(p, "do_resize", "is false; a fixed-shape model needs its processor to resize");
-            int resample = Int(p, "resample", 2, min: 0);
-            if (resample != 2)
-                ReportValue(p, "resample", $"is {resample}; only 2 (PIL BILINEAR) is supported");
+            int resample = Int(p, "resample", defaultResample, min: 0);
+            if (resample != 2 && resample != 3)
+                ReportValue(p, "resample", $"is {resample}; only 2 (PIL BILINEAR) and 3 (PIL BICUBIC) are supported");
 
             var mode = defaultShortestEdge ? ResizeMode.ShortestEdge : ResizeMode.Exact;
             int height = defaultSize, width = defaultSize, shortest = defaultSize;
@@ -275,11 +323,11 @@ namespace AotVit.Generator.Parsing
             }
 
             bool crop = Bool(p, "do_center_crop", defaultCrop);
-            int cropH = 256, cropW = 256;
+            int cropH = defaultCropSize, cropW = defaultCropSize;
             var cropSize = p.Get("crop_size");
             if (cropSize is not null)
             {
-                if (cropSize.Kind == JsonKind.Number) cropH = cropW = Int(p, "crop_size", 256, min: 1);
+                if (cropSize.Kind == JsonKind.Number) cropH = cropW = Int(p, "crop_size", defaultCropSize, min: 1);
                 else if (cropSize.Kind == JsonKind.Object)
                 {
                     cropH = Int(cropSize, "height", 0, min: 1, prefix: "crop_size.", required: true);
@@ -297,7 +345,7 @@ namespace AotVit.Generator.Parsing
             bool flip = Bool(p, "do_flip_channel_order", defaultFlip);
             if (HasErrors || mean is null || std is null) return null;
             return new PreprocessSpec(mode, height, width, shortest, crop, cropH, cropW, rescale, factor,
-                                      normalize, mean.ToEquatableArray(), std.ToEquatableArray(), flip);
+                                      normalize, mean.ToEquatableArray(), std.ToEquatableArray(), flip, resample);
         }
 
         // ---- typed field readers: each reports a diagnostic with file, field and position, then returns the default ----

@@ -1,8 +1,13 @@
 /*
- * aotvit.h: C API of libaotvit.so, two Hugging Face vision models compiled ahead of time (NativeAOT).
+ * aotvit.h: C API of libaotvit.so: Hugging Face vision models compiled ahead of time (NativeAOT).
  *
- *   vit-base-patch32-224-in21k   feature extractor: last_hidden_state [50, 768] + pooler_output [768] per image
- *   mobilevit-small              ImageNet-1k classifier: logits [1000] per image
+ * A library holds the models it was built with (one per folder under src/Graphs; aotvit_catalog_size()
+ * and aotvit_catalog_entry() list them). Each model serves one task:
+ *   feature extractor  (HF ViTModel, DeiTModel)  outputs last_hidden_state [tokens, hidden] and, where the
+ *                      model has one, pooler_output [hidden]
+ *   image classifier   (HF MobileViTForImageClassification, ViTForImageClassification, DeiTForImageClassification,
+ *                      DeiTForImageClassificationWithTeacher)  outputs logits [classes], with labels and top-k
+ * Shapes, output names and labels of an open model come from the info functions below, never from this file.
  *
  * Conventions (the same for every function):
  *   - Every symbol starts with aotvit_ / AOTVIT_. Functions that can fail return an aotvit_status;
@@ -47,7 +52,7 @@ typedef enum aotvit_status {
     AOTVIT_NULL_POINTER = 2,      /* A required pointer argument was NULL. */
     AOTVIT_BUFFER_TOO_SMALL = 3,  /* An output buffer is shorter than needed; the message gives the needed length. */
     AOTVIT_IO_ERROR = 4,          /* A file could not be read (missing, no permission, ...). */
-    AOTVIT_BAD_CHECKPOINT = 5,    /* The checkpoint is not a valid safetensors file for this model (names, shapes, dtypes). */
+    AOTVIT_BAD_CHECKPOINT = 5,    /* The checkpoint is not valid for this model (format, names, shapes, dtypes, values, config). */
     AOTVIT_BAD_IMAGE = 6,         /* The image bytes are not a decodable JPEG/PNG/BMP/GIF/TGA (corrupt, truncated, unknown). */
     AOTVIT_WRONG_MODEL_KIND = 7,  /* The function needs another kind of model (e.g. top-k on a feature extractor). */
     AOTVIT_LIMIT_EXCEEDED = 8,    /* A size limit was hit: image pixel count, batch size. */
@@ -57,8 +62,8 @@ typedef enum aotvit_status {
 
 /* What a model produces. */
 typedef enum aotvit_kind {
-    AOTVIT_KIND_FEATURE_EXTRACTOR = 0, /* outputs are features (ViT: last_hidden_state, pooler_output) */
-    AOTVIT_KIND_CLASSIFIER = 1         /* one output, logits over the labels (MobileViT) */
+    AOTVIT_KIND_FEATURE_EXTRACTOR = 0, /* outputs are features (last_hidden_state, and pooler_output where present) */
+    AOTVIT_KIND_CLASSIFIER = 1         /* one output, logits over the labels */
 } aotvit_kind;
 
 /* Largest output rank reported by aotvit_model_output_info. */
@@ -82,11 +87,24 @@ const char* aotvit_version(void);
  */
 const char* aotvit_last_error(void);
 
+/* ---- the catalog: the models this library was built with ---------------------------------------- */
+
+/* Number of compiled models. Never fails. */
+int aotvit_catalog_size(void);
+
+/*
+ * Model `index` (0 <= index < aotvit_catalog_size(), sorted by name): its name (the src/Graphs folder), its hub
+ * repo id (NULL when unknown) and its task. Static strings, valid for the life of the process. Any out-pointer
+ * may be NULL. Errors: INVALID_ARGUMENT (index out of range).
+ */
+aotvit_status aotvit_catalog_entry(int index, const char** name, const char** repo_id, aotvit_kind* kind);
+
 /* ---- models ------------------------------------------------------------------------------------- */
 
 /*
  * Loads a model.
- *   model_name       "vit-base-patch32-224-in21k" or "mobilevit-small" (case-insensitive).
+ *   model_name       a compiled model by folder name ("mobilevit-small") or hub repo id ("apple/mobilevit-small"),
+ *                    case-insensitive; an unknown name is INVALID_ARGUMENT and the message lists the compiled ones.
  *   checkpoint_path  the weights, UTF-8: a checkpoint file recognised by content (model.safetensors,
  *                    pytorch_model.bin as torch.save writes it, or a *.index.json of shards; F32/F16/BF16),
  *                    a folder holding one (its config.json, if any, must match the compiled model), or a

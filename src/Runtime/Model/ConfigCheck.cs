@@ -39,7 +39,7 @@ public static class ConfigCheck
                 throw new CheckpointException("config.json is not a JSON object", configPath);
             }
             var differences = new List<string>();
-            foreach (ConfigField field in model.Architecture)
+            foreach (ConfigField field in model.ConfigFields)
             {
                 if (!document.RootElement.TryGetProperty(field.Key, out JsonElement value))
                 {

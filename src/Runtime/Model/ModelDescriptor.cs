@@ -7,6 +7,9 @@ public enum ModelKind { FeatureExtractor, Classifier }
 
 public enum ResizeKind { Exact, ShortestEdge }
 
+/// <summary>The PIL filter of the processor's resize (values are PIL's codes: preprocessor_config.json "resample").</summary>
+public enum ResizeFilter { Bilinear = 2, Bicubic = 3 }
+
 /// <summary>One output tensor: its name (as in HF's ModelOutput) and its shape per image.</summary>
 public sealed record OutputDescriptor(string Name, int[] Shape)
 {
@@ -70,15 +73,18 @@ public sealed record PreprocessSettings(
     bool CenterCrop, int CropHeight, int CropWidth,
     bool Rescale, double RescaleFactor,
     bool Normalize, double[] Mean, double[] Std,
-    bool FlipChannelOrder);
+    bool FlipChannelOrder, ResizeFilter Resample = ResizeFilter.Bilinear);
 
 public sealed class ModelDescriptor
 {
     public ModelDescriptor(string name, ModelKind kind, int[] inputShape, OutputDescriptor[] outputs, TensorShape[] tensors,
                            string[] optionalPrefixes, string[]? labels, PreprocessSettings preprocess,
-                           long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? architecture = null)
+                           long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? configFields = null,
+                           string? repoId = null, string architecture = "")
     {
-        Architecture = architecture ?? [];
+        ConfigFields = configFields ?? [];
+        RepoId = repoId;
+        Architecture = architecture;
         Name = name; Kind = kind; InputShape = inputShape; Outputs = outputs; Tensors = tensors; OptionalPrefixes = optionalPrefixes;
         Labels = labels; Preprocess = preprocess; MacsPerImage = macsPerImage; ArenaFloatsPerImage = arenaFloatsPerImage; ConstantFloats = constantFloats;
     }
@@ -90,9 +96,10 @@ public sealed class ModelDescriptor
     /// </summary>
     public ModelDescriptor(string name, ModelKind kind, int[] inputShape, OutputDescriptor[] outputs, ReadOnlySpan<byte> tensorTable,
                            string[] optionalPrefixes, string[]? labels, PreprocessSettings preprocess,
-                           long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? architecture = null)
+                           long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? configFields = null,
+                           string? repoId = null, string architecture = "")
         : this(name, kind, inputShape, outputs, TensorShape.ParseTable(tensorTable), optionalPrefixes, labels, preprocess,
-               macsPerImage, arenaFloatsPerImage, constantFloats, architecture)
+               macsPerImage, arenaFloatsPerImage, constantFloats, configFields, repoId, architecture)
     {
     }
 
@@ -112,5 +119,9 @@ public sealed class ModelDescriptor
     public long ArenaFloatsPerImage { get; }
     public long ConstantFloats { get; }
     /// <summary>The architectural config.json fields, in the order the generator read them.</summary>
-    public IReadOnlyList<ConfigField> Architecture { get; }
+    public IReadOnlyList<ConfigField> ConfigFields { get; }
+    /// <summary>The hub repository the folder's files came from (its hub.json), e.g. "apple/mobilevit-small", or null.</summary>
+    public string? RepoId { get; }
+    /// <summary>The HF class the model implements (config.json architectures[0]), e.g. "ViTForImageClassification".</summary>
+    public string Architecture { get; }
 }

@@ -12,12 +12,17 @@ public static unsafe class WeightPrep
     /// <summary>HF MobileViTConvLayer hard-codes BatchNorm2d(eps = 1e-5).</summary>
     public const double BatchNormEps = 1e-5;
 
-    /// <summary>destination[0..floats) = tensor.</summary>
-    public static void Copy(ITensorSource weights, string name, long floats, float* destination)
+    /// <summary>destination[0..floats) = tensor · factor (factor 1: a plain copy).</summary>
+    public static void Copy(ITensorSource weights, string name, long floats, float* destination, double factor = 1)
     {
         var src = weights.Get(name);
         if (src.Length != floats) throw new CheckpointException($"tensor '{name}' has {src.Length} values, expected {floats}", tensorName: name);
-        src.CopyTo(new Span<float>(destination, src.Length));
+        if (factor == 1)
+        {
+            src.CopyTo(new Span<float>(destination, src.Length));
+            return;
+        }
+        for (int i = 0; i < src.Length; i++) destination[i] = (float)(src[i] * factor);
     }
 
     /// <summary>Per-channel scale gamma / sqrt(var + eps), computed in double.</summary>
@@ -53,11 +58,17 @@ public static unsafe class WeightPrep
 
     /// <summary>
     /// Packs Linear / 1x1-conv weights [N, K] (several tensors concatenated along N, e.g. q, k, v), each output
-    /// row scaled by its BatchNorm factor when <paramref name="batchNorm"/> is given.
+    /// row scaled by its BatchNorm factor when <paramref name="batchNorm"/> is given, and every value by
+    /// <paramref name="factor"/> (a head averaged with another is packed halved).
     /// </summary>
-    public static PackedMatrix PackOutIn(ITensorSource weights, string[] names, string? batchNorm, int n, int k)
+    public static PackedMatrix PackOutIn(ITensorSource weights, string[] names, string? batchNorm, int n, int k, double factor = 1)
     {
         var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, n);
+        if (factor != 1)
+        {
+            scale ??= Enumerable.Repeat(1.0, n).ToArray();
+            for (int i = 0; i < n; i++) scale[i] *= factor;
+        }
         var packed = PackedMatrix.AllocateOutIn(n, k);
         try
         {

@@ -20,12 +20,12 @@ public sealed class ConcurrencyTests(ViTFixture vit) : IClassFixture<ViTFixture>
         return pixels;
     }
 
-    private static float[] Logits(MobileViTClassifier model, float[] pixels) => model.ClassifyPixelsBatch(1, pixels, 0)[0].Logits;
+    private static float[] Logits(ImageClassifier model, float[] pixels) => model.ClassifyPixelsBatch(1, pixels, 0)[0].Logits;
 
     [Fact]
     public void Shared_MobileViT_gives_bit_identical_results_from_8_threads()
     {
-        using var model = MobileViTClassifier.CreateSynthetic(Options);
+        using var model = ImageClassifier.CreateSynthetic("mobilevit-small", Options);
         const int perThread = 4;
         var inputs = Enumerable.Range(0, Threads * perThread).Select(i => Pixels(model, i)).ToArray();
         var expected = inputs.Select(p => Logits(model, p)).ToArray();
@@ -40,13 +40,13 @@ public sealed class ConcurrencyTests(ViTFixture vit) : IClassFixture<ViTFixture>
     [Fact]
     public void Separate_MobileViT_instances_on_8_threads_agree_bit_for_bit()
     {
-        using var reference = MobileViTClassifier.CreateSynthetic(Options);
+        using var reference = ImageClassifier.CreateSynthetic("mobilevit-small", Options);
         var inputs = Enumerable.Range(0, 3).Select(i => Pixels(reference, 100 + i)).ToArray();
         var expected = inputs.Select(p => Logits(reference, p)).ToArray();
         var failures = new List<string>();
         Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
         {
-            using var own = MobileViTClassifier.CreateSynthetic(Options);
+            using var own = ImageClassifier.CreateSynthetic("mobilevit-small", Options);
             for (int i = 0; i < inputs.Length; i++)
                 if (!Logits(own, inputs[i]).AsSpan().SequenceEqual(expected[i]))
                     lock (failures) failures.Add($"thread {t}, input {i}");
@@ -59,9 +59,9 @@ public sealed class ConcurrencyTests(ViTFixture vit) : IClassFixture<ViTFixture>
     {
         var model = vit.Model;
         var inputs = Enumerable.Range(0, Threads).Select(i => Pixels(model, 200 + i)).ToArray();
-        var expected = inputs.Select(p => model.EmbedPixels(p)).ToArray();
-        var actual = new ViTEmbedding[Threads];
-        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t => actual[t] = model.EmbedPixels(inputs[t]));
+        var expected = inputs.Select(p => model.ExtractPixels(p)).ToArray();
+        var actual = new Features[Threads];
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t => actual[t] = model.ExtractPixels(inputs[t]));
         for (int i = 0; i < Threads; i++)
         {
             Assert.Equal(expected[i].PoolerOutput, actual[i].PoolerOutput);
@@ -74,7 +74,7 @@ public sealed class ConcurrencyTests(ViTFixture vit) : IClassFixture<ViTFixture>
     {
         for (int round = 0; round < 6; round++)
         {
-            var model = MobileViTClassifier.CreateSynthetic(Options);
+            var model = ImageClassifier.CreateSynthetic("mobilevit-small", Options);
             var pixels = new float[3 * model.InputFloatsPerImage];
             var runs = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
             {
@@ -96,7 +96,7 @@ public sealed class ConcurrencyTests(ViTFixture vit) : IClassFixture<ViTFixture>
         // No clocks and no thread-pool timer: a dedicated thread watches the output buffer and cancels as soon as
         // the first chunk's logits are written. (CancelAfter runs on the thread pool, which the other test classes
         // running in parallel can starve for seconds on 2 cores; the whole batch then finished before the cancel.)
-        using var model = MobileViTClassifier.CreateSynthetic(Options with { MaxBatch = 1 });
+        using var model = ImageClassifier.CreateSynthetic("mobilevit-small", Options with { MaxBatch = 1 });
         var one = Pixels(model, 1);
         var expected = Logits(model, one);
 
@@ -130,14 +130,14 @@ public sealed class ConcurrencyTests(ViTFixture vit) : IClassFixture<ViTFixture>
     [Fact]
     public void Pre_cancelled_token_runs_nothing()
     {
-        using var model = MobileViTClassifier.CreateSynthetic(Options);
+        using var model = ImageClassifier.CreateSynthetic("mobilevit-small", Options);
         var token = new CancellationToken(canceled: true);
         var logits = new float[model.ClassCount];
         Assert.ThrowsAny<OperationCanceledException>(() => model.Run(1, new float[model.InputFloatsPerImage], logits, default, token));
         Assert.All(logits, v => Assert.Equal(0f, v));
         var image = new Runtime.Imaging.RgbImage(8, 8, new byte[8 * 8 * 3]);
         Assert.ThrowsAny<OperationCanceledException>(() => model.ClassifyBatch([image, image], 5, token));
-        Assert.ThrowsAny<OperationCanceledException>(() => vit.Model.EmbedBatch([image], token));
-        Assert.ThrowsAny<OperationCanceledException>(() => vit.Model.EmbedPixelsBatch(1, new float[vit.Model.InputFloatsPerImage], token));
+        Assert.ThrowsAny<OperationCanceledException>(() => vit.Model.ExtractBatch([image], token));
+        Assert.ThrowsAny<OperationCanceledException>(() => vit.Model.ExtractPixelsBatch(1, new float[vit.Model.InputFloatsPerImage], token));
     }
 }

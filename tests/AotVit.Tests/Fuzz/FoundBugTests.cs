@@ -81,7 +81,7 @@ public sealed class FoundBugTests(MobileViTFixture mobileViT) : IClassFixture<Mo
     }
 
     [Fact]
-    public void ClassifyBatch_and_EmbedBatch_of_null_are_ArgumentNullException_not_NullReferenceException()
+    public void ClassifyBatch_and_ExtractBatch_of_null_are_ArgumentNullException_not_NullReferenceException()
     {
         Assert.Throws<ArgumentNullException>(() => mobileViT.Model.ClassifyBatch(null!));
         Assert.Throws<ArgumentNullException>(() => mobileViT.Model.ClassifyBatch([new RgbImage(2, 2, new byte[12]), null!]));
@@ -101,6 +101,6 @@ public sealed class FoundBugTests(MobileViTFixture mobileViT) : IClassFixture<Mo
     [Fact]
     public void MaxBatchPerCall_must_be_positive()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => MobileViTClassifier.CreateSynthetic(new ModelOptions { MaxBatchPerCall = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ImageClassifier.CreateSynthetic("mobilevit-small", new ModelOptions { MaxBatchPerCall = 0 }));
     }
 }

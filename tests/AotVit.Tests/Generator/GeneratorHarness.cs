@@ -17,7 +17,10 @@ internal static class GeneratorHarness
         public override SourceText? GetText(CancellationToken cancellationToken = default) => _text is null ? null : SourceText.From(_text);
     }
 
-    public sealed record Output(ImmutableArray<(string HintName, string Source)> Sources, ImmutableArray<Diagnostic> Diagnostics, GeneratorDriver Driver);
+    /// <summary>What the generator produced: one source per model (Sources), the catalog of them (Catalog), diagnostics.</summary>
+    public sealed record Output(ImmutableArray<(string HintName, string Source)> Sources, string? Catalog, ImmutableArray<Diagnostic> Diagnostics, GeneratorDriver Driver);
+
+    public const string CatalogHint = "ModelCatalog.g.cs";
 
     public static Output Run(params (string Path, string? Text)[] files) => Run(null, files);
 
@@ -31,7 +34,9 @@ internal static class GeneratorHarness
         var result = driver.GetRunResult();
         var gen = result.Results.Single();
         if (gen.Exception is not null) throw new InvalidOperationException("the generator threw", gen.Exception);
-        return new Output(gen.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())).ToImmutableArray(), result.Diagnostics, driver);
+        var all = gen.GeneratedSources.Select(s => (s.HintName, Source: s.SourceText.ToString())).ToList();
+        return new Output(all.Where(s => s.HintName != CatalogHint).ToImmutableArray(),
+                          all.FirstOrDefault(s => s.HintName == CatalogHint).Source, result.Diagnostics, driver);
     }
 
     /// <summary>Compiles emitted model source against the runtime (as src/AotVit would): the result and the assembly bytes.</summary>

@@ -43,7 +43,7 @@ public sealed class TensorTableTests
                 Assert.All(t.Shape, d => Assert.True(d > 0));
             }
         }
-        Assert.Equal(200, ModelCatalog.ViTBasePatch32.Descriptor.Tensors.Count);
-        Assert.Equal(315, ModelCatalog.MobileViTSmall.Descriptor.Tensors.Count);
+        Assert.Equal(200, ModelCatalog.Find("vit-base-patch32-224-in21k").Descriptor.Tensors.Count);
+        Assert.Equal(315, ModelCatalog.Find("mobilevit-small").Descriptor.Tensors.Count);
     }
 }

@@ -26,11 +26,11 @@ public sealed class CheckpointLoadingTests : IDisposable
     public void A_make_weights_file_is_reported_as_synthetic_and_loads_without_warnings()
     {
         string path = MobileViTFile();
-        using var model = MobileViTClassifier.Load(path, OneThread);
+        using var model = ImageClassifier.Load("mobilevit-small", path, OneThread);
         Assert.True(model.IsSynthetic);
         Assert.Contains("a synthetic checkpoint file, seed 0", model.WeightsDescription);
         Assert.Empty(model.Warnings);   // no "both 'X' and 'X' are present" for MobileViT's names
-        using var built = MobileViTClassifier.CreateSynthetic(OneThread);
+        using var built = ImageClassifier.CreateSynthetic("mobilevit-small", OneThread);
         var pixels = built.Preprocess(ImageDecoder.Load(TestPaths.Data("images", "chelsea.png")));
         Assert.Equal(built.ClassifyPixelsBatch(1, pixels)[0].Logits, model.ClassifyPixelsBatch(1, pixels)[0].Logits);
     }
@@ -50,7 +50,7 @@ public sealed class CheckpointLoadingTests : IDisposable
             stream.Position = at + 4 * 10;
             stream.Write(BitConverter.GetBytes(float.NegativeInfinity));
         }
-        var e = Assert.Throws<CheckpointException>(() => MobileViTClassifier.Load(path, OneThread).Dispose());
+        var e = Assert.Throws<CheckpointException>(() => ImageClassifier.Load("mobilevit-small", path, OneThread).Dispose());
         Assert.Equal(tensor, e.TensorName);
         Assert.Contains($"tensor '{tensor}': 2 NaN and 1 infinite values of ", e.Message);
         Assert.Contains("(the first at flat index 3)", e.Message);
@@ -63,13 +63,13 @@ public sealed class CheckpointLoadingTests : IDisposable
         MobileViTFile(folder: folder);
         string config = Path.Combine(folder, "config.json");
         File.Copy(TestPaths.Repo("src", "Graphs", "mobilevit-small", "config.json"), config);
-        using (var model = MobileViTClassifier.Load(folder, OneThread))
+        using (var model = ImageClassifier.Load("mobilevit-small", folder, OneThread))
         {
             Assert.Equal($"{Path.Combine(folder, "model.safetensors")} (folder {folder}; safetensors) (a synthetic checkpoint file, seed 0: random weights, outputs are meaningless)", model.WeightsDescription);
         }
 
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 2"));
-        var e = Assert.Throws<CheckpointException>(() => MobileViTClassifier.Load(folder, OneThread).Dispose());
+        var e = Assert.Throws<CheckpointException>(() => ImageClassifier.Load("mobilevit-small", folder, OneThread).Dispose());
         Assert.Contains("describes another model than mobilevit-small: num_attention_heads is 2 there, 4 in the compiled model", e.Message);
     }
 

@@ -23,7 +23,7 @@ public sealed class ViTGoldenTests(ViTFixture fixture, ITestOutputHelper output)
     public void Embedding_matches_pytorch(string image)
     {
         using var golden = SafeTensorsFile.Open(Golden.File($"vit-base-patch32-224-in21k_{image}.safetensors"));
-        var embedding = fixture.Model.EmbedPixels(golden.GetFloats("pixel_values"));
+        var embedding = fixture.Model.ExtractPixels(golden.GetFloats("pixel_values"));
         float last = Golden.MaxAbsDiff(embedding.LastHiddenState, golden.GetFloats("last_hidden_state"));
         float pooled = Golden.MaxAbsDiff(embedding.PoolerOutput, golden.GetFloats("pooler_output"));
         output.WriteLine($"{image}: last_hidden_state max |Δ| = {last:E2}, pooler_output max |Δ| = {pooled:E2}");
@@ -48,7 +48,7 @@ public sealed class ViTGoldenTests(ViTFixture fixture, ITestOutputHelper output)
         using var golden = SafeTensorsFile.Open(Golden.File("vit-base-patch32-224-in21k_chelsea.safetensors"));
         var image = ImageDecoder.Load(TestPaths.Data("images", "chelsea.png"));
         Assert.True(image.Pixels.AsSpan().SequenceEqual(golden.GetBytes("decoded_rgb")));
-        var fromFile = fixture.Model.Embed(TestPaths.Data("images", "chelsea.png"));
+        var fromFile = fixture.Model.Extract(TestPaths.Data("images", "chelsea.png"));
         Assert.True(Golden.MaxAbsDiff(fromFile.PoolerOutput, golden.GetFloats("pooler_output")) <= Tolerance);
     }
 
@@ -57,15 +57,15 @@ public sealed class ViTGoldenTests(ViTFixture fixture, ITestOutputHelper output)
     {
         var images = new[] { "chelsea", "astronaut", "rocket" };
         var pixels = new List<float>();
-        var singles = new List<ViTEmbedding>();
+        var singles = new List<Features>();
         foreach (var name in images)
         {
             using var golden = SafeTensorsFile.Open(Golden.File($"vit-base-patch32-224-in21k_{name}.safetensors"));
             var px = golden.GetFloats("pixel_values").ToArray();
             pixels.AddRange(px);
-            singles.Add(fixture.Model.EmbedPixels(px));
+            singles.Add(fixture.Model.ExtractPixels(px));
         }
-        var batch = fixture.Model.EmbedPixelsBatch(images.Length, pixels.ToArray());
+        var batch = fixture.Model.ExtractPixelsBatch(images.Length, pixels.ToArray());
         for (int i = 0; i < images.Length; i++)
         {
             Assert.True(Golden.MaxAbsDiff(batch[i].LastHiddenState, singles[i].LastHiddenState) <= 1e-5f);

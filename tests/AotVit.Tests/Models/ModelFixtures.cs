@@ -3,13 +3,13 @@ namespace AotVit.Tests.Models;
 /// <summary>Synthetic (seed 0) models shared by a test class: building the 88M-parameter ViT takes seconds.</summary>
 public sealed class ViTFixture : IDisposable
 {
-    public ViTEmbedder Model { get; } = ViTEmbedder.CreateSynthetic(new ModelOptions { Threads = 2 });
+    public FeatureExtractor Model { get; } = FeatureExtractor.CreateSynthetic("vit-base-patch32-224-in21k", new ModelOptions { Threads = 2 });
     public void Dispose() => Model.Dispose();
 }
 
 public sealed class MobileViTFixture : IDisposable
 {
-    public MobileViTClassifier Model { get; } = MobileViTClassifier.CreateSynthetic(new ModelOptions { Threads = 2 });
+    public ImageClassifier Model { get; } = ImageClassifier.CreateSynthetic("mobilevit-small", new ModelOptions { Threads = 2 });
     public void Dispose() => Model.Dispose();
 }
 

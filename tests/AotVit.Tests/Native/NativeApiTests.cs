@@ -78,7 +78,7 @@ public sealed unsafe class NativeApiTests(NativeMobileViTFixture fixture) : ICla
         var logits = new float[Classes];
         Assert.Equal(0, RunFile(fixture.Handle, Chelsea, logits, Classes));
         Assert.Equal("", Errors.LastMessage);
-        using var managed = MobileViTClassifier.CreateSynthetic(new ModelOptions { Threads = 2 });
+        using var managed = ImageClassifier.CreateSynthetic("mobilevit-small", new ModelOptions { Threads = 2 });
         var expected = managed.Classify(Chelsea).Logits;
         Assert.Equal(expected, logits);
 
@@ -265,13 +265,74 @@ public sealed unsafe class NativeApiTests(NativeMobileViTFixture fixture) : ICla
             NativeApi.ModelDestroy(vit);
         }
 
-        Expect(Status.InvalidArgument, Open("resnet-50", null, out nint none), "unknown model 'resnet-50'; available: vit-base-patch32-224-in21k, mobilevit-small");
+        Expect(Status.InvalidArgument, Open("resnet-50", null, out nint none), "unknown model 'resnet-50'; compiled models: mobilevit-small (apple/mobilevit-small), vit-base-patch32-224-in21k (google/vit-base-patch32-224-in21k)");
         Assert.Equal(0, none);
         fixed (byte* n = Z("mobilevit-small"))
         {
             nint h;
             Expect(Status.InvalidArgument, NativeApi.ModelOpen(n, null, 1000, &h), "at most 256");
         }
+    }
+
+    [Fact]
+    public void Every_catalog_model_opens_by_name_and_repo_id_as_its_own_task()
+    {
+        int count = NativeApi.CatalogSize();
+        Assert.Equal(AotVit.ModelCatalog.All.Count, count);
+        for (int i = 0; i < count; i++)
+        {
+            byte* name, repo;
+            int kind;
+            Assert.Equal(0, NativeApi.CatalogEntry(i, &name, &repo, &kind));
+            var entry = AotVit.ModelCatalog.All[i];
+            Assert.Equal(entry.Name, Marshal.PtrToStringUTF8((nint)name));
+            Assert.Equal(entry.RepoId, repo == null ? null : Marshal.PtrToStringUTF8((nint)repo));
+            Assert.Equal(entry.Kind == AotVit.Runtime.Model.ModelKind.Classifier ? 1 : 0, kind);
+            foreach (string label in new[] { entry.Name, entry.RepoId?.ToUpperInvariant() })
+            {
+                if (label is null) continue;
+                Assert.Equal(0, Open(label, null, out nint h));
+                try
+                {
+                    byte* opened;
+                    int openedKind;
+                    Assert.Equal(0, NativeApi.ModelName(h, &opened));
+                    Assert.Equal(entry.Name, Marshal.PtrToStringUTF8((nint)opened));
+                    Assert.Equal(0, NativeApi.ModelKind(h, &openedKind));
+                    Assert.Equal(kind, openedKind);
+                    if (kind == 0)
+                    {
+                        // Top-k needs a classifier: WRONG_MODEL_KIND on a feature extractor, whatever its name.
+                        var logits = new float[1000];
+                        var indices = new int[1];
+                        var probabilities = new float[1];
+                        fixed (float* l = logits, p = probabilities)
+                        fixed (int* ix = indices)
+                            Expect(Status.WrongModelKind, NativeApi.ClassifyTopK(h, l, (nuint)logits.Length, 1, ix, 1, p, 1), "is a feature extractor; top-k needs a classifier");
+                    }
+                }
+                finally
+                {
+                    NativeApi.ModelDestroy(h);
+                }
+            }
+        }
+        byte* none;
+        Expect(Status.InvalidArgument, NativeApi.CatalogEntry(count, &none, null, null), $"index {count} is outside the catalog's {count} models");
+        Expect(Status.InvalidArgument, NativeApi.CatalogEntry(-1, &none, null, null), "is outside the catalog");
+    }
+
+    [Theory]
+    [InlineData("vit")]
+    [InlineData("mobilevit")]
+    [InlineData("vit-base-patch16-224-not-compiled")]
+    [InlineData("google/vit-base-patch32")]
+    [InlineData("")]
+    public void A_name_not_in_the_catalog_opens_nothing(string name)
+    {
+        // Before the catalog, every name other than mobilevit-small opened ViT-B/32.
+        Expect(Status.InvalidArgument, Open(name, null, out nint h), $"unknown model '{name}'; compiled models: ");
+        Assert.Equal(0, h);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class ReferenceTests(ITestOutputHelper output)
     [Fact]
     public void Reference_matches_pytorch_on_vit_b32()
     {
-        var d = ModelCatalog.ViTBasePatch32.Descriptor;
+        var d = ModelCatalog.Find("vit-base-patch32-224-in21k").Descriptor;
         var tensors = Synthetic(d);
         var reference = new ViTReference(n => tensors[n], 768, 12, 12, 3072, 224, 32, 1e-12);
         using var golden = SafeTensorsFile.Open(Golden.File("vit-base-patch32-224-in21k_chelsea.safetensors"));
@@ -98,7 +98,7 @@ public sealed class ReferenceTests(ITestOutputHelper output)
     [Fact]
     public void MobileViT_reference_matches_pytorch_on_mobilevit_small()
     {
-        var d = ModelCatalog.MobileViTSmall.Descriptor;
+        var d = ModelCatalog.Find("mobilevit-small").Descriptor;
         using var calibration = SafeTensorsFile.Open(TestPaths.Repo("src", "Graphs", "mobilevit-small", "synthetic-bn-calibration.safetensors"));
         var tensors = SyntheticWeights.Generate(d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList(), 0, calibration);
         var reference = new MobileViTReference(n => tensors[n], [16, 32, 64, 96, 128, 160, 640], [144, 192, 240], 4, 4.0, 2.0, 256);

@@ -194,7 +194,7 @@ public sealed class CheckpointLocatorTests : IDisposable
     [Fact]
     public void Config_beside_a_checkpoint_must_match_the_compiled_model_field_by_field()
     {
-        ModelDescriptor mobilevit = AotVit.ModelCatalog.MobileViTSmall.Descriptor;
+        ModelDescriptor mobilevit = AotVit.ModelCatalog.Find("mobilevit-small").Descriptor;
         string real = TestPaths.Repo("src", "Graphs", "mobilevit-small", "config.json");
         Assert.Empty(ConfigCheck.Differences(mobilevit, real));
 
@@ -214,7 +214,7 @@ public sealed class CheckpointLocatorTests : IDisposable
         Assert.Contains("model_type is vit there, mobilevit in the compiled model", both);
         Assert.Contains("qkv_bias is 1 there, not true or false; the compiled model has true", both);
 
-        ModelDescriptor vit = AotVit.ModelCatalog.ViTBasePatch32.Descriptor;
+        ModelDescriptor vit = AotVit.ModelCatalog.Find("vit-base-patch32-224-in21k").Descriptor;
         Assert.Empty(ConfigCheck.Differences(vit, TestPaths.Repo("src", "Graphs", "vit-base-patch32-224-in21k", "config.json")));
         File.WriteAllText(edited, "{\"model_type\": \"vit\", \"patch_size\": 16, \"layer_norm_eps\": 1e-6}");
         var vitDiffs = ConfigCheck.Differences(vit, edited);

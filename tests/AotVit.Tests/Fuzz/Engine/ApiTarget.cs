@@ -1,4 +1,4 @@
-// `api`: random sequences of calls on the public C# API of one shared MobileViTClassifier (synthetic weights):
+// `api`: random sequences of calls on the public C# API of one shared ImageClassifier (synthetic weights):
 // wrong buffer sizes, batch 0 / -1 / huge / above MaxBatchPerCall, null arguments, bad `top`, random bytes as
 // images, missing files, pre-cancelled tokens, TopK on wrong-length logits; every DisposeEvery-th input builds a
 // fresh model and races Dispose against Run on another thread.
@@ -13,14 +13,14 @@ public sealed class ApiTarget : FuzzTarget
 {
     private readonly int _disposeEvery;
     private readonly ModelOptions _options = new() { Threads = 1, MaxBatch = 2, MaxBatchPerCall = 8 };
-    private readonly MobileViTClassifier _model;
+    private readonly ImageClassifier _model;
     private readonly float[] _pixels;
     private readonly float[] _reference;
 
     public ApiTarget(int disposeEvery = 40)
     {
         _disposeEvery = disposeEvery;
-        _model = MobileViTClassifier.CreateSynthetic(_options);
+        _model = ImageClassifier.CreateSynthetic("mobilevit-small", _options);
         _pixels = new float[_model.InputFloatsPerImage];
         for (int i = 0; i < _pixels.Length; i++) _pixels[i] = (i * 7 % 256) / 255f;
         _reference = _model.ClassifyPixelsBatch(1, _pixels, 0)[0].Logits;
@@ -153,7 +153,7 @@ public sealed class ApiTarget : FuzzTarget
     /// <summary>Run on one thread, Dispose on another after a delay: Run either completes or throws ObjectDisposedException.</summary>
     private FuzzResult DisposeRace(int delayMilliseconds)
     {
-        var model = MobileViTClassifier.CreateSynthetic(_options);
+        var model = ImageClassifier.CreateSynthetic("mobilevit-small", _options);
         var pixels = new float[4 * model.InputFloatsPerImage];
         var runs = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {

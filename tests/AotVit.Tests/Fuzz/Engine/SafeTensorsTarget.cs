@@ -9,7 +9,7 @@
 //   "valid-looking" edits (dtype re-encoding, prefixes, dropped/extra/transposed tensors, non-finite values),
 //   loaded through WeightBinder → the generated model's constructor (WeightPrep, PackedMatrix) → one forward pass.
 //   When the edits keep the values (F64 re-encoding, prefixes, extra tensors), the logits must equal those of
-//   MobileViTClassifier.CreateSynthetic bit for bit: a load path that silently changes weights is a crash.
+//   ImageClassifier.CreateSynthetic bit for bit: a load path that silently changes weights is a crash.
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Globalization;
@@ -51,8 +51,8 @@ public sealed unsafe class SafeTensorsTarget : FuzzTarget
         }
         var specs = random.Next(4) switch
         {
-            0 => ModelSpecs(ModelCatalog.ViTBasePatch32.Descriptor),
-            1 => ModelSpecs(ModelCatalog.MobileViTSmall.Descriptor),
+            0 => ModelSpecs(ModelCatalog.Find("vit-base-patch32-224-in21k").Descriptor),
+            1 => ModelSpecs(ModelCatalog.Find("mobilevit-small").Descriptor),
             _ => SmallSpecs,
         };
         return new FuzzCase(kind, file, ".safetensors", () => OpenAndRead(file, specs));
@@ -211,7 +211,7 @@ public sealed unsafe class SafeTensorsTarget : FuzzTarget
 
     private FuzzResult LoadAndRun(byte[] bytes, bool mustMatchReference)
     {
-        var entry = ModelCatalog.MobileViTSmall;
+        var entry = ModelCatalog.Find("mobilevit-small");
         using var file = SafeTensorsFile.FromMemory(bytes, Limits);
         var binder = WeightBinder.Bind(file, ModelSpecs(entry.Descriptor), entry.Descriptor.OptionalPrefixes, entry.Descriptor.Name);
         using var model = entry.Create(new BinderSource(binder), null);
@@ -237,7 +237,7 @@ public sealed unsafe class SafeTensorsTarget : FuzzTarget
     private void EnsureMobileViT()
     {
         if (_mobileViT is not null) return;
-        var entry = ModelCatalog.MobileViTSmall;
+        var entry = ModelCatalog.Find("mobilevit-small");
         var specs = ModelSpecs(entry.Descriptor);
         using var calibration = File.Exists(_calibrationPath) ? SafeTensorsFile.Open(_calibrationPath) : null;
         var values = SyntheticWeights.Generate(specs, 0, calibration);

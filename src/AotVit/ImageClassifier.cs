@@ -1,4 +1,5 @@
 using AotVit.Runtime.Imaging;
+using AotVit.Runtime.Model;
 
 namespace AotVit;
 
@@ -8,25 +9,30 @@ public readonly record struct Prediction(int ClassIndex, string Label, float Pro
 /// <summary>The logits of one image and its most probable classes, best first.</summary>
 public sealed record Classification(float[] Logits, IReadOnlyList<Prediction> Top);
 
-/// <summary>apple/mobilevit-small (HF MobileViTForImageClassification, ImageNet-1k), compiled ahead of time.</summary>
-public sealed class MobileViTClassifier : VisionModel
+/// <summary>
+/// An image classifier (HF MobileViTForImageClassification, ViTForImageClassification, DeiTForImageClassification[WithTeacher]:
+/// <see cref="ModelKind.Classifier"/>) compiled ahead of time, opened by catalog name or hub repo id (<see cref="ModelCatalog"/>).
+/// </summary>
+public sealed class ImageClassifier : VisionModel
 {
-    private MobileViTClassifier(string? weightsPath, ModelOptions? options) : base(ModelCatalog.MobileViTSmall, weightsPath, options) { }
-
-    /// <summary>Loads a HF checkpoint: a file (model.safetensors or pytorch_model.bin, recognised by content; F32/F16/BF16;
-    /// keys with or without the task prefix), a folder holding one, or a hub repo id ("org/name[@revision]") in the local
-    /// Hugging Face cache (<see cref="Runtime.Weights.CheckpointLocator"/>). A folder's config.json must match the compiled
-    /// model.</summary>
-    public static MobileViTClassifier Load(string weights, ModelOptions? options = null)
+    private ImageClassifier(ModelCatalog.Entry entry, string? weights, ModelOptions? options)
+        : base(RequireKind(entry, ModelKind.Classifier, nameof(FeatureExtractor)), weights, options)
     {
-        ArgumentNullException.ThrowIfNull(weights);
-        return new MobileViTClassifier(weights, options);
     }
 
-    public static MobileViTClassifier CreateSynthetic(ModelOptions? options = null) => new(null, options);
+    /// <inheritdoc cref="FeatureExtractor.Load"/>
+    public static ImageClassifier Load(string model, string weights, ModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return new ImageClassifier(ModelCatalog.Find(model), weights, options);
+    }
+
+    /// <summary>A synthetic checkpoint made from options.SyntheticSeed: real shapes, random values. For tests and benchmarks.</summary>
+    public static ImageClassifier CreateSynthetic(string model, ModelOptions? options = null) => new(ModelCatalog.Find(model), null, options);
 
     public int ClassCount => Descriptor.Outputs[0].Shape[0];
 
+    /// <summary>Class names (config.json id2label), by class index.</summary>
     public IReadOnlyList<string> Labels => Descriptor.Labels!;
 
     public Classification Classify(string imagePath, int top = 5) => Classify(LoadImage(imagePath), top);
@@ -43,7 +49,7 @@ public sealed class MobileViTClassifier : VisionModel
         return ClassifyPixelsBatch(images.Count, PreprocessBatch(images, cancellationToken), top, cancellationToken);
     }
 
-    /// <summary>pixelValues: [batch, 3, 256, 256], BGR, in [0, 1] (see Preprocess); 1 ≤ batch ≤ Options.MaxBatchPerCall.</summary>
+    /// <summary>pixelValues: [batch, C, H, W] as <see cref="VisionModel.Preprocess(RgbImage)"/> makes them; 1 ≤ batch ≤ Options.MaxBatchPerCall.</summary>
     public Classification[] ClassifyPixelsBatch(int batch, ReadOnlySpan<float> pixelValues, int top = 5, CancellationToken cancellationToken = default)
     {
         CheckTop(top);
