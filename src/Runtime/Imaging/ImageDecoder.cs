@@ -44,7 +44,13 @@ public static class ImageDecoder
     public static RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null, bool applyExifOrientation = true)
     {
         var header = ValidateHeader(encoded, limits);
-        RgbImage image = header.Format == "PNG" ? PngDecoder.Decode(encoded, header.Png!) : DecodeWithStb(encoded, header);
+        RgbImage image = header.Format switch
+        {
+            "PNG" => PngDecoder.Decode(encoded, header.Png!),
+            "GIF" => GifDecoder.Decode(encoded, header.Gif!),
+            "TGA" => TgaDecoder.Decode(encoded, header.Tga!),
+            _ => DecodeWithStb(encoded, header),
+        };
         ImageOrientation? orientation = Orientation(encoded, header, applyExifOrientation);
         return orientation is { } o ? ExifOrientation.Apply(image, o) : image;
     }
@@ -190,7 +196,8 @@ public static class ImageDecoder
         return (header.Width, header.Height, header.Format);
     }
 
-    private sealed record Header(string Format, int Width, int Height, PngInfo? Png);
+    private sealed record Header(string Format, int Width, int Height, PngInfo? Png = null,
+                                 GifDecoder.Frame? Gif = null, TgaDecoder.Header? Tga = null);
 
     /// <summary>
     /// The header checks that Decode and ReadInfo share, in this order: not empty, the encoded size limit, the format
@@ -213,13 +220,25 @@ public static class ImageDecoder
             CheckLimits(png.Width, png.Height, format, limits);
             return new Header(format, (int)png.Width, (int)png.Height, png);
         }
+        if (format == "GIF")
+        {
+            GifDecoder.Frame gif = GifDecoder.ReadHeader(encoded);
+            CheckLimits(gif.Width, gif.Height, format, limits);
+            return new Header(format, gif.Width, gif.Height, Gif: gif);
+        }
+        if (format == "TGA")
+        {
+            TgaDecoder.Header tga = TgaDecoder.ReadHeader(encoded);
+            CheckLimits(tga.Width, tga.Height, format, limits);
+            return new Header(format, tga.Width, tga.Height, Tga: tga);
+        }
         ImageInfo info;
         fixed (byte* data = encoded)
         {
             info = ReadHeader(data, encoded.Length, format);
         }
         CheckLimits(info.Width, info.Height, format, limits);
-        return new Header(format, info.Width, info.Height, null);
+        return new Header(format, info.Width, info.Height);
     }
 
     // Formats are recognised by their signature so that stb's other decoders (PSD, HDR, PIC, PNM), whose output
