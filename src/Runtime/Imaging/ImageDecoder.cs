@@ -1,31 +1,34 @@
-// ImageDecoder: encoded bytes (JPEG, PNG, BMP, GIF first frame, TGA) -> RgbImage, via StbImageSharp.
+// ImageDecoder: encoded bytes (JPEG, PNG, BMP, GIF first frame, TGA) -> RgbImage, as Hugging Face's load_image sees
+// them: Pillow 9.4's Image.open(f) -> ImageOps.exif_transpose (on by default) -> convert("RGB").
 //
-// What it guarantees: for bad input the only exception is ImageDecodeException; the header is read and the
-// pixel count checked against ImageLimits before any pixel memory is allocated; non-RGB sources are converted
-// the way Pillow's Image.convert("RGB") does (grey replicated, alpha dropped without compositing, palette looked up).
-// What it deliberately is not: a colour-managed decoder. Like Hugging Face's processors it ignores ICC profiles,
-// gamma chunks and EXIF orientation.
+// What it guarantees: for bad input the only exception is ImageDecodeException, and it is thrown exactly where Pillow
+// raises for the formats we decode ourselves; the header is read and the pixel count checked against ImageLimits
+// before any pixel memory is allocated, and files too short for the image they declare are refused before it is
+// allocated; non-RGB sources are converted the way Image.convert("RGB") does.
+// Decoders: PNG (PngDecoder, ZLibStream), GIF first frame (GifDecoder), TGA (TgaDecoder) are ours and bit-exact with
+// Pillow (tests/AotVit.Tests/Imaging/FormatGoldenTests.cs); JPEG and BMP go through StbImageSharp. EXIF orientation:
+// ExifJpeg / PngDecoder find the EXIF Pillow uses, ExifReader reads IFD0's Orientation as TiffImagePlugin does,
+// ExifOrientation applies exif_transpose's permutation. What it deliberately is not: a colour-managed decoder (ICC
+// profiles and gamma chunks are ignored, as by Hugging Face's processors).
 //
 // Known differences from Pillow (the oracle of the HF pipeline), all in the decoder, none in the resize:
 // * JPEG: stb_image's IDCT and chroma upsampling are not libjpeg-turbo's ISLOW IDCT + "fancy" upsampling, so
 //   decoded values can differ by ±1-2 levels (rocket.jpg: see tests/AotVit.Tests/Imaging/DecoderTests.cs).
 //   This is why the golden tests compare resize/preprocessing from Pillow-decoded pixels, not from this decoder.
+//   (Orientation is exact: the same permutation of our pixels.)
 // * CMYK/YCCK JPEG: stb multiplies by K; Pillow inverts CMYK. Rare in practice; results differ.
-// * 16-bit greyscale PNG: stb keeps the high byte; Pillow opens it as "I;16" and convert("RGB") clips at 255.
-//   (16-bit RGB PNGs agree: both keep the high byte.)
-// * GIF: stb composites the first frame over transparent black; Pillow keeps the palette colour of the
-//   transparent index. Only transparent pixels differ.
-// * Truncation: Pillow raises "image file is truncated"; stb fills missing data with zeros. We refuse truncated
-//   JPEG (no EOI), uncompressed BMP and uncompressed TGA (see CheckNotTruncated); a GIF or RLE TGA whose first
-//   frame is cut short still decodes, with the missing pixels black.
+// * Truncation: we refuse truncated JPEG (no EOI) and uncompressed BMP (see CheckNotTruncated) where stb would fill
+//   zeros; a JPEG that libjpeg would still decode with a missing EOI is refused here.
+// * JPEG EXIF: failures of Pillow's open-time DPI probe other than the TIFF-header ones (e.g. a one-byte
+//   XResolution of type BYTE, an IndexError in Pillow) are not reproduced: we decode those files.
+// * PNG (see PngDecoder): APNG image data starting with fdAT, or an fcTL before IDAT covering part of the image, is
+//   refused (Pillow decodes into the frame box). Whether zlib checks adler32 in Pillow depends on its input pieces;
+//   we check it when it directly follows the last row, Pillow's usual case.
+// * Sizes above ImageLimits.MaxPixels are refused (Pillow warns above MAX_IMAGE_PIXELS and raises at twice that).
 // * StbImageSharp reads through ClampedMemoryStream, which fixes an infinite loop in its stream port on JPEGs
 //   whose segment lengths run past the end of the data (see that file).
-// * PNG IDAT decompression: stb inflates the whole zlib stream, however far past the header's size it goes (a
-//   260 KB file inflated to 256 MB before the fix, found by tools/Fuzz). CheckPngInflatedSize inflates it once
-//   first, keeping nothing, and refuses a stream longer than the header's image needs (decompression bomb).
 
 using System.Buffers.Binary;
-using System.IO.Compression;
 using AotVit.Runtime.Interop;
 using StbImageSharp;
 
