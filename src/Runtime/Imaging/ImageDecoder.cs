@@ -1,31 +1,34 @@
-// ImageDecoder: encoded bytes (JPEG, PNG, BMP, GIF first frame, TGA) -> RgbImage, via StbImageSharp.
+// ImageDecoder: encoded bytes (JPEG, PNG, BMP, GIF first frame, TGA) -> RgbImage, as Hugging Face's load_image sees
+// them: Pillow 9.4's Image.open(f) -> ImageOps.exif_transpose (on by default) -> convert("RGB").
 //
-// What it guarantees: for bad input the only exception is ImageDecodeException; the header is read and the
-// pixel count checked against ImageLimits before any pixel memory is allocated; non-RGB sources are converted
-// the way Pillow's Image.convert("RGB") does (grey replicated, alpha dropped without compositing, palette looked up).
-// What it deliberately is not: a colour-managed decoder. Like Hugging Face's processors it ignores ICC profiles,
-// gamma chunks and EXIF orientation.
+// What it guarantees: for bad input the only exception is ImageDecodeException, and it is thrown exactly where Pillow
+// raises for the formats we decode ourselves; the header is read and the pixel count checked against ImageLimits
+// before any pixel memory is allocated, and files too short for the image they declare are refused before it is
+// allocated; non-RGB sources are converted the way Image.convert("RGB") does.
+// Decoders: PNG (PngDecoder, ZLibStream), GIF first frame (GifDecoder), TGA (TgaDecoder) are ours and bit-exact with
+// Pillow (tests/AotVit.Tests/Imaging/FormatGoldenTests.cs); JPEG and BMP go through StbImageSharp. EXIF orientation:
+// ExifJpeg / PngDecoder find the EXIF Pillow uses, ExifReader reads IFD0's Orientation as TiffImagePlugin does,
+// ExifOrientation applies exif_transpose's permutation. What it deliberately is not: a colour-managed decoder (ICC
+// profiles and gamma chunks are ignored, as by Hugging Face's processors).
 //
 // Known differences from Pillow (the oracle of the HF pipeline), all in the decoder, none in the resize:
 // * JPEG: stb_image's IDCT and chroma upsampling are not libjpeg-turbo's ISLOW IDCT + "fancy" upsampling, so
 //   decoded values can differ by ±1-2 levels (rocket.jpg: see tests/AotVit.Tests/Imaging/DecoderTests.cs).
 //   This is why the golden tests compare resize/preprocessing from Pillow-decoded pixels, not from this decoder.
+//   (Orientation is exact: the same permutation of our pixels.)
 // * CMYK/YCCK JPEG: stb multiplies by K; Pillow inverts CMYK. Rare in practice; results differ.
-// * 16-bit greyscale PNG: stb keeps the high byte; Pillow opens it as "I;16" and convert("RGB") clips at 255.
-//   (16-bit RGB PNGs agree: both keep the high byte.)
-// * GIF: stb composites the first frame over transparent black; Pillow keeps the palette colour of the
-//   transparent index. Only transparent pixels differ.
-// * Truncation: Pillow raises "image file is truncated"; stb fills missing data with zeros. We refuse truncated
-//   JPEG (no EOI), uncompressed BMP and uncompressed TGA (see CheckNotTruncated); a GIF or RLE TGA whose first
-//   frame is cut short still decodes, with the missing pixels black.
+// * Truncation: we refuse truncated JPEG (no EOI) and uncompressed BMP (see CheckNotTruncated) where stb would fill
+//   zeros; a JPEG that libjpeg would still decode with a missing EOI is refused here.
+// * JPEG EXIF: failures of Pillow's open-time DPI probe other than the TIFF-header ones (e.g. a one-byte
+//   XResolution of type BYTE, an IndexError in Pillow) are not reproduced: we decode those files.
+// * PNG (see PngDecoder): APNG image data starting with fdAT, or an fcTL before IDAT covering part of the image, is
+//   refused (Pillow decodes into the frame box). Whether zlib checks adler32 in Pillow depends on its input pieces;
+//   we check it when it directly follows the last row, Pillow's usual case.
+// * Sizes above ImageLimits.MaxPixels are refused (Pillow warns above MAX_IMAGE_PIXELS and raises at twice that).
 // * StbImageSharp reads through ClampedMemoryStream, which fixes an infinite loop in its stream port on JPEGs
 //   whose segment lengths run past the end of the data (see that file).
-// * PNG IDAT decompression: stb inflates the whole zlib stream, however far past the header's size it goes (a
-//   260 KB file inflated to 256 MB before the fix, found by tools/Fuzz). CheckPngInflatedSize inflates it once
-//   first, keeping nothing, and refuses a stream longer than the header's image needs (decompression bomb).
 
 using System.Buffers.Binary;
-using System.IO.Compression;
 using AotVit.Runtime.Interop;
 using StbImageSharp;
 
@@ -33,17 +36,66 @@ namespace AotVit.Runtime.Imaging;
 
 public static class ImageDecoder
 {
-    /// <summary>Decodes a JPEG, PNG, BMP, GIF (first frame) or TGA image to 8-bit RGB.</summary>
+    /// <summary>Decodes a JPEG, PNG, BMP, GIF (first frame) or TGA image to 8-bit RGB, as Hugging Face's
+    /// <c>load_image</c> sees it: Pillow's <c>Image.open</c>, then <c>ImageOps.exif_transpose</c> when
+    /// <paramref name="applyExifOrientation"/> is true (the default), then <c>convert("RGB")</c>.</summary>
+    /// <param name="applyExifOrientation">false: the stored pixels, as a processor given <c>Image.open(f)</c> without
+    /// exif_transpose sees them.</param>
     /// <exception cref="ImageDecodeException">Unknown or unsupported format, corrupt or truncated data, a zero
-    /// dimension, or width·height above <paramref name="limits"/>.MaxPixels (checked before decoding).</exception>
-    public static unsafe RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    /// dimension, width·height above <paramref name="limits"/>.MaxPixels (checked before decoding), or EXIF data on
+    /// which Pillow's exif_transpose raises (only when <paramref name="applyExifOrientation"/> is true).</exception>
+    public static RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null, bool applyExifOrientation = true)
     {
-        var (format, info) = ValidateHeader(encoded, limits);
-        CheckNotTruncated(encoded, format, info.Width, info.Height);
-        if (format == "PNG")
+        var header = ValidateHeader(encoded, limits);
+        RgbImage image = header.Format switch
         {
-            CheckPngInflatedSize(encoded, info.Width, info.Height);
+            "PNG" => PngDecoder.Decode(encoded, header.Png!),
+            "GIF" => GifDecoder.Decode(encoded, header.Gif!),
+            "TGA" => TgaDecoder.Decode(encoded, header.Tga!),
+            _ => DecodeWithStb(encoded, header),
+        };
+        ImageOrientation? orientation = Orientation(encoded, header, applyExifOrientation);
+        return orientation is { } o ? ExifOrientation.Apply(image, o) : image;
+    }
+
+    /// <inheritdoc cref="Decode(ReadOnlySpan{byte}, ImageLimits?, bool)"/>
+    public static RgbImage Decode(byte[] encoded, ImageLimits? limits = null, bool applyExifOrientation = true)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        return Decode(encoded.AsSpan(), limits, applyExifOrientation);
+    }
+
+    /// <summary>Reads and decodes the file at <paramref name="path"/>, reading at most
+    /// <see cref="ImageLimits.MaxEncodedBytes"/> + 1 bytes (a larger file, or an endless one such as /dev/zero, is an
+    /// ImageDecodeException). I/O errors (missing file, a directory, no access) are reported as the usual IOException
+    /// types with plain messages (<see cref="UserFiles.OpenRead"/>), not as ImageDecodeException.
+    /// <paramref name="applyExifOrientation"/> as in <see cref="Decode(ReadOnlySpan{byte}, ImageLimits?, bool)"/>.</summary>
+    public static RgbImage Load(string path, ImageLimits? limits = null, bool applyExifOrientation = true)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        limits ??= ImageLimits.Default;
+        byte[] encoded = UserFiles.ReadAtMost(path, "image file", limits.MaxEncodedBytes)
+            ?? throw new ImageDecodeException(
+                $"Encoded image has more than {limits.MaxEncodedBytes} bytes, the limit (ImageLimits.MaxEncodedBytes).");
+        return Decode(encoded, limits, applyExifOrientation);
+    }
+
+    /// <summary>The EXIF orientation Decode applies (null: none), without decoding pixels. Same errors as Decode's
+    /// header and EXIF checks. For a PNG it reads the chunks after the image data too, as Pillow's getexif does.</summary>
+    public static ImageOrientation? ReadOrientation(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    {
+        var header = ValidateHeader(encoded, limits);
+        if (header.Format == "PNG")
+        {
+            PngDecoder.WalkAfterImageData(encoded, header.Png!);
         }
+        return Orientation(encoded, header, apply: true);
+    }
+
+    private static unsafe RgbImage DecodeWithStb(ReadOnlySpan<byte> encoded, Header header)
+    {
+        string format = header.Format;
+        CheckNotTruncated(encoded, format, header.Width, header.Height);
         fixed (byte* data = encoded)
         {
             ImageResult result;
@@ -64,35 +116,52 @@ public static class ImageDecoder
             {
                 throw new ImageDecodeException($"Corrupt {format} data: the decoder returned no pixels.");
             }
-            if (result.Width != info.Width || result.Height != info.Height
+            if (result.Width != header.Width || result.Height != header.Height
                 || result.Data.Length != (long)result.Width * result.Height * 3)
             {
                 throw new ImageDecodeException(
-                    $"Corrupt {format} data: header says {info.Width}x{info.Height}, decoder produced {result.Width}x{result.Height}.");
+                    $"Corrupt {format} data: header says {header.Width}x{header.Height}, decoder produced {result.Width}x{result.Height}.");
             }
             return new RgbImage(result.Width, result.Height, result.Data);
         }
     }
 
-    /// <inheritdoc cref="Decode(ReadOnlySpan{byte}, ImageLimits?)"/>
-    public static RgbImage Decode(byte[] encoded, ImageLimits? limits = null)
+    // What exif_transpose does for this file (null: nothing), and the EXIF failures Pillow has even without it.
+    // JPEG: Pillow's open already parses the EXIF when no JFIF DPI came first (see ExifJpeg): a struct.error there
+    // (short or BigTIFF header) makes Image.open fail, a SyntaxError (not TIFF) is swallowed; with JFIF DPI first,
+    // both raise in exif_transpose. PNG: getexif runs only in exif_transpose, and every header error raises.
+    // GIF, BMP, TGA: Pillow 9.4 reads no EXIF from them.
+    private static ImageOrientation? Orientation(ReadOnlySpan<byte> encoded, Header header, bool apply)
     {
-        ArgumentNullException.ThrowIfNull(encoded);
-        return Decode(encoded.AsSpan(), limits);
-    }
-
-    /// <summary>Reads and decodes the file at <paramref name="path"/>, reading at most
-    /// <see cref="ImageLimits.MaxEncodedBytes"/> + 1 bytes (a larger file, or an endless one such as /dev/zero, is an
-    /// ImageDecodeException). I/O errors (missing file, a directory, no access) are reported as the usual IOException
-    /// types with plain messages (<see cref="UserFiles.OpenRead"/>), not as ImageDecodeException.</summary>
-    public static RgbImage Load(string path, ImageLimits? limits = null)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        limits ??= ImageLimits.Default;
-        byte[] encoded = UserFiles.ReadAtMost(path, "image file", limits.MaxEncodedBytes)
-            ?? throw new ImageDecodeException(
-                $"Encoded image has more than {limits.MaxEncodedBytes} bytes, the limit (ImageLimits.MaxEncodedBytes).");
-        return Decode(encoded, limits);
+        switch (header.Format)
+        {
+            case "JPEG":
+                {
+                    JpegExifSegment segment = ExifJpeg.Find(encoded);
+                    if (!segment.Found)
+                    {
+                        return null;
+                    }
+                    ExifOrientationTag tag = ExifReader.ReadOrientation(encoded.Slice(segment.Offset, segment.Length));
+                    if (tag.Error == ExifHeaderError.ShortOrBigTiff && !segment.DpiBeforeExif)
+                    {
+                        throw new ImageDecodeException("JPEG EXIF segment has a truncated or BigTIFF header: Pillow cannot open the file.");
+                    }
+                    if (!apply)
+                    {
+                        return null;
+                    }
+                    if (tag.Error != ExifHeaderError.None && (segment.DpiBeforeExif || tag.Error == ExifHeaderError.ShortOrBigTiff))
+                    {
+                        throw new ImageDecodeException("JPEG EXIF segment is not a valid TIFF header (Pillow's exif_transpose raises).");
+                    }
+                    return tag.Orientation;
+                }
+            case "PNG":
+                return apply ? PngDecoder.Orientation(header.Png!) : null;
+            default:
+                return null;
+        }
     }
 
     /// <summary>Copies raw interleaved RGB8 pixels ([height, width, 3], row-major) into a new RgbImage.</summary>
@@ -108,19 +177,37 @@ public static class ImageDecoder
         return new RgbImage(width, height, rgb.ToArray());
     }
 
-    /// <summary>Reads only the header: (width, height, format name). Same errors and limits as Decode.</summary>
-    public static (int Width, int Height, string Format) ReadInfo(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    /// <summary>Reads only the header: (width, height, format name), the size Decode with the same
+    /// <paramref name="applyExifOrientation"/> returns (for an EXIF orientation of 5..8, the stored height x width).
+    /// Same errors and limits as Decode's header checks.</summary>
+    public static (int Width, int Height, string Format) ReadInfo(ReadOnlySpan<byte> encoded, ImageLimits? limits = null,
+                                                                  bool applyExifOrientation = true)
     {
-        var (format, info) = ValidateHeader(encoded, limits);
-        return (info.Width, info.Height, format);
+        var header = ValidateHeader(encoded, limits);
+        if (applyExifOrientation)
+        {
+            if (header.Format == "PNG")
+            {
+                PngDecoder.WalkAfterImageData(encoded, header.Png!);
+            }
+            if (Orientation(encoded, header, apply: true) is { } o)
+            {
+                var (w, h) = o.OrientedSize(header.Width, header.Height);
+                return (w, h, header.Format);
+            }
+        }
+        return (header.Width, header.Height, header.Format);
     }
+
+    private sealed record Header(string Format, int Width, int Height, PngInfo? Png = null,
+                                 GifDecoder.Frame? Gif = null, TgaDecoder.Header? Tga = null);
 
     /// <summary>
     /// The header checks that Decode and ReadInfo share, in this order: not empty, the encoded size limit, the format
-    /// from the signature, the size the format's own fields declare, the header as stb reads it, then the dimension
-    /// and pixel-count limits. No pixel memory is allocated.
+    /// from the signature, the size the format's own fields declare, the header (PNG: our chunk walk up to the image
+    /// data; others: stb's header parser), then the dimension and pixel-count limits. No pixel memory is allocated.
     /// </summary>
-    private static unsafe (string Format, ImageInfo Info) ValidateHeader(ReadOnlySpan<byte> encoded, ImageLimits? limits)
+    private static unsafe Header ValidateHeader(ReadOnlySpan<byte> encoded, ImageLimits? limits)
     {
         limits ??= ImageLimits.Default;
         if (encoded.IsEmpty)
@@ -130,13 +217,31 @@ public static class ImageDecoder
         CheckEncodedSize(encoded.Length, limits);
         string format = DetectFormat(encoded);
         CheckDeclaredSize(encoded, format, limits);
+        if (format == "PNG")
+        {
+            PngInfo png = PngDecoder.ReadHeader(encoded);
+            CheckLimits(png.Width, png.Height, format, limits);
+            return new Header(format, (int)png.Width, (int)png.Height, png);
+        }
+        if (format == "GIF")
+        {
+            GifDecoder.Frame gif = GifDecoder.ReadHeader(encoded);
+            CheckLimits(gif.Width, gif.Height, format, limits);
+            return new Header(format, gif.Width, gif.Height, Gif: gif);
+        }
+        if (format == "TGA")
+        {
+            TgaDecoder.Header tga = TgaDecoder.ReadHeader(encoded);
+            CheckLimits(tga.Width, tga.Height, format, limits);
+            return new Header(format, tga.Width, tga.Height, Tga: tga);
+        }
         ImageInfo info;
         fixed (byte* data = encoded)
         {
             info = ReadHeader(data, encoded.Length, format);
         }
         CheckLimits(info.Width, info.Height, format, limits);
-        return (format, info);
+        return new Header(format, info.Width, info.Height);
     }
 
     // Formats are recognised by their signature so that stb's other decoders (PSD, HDR, PIC, PNM), whose output
@@ -286,71 +391,6 @@ public static class ImageDecoder
         }
     }
 
-    // The bytes a PNG's IDAT stream must inflate to: one filter byte per row plus the packed row, per Adam7 pass
-    // when interlaced. A valid stream inflates to exactly this; stb would inflate any excess into memory.
-    // Returns silently when the chunk layout or the zlib data is corrupt: stb then reports the problem itself.
-    private static void CheckPngInflatedSize(ReadOnlySpan<byte> data, int width, int height)
-    {
-        if (data.Length < 33)
-        {
-            return;
-        }
-        int bitDepth = data[24];
-        int channels = data[25] switch { 0 => 1, 2 => 3, 3 => 1, 4 => 2, 6 => 4, _ => 4 };
-        long RowBytes(long w) => (w * channels * Math.Max(bitDepth, 1) + 7) / 8;
-        long needed = 0;
-        if (data[28] == 0)
-        {
-            needed = height * (1 + RowBytes(width));
-        }
-        else
-        {
-            ReadOnlySpan<int> x0 = [0, 4, 0, 2, 0, 1, 0], y0 = [0, 0, 4, 0, 2, 0, 1], dx = [8, 8, 4, 4, 2, 2, 1], dy = [8, 8, 8, 4, 4, 2, 2];
-            for (int p = 0; p < 7; p++)
-            {
-                long w = (width - x0[p] + dx[p] - 1) / dx[p], h = (height - y0[p] + dy[p] - 1) / dy[p];
-                if (w > 0 && h > 0) needed += h * (1 + RowBytes(w));
-            }
-        }
-        long allowed = needed + needed / 8 + 4096;
-
-        var idat = new MemoryStream();
-        bool rawDeflate = false;   // Apple's CgBI PNGs store raw deflate, without the zlib header
-        for (int at = 8; at + 8 <= data.Length;)
-        {
-            long length = BinaryPrimitives.ReadUInt32BigEndian(data[at..]);
-            ReadOnlySpan<byte> type = data.Slice(at + 4, 4);
-            long end = at + 8 + length;
-            if (end > data.Length)
-            {
-                break;
-            }
-            if (type.SequenceEqual("CgBI"u8)) rawDeflate = true;
-            if (type.SequenceEqual("IDAT"u8)) idat.Write(data.Slice(at + 8, (int)length));
-            if (type.SequenceEqual("IEND"u8)) break;
-            at = (int)end + 4;
-        }
-        idat.Position = 0;
-        long inflated = 0;
-        try
-        {
-            using Stream inflate = rawDeflate ? new DeflateStream(idat, CompressionMode.Decompress) : new ZLibStream(idat, CompressionMode.Decompress);
-            var buffer = new byte[1 << 16];
-            for (int read; (read = inflate.Read(buffer)) > 0;)
-            {
-                inflated += read;
-                if (inflated > allowed)
-                {
-                    throw new ImageDecodeException(
-                        $"PNG image data inflates to more than {allowed} bytes; its {width}x{height} header needs {needed} (decompression bomb).");
-                }
-            }
-        }
-        catch (InvalidDataException)
-        {
-        }
-    }
-
     private static unsafe ImageInfo ReadHeader(byte* data, int length, string format)
     {
         ImageInfo? info;
@@ -372,13 +412,13 @@ public static class ImageDecoder
         return info.Value;
     }
 
-    private static void CheckLimits(int width, int height, string format, ImageLimits limits)
+    private static void CheckLimits(long width, long height, string format, ImageLimits limits)
     {
         if (width <= 0 || height <= 0)
         {
             throw new ImageDecodeException($"Invalid {format} dimensions {width}x{height}.");
         }
-        long pixels = (long)width * height;
+        long pixels = width * height;
         if (pixels > limits.MaxPixels)
         {
             throw new ImageDecodeException(

@@ -30,7 +30,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
     [Fact]
     public void Image_decoder_survives_mutated_seeds_and_bombs() =>
-        RunClean(new ImageTarget([TestPaths.Data("images"), TestPaths.Data("imaging", "fuzz")], bombMegabytes: 16), 600);
+        RunClean(new ImageTarget([TestPaths.Data("images"), TestPaths.Data("imaging", "fuzz"), TestPaths.Data("imaging", "formats")], bombMegabytes: 16), 600);
 
     [Fact]
     public void Safetensors_reader_and_MobileViT_load_path_survive_mutated_checkpoints() =>

@@ -8,7 +8,7 @@ public static class FuzzTargets
     /// <param name="longRun">Long runs use heavier inputs (bigger bombs, more model loads).</param>
     public static FuzzTarget Create(string name, string repoRoot, bool longRun = false) => name switch
     {
-        "image" => new ImageTarget([Path.Combine(repoRoot, "tests/AotVit.Tests/data/images"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/fuzz")],
+        "image" => new ImageTarget([Path.Combine(repoRoot, "tests/AotVit.Tests/data/images"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/fuzz"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/formats")],
                                    bombMegabytes: longRun ? 256 : 32),
         "safetensors" => new SafeTensorsTarget(repoRoot, loadEvery: longRun ? 20 : 50),
         "preprocess" => new PreprocessTarget(),
