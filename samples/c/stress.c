@@ -74,7 +74,7 @@ static void* misuse(void* arg) {
         snprintf(needle, sizeof needle, "out0_len is %zu;", short_len);
         expect(j, aotvit_run_image_file(g_shared, g_image, logits, short_len, NULL, 0), AOTVIT_BUFFER_TOO_SMALL, needle, "short buffer");
         expect(j, aotvit_run_image_bytes(g_shared, g_png, g_png_size / 2 + (size_t)j->index, logits, CLASSES, NULL, 0),
-               AOTVIT_BAD_IMAGE, "orrupt", "truncated PNG");
+               AOTVIT_BAD_IMAGE, "truncated", "truncated PNG");
         expect(j, aotvit_model_destroy((aotvit_model*)(uintptr_t)0xdeadbeef0ULL), AOTVIT_INVALID_ARGUMENT, "not a live", "destroy garbage");
     }
     return NULL;

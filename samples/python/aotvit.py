@@ -66,7 +66,10 @@ def library():
         "aotvit_abi_version": (c_int, []),
         "aotvit_version": (c_char_p, []),
         "aotvit_last_error": (c_char_p, []),
+        "aotvit_catalog_size": (c_int, []),
+        "aotvit_catalog_entry": (c_int, [c_int, POINTER(c_char_p), POINTER(c_char_p), POINTER(c_int)]),
         "aotvit_model_open": (c_int, [c_char_p, c_char_p, c_int, POINTER(c_void_p)]),
+        "aotvit_model_set_exif_transpose": (c_int, [model, c_int]),
         "aotvit_model_destroy": (c_int, [model]),
         "aotvit_model_name": (c_int, [model, POINTER(c_char_p)]),
         "aotvit_model_kind": (c_int, [model, POINTER(c_int)]),
@@ -94,6 +97,18 @@ def library():
 
 def version():
     return library().aotvit_version().decode()
+
+
+def catalog():
+    """The compiled models: [(name, hub repo id or None, "classifier" | "feature-extractor")], sorted by name."""
+    lib = library()
+    models = []
+    for i in range(lib.aotvit_catalog_size()):
+        name, repo, kind = c_char_p(), c_char_p(), c_int()
+        _check(lib.aotvit_catalog_entry(i, ctypes.byref(name), ctypes.byref(repo), ctypes.byref(kind)))
+        models.append((name.value.decode(), repo.value.decode() if repo.value else None,
+                       "classifier" if kind.value == 1 else "feature-extractor"))
+    return models
 
 
 def _check(status):
@@ -141,12 +156,17 @@ def _bytes_in(data):
 class Model:
     """One aotvit_model handle. Close it (or use `with`) to free its memory promptly."""
 
-    def __init__(self, name, checkpoint=None, threads=0):
+    def __init__(self, name, checkpoint=None, threads=0, exif_transpose=True):
+        """name: a compiled model (folder name or hub repo id); checkpoint: a file, a folder or a hub repo id in the
+        local Hugging Face cache (None: synthetic weights); exif_transpose: orient image files by their EXIF tag, as
+        transformers' load_image does (False: the stored pixels)."""
         lib = library()
         handle = c_void_p()
         _check(lib.aotvit_model_open(name.encode(), checkpoint.encode() if checkpoint else None, threads, ctypes.byref(handle)))
         self._handle = handle
         try:
+            if not exif_transpose:
+                _check(lib.aotvit_model_set_exif_transpose(handle, 0))
             self._describe(lib)
         except Exception:
             self.close()

@@ -51,9 +51,9 @@ public sealed class FeatureExtractor : VisionModel
     /// <summary>True when the model has a pooler (Features.PoolerOutput is set).</summary>
     public bool HasPooler => _pooler >= 0;
 
-    public Features Extract(string imagePath) => Extract(LoadImage(imagePath));
+    public Features Extract(string imagePath) => ExtractPixels(PreprocessFile(imagePath));
 
-    public Features Extract(ReadOnlySpan<byte> encodedImage) => Extract(DecodeImage(encodedImage));
+    public Features Extract(ReadOnlySpan<byte> encodedImage) => ExtractPixels(PreprocessEncoded(encodedImage));
 
     public Features Extract(RgbImage image) => ExtractPixels(Preprocess(image));
 

@@ -35,9 +35,9 @@ public sealed class ImageClassifier : VisionModel
     /// <summary>Class names (config.json id2label), by class index.</summary>
     public IReadOnlyList<string> Labels => Descriptor.Labels!;
 
-    public Classification Classify(string imagePath, int top = 5) => Classify(LoadImage(imagePath), top);
+    public Classification Classify(string imagePath, int top = 5) => ClassifyPixelsBatch(1, PreprocessFile(imagePath), top)[0];
 
-    public Classification Classify(ReadOnlySpan<byte> encodedImage, int top = 5) => Classify(DecodeImage(encodedImage), top);
+    public Classification Classify(ReadOnlySpan<byte> encodedImage, int top = 5) => ClassifyPixelsBatch(1, PreprocessEncoded(encodedImage), top)[0];
 
     public Classification Classify(RgbImage image, int top = 5) => ClassifyPixelsBatch(1, Preprocess(image), top)[0];
 

@@ -21,6 +21,13 @@ public sealed record ModelOptions
     /// <summary>Limits applied to decoded images (pixel count: decompression-bomb guard).</summary>
     public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
 
+    /// <summary>
+    /// Apply an image file's EXIF orientation before preprocessing (default true): what transformers' load_image does
+    /// (PIL.ImageOps.exif_transpose, then convert("RGB")) for a path or URL, and so what pipeline(...) does. false: the
+    /// stored pixels, as an image processor given Image.open(f) without exif_transpose sees them.
+    /// </summary>
+    public bool ApplyExifOrientation { get; init; } = true;
+
     /// <summary>Seed of the synthetic checkpoint used when no weights file is given.</summary>
     public ulong SyntheticSeed { get; init; }
 

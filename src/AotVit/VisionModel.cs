@@ -24,6 +24,7 @@ public abstract unsafe class VisionModel : IDisposable
         Options = options;
         Descriptor = entry.Descriptor;
         Plan = ToPlan(Descriptor.Preprocess);
+        _applyExifOrientation = options.ApplyExifOrientation;
         if (weights is null)
         {
             var (source, warnings) = WeightSources.Synthetic(Descriptor, options.SyntheticSeed);
@@ -109,18 +110,68 @@ public abstract unsafe class VisionModel : IDisposable
 
     // ---- images → pixel_values ----
 
-    public RgbImage LoadImage(string path) => ImageDecoder.Load(path, Options.ImageLimits);
+    /// <summary>
+    /// Whether image files and bytes are oriented by their EXIF tag (transformers' load_image) before preprocessing;
+    /// starts as Options.ApplyExifOrientation. Changing it affects calls that start afterwards (the C ABI's
+    /// aotvit_model_set_exif_transpose sets it).
+    /// </summary>
+    public bool ApplyExifOrientation { get => _applyExifOrientation; set => _applyExifOrientation = value; }
 
-    public RgbImage DecodeImage(ReadOnlySpan<byte> encoded) => ImageDecoder.Decode(encoded, Options.ImageLimits);
+    private volatile bool _applyExifOrientation;
+
+    /// <summary>The image at <paramref name="path"/> as HF's load_image gives it (EXIF orientation applied unless
+    /// ApplyExifOrientation is false).</summary>
+    public RgbImage LoadImage(string path) => ImageDecoder.Load(path, Options.ImageLimits, ApplyExifOrientation);
+
+    /// <summary>Encoded image bytes decoded as <see cref="LoadImage"/> decodes a file.</summary>
+    public RgbImage DecodeImage(ReadOnlySpan<byte> encoded) => ImageDecoder.Decode(encoded, Options.ImageLimits, ApplyExifOrientation);
 
     /// <summary>HF image processor (slow path) into destination: [C, H, W] float32.</summary>
     public void Preprocess(RgbImage image, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(image);
         var (c, h, w) = Preprocessor.OutputSize(Plan, image.Width, image.Height);
+        CheckInputShape(c, h, w);
+        Preprocessor.Run(image, Plan, destination);
+    }
+
+    /// <summary>
+    /// An encoded image straight to pixel_values [C, H, W] (decode, EXIF orientation unless switched off, HF's
+    /// processor): the same values as Preprocess(DecodeImage(encoded)), computed without turning the image (the
+    /// resize reads the stored pixels in oriented order) and, for formats decoded in rows, without holding the
+    /// full-resolution RGB image.
+    /// </summary>
+    public void PreprocessEncoded(ReadOnlySpan<byte> encoded, Span<float> destination)
+    {
+        var (stored, orientation) = ImageDecoder.DecodeStored(encoded, Options.ImageLimits, ApplyExifOrientation);
+        using var stream = new StreamingPreprocessor(Plan, stored.Width, stored.Height, orientation);
+        CheckInputShape(3, stream.OutputHeight, stream.OutputWidth);
+        stream.OnRows(0, stored.Height, stored.Pixels, stored.Width * 3);
+        stream.Finish(destination);
+    }
+
+    /// <summary><see cref="PreprocessEncoded"/> of the file at <paramref name="path"/> (read as <see cref="LoadImage"/> reads it).</summary>
+    public void PreprocessFile(string path, Span<float> destination) =>
+        PreprocessEncoded(ImageDecoder.ReadFile(path, Options.ImageLimits), destination);
+
+    public float[] PreprocessEncoded(ReadOnlySpan<byte> encoded)
+    {
+        var pixels = new float[InputFloatsPerImage];
+        PreprocessEncoded(encoded, pixels);
+        return pixels;
+    }
+
+    public float[] PreprocessFile(string path)
+    {
+        var pixels = new float[InputFloatsPerImage];
+        PreprocessFile(path, pixels);
+        return pixels;
+    }
+
+    private void CheckInputShape(int c, int h, int w)
+    {
         if (c * h * w != InputFloatsPerImage)
             throw new InvalidOperationException($"the preprocessor produced [{c}, {h}, {w}], the model expects [{string.Join(", ", Descriptor.InputShape)}]");
-        Preprocessor.Run(image, Plan, destination);
     }
 
     public float[] Preprocess(RgbImage image)

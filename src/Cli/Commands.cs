@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using AotVit.Runtime.Diagnostics;
 using AotVit.Runtime.Imaging;
+using AotVit.Runtime.Interop;
 using AotVit.Runtime.Model;
 using AotVit.Runtime.Weights;
 
@@ -9,7 +10,11 @@ namespace AotVit.Cli;
 
 internal static class Commands
 {
-    private static ModelOptions ModelOptions(Options o) => new() { Threads = o.GetInt("--threads", Math.Clamp(Environment.ProcessorCount, 1, 8), 1, 256) };
+    private static ModelOptions ModelOptions(Options o) => new()
+    {
+        Threads = o.GetInt("--threads", Math.Clamp(Environment.ProcessorCount, 1, 8), 1, 256),
+        ApplyExifOrientation = !o.Has("--no-exif-transpose"),
+    };
 
     /// <summary>Loud notice on stderr: synthetic weights produce meaningless numbers.</summary>
     private static void WarnIfSynthetic(VisionModel model)
@@ -28,16 +33,26 @@ internal static class Commands
         foreach (var w in model.Warnings) StdStream.Error.WriteLine($"aotvit: checkpoint warning: {w}");
     }
 
-    private static List<RgbImage> LoadImages(VisionModel model, List<string> paths)
+    /// <summary>Every image preprocessed into one [n, C, H, W] batch, with each image's size as the model sees it
+    /// (after EXIF orientation).</summary>
+    private static (float[] Pixels, List<(int Width, int Height)> Sizes) LoadImages(VisionModel model, List<string> paths)
     {
         if (paths.Count == 0) throw new UsageException("no IMAGE given");
-        var images = new List<RgbImage>(paths.Count);
-        foreach (var p in paths)
+        int per = model.InputFloatsPerImage;
+        var pixels = new float[(long)paths.Count * per];
+        var sizes = new List<(int, int)>(paths.Count);
+        for (int i = 0; i < paths.Count; i++)
         {
-            try { images.Add(model.LoadImage(p)); }
-            catch (ImageDecodeException e) { throw new ImageDecodeException($"{p}: {e.Message}", e); }
+            try
+            {
+                byte[] encoded = ImageDecoder.ReadFile(paths[i], model.Options.ImageLimits);
+                var (width, height, _) = ImageDecoder.ReadInfo(encoded, model.Options.ImageLimits, model.ApplyExifOrientation);
+                model.PreprocessEncoded(encoded, pixels.AsSpan(i * per, per));
+                sizes.Add((width, height));
+            }
+            catch (ImageDecodeException e) { throw new ImageDecodeException($"{paths[i]}: {e.Message}", e); }
         }
-        return images;
+        return (pixels, sizes);
     }
 
     /// <summary>The --model entry (a catalog name or hub repo id, else <paramref name="fallback"/>) of the task a command
@@ -65,8 +80,8 @@ internal static class Commands
         using var model = weights is null ? ImageClassifier.CreateSynthetic(entry.Name, ModelOptions(o)) : ImageClassifier.Load(entry.Name, weights, ModelOptions(o));
         WarnIfSynthetic(model);
         PrintWarnings(model);
-        var images = LoadImages(model, o.Positional);
-        var results = model.ClassifyBatch(images, Math.Min(top, model.ClassCount));
+        var (pixels, sizes) = LoadImages(model, o.Positional);
+        var results = model.ClassifyPixelsBatch(sizes.Count, pixels, Math.Min(top, model.ClassCount));
         if (o.Has("--json"))
         {
             var json = new JsonOut(indented: true).StartObject()
@@ -85,7 +100,7 @@ internal static class Commands
         }
         for (int i = 0; i < results.Length; i++)
         {
-            StdStream.Out.WriteLine($"{o.Positional[i]}  ({images[i].Width}×{images[i].Height})");
+            StdStream.Out.WriteLine($"{o.Positional[i]}  ({sizes[i].Width}×{sizes[i].Height})");
             foreach (var p in results[i].Top)
                 StdStream.Out.WriteLine($"  {p.Probability,8:P2}  {p.ClassIndex,4}  {p.Label}");
         }
@@ -100,8 +115,8 @@ internal static class Commands
         using var model = weights is null ? FeatureExtractor.CreateSynthetic(entry.Name, ModelOptions(o)) : FeatureExtractor.Load(entry.Name, weights, ModelOptions(o));
         WarnIfSynthetic(model);
         PrintWarnings(model);
-        var images = LoadImages(model, o.Positional);
-        var results = model.ExtractBatch(images);
+        var (pixels, sizes) = LoadImages(model, o.Positional);
+        var results = model.ExtractPixelsBatch(sizes.Count, pixels);
         if (o.Has("--json"))
         {
             var json = new JsonOut(indented: false).StartObject()
@@ -128,7 +143,7 @@ internal static class Commands
             double squares = 0;
             foreach (float v in p) squares += (double)v * v;
             double norm = Math.Sqrt(squares);
-            StdStream.Out.WriteLine($"{o.Positional[i]}  ({images[i].Width}×{images[i].Height})");
+            StdStream.Out.WriteLine($"{o.Positional[i]}  ({sizes[i].Width}×{sizes[i].Height})");
             StdStream.Out.WriteLine($"  {(results[i].PoolerOutput is null ? "last_hidden_state[0] (CLS)" : "pooler_output")} [{p.Length}]  L2 norm {norm:F4}  first 8: {Join(p, 8)}");
             StdStream.Out.WriteLine($"  last_hidden_state [{results[i].Tokens}, {results[i].HiddenSize}]  CLS first 4: {Join(results[i].LastHiddenState, 4)}");
         }
@@ -152,6 +167,45 @@ internal static class Commands
         json.StartArray(name);
         foreach (float v in values) json.Number(v);
         json.EndArray();
+    }
+
+    /// <summary>
+    /// `aotvit preprocess IMAGE [--model M] [--stage decoded|pixel_values] -o OUT.npy`: what a model is given, for parity
+    /// checks against Pillow and transformers; needs no weights.
+    /// </summary>
+    public static int Preprocess(Options o)
+    {
+        if (o.Positional.Count != 1) throw new UsageException("preprocess needs one IMAGE");
+        string output = o.Get("-o") ?? throw new UsageException("preprocess needs -o OUT.npy");
+        string stage = o.Get("--stage") ?? "pixel_values";
+        if (stage is not ("decoded" or "pixel_values")) throw new UsageException($"--stage must be decoded or pixel_values, got '{stage}'");
+        string name = o.Get("--model") ?? "mobilevit-small";
+        var entry = ModelCatalog.TryFind(name) ?? throw new UsageException($"unknown model '{name}'; compiled models: {ModelCatalog.Names()}");
+        UserFiles.CheckOutputPath(output, ".npy file");
+        var limits = ImageLimits.Default;
+        bool orient = !o.Has("--no-exif-transpose");
+        string path = o.Positional[0];
+        try
+        {
+            byte[] encoded = ImageDecoder.ReadFile(path, limits);
+            if (stage == "decoded")
+            {
+                RgbImage image = ImageDecoder.Decode(encoded, limits, orient);
+                Npy.Write(output, image.Pixels, [image.Height, image.Width, 3]);
+                StdStream.Out.WriteLine($"wrote {output}: uint8 [{image.Height}, {image.Width}, 3], {path} decoded{(orient ? " and EXIF-oriented" : " (stored orientation)")}");
+                return 0;
+            }
+            var plan = entry.Plan;
+            var (stored, orientation) = ImageDecoder.DecodeStored(encoded, limits, orient);
+            using var stream = new StreamingPreprocessor(plan, stored.Width, stored.Height, orientation);
+            var pixels = new float[3L * stream.OutputHeight * stream.OutputWidth];
+            stream.OnRows(0, stored.Height, stored.Pixels, stored.Width * 3);
+            stream.Finish(pixels);
+            Npy.Write(output, pixels, [1, 3, stream.OutputHeight, stream.OutputWidth]);
+            StdStream.Out.WriteLine($"wrote {output}: float32 [1, 3, {stream.OutputHeight}, {stream.OutputWidth}], pixel_values of {path} for {entry.Name}");
+            return 0;
+        }
+        catch (ImageDecodeException e) { throw new ImageDecodeException($"{path}: {e.Message}", e); }
     }
 
     public static int Info(Options o)

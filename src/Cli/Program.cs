@@ -23,9 +23,12 @@ namespace AotVit.Cli
               aotvit embed IMAGE... [--model M] [--weights W] [--json] [--full] [--threads N]
                   a feature extractor (default vit-base-patch32-224-in21k): pooler_output (and last_hidden_state with --full)
               aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights W] [--markdown FILE] [--profile | --profile-all]
+              aotvit preprocess IMAGE [--model M] [--stage decoded|pixel_values] -o OUT.npy [--no-exif-transpose]
+                  what the model sees, as NumPy .npy: the decoded RGB (uint8 [H, W, 3], after orientation) or pixel_values (float32 [1, C, H, W])
               aotvit info
               aotvit make-weights MODEL OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
             M: a compiled model, by folder name or hub repo id (aotvit info lists them).
+            Images are oriented by their EXIF tag, as transformers' load_image does; --no-exif-transpose uses the stored pixels.
             W: a checkpoint file (model.safetensors, pytorch_model.bin, a *.index.json of shards), a folder holding one,
             or a hub repo id (apple/mobilevit-small, org/name@revision) looked up offline in the Hugging Face cache.
             Without --weights a SYNTHETIC checkpoint (random weights from a seed) is used, and the output says so.
@@ -43,8 +46,9 @@ namespace AotVit.Cli
                 var options = Options.Parse(args.AsSpan(1));
                 return args[0] switch
                 {
-                    "classify" => Commands.Classify(options.For("classify", positionals: true, "--model", "--weights", "--top", "--json", "--threads")),
-                    "embed" => Commands.Embed(options.For("embed", positionals: true, "--model", "--weights", "--json", "--full", "--threads")),
+                    "classify" => Commands.Classify(options.For("classify", positionals: true, "--model", "--weights", "--top", "--json", "--threads", "--no-exif-transpose")),
+                    "embed" => Commands.Embed(options.For("embed", positionals: true, "--model", "--weights", "--json", "--full", "--threads", "--no-exif-transpose")),
+                    "preprocess" => Commands.Preprocess(options.For("preprocess", positionals: true, "--model", "--stage", "-o", "--no-exif-transpose")),
                     "bench" => Bench.Run(options.For("bench", positionals: false, "--model", "--threads", "--batch", "--seconds",
                                                      "--weights", "--markdown", "--profile", "--profile-all")),
                     "info" => Commands.Info(options.For("info", positionals: false)),
@@ -77,8 +81,8 @@ namespace AotVit.Cli
     /// <summary>Positional arguments and --flags (a flag takes the next argument as its value unless it is a switch).</summary>
     internal sealed class Options
     {
-        private static readonly HashSet<string> Switches = ["--json", "--full", "--profile", "--profile-all"];
-        private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype",
+        private static readonly HashSet<string> Switches = ["--json", "--full", "--profile", "--profile-all", "--no-exif-transpose"];
+        private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype", "--stage", "-o",
                                                          "--markdown"];
         public List<string> Positional { get; } = [];
         private readonly Dictionary<string, string> _values = [];

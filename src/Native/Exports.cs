@@ -34,6 +34,9 @@ internal static unsafe class Exports
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_destroy")]
     public static int ModelDestroy(nint model) => NativeApi.ModelDestroy(model);
 
+    [UnmanagedCallersOnly(EntryPoint = "aotvit_model_set_exif_transpose")]
+    public static int ModelSetExifTranspose(nint model, int enabled) => NativeApi.ModelSetExifTranspose(model, enabled);
+
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_name")]
     public static int ModelName(nint model, byte** name) => NativeApi.ModelName(model, name);
 

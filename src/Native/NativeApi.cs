@@ -106,6 +106,16 @@ internal static unsafe class NativeApi
         catch (Exception e) { return Errors.Report(e); }
     }
 
+    public static int ModelSetExifTranspose(nint handle, int enabled)
+    {
+        try
+        {
+            ModelRegistry.Get(handle).Model.ApplyExifOrientation = enabled != 0;
+            return Errors.Ok();
+        }
+        catch (Exception e) { return Errors.Report(e); }
+    }
+
     public static int ModelName(nint handle, byte** name)
     {
         try

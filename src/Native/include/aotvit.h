@@ -124,6 +124,15 @@ aotvit_status aotvit_catalog_entry(int index, const char** name, const char** re
 aotvit_status aotvit_model_open(const char* model_name, const char* checkpoint_path, int threads, aotvit_model** out);
 
 /*
+ * Image orientation for aotvit_model_run_image_* and aotvit_preprocess_image_* on this handle: enabled != 0 (the
+ * default) orients each image by its EXIF tag before preprocessing, as transformers' load_image does
+ * (PIL.ImageOps.exif_transpose, then convert("RGB")); 0 uses the stored pixels, as an image processor given
+ * Image.open(f) without exif_transpose. Applies to calls that start after it returns.
+ * Errors: INVALID_ARGUMENT (not a live handle).
+ */
+aotvit_status aotvit_model_set_exif_transpose(aotvit_model* model, int enabled);
+
+/*
  * Releases a handle and all its memory. NULL is a no-op. Waits for a call running on the handle in another
  * thread to finish; calls that start later fail with AOTVIT_INVALID_ARGUMENT. Returns AOTVIT_OK, or
  * AOTVIT_INVALID_ARGUMENT for a handle that is not live (already destroyed, or never created).

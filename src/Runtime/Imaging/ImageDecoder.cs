@@ -46,6 +46,17 @@ public static class ImageDecoder
     /// which Pillow's exif_transpose raises (only when <paramref name="applyExifOrientation"/> is true).</exception>
     public static RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null, bool applyExifOrientation = true)
     {
+        var (image, orientation) = DecodeStored(encoded, limits, applyExifOrientation);
+        return orientation == ImageOrientation.TopLeft ? image : ExifOrientation.Apply(image, orientation);
+    }
+
+    /// <summary>
+    /// The stored pixels (before orientation) and the orientation <see cref="Decode(ReadOnlySpan{byte}, ImageLimits?, bool)"/>
+    /// would apply to them (TopLeft when none, or when <paramref name="applyExifOrientation"/> is false): for consumers
+    /// that orient while they read (StreamingPreprocessor) instead of materialising the turned image. Same errors as Decode.
+    /// </summary>
+    public static (RgbImage Stored, ImageOrientation Orientation) DecodeStored(ReadOnlySpan<byte> encoded, ImageLimits? limits = null, bool applyExifOrientation = true)
+    {
         var header = ValidateHeader(encoded, limits);
         RgbImage image = header.Format switch
         {
@@ -54,8 +65,18 @@ public static class ImageDecoder
             "TGA" => TgaDecoder.Decode(encoded, header.Tga!),
             _ => DecodeWithStb(encoded, header),
         };
-        ImageOrientation? orientation = Orientation(encoded, header, applyExifOrientation);
-        return orientation is { } o ? ExifOrientation.Apply(image, o) : image;
+        return (image, Orientation(encoded, header, applyExifOrientation) ?? ImageOrientation.TopLeft);
+    }
+
+    /// <summary>Reads at most <see cref="ImageLimits.MaxEncodedBytes"/> + 1 bytes of the file at <paramref name="path"/>:
+    /// the bytes <see cref="Load"/> decodes. Errors as Load.</summary>
+    public static byte[] ReadFile(string path, ImageLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        limits ??= ImageLimits.Default;
+        return UserFiles.ReadAtMost(path, "image file", limits.MaxEncodedBytes)
+            ?? throw new ImageDecodeException(
+                $"Encoded image has more than {limits.MaxEncodedBytes} bytes, the limit (ImageLimits.MaxEncodedBytes).");
     }
 
     /// <inheritdoc cref="Decode(ReadOnlySpan{byte}, ImageLimits?, bool)"/>
@@ -70,15 +91,8 @@ public static class ImageDecoder
     /// ImageDecodeException). I/O errors (missing file, a directory, no access) are reported as the usual IOException
     /// types with plain messages (<see cref="UserFiles.OpenRead"/>), not as ImageDecodeException.
     /// <paramref name="applyExifOrientation"/> as in <see cref="Decode(ReadOnlySpan{byte}, ImageLimits?, bool)"/>.</summary>
-    public static RgbImage Load(string path, ImageLimits? limits = null, bool applyExifOrientation = true)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        limits ??= ImageLimits.Default;
-        byte[] encoded = UserFiles.ReadAtMost(path, "image file", limits.MaxEncodedBytes)
-            ?? throw new ImageDecodeException(
-                $"Encoded image has more than {limits.MaxEncodedBytes} bytes, the limit (ImageLimits.MaxEncodedBytes).");
-        return Decode(encoded, limits, applyExifOrientation);
-    }
+    public static RgbImage Load(string path, ImageLimits? limits = null, bool applyExifOrientation = true) =>
+        Decode(ReadFile(path, limits), limits, applyExifOrientation);
 
     /// <summary>The EXIF orientation Decode applies (null: none), without decoding pixels. Same errors as Decode's
     /// header and EXIF checks. For a PNG it reads the chunks after the image data too, as Pillow's getexif does.</summary>

@@ -41,11 +41,16 @@ public sealed class StreamingPreprocessor : IDisposable
     private int _nextRow;
     private bool _disposed;
 
-    /// <param name="orientation">EXIF orientation 1–8 of the stored image (1 = as stored), as ImageOps.exif_transpose
-    /// applies it: 2 mirror x, 3 rotate 180°, 4 mirror y, 5 transpose, 6 rotate 90° clockwise, 7 transverse,
-    /// 8 rotate 90° counter-clockwise.</param>
+    /// <param name="orientation">EXIF orientation of the stored image, applied as ImageOps.exif_transpose does
+    /// (<see cref="ImageOrientation"/>; TopLeft = as stored).</param>
     /// <exception cref="ArgumentException">The resized image would exceed <see cref="Preprocessor.MaxResizedPixels"/>.</exception>
-    public StreamingPreprocessor(PreprocessPlan plan, int storedWidth, int storedHeight, int orientation = 1)
+    public StreamingPreprocessor(PreprocessPlan plan, int storedWidth, int storedHeight, ImageOrientation orientation = ImageOrientation.TopLeft)
+        : this(plan, storedWidth, storedHeight, (int)orientation)
+    {
+    }
+
+    /// <summary>As above with the orientation as its EXIF value 1–8.</summary>
+    public StreamingPreprocessor(PreprocessPlan plan, int storedWidth, int storedHeight, int orientation)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(storedWidth);

@@ -5,6 +5,7 @@
 
 using System.Diagnostics;
 using System.Text.Json;
+using AotVit.Runtime.Imaging;
 using Xunit;
 
 namespace AotVit.Tests.Cli;
@@ -85,6 +86,70 @@ public sealed class CliTests : IDisposable
         AssertInputError(Run("embed", Image, "--weights", _dir), $"checkpoint '{_dir}': no weights in this folder: expected one of model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json; it holds ");
         AssertInputError(Run("embed", Image, "--weights", "no-such-org/no-such-model"), "checkpoint not found: 'no-such-org/no-such-model' is not a file or folder here, and the Hugging Face cache has no copy of it");
         AssertInputError(Run("embed", Image, "--weights", "no-such-org/no-such-model"), "huggingface-cli download no-such-org/no-such-model");
+    }
+
+    /// <summary>A .npy file as NumPy writes version 1.0: (descr, shape, data).</summary>
+    private static (string Descr, long[] Shape, byte[] Data) ReadNpy(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        Assert.Equal([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0], bytes[..8]);
+        int headerLength = bytes[8] | bytes[9] << 8;
+        Assert.Equal(0, (10 + headerLength) % 64);
+        string header = System.Text.Encoding.ASCII.GetString(bytes, 10, headerLength);
+        Assert.EndsWith("\n", header);
+        var m = System.Text.RegularExpressions.Regex.Match(header, @"^\{'descr': '([^']+)', 'fortran_order': False, 'shape': \(([0-9, ]*)\), \} *\n$");
+        Assert.True(m.Success, header);
+        long[] shape = m.Groups[2].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
+        return (m.Groups[1].Value, shape, bytes[(10 + headerLength)..]);
+    }
+
+    [Fact]
+    public void Preprocess_writes_what_the_model_sees_as_npy_with_and_without_exif_orientation()
+    {
+        string photo = TestPaths.Data("imaging", "formats", "exif_png_o6.png");   // stored landscape, displayed portrait
+        string decoded = Path.Combine(_dir, "decoded.npy"), stored = Path.Combine(_dir, "stored.npy"), pixels = Path.Combine(_dir, "pixels.npy");
+        Assert.Equal(0, Run("preprocess", photo, "--stage", "decoded", "-o", decoded).Code);
+        Assert.Equal(0, Run("preprocess", photo, "--stage", "decoded", "--no-exif-transpose", "-o", stored).Code);
+        var (descr, shape, data) = ReadNpy(decoded);
+        var (_, storedShape, storedData) = ReadNpy(stored);
+        Assert.Equal("|u1", descr);
+        RgbImage oriented = ImageDecoder.Load(photo), raw = ImageDecoder.Load(photo, applyExifOrientation: false);
+        Assert.Equal([oriented.Height, oriented.Width, 3], shape);
+        Assert.Equal(oriented.Pixels, data);
+        Assert.Equal([raw.Height, raw.Width, 3], storedShape);
+        Assert.Equal(raw.Pixels, storedData);
+        Assert.Equal(shape[0], storedShape[1]);   // orientation 6 swaps the axes
+
+        var r = Run("preprocess", photo, "--model", "google/vit-base-patch32-224-in21k", "-o", pixels);
+        Assert.True(r.Code == 0, r.Err);
+        var (floatDescr, floatShape, floatData) = ReadNpy(pixels);
+        Assert.Equal("<f4", floatDescr);
+        Assert.Equal([1, 3, 224, 224], floatShape);
+        var expected = new float[3 * 224 * 224];
+        Preprocessor.Run(oriented, ModelCatalog.Find("vit-base-patch32-224-in21k").Plan, expected);
+        Assert.Equal(expected, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(floatData).ToArray());
+
+        AssertUsage(Run("preprocess", photo), "preprocess needs -o OUT.npy");
+        AssertUsage(Run("preprocess", photo, "--stage", "resized", "-o", pixels), "--stage must be decoded or pixel_values, got 'resized'");
+        AssertUsage(Run("preprocess", "-o", pixels), "preprocess needs one IMAGE");
+    }
+
+    [Fact]
+    public void Classify_orients_photos_by_exif_unless_told_not_to()
+    {
+        string turned = TestPaths.Data("imaging", "formats", "exif_png_o6.png");
+        var a = Run("classify", turned, "--json", "--threads", "1");
+        var b = Run("classify", turned, "--json", "--threads", "1", "--no-exif-transpose");
+        Assert.True(a.Code == 0 && b.Code == 0, a.Err + b.Err);
+        using var oriented = JsonDocument.Parse(a.Out);
+        using var storedJson = JsonDocument.Parse(b.Out);
+        Assert.NotEqual(oriented.RootElement.GetProperty("results").GetRawText(), storedJson.RootElement.GetProperty("results").GetRawText());
+    }
+
+    private static void AssertUsage((int Code, string Out, string Err) r, string expected)
+    {
+        Assert.True(r.Code == 1, $"exit {r.Code}, stderr: {r.Err}");
+        Assert.Contains(expected, r.Err);
     }
 
     [Fact]

@@ -131,6 +131,20 @@ public sealed class StreamingPreprocessorTests
     }
 
     [Fact]
+    public void The_reference_transpose_is_the_one_the_decoder_applies()
+    {
+        // ExifOrientation.Apply is checked against Pillow's exif_transpose by the format goldens; the streaming
+        // mapping is checked against Orient above: both must be the same permutation.
+        var image = new RgbImage(5, 3, SeededBytes.Generate(9, 5 * 3 * 3));
+        for (int o = 1; o <= 8; o++)
+        {
+            RgbImage expected = ExifOrientation.Apply(image, (ImageOrientation)o), actual = Orient(image, o);
+            Assert.Equal((expected.Width, expected.Height), (actual.Width, actual.Height));
+            Assert.Equal(expected.Pixels, actual.Pixels);
+        }
+    }
+
+    [Fact]
     public void Misuse_is_refused()
     {
         using var s = new StreamingPreprocessor(PreprocessorTests.Vit, 10, 10);
