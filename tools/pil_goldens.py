@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 """Golden files for aot-vit's imaging code (src/Runtime/Imaging), written with Pillow + numpy.
 
-What this is: the oracle for the C# decoder, Pillow-compatible BILINEAR resize and HF-style preprocessing.
+What this is: the oracle for the C# decoder, Pillow-compatible BILINEAR / BICUBIC resize and HF-style preprocessing.
 It reproduces what Hugging Face's *slow* ViT / MobileViT image processors do (PIL path), step by step
-with numpy, without importing transformers. What it is not: a model reference (see tools/reference.py).
+with numpy, without importing transformers. What it is not: a model reference (see tools/reference.py, whose
+golden files also hold each model's preprocessing of the sample images, DeiT's BICUBIC one included).
 
 Run with Debian's Python (Pillow 9.4 + numpy):   /usr/bin/python3 tools/pil_goldens.py
 Outputs (deterministic; re-running gives identical bytes):
   tests/AotVit.Tests/data/images/{small,grey,grey_alpha,palette,palette_trns,rgba,bilevel}.png   inputs derived from chelsea.png
   tests/AotVit.Tests/data/imaging/resize_cases.bin.gz        seeded random images: PIL BILINEAR outputs
+  tests/AotVit.Tests/data/imaging/resize_bicubic_cases.bin.gz    the same kind of cases through PIL BICUBIC
+  tests/AotVit.Tests/data/imaging/oriented_bicubic.bin.gz    seeded images in all 8 EXIF orientations (PIL transpose as
+                                                             ImageOps.exif_transpose), then PIL BICUBIC to two sizes
   tests/AotVit.Tests/data/imaging/preprocess_<image>.bin.gz  per test image: resized uint8 + float checksums
   tests/AotVit.Tests/data/imaging/convert_<variant>.bin.gz   PIL convert("RGB") of the grey/palette/alpha PNGs
   tests/AotVit.Tests/data/imaging/fuzz/seed*.{png,jpg,gif,bmp,tga}  small seed files for mutation fuzzing
@@ -88,6 +92,11 @@ def pil_bilinear(array_u8, out_w, out_h):
     return np.array(Image.fromarray(array_u8).resize((out_w, out_h), Image.BILINEAR, reducing_gap=None))
 
 
+def pil_bicubic(array_u8, out_w, out_h):
+    """As pil_bilinear with resample=BICUBIC (3), the filter of HF's DeiT image processor."""
+    return np.array(Image.fromarray(array_u8).resize((out_w, out_h), Image.BICUBIC, reducing_gap=None))
+
+
 # ----------------------------------------------------------------------------------------------------------
 # (a) random resize cases
 
@@ -122,6 +131,79 @@ def resize_cases():
     arrays.insert(0, ("meta", meta_array({"cases": meta})))
     write_avig(os.path.join(OUT, "resize_cases.bin.gz"), arrays)
     print("resize cases: %d, %d output bytes" % (len(cases), total))
+
+
+def bicubic_resize_cases():
+    """PIL BICUBIC on seeded random RGB and L images: the edge cases of the bilinear set, sizes where the window is
+    clipped at both ends, 1xN and Nx1, extreme ratios both ways, one axis unchanged, identity; then random sizes."""
+    rng = np.random.RandomState(20261202)
+    cases = [  # (mode, in_w, in_h, out_w, out_h)
+        ("RGB", 1, 1, 1, 1), ("RGB", 1, 1, 5, 7), ("RGB", 7, 5, 1, 1), ("L", 1, 9, 4, 9), ("RGB", 2, 2, 3, 3),
+        ("RGB", 3, 3, 2, 2), ("RGB", 4, 4, 9, 9), ("RGB", 64, 48, 64, 17), ("RGB", 64, 48, 64, 131),
+        ("RGB", 37, 90, 200, 90), ("RGB", 300, 40, 11, 40), ("L", 300, 280, 13, 9), ("RGB", 17, 11, 190, 150),
+        ("RGB", 120, 30, 40, 160), ("RGB", 224, 224, 224, 224), ("RGB", 257, 129, 128, 64), ("L", 99, 101, 101, 99),
+        ("RGB", 120, 80, 100, 100), ("RGB", 50, 40, 64, 64), ("RGB", 64, 64, 56, 56),
+        ("RGB", 1, 300, 1, 7), ("RGB", 300, 1, 64, 1), ("RGB", 1, 200, 5, 301), ("RGB", 250, 1, 3, 400),
+        ("RGB", 2000, 2, 3, 2), ("RGB", 3, 2000, 3, 5), ("RGB", 2, 3, 97, 71), ("L", 1500, 7, 2, 3),
+        ("RGB", 13, 7, 14, 8), ("RGB", 101, 99, 100, 100), ("RGB", 5, 5, 3, 300),
+    ]
+    base = len(cases)
+    while len(cases) < base + 24:
+        mode = "RGB" if rng.rand() < 0.75 else "L"
+        in_w, in_h = int(rng.randint(1, 301)), int(rng.randint(1, 301))
+        out_w, out_h = int(rng.randint(1, 101)), int(rng.randint(1, 101))
+        if rng.rand() < 0.15:
+            out_w = in_w
+        elif rng.rand() < 0.15:
+            out_h = in_h
+        cases.append((mode, in_w, in_h, out_w, out_h))
+    arrays, meta, total = [], [], 0
+    for k, (mode, in_w, in_h, out_w, out_h) in enumerate(cases):
+        channels = 3 if mode == "RGB" else 1
+        seed = 5000 + k
+        data = seeded_bytes(seed, in_w * in_h * channels)
+        shape = (in_h, in_w, channels) if channels == 3 else (in_h, in_w)
+        out = pil_bicubic(data.reshape(shape), out_w, out_h).reshape(out_h, out_w, channels)
+        arrays.append(("case%d.output" % k, out))
+        total += out.size
+        meta.append({"index": k, "mode": mode, "channels": channels, "seed": seed, "in_w": in_w, "in_h": in_h,
+                     "out_w": out_w, "out_h": out_h, "input_sha256": sha256(data), "output_sha256": sha256(out)})
+    arrays.insert(0, ("meta", meta_array({"filter": "BICUBIC", "pillow": Image.__version__, "cases": meta})))
+    write_avig(os.path.join(OUT, "resize_bicubic_cases.bin.gz"), arrays)
+    print("bicubic resize cases: %d, %d output bytes" % (len(cases), total))
+
+
+# ImageOps.exif_transpose (Pillow 9.4): orientation -> Image.transpose method
+EXIF_TRANSPOSE = {2: Image.FLIP_LEFT_RIGHT, 3: Image.ROTATE_180, 4: Image.FLIP_TOP_BOTTOM, 5: Image.TRANSPOSE,
+                  6: Image.ROTATE_270, 7: Image.TRANSVERSE, 8: Image.ROTATE_90}
+
+
+def oriented_bicubic():
+    """Stored images in every EXIF orientation: PIL transposes them as exif_transpose does, then resizes with BICUBIC
+    to an exact size and to a shortest-edge size. The C# StreamingPreprocessor, fed the stored rows, must produce
+    these bytes (plans without rescale/normalise give the bytes as floats; crops give a window of them)."""
+    images = [(37, 23, 61, 40, 29, 20), (23, 37, 62, 31, 44, 18), (120, 77, 63, 56, 48, 40), (64, 150, 64, 40, 50, 24),
+              (5, 90, 65, 7, 33, 12), (200, 9, 66, 150, 7, 16)]   # (w, h, seed, exact_w, exact_h, shortest_edge)
+    arrays, meta = [], []
+    for k, (w, h, seed, ew, eh, edge) in enumerate(images):
+        data = seeded_bytes(seed, w * h * 3)
+        stored = Image.fromarray(data.reshape(h, w, 3))
+        entry = {"index": k, "w": w, "h": h, "seed": seed, "input_sha256": sha256(data), "exact_w": ew, "exact_h": eh,
+                 "shortest_edge": edge, "orientations": []}
+        for orientation in range(1, 9):
+            im = stored.transpose(EXIF_TRANSPOSE[orientation]) if orientation > 1 else stored
+            ow, oh = im.size
+            exact = np.array(im.resize((ew, eh), Image.BICUBIC, reducing_gap=None))
+            sh, sw = shortest_edge_size(oh, ow, edge)
+            short = np.array(im.resize((sw, sh), Image.BICUBIC, reducing_gap=None)) if (sw, sh) != (ow, oh) else np.array(im)
+            arrays.append(("image%d.o%d.exact" % (k, orientation), exact))
+            arrays.append(("image%d.o%d.shortest_edge" % (k, orientation), short))
+            entry["orientations"].append({"orientation": orientation, "oriented_w": ow, "oriented_h": oh,
+                                          "shortest_edge_w": sw, "shortest_edge_h": sh})
+        meta.append(entry)
+    arrays.insert(0, ("meta", meta_array({"filter": "BICUBIC", "pillow": Image.__version__, "images": meta})))
+    write_avig(os.path.join(OUT, "oriented_bicubic.bin.gz"), arrays)
+    print("oriented bicubic: %d images x 8 orientations x 2 sizes" % len(images))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -246,6 +328,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     extra = derived_images()
     resize_cases()
+    bicubic_resize_cases()
+    oriented_bicubic()
     for name in ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg"] + extra:
         with Image.open(os.path.join(IMAGES, name)) as im:
             rgb = np.array(im.convert("RGB"))

@@ -1,5 +1,9 @@
 // ImageBench: preprocessing stages on a synthetic photo-sized image, medians of interleaved repetitions.
 //   dotnet run -c Release --project tools/ImageBench -- preprocess [WIDTH HEIGHT] [--reps N]
+//   dotnet run -c Release --project tools/ImageBench -- resize [WIDTH HEIGHT] [--reps N]
+// preprocess: the ViT (BILINEAR 224x224), MobileViT (BILINEAR shortest edge 288, crop 256) and DeiT (BICUBIC 256x256,
+// crop 224) plans, whole image and streamed (orientations 1 and 6). resize: PillowResize alone, BILINEAR against
+// BICUBIC, to 224x224, to 256x256 and to a quarter of the image (the same output sizes for both filters).
 using System.Diagnostics;
 using AotVit.Runtime.Imaging;
 
@@ -8,6 +12,8 @@ int width = args.Length > 2 ? int.Parse(args[1]) : 4032, height = args.Length > 
 int reps = Array.IndexOf(args, "--reps") is int r and >= 0 ? int.Parse(args[r + 1]) : 7;
 var vit = new PreprocessPlan(new ResizeMode.Exact(224, 224), null, 1 / 255.0, new ChannelNormalization([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]), false);
 var mobilevit = new PreprocessPlan(new ResizeMode.ShortestEdge(288), (256, 256), 1 / 255.0, null, true);
+var deit = new PreprocessPlan(new ResizeMode.Exact(256, 256, ResampleFilter.Bicubic), (224, 224), 1 / 255.0,
+    new ChannelNormalization([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), false);
 var pixels = new byte[width * height * 3];
 new Random(1).NextBytes(pixels);
 var image = new RgbImage(width, height, pixels);
@@ -20,7 +26,19 @@ double Time(Action a)
 }
 
 var cases = new List<(string Name, Action Run)>();
-foreach (var (name, plan) in new[] { ("vit", vit), ("mobilevit", mobilevit) })
+if (mode == "resize")
+{
+    foreach (var (w, h) in new[] { (224, 224), (256, 256), (width / 4, height / 4) })
+    {
+        var resized = new byte[w * h * 3];
+        foreach (var filter in new[] { ResampleFilter.Bilinear, ResampleFilter.Bicubic })
+        {
+            cases.Add(($"PillowResize {filter.Name()} to {w}x{h}",
+                       () => PillowResize.Resize(pixels, width, height, 3, resized, w, h, filter)));
+        }
+    }
+}
+else foreach (var (name, plan) in new[] { ("vit", vit), ("mobilevit", mobilevit), ("deit", deit) })
 {
     var (c, h, w) = Preprocessor.OutputSize(plan, width, height);
     var output = new float[c * h * w];

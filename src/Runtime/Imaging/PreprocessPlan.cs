@@ -6,17 +6,35 @@ using System.Collections.Immutable;
 
 namespace AotVit.Runtime.Imaging;
 
-/// <summary>How the decoded image is resized (always Pillow BILINEAR, i.e. HF <c>resample: 2</c>).</summary>
+/// <summary>How the decoded image is resized, and with which Pillow filter (HF <c>resample</c>: 2 = BILINEAR, the
+/// default of every constructor without a filter, 3 = BICUBIC).</summary>
 public abstract record ResizeMode
 {
-    private ResizeMode()
+    private ResizeMode(ResampleFilter filter)
     {
+        ResampleFilters.ThrowIfUndefined(filter, nameof(filter));
+        Filter = filter;
     }
 
-    /// <summary>Resize to exactly Height x Width (HF <c>size: {height, width}</c> or a plain int for ViT).</summary>
+    public ResampleFilter Filter { get; }
+
+    // Written by hand so the record's ToString names the filter without enum formatting (NativeAOT size).
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Filter = ").Append(Filter.Name());
+        return true;
+    }
+
+    /// <summary>Resize to exactly Height x Width (HF <c>size: {height, width}</c> or a plain int for ViT / DeiT).</summary>
     public sealed record Exact : ResizeMode
     {
         public Exact(int height, int width)
+            : this(height, width, ResampleFilter.Bilinear)
+        {
+        }
+
+        public Exact(int height, int width, ResampleFilter filter)
+            : base(filter)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -33,6 +51,12 @@ public abstract record ResizeMode
     public sealed record ShortestEdge : ResizeMode
     {
         public ShortestEdge(int size)
+            : this(size, ResampleFilter.Bilinear)
+        {
+        }
+
+        public ShortestEdge(int size, ResampleFilter filter)
+            : base(filter)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
             Size = size;

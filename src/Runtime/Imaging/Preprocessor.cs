@@ -1,6 +1,6 @@
 // Preprocessor: RgbImage + PreprocessPlan -> float32 CHW pixel_values, reproducing Hugging Face's slow image
 // processors (PIL path) bit for bit:
-//   resize    Pillow BILINEAR on uint8 (PillowResize); ShortestEdge: short -> n, long -> int(n·long/short)
+//   resize    Pillow BILINEAR or BICUBIC on uint8 (PillowResize); ShortestEdge: short -> n, long -> int(n·long/short)
 //   rescale   float32(float64(v) · factor)
 //   normalize (x − float32(mean)) / float32(std) in float32        (rescale+normalize = one 256-entry table per channel)
 //   crop      top = ⌊(H − ch)/2⌋, left = ⌊(W − cw)/2⌋; outside the image -> 0 (HF zero padding)
@@ -111,7 +111,8 @@ public static class Preprocessor
         {
             int length = checked(resizedWidth * resizedHeight * 3);
             rented = ArrayPool<byte>.Shared.Rent(length);
-            PillowResize.Bilinear(image.Pixels, image.Width, image.Height, 3, rented.AsSpan(0, length), resizedWidth, resizedHeight);
+            PillowResize.Resize(image.Pixels, image.Width, image.Height, 3, rented.AsSpan(0, length), resizedWidth, resizedHeight,
+                                plan.Resize!.Filter);
             resized = rented.AsSpan(0, length);
         }
         try

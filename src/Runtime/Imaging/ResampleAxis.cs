@@ -1,13 +1,21 @@
-// ResampleAxis: Pillow's 8-bit BILINEAR coefficients for one axis (libImaging/Resample.c precompute_coeffs and
-// normalize_coeffs_8bpc), and the two passes that use them. Shared by PillowResize (whole images) and
-// StreamingPreprocessor (rows as they are decoded), so both compute the same sums:
-//   scale = in/out, filterscale = max(scale, 1), support = filterscale (bilinear base support 1)
+// ResampleAxis: Pillow's 8-bit coefficients for one axis of a BILINEAR or BICUBIC resize (libImaging/Resample.c
+// precompute_coeffs and normalize_coeffs_8bpc), and the two passes that use them. One table type for both filters, so
+// both share every loop (ResampleKernels). Shared by PillowResize (whole images) and StreamingPreprocessor (rows as they
+// are decoded), so both compute the same sums:
+//   scale = in/out, filterscale = max(scale, 1), support = filter support · filterscale   (bilinear 1, bicubic 2)
 //   center = (i + 0.5)·scale; taps first = trunc(center − support + 0.5) ≥ 0 .. end = trunc(center + support + 0.5) ≤ in
-//   w(x) = k((x − center + 0.5) · (1/filterscale)), k(t) = max(0, 1 − |t|); w /= Σw          (all in double)
-//   coefficient = trunc(w · 2²² ± 0.5)                                                        (22-bit fixed point)
+//   w(x) = k((x − center + 0.5) · (1/filterscale)); w /= Σw (unless Σw = 0)                 (all in double)
+//     bilinear_filter k(t) = max(0, 1 − |t|)
+//     bicubic_filter  k(t) = ((a + 2)|t| − (a + 3))|t|² + 1 for |t| < 1, (((|t| − 5)|t| + 8)|t| − 4)·a for |t| < 2, else 0;
+//                     a = −0.5
+//   coefficient = trunc(w · 2²² − 0.5) if w < 0, else trunc(w · 2²² + 0.5)   (22-bit fixed point, rounded half away from 0)
 //   pixel = clip8((2²¹ + Σ in · coefficient) >> 22), each channel independently
 // Pillow multiplies by 1/filterscale rather than dividing by filterscale; so do we: the two can differ in the last bit
-// of the double and so, rarely, in a fixed-point coefficient.
+// of the double and so, rarely, in a fixed-point coefficient. The cubic is evaluated in the same operation order as
+// Pillow's C (no fused multiply-add: .NET never contracts, and x86-64 Pillow builds have no FMA).
+// Bicubic coefficients are negative at the window's ends, so sums may be negative or above 255·2²²: clip8 clamps both
+// (Pillow indexes a table over [−640, 640) with the shifted sum; bicubic sums stay within [−35, 290]). Every sum fits an
+// int32: over all sizes the positive coefficients of one output add up to at most 1.14, so |sum| < 0.6·2³¹.
 namespace AotVit.Runtime.Imaging;
 
 /// <summary>Coefficient arrays come from ArrayPool (whole-image resizes allocate nothing in steady state): dispose it.</summary>
@@ -18,15 +26,18 @@ internal sealed unsafe class ResampleAxis : IDisposable
     public const int PrecisionBits = 22;              // Pillow's PRECISION_BITS for 8-bit images
     public const int Half = 1 << (PrecisionBits - 1);
 
-    public ResampleAxis(int inSize, int outSize)
+    public ResampleAxis(int inSize, int outSize, ResampleFilter filter)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outSize);
+        ResampleFilters.ThrowIfUndefined(filter, nameof(filter));
         InSize = inSize;
         OutSize = outSize;
+        Filter = filter;
+        bool bicubic = filter == ResampleFilter.Bicubic;
         double scale = (double)inSize / outSize;
         double filterScale = Math.Max(scale, 1.0);
-        double support = 1.0 * filterScale;
+        double support = (bicubic ? 2.0 : 1.0) * filterScale;
         KernelSize = (int)Math.Ceiling(support) * 2 + 1;
         First = System.Buffers.ArrayPool<int>.Shared.Rent(outSize);
         Count = System.Buffers.ArrayPool<int>.Shared.Rent(outSize);
@@ -43,7 +54,8 @@ internal sealed unsafe class ResampleAxis : IDisposable
             double sum = 0.0;
             for (int t = 0; t < count; t++)
             {
-                double w = Triangle((t + first - center + 0.5) * inverseFilterScale);
+                double x = (t + first - center + 0.5) * inverseFilterScale;
+                double w = bicubic ? Cubic(x) : Triangle(x);
                 weights[t] = w;
                 sum += w;
             }
@@ -103,6 +115,8 @@ internal sealed unsafe class ResampleAxis : IDisposable
 
     public int InSize { get; }
 
+    public ResampleFilter Filter { get; }
+
     public int OutSize { get; }
 
     public int KernelSize { get; }
@@ -116,16 +130,28 @@ internal sealed unsafe class ResampleAxis : IDisposable
     /// <summary>Fixed-point taps of output i at [i·KernelSize, i·KernelSize + Count[i]); the rest of each row is 0.</summary>
     public int[] Weights { get; private set; }
 
-    /// <summary>Pillow's bilinear ("triangle") kernel: k(t) = max(0, 1 − |t|).</summary>
+    /// <summary>Pillow's bilinear ("triangle") kernel: k(t) = max(0, 1 − |t|) (Resample.c bilinear_filter).</summary>
     private static double Triangle(double t)
     {
         if (t < 0.0) t = -t;
         return t < 1.0 ? 1.0 - t : 0.0;
     }
 
+    /// <summary>Pillow's bicubic kernel with a = −0.5 (Resample.c bicubic_filter), in its operation order:
+    /// ((a + 2)·t − (a + 3))·t·t + 1 for t &lt; 1 and (((t − 5)·t + 8)·t − 4)·a for t &lt; 2, t = |x|.</summary>
+    private static double Cubic(double t)
+    {
+        const double a = -0.5;
+        if (t < 0.0) t = -t;
+        if (t < 1.0) return ((a + 2.0) * t - (a + 3.0)) * t * t + 1;
+        if (t < 2.0) return (((t - 5) * t + 8) * t - 4) * a;
+        return 0.0;
+    }
+
+    /// <summary>Pillow's clip8: the sum shifted right (arithmetically) by 22, clamped to [0, 255].</summary>
     public static byte Clip8(int accumulator)
     {
-        int value = accumulator >> PrecisionBits;    // arithmetic shift, as in Pillow's clip8
+        int value = accumulator >> PrecisionBits;
         return (byte)(value < 0 ? 0 : value > 255 ? 255 : value);
     }
 

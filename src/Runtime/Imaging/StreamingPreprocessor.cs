@@ -1,11 +1,12 @@
-// StreamingPreprocessor: Hugging Face's slow image processor (EXIF transpose → Pillow BILINEAR resize → rescale /
-// normalise → centre crop → channel flip → CHW) computed from decoded rows as they arrive, top to bottom in the
-// stored (pre-orientation) image, without ever holding the full-resolution image.
+// StreamingPreprocessor: Hugging Face's slow image processor (EXIF transpose → Pillow BILINEAR or BICUBIC resize →
+// rescale / normalise → centre crop → channel flip → CHW) computed from decoded rows as they arrive, top to bottom in
+// the stored (pre-orientation) image, without ever holding the full-resolution image.
 //
 // Why it is bit-identical to transposing the whole image and running Preprocessor.Run on it:
 // * Pillow resizes in two separable passes through a uint8 intermediate: first along the image's x (each output
 //   column j = clip8((2^21 + Σ_t in[first_j + t] · k_j[t]) >> 22)), then along its y from that intermediate. Every
-//   output value is an integer sum of products, so the order in which the terms arrive does not matter.
+//   output value is an integer sum of products (exact in int32, bicubic's negative coefficients included), so the
+//   order in which the terms arrive does not matter.
 // * For orientations 1–4 the oriented image's rows are stored rows (perhaps reversed in order or in x): each stored row
 //   is one first-pass row, computed when it arrives. For 5–8 the oriented image's x runs along stored y: a first-pass
 //   output column j accumulates one term from each stored row in its window and is finished (rounded, clipped) when
@@ -78,8 +79,9 @@ public sealed class StreamingPreprocessor : IDisposable
         _cy0 = Math.Clamp(Top, 0, _resizedHeight);
         _cy1 = Math.Clamp(Top + OutputHeight, _cy0, _resizedHeight);
 
-        if (_resizedWidth != _orientedWidth) _horizontal = new ResampleAxis(_orientedWidth, _resizedWidth);
-        if (_resizedHeight != _orientedHeight) _vertical = new ResampleAxis(_orientedHeight, _resizedHeight);
+        ResampleFilter filter = plan.Resize?.Filter ?? ResampleFilter.Bilinear;   // no resize: sizes equal, no axis
+        if (_resizedWidth != _orientedWidth) _horizontal = new ResampleAxis(_orientedWidth, _resizedWidth, filter);
+        if (_resizedHeight != _orientedHeight) _vertical = new ResampleAxis(_orientedHeight, _resizedHeight, filter);
         (_ox0, _ox1) = _horizontal is null ? (_cx0, _cx1) : _horizontal.Window(_cx0, _cx1);
         (_oy0, _oy1) = _vertical is null ? (_cy0, _cy1) : _vertical.Window(_cy0, _cy1);
 

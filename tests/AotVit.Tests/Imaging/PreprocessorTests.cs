@@ -20,6 +20,12 @@ public sealed class PreprocessorTests
         new ResizeMode.ShortestEdge(288), centerCrop: (256, 256), rescaleFactor: 1 / 255.0,
         normalize: null, flipChannelOrder: true);
 
+    // facebook/deit-small-distilled-patch16-224: size 256 (a square resize: get_size_dict default_to_square), BICUBIC,
+    // centre crop 224, rescale 1/255, ImageNet mean / std, RGB.
+    internal static readonly PreprocessPlan Deit = new(
+        new ResizeMode.Exact(256, 256, ResampleFilter.Bicubic), centerCrop: (224, 224), rescaleFactor: 1 / 255.0,
+        new ChannelNormalization([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), flipChannelOrder: false);
+
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();

@@ -1,6 +1,8 @@
 // StreamingPreprocessor: the preprocessed tensor from stored rows given in bands, for every EXIF orientation, equals
 // Preprocessor.Run on the image transposed as ImageOps.exif_transpose does (the reference transpose below is the
-// mapping read off Pillow 9.4's Image.transpose), bit for bit; and the stored region it reports is all it reads.
+// mapping read off Pillow 9.4's Image.transpose), bit for bit, with BILINEAR and BICUBIC plans; and the stored region
+// it reports is all it reads. With BICUBIC it is also checked against Pillow itself: oriented_bicubic.bin.gz holds
+// Pillow's transpose + BICUBIC resize of seeded images in all 8 orientations (tools/pil_goldens.py).
 using AotVit.Runtime.Imaging;
 using Xunit;
 
@@ -82,6 +84,10 @@ public sealed class StreamingPreprocessorTests
                 new ChannelNormalization([0.4, 0.5, 0.6], [0.2, 0.3, 0.4]), flipChannelOrder: random.Next(2) == 0),
             new(new ResizeMode.Exact(random.Next(1, 70), random.Next(1, 70)), null, null, null, false),
             new(new ResizeMode.Exact(height, width), (Math.Max(1, height / 2), width + 3), 1 / 255.0, null, false),   // no resize at all
+            PreprocessorTests.Deit,
+            new(new ResizeMode.ShortestEdge(random.Next(8, 90), ResampleFilter.Bicubic), (random.Next(4, 120), random.Next(4, 120)),
+                1 / 255.0, new ChannelNormalization([0.4, 0.5, 0.6], [0.2, 0.3, 0.4]), flipChannelOrder: random.Next(2) == 0),
+            new(new ResizeMode.Exact(random.Next(1, 70), random.Next(1, 70), ResampleFilter.Bicubic), null, null, null, false),
         };
         foreach (PreprocessPlan plan in plans)
         {
@@ -101,6 +107,72 @@ public sealed class StreamingPreprocessorTests
                 }
             }
         }
+    }
+
+    private static readonly Lazy<GoldenFile> Oriented = new(() => GoldenFile.Load("oriented_bicubic.bin.gz"));
+
+    public static TheoryData<int, int> OrientedCases()
+    {
+        var data = new TheoryData<int, int>();
+        int images = Oriented.Value.Meta.GetProperty("images").GetArrayLength();
+        for (int k = 0; k < images; k++)
+            for (int orientation = 1; orientation <= 8; orientation++)
+                data.Add(k, orientation);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(OrientedCases))]
+    public void Bicubic_streamed_from_stored_rows_equals_Pillow_transpose_then_resize(int index, int orientation)
+    {
+        var meta = Oriented.Value.Meta.GetProperty("images")[index];
+        int w = meta.GetProperty("w").GetInt32(), h = meta.GetProperty("h").GetInt32();
+        byte[] pixels = SeededBytes.Generate((ulong)meta.GetProperty("seed").GetInt32(), w * h * 3);
+        Assert.Equal(meta.GetProperty("input_sha256").GetString(), SeededBytes.Sha256(pixels));
+        var image = new RgbImage(w, h, pixels);
+        var oriented = meta.GetProperty("orientations")[orientation - 1];
+
+        // Exact size, no value mapping: the output floats are Pillow's bytes.
+        int ew = meta.GetProperty("exact_w").GetInt32(), eh = meta.GetProperty("exact_h").GetInt32();
+        byte[] exact = Oriented.Value.Bytes($"image{index}.o{orientation}.exact");
+        var exactPlan = new PreprocessPlan(new ResizeMode.Exact(eh, ew, ResampleFilter.Bicubic), null, null, null, false);
+        foreach (int band in new[] { 1, 5, h })
+        {
+            AssertWindow(exact, ew, eh, 0, 0, Streamed(image, exactPlan, orientation, band, poisonOutsideRegion: band == 5), ew, eh,
+                         $"image {index} orientation {orientation} exact, band {band}");
+        }
+
+        // Shortest edge, then a centre crop one row shorter and two columns wider than the resized image (zero padding).
+        int edge = meta.GetProperty("shortest_edge").GetInt32();
+        int sw = oriented.GetProperty("shortest_edge_w").GetInt32(), sh = oriented.GetProperty("shortest_edge_h").GetInt32();
+        byte[] shortEdge = Oriented.Value.Bytes($"image{index}.o{orientation}.shortest_edge");
+        int ch = Math.Max(1, sh - 1), cw = sw + 2;
+        var cropPlan = new PreprocessPlan(new ResizeMode.ShortestEdge(edge, ResampleFilter.Bicubic), (ch, cw), null, null, false);
+        int top = (sh - ch) >> 1, left = (sw - cw) >> 1;
+        foreach (int band in new[] { 1, 5, h })
+        {
+            AssertWindow(shortEdge, sw, sh, top, left, Streamed(image, cropPlan, orientation, band, poisonOutsideRegion: band == 5), cw, ch,
+                         $"image {index} orientation {orientation} shortest edge {edge}, crop {ch}x{cw}, band {band}");
+        }
+        var whole = new float[3 * ch * cw];
+        Preprocessor.Run(Orient(image, orientation), cropPlan, whole);
+        AssertWindow(shortEdge, sw, sh, top, left, whole, cw, ch, $"image {index} orientation {orientation} Preprocessor.Run");
+    }
+
+    /// <summary>output [3, outH, outW] equals resized[y + top, x + left, c] (HWC bytes), and 0 outside the resized image.</summary>
+    private static void AssertWindow(byte[] resized, int width, int height, int top, int left, float[] output, int outW, int outH, string what)
+    {
+        Assert.Equal(3 * outW * outH, output.Length);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < outH; y++)
+                for (int x = 0; x < outW; x++)
+                {
+                    int sy = y + top, sx = x + left;
+                    float expected = sy >= 0 && sy < height && sx >= 0 && sx < width ? resized[(sy * width + sx) * 3 + c] : 0f;
+                    float actual = output[(c * outH + y) * outW + x];
+                    if (expected != actual)
+                        Assert.Fail($"{what}: channel {c} row {y} column {x}: Pillow {expected}, streamed {actual}");
+                }
     }
 
     [Fact]

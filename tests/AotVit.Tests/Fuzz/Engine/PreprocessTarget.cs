@@ -1,6 +1,6 @@
 // `preprocess`: random images from 1x1 to 4000x30 / 30x4000 (and random sizes between) through both models'
-// PreprocessPlans and through random plans (exact or shortest-edge resize, crops larger than the image, odd
-// rescale factors, normalisation). Invariants on success: the output size is what OutputSize promised (and the
+// PreprocessPlans and through random plans (exact or shortest-edge resize with BILINEAR or BICUBIC, crops larger
+// than the image, odd rescale factors, normalisation). Invariants on success: the output size is what OutputSize promised (and the
 // model's input shape for the model plans), every value is finite and inside the range the plan can produce.
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Model;
@@ -69,11 +69,12 @@ public sealed class PreprocessTarget : FuzzTarget
 
     private static PreprocessPlan RandomPlan(Random random)
     {
+        ResampleFilter filter = random.Next(2) == 0 ? ResampleFilter.Bilinear : ResampleFilter.Bicubic;
         ResizeMode? resize = random.Next(3) switch
         {
             0 => null,
-            1 => new ResizeMode.Exact(1 + random.Next(600), 1 + random.Next(600)),
-            _ => new ResizeMode.ShortestEdge(1 + random.Next(600)),
+            1 => new ResizeMode.Exact(1 + random.Next(600), 1 + random.Next(600), filter),
+            _ => new ResizeMode.ShortestEdge(1 + random.Next(600), filter),
         };
         (int, int)? crop = random.Next(2) == 0 ? null : (1 + random.Next(700), 1 + random.Next(700));
         double? rescale = random.Next(2) == 0 ? null : random.Pick([1 / 255.0, 1.0, -1.0, 1e-30, 1e30]);
@@ -88,8 +89,8 @@ public sealed class PreprocessTarget : FuzzTarget
         static string D(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         string resize = plan.Resize switch
         {
-            ResizeMode.Exact e => $"exact {e.Height}x{e.Width}",
-            ResizeMode.ShortestEdge s => $"shortest edge {s.Size}",
+            ResizeMode.Exact e => $"exact {e.Height}x{e.Width} {e.Filter.Name()}",
+            ResizeMode.ShortestEdge s => $"shortest edge {s.Size} {s.Filter.Name()}",
             _ => "none",
         };
         string crop = plan.CenterCrop is { } c ? $"{c.Height}x{c.Width}" : "none";
