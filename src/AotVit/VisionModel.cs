@@ -99,10 +99,8 @@ public abstract unsafe class VisionModel : IDisposable
     /// <summary>Native bytes held: packed weights, constants and the activation arena.</summary>
     public long NativeBytes => _model.NativeBytes;
 
-    internal static PreprocessPlan ToPlan(PreprocessSettings s) => s.Resample != ResizeFilter.Bilinear
-        ? throw new NotSupportedException($"PIL resample filter {(int)s.Resample} is not supported by this build's preprocessing")
-        : new(
-        s.Resize == ResizeKind.Exact ? new ResizeMode.Exact(s.ResizeHeight, s.ResizeWidth) : new ResizeMode.ShortestEdge(s.ShortestEdge),
+    internal static PreprocessPlan ToPlan(PreprocessSettings s) => new(
+        s.Resize == ResizeKind.Exact ? new ResizeMode.Exact(s.ResizeHeight, s.ResizeWidth, s.Resample) : new ResizeMode.ShortestEdge(s.ShortestEdge, s.Resample),
         s.CenterCrop ? (s.CropHeight, s.CropWidth) : null,
         s.Rescale ? s.RescaleFactor : null,
         s.Normalize ? new ChannelNormalization(s.Mean, s.Std) : null,

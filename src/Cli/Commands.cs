@@ -231,7 +231,7 @@ internal static class Commands
             StdStream.Out.WriteLine($"  preprocess {(p.Resize == ResizeKind.Exact ? $"resize {p.ResizeHeight}×{p.ResizeWidth}" : $"shortest edge {p.ShortestEdge}")}" +
                               $"{(p.CenterCrop ? $", center crop {p.CropHeight}×{p.CropWidth}" : "")}{(p.Rescale ? $", rescale {p.RescaleFactor:G6}" : "")}" +
                               $"{(p.Normalize ? $", normalize mean {string.Join("/", p.Mean)} std {string.Join("/", p.Std)}" : "")}{(p.FlipChannelOrder ? ", RGB→BGR" : "")}" +
-                              $"{(p.Resample == ResizeFilter.Bicubic ? ", PIL BICUBIC" : ", PIL BILINEAR")}");
+                              $"{(p.Resample == ResampleFilter.Bicubic ? ", PIL BICUBIC" : ", PIL BILINEAR")}");
             if (d.Labels is not null) StdStream.Out.WriteLine($"  labels  {d.Labels.Count} ({d.Labels[0]} … {d.Labels[^1]})");
         }
         return 0;

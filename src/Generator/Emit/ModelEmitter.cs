@@ -30,6 +30,7 @@ namespace AotVit.Generator.Emit
             w.Line();
             w.Line("using System;");
             w.Line("using AotVit.Runtime.Diagnostics;");
+            w.Line("using AotVit.Runtime.Imaging;");
             w.Line("using AotVit.Runtime.Kernels;");
             w.Line("using AotVit.Runtime.Model;");
             w.Line("using AotVit.Runtime.Threading;");
@@ -70,13 +71,17 @@ namespace AotVit.Generator.Emit
             w.Line($"public const long MacsPerImage = {I(MacsPerImage(g))};");
             if (g.Labels.Count > 0)
             {
-                // One string literal split once, instead of an array initialiser: 1000 labels as code would be ~40 KB of machine code.
+                // One UTF-8 literal (static data, one byte per ASCII character) split once, instead of an array initialiser
+                // (1000 labels as code would be ~40 KB of machine code) or a string literal (a UTF-16 frozen object, twice the size).
                 w.Line("/// <summary>Class names (config.json id2label), by class index, one per line.</summary>");
-                w.Line("private static readonly string[] Labels = (");
+                w.Line("private static readonly string[] Labels = System.Text.Encoding.UTF8.GetString(");
                 w.Indent();
                 for (int i = 0; i < g.Labels.Count; i++)
-                    w.Line($"{Quote(g.Labels[i] + (i + 1 < g.Labels.Count ? "\n" : ""))} + // {i}");
-                w.Line("\"\").Split('\\n');");
+                {
+                    bool last = i + 1 == g.Labels.Count;
+                    w.Line($"{Quote(g.Labels[i] + (last ? "" : "\n"))}u8{(last ? "" : " +")} // {i}");
+                }
+                w.Line(").Split('\\n');");
                 w.Outdent();
                 w.Line("// (declared before Descriptor: static fields initialise in order)");
             }
@@ -111,7 +116,7 @@ namespace AotVit.Generator.Emit
             w.Line($"preprocess: new PreprocessSettings(ResizeKind.{p.Resize}, ResizeHeight: {p.ResizeHeight}, ResizeWidth: {p.ResizeWidth}, ShortestEdge: {p.ShortestEdge},");
             w.Line($"    CenterCrop: {B(p.CenterCrop)}, CropHeight: {p.CropHeight}, CropWidth: {p.CropWidth}, Rescale: {B(p.Rescale)}, RescaleFactor: {D(p.RescaleFactor)},");
             w.Line($"    Normalize: {B(p.Normalize)}, Mean: new double[] {{ {string.Join(", ", p.Mean.Select(D))} }}, Std: new double[] {{ {string.Join(", ", p.Std.Select(D))} }}, FlipChannelOrder: {B(p.FlipChannelOrder)},");
-            w.Line($"    Resample: {(p.Resample == 3 ? "ResizeFilter.Bicubic" : "ResizeFilter.Bilinear")}),");
+            w.Line($"    Resample: {(p.Resample == 3 ? "ResampleFilter.Bicubic" : "ResampleFilter.Bilinear")}),");
             w.Line("macsPerImage: MacsPerImage, arenaFloatsPerImage: ArenaFloatsPerImage, constantFloats: ConstantFloats,");
             // The config.json fields the architecture was built from: a checkpoint folder's config.json is checked against them.
             w.Line("configFields: new ConfigField[]");

@@ -23,44 +23,71 @@ public static class ConfigCheck
         ArgumentNullException.ThrowIfNull(configPath);
         byte[] bytes = Interop.UserFiles.ReadAtMost(configPath, "config.json", 64 << 20)
             ?? throw new CheckpointException("config.json is larger than 64 MiB", configPath);
-        JsonDocument document;
+        Dictionary<string, string?> fields = TopLevelFields(bytes, configPath, model.ConfigFields.Select(f => (f.Key, f.Kind)));
+        var differences = new List<string>();
+        foreach (ConfigField field in model.ConfigFields)
+        {
+            if (!fields.TryGetValue(field.Key, out string? text))
+            {
+                if (!Same(field.Kind, field.Default, field.Value))
+                {
+                    differences.Add($"{field.Key} is absent there (HF's default {field.Default}), {field.Value} in the compiled model");
+                }
+            }
+            else if (text is null || text.StartsWith('\u0001'))
+            {
+                differences.Add($"{field.Key} is {(text is null ? "null" : text[1..])} there, not {KindName(field.Kind)}; the compiled model has {field.Value}");
+            }
+            else if (!Same(field.Kind, text, field.Value))
+            {
+                differences.Add($"{field.Key} is {text} there, {field.Value} in the compiled model");
+            }
+        }
+        return differences;
+    }
+
+    /// <summary>
+    /// The wanted top-level members of the JSON object in <paramref name="json"/>, each as canonical text for its kind;
+    /// a value of another kind as "\u0001" + its JSON text, null for JSON null. Other members are skipped unread.
+    /// </summary>
+    private static Dictionary<string, string?> TopLevelFields(byte[] json, string path, IEnumerable<(string Key, ConfigFieldKind Kind)> wanted)
+    {
+        var kinds = new Dictionary<string, ConfigFieldKind>(StringComparer.Ordinal);
+        foreach (var (key, kind) in wanted) kinds.TryAdd(key, kind);
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
         try
         {
-            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new CheckpointException("config.json is not a JSON object", path);
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string key = reader.GetString()!;
+                if (!reader.Read()) break;
+                if (!kinds.TryGetValue(key, out ConfigFieldKind kind))
+                {
+                    reader.Skip();
+                    continue;
+                }
+                long start = reader.TokenStartIndex;
+                string? text = Canonical(kind, ref reader);
+                if (text is null && reader.TokenType != JsonTokenType.Null)
+                {
+                    reader.Skip();
+                    string raw = Encoding.UTF8.GetString(json, (int)start, (int)(reader.BytesConsumed - start)).Trim();
+                    text = "\u0001" + (raw.Length > 40 ? raw[..40] + "…" : raw);
+                }
+                result[key] = text;   // the last occurrence wins, as in Python's json.load
+            }
+            if (reader.TokenType != JsonTokenType.EndObject) throw new JsonException("unexpected end of the JSON text");
         }
         catch (JsonException e)
         {
-            throw new CheckpointException($"config.json is not valid JSON: {e.Message}", configPath, inner: e);
+            throw new CheckpointException($"config.json is not valid JSON: {e.Message}", path, inner: e);
         }
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new CheckpointException("config.json is not a JSON object", configPath);
-            }
-            var differences = new List<string>();
-            foreach (ConfigField field in model.ConfigFields)
-            {
-                if (!document.RootElement.TryGetProperty(field.Key, out JsonElement value))
-                {
-                    if (!Same(field.Kind, field.Default, field.Value))
-                    {
-                        differences.Add($"{field.Key} is absent there (HF's default {field.Default}), {field.Value} in the compiled model");
-                    }
-                    continue;
-                }
-                string? text = Canonical(field.Kind, value);
-                if (text is null)
-                {
-                    differences.Add($"{field.Key} is {Shown(value)} there, not {KindName(field.Kind)}; the compiled model has {field.Value}");
-                }
-                else if (!Same(field.Kind, text, field.Value))
-                {
-                    differences.Add($"{field.Key} is {text} there, {field.Value} in the compiled model");
-                }
-            }
-            return differences;
-        }
+        return result;
     }
 
     /// <summary>Throws unless <paramref name="configPath"/> agrees with the compiled model on every architectural field.</summary>
@@ -75,28 +102,34 @@ public static class ConfigCheck
         throw new CheckpointException(message.ToString(), configPath);
     }
 
-    private static string? Canonical(ConfigFieldKind kind, JsonElement value)
+    /// <summary>The value at the reader as canonical text of <paramref name="kind"/>, or null when it is of another kind
+    /// (the reader is then still at the value's first token).</summary>
+    private static string? Canonical(ConfigFieldKind kind, ref Utf8JsonReader reader)
     {
         switch (kind)
         {
             case ConfigFieldKind.Integer:
-                return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && d == Math.Floor(d) && Math.Abs(d) < 1e15
+                return reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out double d) && d == Math.Floor(d) && Math.Abs(d) < 1e15
                     ? ((long)d).ToString(CultureInfo.InvariantCulture) : null;
             case ConfigFieldKind.Number:
-                return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double n) ? n.ToString("R", CultureInfo.InvariantCulture) : null;
+                return reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out double n) ? n.ToString("R", CultureInfo.InvariantCulture) : null;
             case ConfigFieldKind.Bool:
-                return value.ValueKind switch { JsonValueKind.True => "true", JsonValueKind.False => "false", _ => null };
+                return reader.TokenType switch { JsonTokenType.True => "true", JsonTokenType.False => "false", _ => null };
             case ConfigFieldKind.String:
-                return value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
             case ConfigFieldKind.IntegerArray:
-                if (value.ValueKind != JsonValueKind.Array) return null;
+            {
+                if (reader.TokenType != JsonTokenType.StartArray) return null;
+                var copy = reader;   // on a non-integer element, report the array from its start
                 var items = new List<string>();
-                foreach (JsonElement item in value.EnumerateArray())
+                while (copy.Read() && copy.TokenType != JsonTokenType.EndArray)
                 {
-                    if (Canonical(ConfigFieldKind.Integer, item) is not { } i) return null;
+                    if (Canonical(ConfigFieldKind.Integer, ref copy) is not { } i) return null;
                     items.Add(i);
                 }
+                reader = copy;
                 return "[" + string.Join(", ", items) + "]";
+            }
             default:
                 return null;
         }
@@ -121,10 +154,4 @@ public static class ConfigCheck
         ConfigFieldKind.String => "a string",
         _ => "an array of integers",
     };
-
-    private static string Shown(JsonElement value)
-    {
-        string raw = value.GetRawText();
-        return raw.Length > 40 ? raw[..40] + "…" : raw;
-    }
 }

@@ -7,8 +7,6 @@ public enum ModelKind { FeatureExtractor, Classifier }
 
 public enum ResizeKind { Exact, ShortestEdge }
 
-/// <summary>The PIL filter of the processor's resize (values are PIL's codes: preprocessor_config.json "resample").</summary>
-public enum ResizeFilter { Bilinear = 2, Bicubic = 3 }
 
 /// <summary>One output tensor: its name (as in HF's ModelOutput) and its shape per image.</summary>
 public sealed record OutputDescriptor(string Name, int[] Shape)
@@ -73,7 +71,7 @@ public sealed record PreprocessSettings(
     bool CenterCrop, int CropHeight, int CropWidth,
     bool Rescale, double RescaleFactor,
     bool Normalize, double[] Mean, double[] Std,
-    bool FlipChannelOrder, ResizeFilter Resample = ResizeFilter.Bilinear);
+    bool FlipChannelOrder, AotVit.Runtime.Imaging.ResampleFilter Resample = AotVit.Runtime.Imaging.ResampleFilter.Bilinear);
 
 public sealed class ModelDescriptor
 {

@@ -67,20 +67,20 @@ public abstract class ByteSource : IDisposable
     {
         private readonly FileStream _stream;
         private readonly SafeFileHandle _handle;
-        private readonly DateTime _lastWrite;
+        private readonly LinuxFiles.Version? _version;   // null where statx is unavailable: only the length is checked
 
         public FileSource(string path, string what) : this(Open(path, what), path)
         {
         }
 
-        private FileSource((FileStream Stream, long Length, DateTime LastWrite) opened, string path) : base(path, opened.Length)
+        private FileSource((FileStream Stream, long Length) opened, string path) : base(path, opened.Length)
         {
             _stream = opened.Stream;
             _handle = opened.Stream.SafeFileHandle;
-            _lastWrite = opened.LastWrite;
+            _version = LinuxFiles.TryStat(_handle, out var version) ? version : null;
         }
 
-        private static (FileStream, long, DateTime) Open(string path, string what)
+        private static (FileStream, long) Open(string path, string what)
         {
             FileStream stream = UserFiles.OpenRead(path, what, FileOptions.RandomAccess);
             try
@@ -90,7 +90,7 @@ public abstract class ByteSource : IDisposable
                     // A pipe (`--weights <(curl …)`) or a socket: reads by position need a file.
                     throw new CheckpointException($"not a regular file (a pipe?): a {what} is read by position, so save it to a file first", path);
                 }
-                return (stream, stream.Length, File.GetLastWriteTimeUtc(stream.SafeFileHandle));
+                return (stream, stream.Length);
             }
             catch
             {
@@ -126,11 +126,9 @@ public abstract class ByteSource : IDisposable
         public override void CheckUnchanged()
         {
             long length;
-            DateTime lastWrite;
             try
             {
                 length = RandomAccess.GetLength(_handle);
-                lastWrite = File.GetLastWriteTimeUtc(_handle);
             }
             catch (IOException e)
             {
@@ -141,7 +139,9 @@ public abstract class ByteSource : IDisposable
                 throw new CheckpointException(
                     $"the file changed while it was being read ({Length} bytes when opened, {length} now); load it again once it is complete", Name);
             }
-            if (lastWrite != _lastWrite)
+            // A rewrite in place keeps the length; it moves the modification and status-change times (the latter
+            // cannot be set back by hand).
+            if (_version is { } before && LinuxFiles.TryStat(_handle, out var now) && now != before)
             {
                 throw new CheckpointException(
                     "the file was modified while it was being read (its modification time changed); load it again once it is complete", Name);

@@ -6,8 +6,6 @@
 //   a hub repo id    "org/name" or "org/name@revision", looked up offline in the Hugging Face cache exactly as
 //                    huggingface_hub lays it out (see HubCacheRoot), never over the network.
 // Every failure names every place that was looked at.
-using System.Text.RegularExpressions;
-
 namespace AotVit.Runtime.Weights;
 
 /// <summary>The checkpoint a user's name resolved to.</summary>
@@ -17,7 +15,7 @@ namespace AotVit.Runtime.Weights;
 /// <param name="ConfigPath">The config.json that came with it (folder and cache forms), or null.</param>
 public sealed record ResolvedCheckpoint(string Path, string Source, IReadOnlyList<string> Notes, string? ConfigPath);
 
-public static partial class CheckpointLocator
+public static class CheckpointLocator
 {
     /// <summary>The weight files a folder or hub snapshot may hold, in the order transformers prefers them.</summary>
     public static IReadOnlyList<string> WeightFileNames { get; } =
@@ -49,17 +47,30 @@ public static partial class CheckpointLocator
         return ResolveHub(repoId, revision, environment);
     }
 
-    /// <summary>"org/name" or "org/name@revision", as the hub spells repo ids (letters, digits, '-', '_', '.').</summary>
+    /// <summary>"org/name" or "org/name@revision", as the hub spells repo ids: org and name of letters, digits, '-', '_'
+    /// and '.' (org starting with a letter or digit, at most 96 characters each, no "--" or ".."); a revision of those
+    /// characters and '/' (a branch, a tag, refs/pr/N or a commit hash).</summary>
     public static bool LooksLikeRepoId(string text, out string repoId, out string? revision)
     {
-        Match m = RepoIdPattern().Match(text);
-        repoId = m.Success ? m.Groups["repo"].Value : "";
-        revision = m.Success && m.Groups["rev"].Success ? m.Groups["rev"].Value : null;
-        return m.Success && !repoId.Contains("--", StringComparison.Ordinal) && !repoId.Contains("..", StringComparison.Ordinal);
+        ArgumentNullException.ThrowIfNull(text);
+        repoId = "";
+        revision = null;
+        int at = text.IndexOf('@');
+        string id = at < 0 ? text : text[..at];
+        string? rev = at < 0 ? null : text[(at + 1)..];
+        int slash = id.IndexOf('/');
+        if (slash <= 0 || slash > 96 || id.Length - slash - 1 is < 1 or > 96 || id.IndexOf('/', slash + 1) >= 0) return false;
+        if (!char.IsAsciiLetterOrDigit(id[0]) || !id.All(c => c == '/' || IsRepoChar(c))) return false;
+        if (id.Contains("--", StringComparison.Ordinal) || id.Contains("..", StringComparison.Ordinal)) return false;
+        if (rev is not null && (rev.Length is < 1 or > 200 || !rev.All(c => c == '/' || IsRepoChar(c)))) return false;
+        repoId = id;
+        revision = rev;
+        return true;
     }
 
-    [GeneratedRegex(@"^(?<repo>[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}/[A-Za-z0-9_.\-]{1,96})(@(?<rev>[A-Za-z0-9_.\-/]{1,200}))?$")]
-    private static partial Regex RepoIdPattern();
+    private static bool IsRepoChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
+
+    private static bool IsCommitHash(string text) => text.Length == 40 && text.All(char.IsAsciiHexDigitLower);
 
     /// <summary>
     /// The hub cache root and the setting it came from, as huggingface_hub's constants.py computes it: $HF_HUB_CACHE,
@@ -85,15 +96,35 @@ public static partial class CheckpointLocator
     private static string Expand(string path, Func<string, string?> environment)
     {
         if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal)) path = HomeDirectory(environment) + path[1..];
-        return VariablePattern().Replace(path, m =>
+        var result = new System.Text.StringBuilder(path.Length);
+        for (int i = 0; i < path.Length; i++)
         {
-            string name = m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value;
-            return environment(name) ?? m.Value;
-        });
+            if (path[i] != '$' || i + 1 >= path.Length)
+            {
+                result.Append(path[i]);
+                continue;
+            }
+            int start = i + 1, end;
+            string name;
+            if (path[start] == '{')
+            {
+                end = path.IndexOf('}', start);
+                if (end < 0) { result.Append(path[i]); continue; }
+                name = path[(start + 1)..end];
+                end++;
+            }
+            else
+            {
+                end = start;
+                while (end < path.Length && (char.IsAsciiLetterOrDigit(path[end]) || path[end] == '_')) end++;
+                if (end == start) { result.Append(path[i]); continue; }
+                name = path[start..end];
+            }
+            result.Append(environment(name) ?? path[i..end]);
+            i = end - 1;
+        }
+        return result.ToString();
     }
-
-    [GeneratedRegex(@"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([^}]*)\})")]
-    private static partial Regex VariablePattern();
 
     private static ResolvedCheckpoint ResolveFolder(string folder, string source, List<string> notes)
     {
@@ -172,10 +203,10 @@ public static partial class CheckpointLocator
         if (!revision.Contains("..", StringComparison.Ordinal) && File.Exists(refFile))
         {
             string commit = File.ReadAllText(refFile).Trim();
-            if (Regex.IsMatch(commit, "^[0-9a-f]{40}$")) return commit;
+            if (IsCommitHash(commit)) return commit;
             throw new CheckpointException($"the cache's ref file holds '{(commit.Length > 60 ? commit[..60] + "…" : commit)}', not a commit hash", refFile);
         }
-        return Regex.IsMatch(revision, "^[0-9a-f]{40}$") && Directory.Exists(Path.Combine(repoFolder, "snapshots", revision)) ? revision : null;
+        return IsCommitHash(revision) && Directory.Exists(Path.Combine(repoFolder, "snapshots", revision)) ? revision : null;
     }
 
     /// <summary>refs/refs/pr/N files (huggingface_hub stores the ref "refs/pr/N" under refs/), newest PR first.</summary>
