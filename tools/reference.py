@@ -773,7 +773,7 @@ def bench_torch(seed, runs, json_out=None):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--spec-dir", default="/work/shared/spec", help="optional tensors_*.tsv to cross-check names")
+    ap.add_argument("--spec-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "AotVit.Tests", "data", "spec"), help="optional tensors_*.tsv to cross-check names")
     ap.add_argument("--print-weights", action="store_true")
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--goldens", action="store_true")

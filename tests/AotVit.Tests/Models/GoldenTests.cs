@@ -8,7 +8,7 @@ namespace AotVit.Tests.Models;
 /// <summary>
 /// End-to-end against PyTorch: tools/reference.py (Debian python3-torch, our implementation of HF's ViTModel /
 /// MobileViTForImageClassification) ran the same synthetic checkpoint (seed 0) on the sample images and wrote
-/// tests/AotVit.Tests/data/golden/*.safetensors. Tolerance: 5e-5 max abs (shared/spec/models.md §6: a tanh
+/// tests/AotVit.Tests/data/golden/*.safetensors. Tolerance: 5e-5 max abs (a tanh
 /// GELU or a wrong LayerNorm eps moves outputs by 3e-4 or more). Pixels must be bit-identical.
 /// </summary>
 [Trait("Category", "Golden")]
