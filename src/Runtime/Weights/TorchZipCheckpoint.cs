@@ -18,17 +18,20 @@ internal sealed class TorchZipCheckpoint : Checkpoint
     {
         limits ??= CheckpointLimits.Default;
         string file = source.Name;
-        ZipArchiveIndex zip = ZipArchiveIndex.Read(source, limits);
-
-        string? pickleName = null;
-        foreach (ZipArchiveIndex.Entry entry in zip.Entries)
+        ZipArchiveIndex zip = ZipArchiveIndex.Read(source, limits, names =>
         {
-            if (entry.Name.EndsWith("constants.pkl", StringComparison.Ordinal))
+            // What torch.load itself checks to tell a TorchScript archive from a torch.save file.
+            if (names.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal)))
             {
                 throw new CheckpointException(
                     "this is a TorchScript archive (torch.jit.save), a compiled program rather than weights; save the weights with " +
                     "torch.save(model.state_dict(), 'pytorch_model.bin') or as safetensors", file);
             }
+        });
+
+        string? pickleName = null;
+        foreach (ZipArchiveIndex.Entry entry in zip.Entries)
+        {
             // data.pkl directly inside one top-level folder, whatever its name (torch uses the file's base name).
             int slash = entry.Name.IndexOf('/');
             if (slash > 0 && entry.Name.AsSpan(slash + 1).SequenceEqual("data.pkl"))

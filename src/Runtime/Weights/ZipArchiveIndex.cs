@@ -37,7 +37,9 @@ internal sealed class ZipArchiveIndex
     /// <summary>Reads and validates the directory of the zip archive in <paramref name="source"/>.</summary>
     /// <exception cref="CheckpointException">Not a zip archive, a truncated or inconsistent one, or one using a feature
     /// torch.save never writes (compression, encryption, several disks).</exception>
-    public static ZipArchiveIndex Read(ByteSource source, CheckpointLimits limits)
+    /// <param name="inspectNames">Sees every entry name before the entries are checked one by one, so a caller can
+    /// say what an archive is (a TorchScript program) before an entry it would never read fails a check.</param>
+    public static ZipArchiveIndex Read(ByteSource source, CheckpointLimits limits, Action<IReadOnlyList<string>>? inspectNames = null)
     {
         string file = source.Name;
         long length = source.Length;
@@ -127,13 +129,17 @@ internal sealed class ZipArchiveIndex
 
         byte[] directory = new byte[(int)directorySize];
         source.ReadExactly((long)directoryOffset, directory);
-        var entries = new List<Entry>((int)Math.Min(entryCount, 4096));
-        var byName = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var records = new List<CentralRecord>((int)Math.Min(entryCount, 4096));
         int at = 0;
-        byte[] localHeader = new byte[LocalHeaderSize + 0xFFFF];
-        for (ulong i = 0; i < entryCount; i++)
+        for (ulong i = 0; i < entryCount; i++) records.Add(ReadCentralRecord(directory, ref at, i, file));
+        inspectNames?.Invoke(records.ConvertAll(r => r.Name));
+
+        var entries = new List<Entry>(records.Count);
+        var byName = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        byte[] localHeader = new byte[0xFFFF];
+        foreach (CentralRecord central in records)
         {
-            Entry entry = ReadCentralEntry(directory, ref at, i, file, source, (long)directoryOffset, localHeader);
+            Entry entry = Locate(central, file, source, (long)directoryOffset, localHeader);
             if (!byName.TryAdd(entry.Name, entry))
             {
                 throw new CheckpointException($"the zip archive has two entries named '{entry.Name}'", file);
@@ -172,10 +178,12 @@ internal sealed class ZipArchiveIndex
         return BinaryPrimitives.ReadUInt32LittleEndian(bytes);
     }
 
-    /// <summary>Parses the central-directory record at <paramref name="at"/> (advanced past it) and the local header it
-    /// points to. The entry's data must end before the central directory starts.</summary>
-    private static Entry ReadCentralEntry(byte[] directory, ref int at, ulong index, string file, ByteSource source,
-                                          long directoryOffset, byte[] localHeader)
+    /// <summary>A central-directory record with its ZIP64 values applied, not yet checked against the file.</summary>
+    private readonly record struct CentralRecord(string Name, byte[] NameBytes, ushort Flags, ushort Method, ulong Compressed,
+                                                 ulong Size, uint DiskStart, ulong LocalOffset);
+
+    /// <summary>Parses the central-directory record at <paramref name="at"/> (advanced past it).</summary>
+    private static CentralRecord ReadCentralRecord(byte[] directory, ref int at, ulong index, string file)
     {
         if (directory.Length - at < CentralHeaderSize ||
             BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(at)) != CentralHeaderSignature)
@@ -234,7 +242,15 @@ internal sealed class ZipArchiveIndex
             }
             e += 4 + dataLength;
         }
+        return new CentralRecord(name, nameBytes.ToArray(), flags, method, compressed, size, diskStart, localOffset);
+    }
 
+    /// <summary>Checks a record (stored, one disk) and finds its data through the local header it points to; the data
+    /// must end before the central directory starts.</summary>
+    private static Entry Locate(CentralRecord record, string file, ByteSource source, long directoryOffset, byte[] localHeader)
+    {
+        var (name, nameBytes, flags, method, compressed, size, diskStart, localOffset) = record;
+        int nameLength = nameBytes.Length;
         if ((flags & 1) != 0)
         {
             throw new CheckpointException($"zip entry '{name}' is encrypted; torch.save never encrypts", file);
@@ -259,7 +275,7 @@ internal sealed class ZipArchiveIndex
         }
 
         // The local header repeats the name; its extra field (torch pads it for alignment) decides where data starts.
-        Span<byte> local = localHeader.AsSpan(0, LocalHeaderSize);
+        Span<byte> local = stackalloc byte[LocalHeaderSize];
         source.ReadExactly((long)localOffset, local);
         if (BinaryPrimitives.ReadUInt32LittleEndian(local) != LocalHeaderSignature)
         {
