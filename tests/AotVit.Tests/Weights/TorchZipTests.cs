@@ -93,6 +93,20 @@ public sealed class TorchZipTests
         foreach (TensorSpec s in specs) Assert.Equal(bin.GetFloats(bin.TryGetInfo(s.Name, out var t) ? t : bin.GetInfo("mobilevit." + s.Name)), binder.Get(s.Name));
     }
 
+    [Fact]
+    public void Non_finite_values_in_a_torch_file_are_refused_by_the_binder_naming_the_tensor()
+    {
+        byte[] bytes = File.ReadAllBytes(Fixture("vit_p2_f32.bin"));
+        TensorInfo target;
+        using (Checkpoint clean = CheckpointFile.FromMemory(bytes)) target = clean.Tensors[3];
+        BitConverter.GetBytes(float.PositiveInfinity).CopyTo(bytes, (int)target.Offset + 4);
+        using Checkpoint bin = CheckpointFile.FromMemory(bytes, displayName: "inf.bin");
+        var binder = WeightBinder.Bind(bin, [new TensorSpec(target.Name, target.Shape)]);
+        var e = Assert.Throws<CheckpointException>(() => binder.Get(target.Name));
+        Assert.Equal(target.Name, e.TensorName);
+        Assert.Contains($"1 infinite value of {target.ElementCount} (the first at flat index 1)", e.Message);
+    }
+
     public static TheoryData<string, string> HostileFixtures => new()
     {
         { "hostile_os_system", "pickle global 'posix.system' is not allowed: not a plain state dict" },
