@@ -13,7 +13,8 @@ with its `_metadata` (the BUILD opcode), tensors that are views of one shared st
 
 Hostile files are pickles written by Python's own pickler from objects whose __reduce__ names a forbidden callable
 (nothing is ever unpickled here), wrapped in a zip laid out as torch lays it out. A pickle that ran would create
-/tmp/aotvit-torch-fixture-pwned-<name>; the tests check that the file does not exist.
+/tmp/aotvit-torch-fixture-pwned-<name>; the tests check that the file does not exist. Every file is the same bytes on
+every run except hostile_legacy.bin and hostile_torchscript.bin (torch puts object ids and random ids in those).
 """
 import collections
 import io
@@ -168,13 +169,16 @@ def state(*items):
 
 def write_zip(name, pickle_bytes, storages, folder="archive", extra=(), compress=zipfile.ZIP_STORED):
     path = os.path.join(OUT, name + ".bin")
+    def put(z, name, data):   # a fixed date, so that the fixtures are the same bytes on every run
+        z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, compress_type=compress)
+
     with zipfile.ZipFile(path, "w", compression=compress) as z:
-        z.writestr(f"{folder}/data.pkl", pickle_bytes)
+        put(z, f"{folder}/data.pkl", pickle_bytes)
         for entry, data in extra:
-            z.writestr(f"{folder}/{entry}", data)
+            put(z, f"{folder}/{entry}", data)
         for key, data in storages.items():
-            z.writestr(f"{folder}/data/{key}", data)
-        z.writestr(f"{folder}/version", "3\n")
+            put(z, f"{folder}/data/{key}", data)
+        put(z, f"{folder}/version", "3\n")
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
     return path
 
@@ -230,10 +234,33 @@ def torch2_layout():
     st_write(os.path.join(OUT, "torch2_layout.expected.safetensors"), [("a", a), ("b", b.float())])
 
 
+def sharded(sd):
+    """Two torch.save shards and the index transformers' save_pretrained writes above its shard size."""
+    folder = os.path.join(OUT, "vit_sharded")
+    os.makedirs(folder, exist_ok=True)
+    names = list(sd)
+    half = len(names) // 2
+    weight_map = {}
+    for i, part in enumerate((names[:half], names[half:])):
+        shard = f"pytorch_model-0000{i + 1}-of-00002.bin"
+        torch.save(collections.OrderedDict((k, sd[k]) for k in part), os.path.join(folder, shard))
+        weight_map.update({k: shard for k in part})
+    total = sum(v.numel() * v.element_size() for v in sd.values())
+    with open(os.path.join(folder, "pytorch_model.bin.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+    print(f"wrote {folder}")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
-        os.remove(os.path.join(OUT, f))
+        path = os.path.join(OUT, f)
+        if os.path.isdir(path):
+            for g in os.listdir(path):
+                os.remove(os.path.join(path, g))
+            os.rmdir(path)
+        else:
+            os.remove(path)
     vit = tiny_state("vit", VIT_KEEP, seed=1)
     mobilevit = tiny_state("mobilevit", MOBILEVIT_KEEP, seed=2)
     save_good("vit_p2_f32", vit, protocol=2)
@@ -247,6 +274,7 @@ def main():
         (k, v) for k, v in shared_storage(collections.OrderedDict((k, v.half()) for k, v in vit.items())).items()
         if not k.startswith("parameter.")), protocol=4)
     torch2_layout()
+    sharded(vit)
     hostile()
     for f in os.listdir("/tmp"):
         assert not f.startswith(os.path.basename(PWNED)), "a fixture pickle ran"

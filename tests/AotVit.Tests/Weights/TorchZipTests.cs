@@ -73,6 +73,16 @@ public sealed class TorchZipTests
     }
 
     [Fact]
+    public void Sharded_torch_files_read_through_their_index_equal_the_single_file()
+    {
+        using Checkpoint index = CheckpointFile.Open(Fixture(Path.Combine("vit_sharded", "pytorch_model.bin.index.json")));
+        using Checkpoint single = CheckpointFile.Open(Fixture("vit_p2_f32.bin"));
+        Assert.Equal("sharded checkpoint (2 files)", index.Format);
+        Assert.Equal(single.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal), index.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
+        foreach (TensorInfo t in single.Tensors) Assert.Equal(single.GetFloats(t), index.GetFloats(t.Name));
+    }
+
+    [Fact]
     public void From_memory_equals_from_file()
     {
         byte[] bytes = File.ReadAllBytes(Fixture("mobilevit_p4_bf16.bin"));
