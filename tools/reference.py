@@ -9,6 +9,7 @@ Run with Debian's interpreter (torch 1.13, numpy 1.24, Pillow 9.4):
     /usr/bin/python3 tools/reference.py --goldens       # writes tests/AotVit.Tests/data/golden/*.safetensors
     /usr/bin/python3 tools/reference.py --selfcheck     # float64 vs float32, output magnitudes, determinism
     /usr/bin/python3 tools/reference.py --write-checkpoint DIR   # DIR/<model>/model.safetensors (not committed)
+    /usr/bin/python3 tools/reference.py --write-checkpoint DIR --torch-bin  # + DIR/<model>/pytorch_model.bin (torch.save)
     /usr/bin/python3 tools/reference.py --export-onnx DIR        # DIR/<model>.onnx (gitignored)
     /usr/bin/python3 tools/reference.py --bench-torch [--bench-runs N] [--json OUT]
 
@@ -140,7 +141,7 @@ def st_serialize(tensors, metadata=None):
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     blobs, off = [], 0
     for name, arr in tensors:
-        arr = np.ascontiguousarray(arr)
+        arr = np.ascontiguousarray(arr).reshape(np.shape(arr))   # ascontiguousarray makes a 0-d array 1-d
         b = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = {"dtype": _NP2ST[arr.dtype], "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
@@ -709,7 +710,7 @@ def selfcheck(seed):
     print(f"determinism: golden files on disk identical to a fresh run: {ondisk}")
 
 
-def write_checkpoints(out_dir, seed):
+def write_checkpoints(out_dir, seed, torch_bin=False):
     for model, st in ((VIT, vit_state(seed)), (MOBILEVIT, mobilevit_state(seed, calibrated=False))):
         spec = model_spec(model)
         path = os.path.join(out_dir, model, "model.safetensors")
@@ -719,6 +720,23 @@ def write_checkpoints(out_dir, seed):
         print(f"wrote {path} ({size} bytes)")
         back, _ = st_read(path)
         assert all(np.array_equal(back[n], st[n]) for n, _ in spec)
+        if torch_bin:
+            write_torch_bin(os.path.join(out_dir, model, "pytorch_model.bin"), [(n, st[n]) for n, _ in spec])
+
+
+def write_torch_bin(path, tensors):
+    """The same tensors as torch.save writes a module's state dict (transformers' save_pretrained before safetensors):
+    an OrderedDict in state-dict order, carrying `_metadata`, in torch's zip format (torch >= 1.6)."""
+    import collections
+    sd = collections.OrderedDict((n, torch.from_numpy(np.array(a, order="C"))) for n, a in tensors)
+    sd._metadata = collections.OrderedDict([("", {"version": 1})])
+    tmp = path + ".tmp"
+    torch.save(sd, tmp)
+    os.replace(tmp, path)
+    back = torch.load(path)
+    assert list(back) == [n for n, _ in tensors]
+    assert all(back[n].shape == a.shape and np.array_equal(back[n].numpy(), a) for n, a in tensors)
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
 def export_onnx(out_dir, seed):
@@ -779,6 +797,7 @@ def main(argv=None):
     ap.add_argument("--goldens", action="store_true")
     ap.add_argument("--selfcheck", action="store_true")
     ap.add_argument("--write-checkpoint", metavar="DIR")
+    ap.add_argument("--torch-bin", action="store_true", help="with --write-checkpoint: also DIR/<model>/pytorch_model.bin")
     ap.add_argument("--export-onnx", metavar="DIR")
     ap.add_argument("--bench-torch", action="store_true")
     ap.add_argument("--bench-runs", type=int, default=10)
@@ -797,7 +816,7 @@ def main(argv=None):
     if a.selfcheck:
         selfcheck(a.seed)
     if a.write_checkpoint:
-        write_checkpoints(a.write_checkpoint, a.seed)
+        write_checkpoints(a.write_checkpoint, a.seed, a.torch_bin)
     if a.export_onnx:
         export_onnx(a.export_onnx, a.seed)
     if a.bench_torch:

@@ -39,6 +39,10 @@ public sealed class FuzzTests(ITestOutputHelper output)
         RunClean(new SafeTensorsTarget(TestPaths.RepoRoot, loadEvery: 150), 450);
 
     [Fact]
+    public void Torch_bin_reader_survives_mutated_zips_and_pickles() =>
+        RunClean(new TorchBinTarget(TestPaths.Repo("tests", "AotVit.Tests", "data", "torch")), 1500);
+
+    [Fact]
     public void Preprocessor_survives_extreme_sizes_and_random_plans() =>
         RunClean(new PreprocessTarget(), 150);
 
