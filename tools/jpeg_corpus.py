@@ -14,6 +14,8 @@ Outputs (deterministic: seeded numpy content, Pillow's and cjpeg/jpegtran's enco
   on:  Image.open -> ImageOps.exif_transpose -> convert("RGB")  (transformers' load_image, aot-vit's default)
   off: Image.open -> convert("RGB")
        each "sha256:<hex of the packed RGB bytes, row-major>" or "error:<ExceptionType>: <message>".
+  (tests/AotVit.Tests/data/jpeg/harness.tsv: the same lines for the PNGs of tests/AotVit.Tests/data/images, paths relative to
+  the corpus folder, to check the harness on files our decoders already match.)
   allow_error: "1" where a clear error is acceptable instead of Pillow's pixels (arithmetic coding, which issue 15
        allows to be unsupported; entropy data libjpeg decodes with only a warning: flipped bytes, a wrong RST number);
        the decoder may then throw ImageDecodeException, but if it decodes, the hash must match.
@@ -724,6 +726,17 @@ def main():
             os.remove(os.path.join(OUT, f))
     with open(mpath, "w") as f:
         f.write(manifest)
+    # The same checks on files our decoders already match Pillow on (the PNGs of
+    # data/images): proves the test harness before the JPEG decoder lands.
+    hl = [lines[0]]
+    for f in sorted(os.listdir(SOURCES)):
+        if f.endswith(".png"):
+            data = open(os.path.join(SOURCES, f), "rb").read()
+            mode, w, h, o = pillow_info(data)
+            hl.append("\t".join(["../../images/" + f, "harness", "repo sample image", mode, w, h, o,
+                                  pillow_result(data, True), pillow_result(data, False), "0"]))
+    with open(os.path.join(OUT, "..", "harness.tsv"), "w") as f:
+        f.write("\n".join(hl) + "\n")
     errors = sum(1 for l in lines[1:] if "\terror:" in l)
     print("jpeg_corpus: %d files, %.1f KB, %d with an error outcome; per category: %s" % (
         len(ENTRIES), total / 1024, errors, ", ".join("%s %d" % kv for kv in counts.items())))
