@@ -333,6 +333,18 @@ def main():
             T.setdefault((("e2e",) + key, "ours"), []).append(ms)
             X.setdefault((("e2e",) + key, "ours"), []).append(extra)
             T.setdefault((("model",) + key, "ours"), []).append(m())
+    # agreement of the preprocessed pixels with HF's (decoder exactness shows here), and of `pre` with the product API
+    agree = {}
+    for c in cases:
+        if c[0][0] != "pre":
+            continue
+        _, k, m = c[0]
+        out = os.path.join(ART, "ours_%s_%s.f32" % (k, m))
+        same = srv.ask("pixels %s %s %s" % (m, paths[k], out))[0]
+        ours = np.fromfile(out, dtype=np.float32)
+        hf = hf_preprocess(paths[k], cfgs[m]).reshape(-1)
+        d = np.abs(ours.astype(np.float64) - hf.astype(np.float64))
+        agree[(k, m)] = (ours.shape == hf.shape and bool((d == 0).all()), float(d.max()), float((d > 0).mean()) * 100, same)
     srv.close()
 
     rss = {}
@@ -348,7 +360,7 @@ def main():
             for threads in (1, 2):
                 rss[("e2e", "12MP", threads, "ours")] = run_child([BENCH_EXE, "--jpeg-rss", "e2e", str(threads), paths["12MP"], "--cache", CACHE])
 
-    md = report(a, paths, sizes, cases, e2e, T, X, rss, srv.banner, load_start)
+    md = report(a, paths, sizes, cases, e2e, T, X, rss, srv.banner, load_start, agree)
     print(md)
     if a.md:
         os.makedirs(os.path.dirname(os.path.join(ROOT, a.md)), exist_ok=True)
@@ -371,7 +383,7 @@ with torch.no_grad():
 """
 
 
-def report(a, paths, sizes, cases, e2e, T, X, rss, banner, load_start):
+def report(a, paths, sizes, cases, e2e, T, X, rss, banner, load_start, agree):
     mp = {k: w * h / 1e6 for k, w, h, _, _ in IMAGES}
     out = []
     w = out.append
@@ -417,6 +429,14 @@ def report(a, paths, sizes, cases, e2e, T, X, rss, banner, load_start):
         rp, ro = rss.get(("pre", k, m, "pillow")), rss.get(("pre", k, m, "ours"))
         fr = lambda r: "%.0f (+%.0f)" % (r[1], r[1] - r[0]) if r else "–"  # noqa: E731
         w("| %s | %s | %.1f | %.1f | %.2f× | %.0f | %.0f | %s | %s |" % (k, SHORT[m], p, o, p / o, mp[k] / p * 1e3, mp[k] / o * 1e3, fr(rp), fr(ro)))
+    w("")
+    w("pixel_values against HF's (Pillow decode): bit-identical, else the largest absolute difference and the "
+      "share of values that differ; `product`: the bench's aot-vit path gives exactly ImageClassifier.PreprocessFile's values.")
+    w("")
+    w("| image | model | bit-identical to HF | max abs diff | values differing | = product API |")
+    w("|---|---|---|---:|---:|---|")
+    for (k, m), (same, mx, frac, prod) in agree.items():
+        w("| %s | %s | %s | %.4f | %.2f%% | %s |" % (k, SHORT[m], "yes" if same else "no", mx, frac, {"1": "yes", "0": "NO", "-": "n/a (no ViT weights loaded)"}[prod]))
     w("")
     w("Share of time per stage (medians of each stage; 12 MP when measured, else the largest image):")
     w("")

@@ -7,6 +7,9 @@
 //                                   ReadFile, DecodeStored, StreamingPreprocessor)      -> ok TOTAL_MS READ_DECODE_MS STREAM_MS
 //       e2e THREADS PATH            ImageClassifier.Classify(path, 5), MobileViT-S warm   -> ok MS TOP5(comma-separated)
 //       model THREADS PATH          the model alone on PATH's pixel_values (ClassifyPixelsBatch)   -> ok MS TOP5
+//       pixels MODEL PATH OUT.f32   writes the pixel_values of `pre` (float32, for the script's comparison with HF's), and
+//                                   for mobilevit-small checks them against ImageClassifier.PreprocessFile (the product
+//                                   API itself)                                             -> ok SAME_AS_PRODUCT(1/0/-)
 //       ort THREADS PIXELS.f32      ONNX Runtime on float32 [1,3,256,256] pixel_values written by the script  -> ok MS TOP5
 //   AotVit.Bench --jpeg-rss pre MODEL PATH | e2e THREADS PATH  --cache DIR
 //     one measurement in a fresh process: setup (and, for e2e, a warm-up on a small image), then the peak RSS is reset
@@ -100,6 +103,21 @@ internal static class JpegBench
                             var dest = new float[ModelCatalog.Find(p[1]).Descriptor.InputFloatsPerImage];
                             var (d, s) = Preprocess(plan, p[2], dest);
                             reply = $"ok {F(d + s)} {F(d)} {F(s)}";
+                            break;
+                        }
+                    case "pixels":
+                        {
+                            string[] q = p[2].Split(' ', 2);
+                            var dest = new float[ModelCatalog.Find(p[1]).Descriptor.InputFloatsPerImage];
+                            Preprocess(ModelCatalog.Find(p[1]).Plan, q[0], dest);
+                            File.WriteAllBytes(q[1], MemoryMarshal.AsBytes(dest.AsSpan()).ToArray());
+                            string same = "-";
+                            if (p[1] == Classifier)
+                            {
+                                var product = ClassifierFor(1).PreprocessFile(q[0]);
+                                same = product.AsSpan().SequenceEqual(dest) ? "1" : "0";
+                            }
+                            reply = $"ok {same}";
                             break;
                         }
                     case "e2e":
