@@ -315,14 +315,14 @@ def build():
             "Pillow quality=%d subsampling=%s, %s content, %dx%d" % (q, SUBS_PIL[sub], kind, w, h),
             pil(content(kind, w, h, q), quality=q, subsampling=sub))
 
-    # 2. cjpeg qualities, with and without -baseline (q < 25 without it: 16-bit quantisation tables, SOF1).
+    # 2. cjpeg qualities, with and without -baseline (q <= 10 without it: 16-bit quantisation tables, SOF1).
     for q in (1, 2, 5, 10, 24, 50, 75, 90, 95, 98, 100):
         for base in ((False, True) if q <= 10 else (False,)):
             a = content("photo", 48, 40, 200 + q)
             args = ["-quality", str(q)] + (["-baseline"] if base else [])
             add("quality_cjpeg_q%03d%s_420_photo_48x40" % (q, "_baseline" if base else ""), "quality",
                 "cjpeg -quality %d%s (4:2:0)%s" % (q, " -baseline" if base else "",
-                                                  "" if base or q >= 25 else ", 16-bit DQT, SOF1"),
+                                                  "" if base or q > 10 else ", 16-bit DQT, SOF1"),
                 cjpeg(a, *args))
 
     # 3. Sampling factors libjpeg accepts (cjpeg -sample), at odd, tiny and medium sizes.
