@@ -20,7 +20,9 @@ Outputs (deterministic: seeded numpy content, Pillow's and cjpeg/jpegtran's enco
        allows to be unsupported; entropy data libjpeg decodes with only a warning: flipped bytes, a wrong RST number);
        the decoder may then throw ImageDecodeException, but if it decodes, the hash must match.
 Categories: quality, sampling, progressive, smoothing, sequential-scans, optimize, restart, size, grey, rgb, cmyk,
-ycck, exif, content, markers, transform, arithmetic, unsupported, truncated, corrupt.
+ycck, exif, content, markers, transform, arithmetic, unsupported, truncated, corrupt. Progressive files Pillow
+decodes say in "covers" how many decoded bytes libjpeg's block smoothing changes (tools/jpeg/smoothdiff.c:
+libjpeg with do_block_smoothing on, Pillow's case, against off).
 
 The tests (tests/AotVit.Tests/Imaging/Jpeg/JpegCorpusTests.cs) need no Pillow: they read the manifest.
 """
@@ -192,6 +194,31 @@ def cmykenc(cmyk, quality, mode, *extra):
                        check=True)
     h, w = cmyk.shape[:2]
     return _run([_CMYKENC, str(w), str(h), str(quality), mode] + list(extra), cmyk.tobytes())
+
+
+_SMOOTHDIFF = None
+
+
+def smoothing_note(data):
+    """For a progressive file: how many decoded bytes libjpeg's block smoothing changes (tools/jpeg/smoothdiff.c)."""
+    global _SMOOTHDIFF
+    try:
+        if sof(data)[0] not in (0xC2, 0xCA):
+            return ""
+    except StopIteration:
+        return ""
+    if _SMOOTHDIFF is None:
+        _SMOOTHDIFF = os.path.join(TMP, "smoothdiff")
+        subprocess.run(["gcc", "-O2", "-o", _SMOOTHDIFF, os.path.join(ROOT, "tools", "jpeg", "smoothdiff.c"), "-ljpeg"],
+                       check=True)
+    path = os.path.join(TMP, "smooth.jpg")
+    with open(path, "wb") as f:
+        f.write(data)
+    p = subprocess.run([_SMOOTHDIFF, path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if p.returncode != 0:
+        return ""
+    changed, total = map(int, p.stdout.split())
+    return "; block smoothing changes %d of %d bytes" % (changed, total) if changed else "; block smoothing changes nothing"
 
 
 def exif_bytes(orientation, extra=False):
@@ -413,7 +440,7 @@ def build():
             fs, stag, (w, h) = script_cases[(k + j) % len(script_cases)]
             kind = ["photo", "edges", "gradient", "saturated", "mixed", "noise"][(k + j) % 6]
             add("smoothing_%s_%s_%s_%dx%d" % (tag, stag, kind, w, h), "smoothing",
-                "cjpeg -scans (%s: libjpeg block smoothing) -sample %s, %s %dx%d" % (what, fs, kind, w, h),
+                "cjpeg -scans (%s: incomplete, libjpeg may smooth blocks) -sample %s, %s %dx%d" % (what, fs, kind, w, h),
                 cjpeg(content(kind, w, h, 500 + 10 * k + j), "-quality", str(50 + 15 * j), "-sample", fs, scans=script))
     add("smoothing_dc_only_grey_photo_45x31", "smoothing", "greyscale progressive, DC only (block smoothing)",
         cjpeg(content("photo", 45, 31, 590)[..., 1], "-grayscale", scans="0: 0 0 0 0;\n"))
@@ -701,6 +728,8 @@ def main():
         mode, w, h, o = pillow_info(data)
         on = pillow_result(data, True)
         off = pillow_result(data, False)
+        if on.startswith("sha256:"):
+            covers += smoothing_note(data)
         lines.append("\t".join([name, cat, covers, mode, w, h, o, on, off, "1" if allow else "0"]))
         total += len(data)
         counts[cat] = counts.get(cat, 0) + 1
