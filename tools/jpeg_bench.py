@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """JPEG decode + preprocessing benchmark: aot-vit against Pillow 9.4 (+ ONNX Runtime), one run, interleaved (issue 15).
 
-    /usr/bin/python3 tools/jpeg_bench.py [--reps N] [--md docs/bench/jpeg.md] [--no-build] [--no-rss] [--sizes 12,3,0.3]
+    /usr/bin/python3 tools/jpeg_bench.py [--reps N] [--md docs/bench/jpeg.md] [--aot] [--no-build] [--no-rss] [--no-e2e]
+                                         [--sizes 12MP,3MP,0.3MP]
 
 What it times, each case as the median of N interleaved repetitions (Pillow then aot-vit, every case once per round):
   decode         Pillow: Image.open(path) + load()                 aot-vit: ImageDecoder.ReadFile + DecodeStored
@@ -17,7 +18,8 @@ What it times, each case as the median of N interleaved repetitions (Pillow then
                  RSS before it (for end to end: after the model is loaded and warm).
 Images (made once, seeded, into artifacts/jpeg_bench/): 12 MP 4032x3024 q92 4:2:0 with EXIF orientation 6 (phone-like,
 photo content with sensor-like noise), 3 MP 2016x1512 q90 4:2:0, 0.3 MP 640x480 q85 4:2:0.
-The aot-vit side is bench/AotVit.Bench (--jpeg-serve / --jpeg-rss; JIT build, Release); ONNX Runtime needs
+The aot-vit side is bench/AotVit.Bench (--jpeg-serve / --jpeg-rss): JIT build (Release) by default, with --aot its
+NativeAOT publish (x86-64-v4, as the aotvit CLI ships; artifacts/bench/aot, as tools/bench.sh). ONNX Runtime needs
 artifacts/bench/onnx/mobilevit-small.onnx (exported here with tools/reference.py's model if missing).
 Works with whatever JPEG decoder ImageDecoder has: rerun it after the decoder changes.
 """
@@ -42,6 +44,7 @@ CACHE = os.path.join(ROOT, "artifacts", "bench")
 ONNX = os.path.join(CACHE, "onnx")
 BENCH_DIR = os.path.join(ROOT, "bench", "AotVit.Bench")
 BENCH_EXE = os.path.join(BENCH_DIR, "bin", "Release", "net10.0", "linux-x64", "AotVit.Bench")
+AOT_DIR = os.path.join(CACHE, "aot")   # the NativeAOT publish tools/bench.sh also makes
 SAMPLES = os.path.join(ROOT, "tests", "AotVit.Tests", "data", "images")
 MODELS = ["vit-base-patch32-224-in21k", "mobilevit-small"]
 SHORT = {"vit-base-patch32-224-in21k": "ViT-B/32", "mobilevit-small": "MobileViT-S"}
@@ -231,6 +234,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--md", help="also write the markdown report here (e.g. docs/bench/jpeg.md)")
     ap.add_argument("--no-build", action="store_true", help="use the existing bench/AotVit.Bench build")
+    ap.add_argument("--aot", action="store_true", help="NativeAOT publish of bench/AotVit.Bench (the product's build) instead of JIT")
     ap.add_argument("--no-rss", action="store_true")
     ap.add_argument("--no-e2e", action="store_true")
     ap.add_argument("--sizes", default="12MP,3MP,0.3MP")
@@ -238,8 +242,15 @@ def main():
     sizes = [s if s.endswith("MP") else s + "MP" for s in a.sizes.split(",")]
     log = lambda *m: print("jpeg_bench:", *m, file=sys.stderr, flush=True)  # noqa: E731
 
+    global BENCH_EXE
     paths = ensure_images()
-    if not a.no_build:
+    if a.aot:
+        BENCH_EXE = os.path.join(AOT_DIR, "AotVit.Bench")
+        if not a.no_build or not os.path.exists(BENCH_EXE):
+            log("publishing bench/AotVit.Bench with NativeAOT into", os.path.relpath(AOT_DIR, ROOT))
+            subprocess.run(["dotnet", "publish", BENCH_DIR, "-c", "Release", "-v", "q", "-nologo", "-p:SelfContained=true",
+                            "-o", AOT_DIR], check=True, stdout=subprocess.DEVNULL)
+    elif not a.no_build:
         log("building bench/AotVit.Bench (Release)")
         subprocess.run(["dotnet", "build", BENCH_DIR, "-c", "Release", "-v", "q", "-nologo"], check=True,
                        stdout=subprocess.DEVNULL)
@@ -390,10 +401,10 @@ def report(a, paths, sizes, cases, e2e, T, X, rss, banner, load_start, agree):
     load_end = open("/proc/loadavg").read().split()[:3]
     w("# JPEG decode and preprocessing: aot-vit vs Pillow %s (+ ONNX Runtime)" % PIL.__version__)
     w("")
-    w("`/usr/bin/python3 tools/jpeg_bench.py --reps %d` — median of %d interleaved rounds (Pillow, then aot-vit, every case "
+    w("`/usr/bin/python3 tools/jpeg_bench.py --reps %d%s` — median of %d interleaved rounds (Pillow, then aot-vit, every case "
       "once per round), one process each side; %s, %d cores, aot-vit %s (bench/AotVit.Bench, Release); Python %s, numpy %s; "
       "load average %s at the start, %s at the end (shared host: compare ratios, not absolute times)."
-      % (a.reps, a.reps, platform.processor() or platform.machine(), os.cpu_count(), banner.replace("ready ", "").replace("_", " "),
+      % (a.reps, " --aot" if a.aot else "", a.reps, platform.processor() or platform.machine(), os.cpu_count(), banner.replace("ready ", "").replace("_", " "),
          platform.python_version(), np.__version__, " ".join(load_start), " ".join(load_end)))
     w("")
     w("Images (artifacts/jpeg_bench/, made by the script): " + "; ".join(
