@@ -545,6 +545,27 @@ def build():
         "YCbCr data with JFIF removed and an Adobe transform=0 segment: libjpeg treats it as RGB",
         insert_after_soi(remove_segment(ycc, 0xE0), app(0xEE, b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 0))))
 
+    # Colour-space detection (jdapimin.c default_decompress_parms): JFIF vs Adobe transform vs component ids.
+    adobe1 = app(0xEE, b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 1))
+    jfif = app(0xE0, b"JFIF\0" + bytes([1, 1, 0, 0, 1, 0, 1, 0, 0]))
+    rgbd = cjpeg(content("photo", 29, 19, 1112), "-rgb")
+    add("rgb_data_with_jfif_and_adobe0_29x19", "rgb", "-rgb data (ids R,G,B, Adobe transform 0) with a JFIF APP0 added",
+        insert_after_soi(rgbd, jfif))
+    add("rgb_data_ids_rgb_adobe1_29x19", "rgb", "-rgb data whose Adobe transform says 1 (YCbCr) over ids R,G,B",
+        insert_after_soi(remove_segment(rgbd, 0xEE), adobe1))
+    yd = remove_segment(pil(content("photo", 29, 19, 1113), quality=85, subsampling=2), 0xE0)
+    m_, offy, lny = sof(yd)
+    ids_rgb = bytearray(yd)
+    for k, cid in enumerate(b"RGB"):
+        ids_rgb[offy + 10 + 3 * k] = cid
+    sos_m, sos_off, sos_len = find(bytes(ids_rgb), 0xDA)
+    for k, cid in enumerate(b"RGB"):
+        ids_rgb[sos_off + 5 + 2 * k] = cid
+    add("rgb_ycc_data_with_ids_rgb_29x19", "rgb", "YCbCr 4:2:0 data, no JFIF or Adobe, component ids 'R','G','B' (libjpeg reads it as RGB)",
+        bytes(ids_rgb))
+    add("rgb_ycc_data_with_ids_rgb_adobe1_29x19", "rgb", "the same with an Adobe transform 1 segment (YCbCr again)",
+        insert_after_soi(bytes(ids_rgb), adobe1))
+
     # 10. CMYK (Pillow: Adobe, inverted) and YCCK/CMYK from tools/jpeg/cmykenc.c.
     for k, (w, h) in enumerate([(1, 1), (19, 13), (48, 32), (64, 47)]):
         cm = np.asarray(Image.fromarray(content(KINDS[k], w, h, 1200 + k)).convert("CMYK"))

@@ -53,7 +53,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
 /// <summary>The `jpeg` target (JPEG-aware mutations of the issue-15 corpus), bounded. In Category JpegCorpus, not Fuzz,
 /// until the Pillow-exact decoder replaces StbImageSharp: stb returns different pixels for the same corrupt bytes
-/// (uninitialised memory), which this target's decode-twice invariant reports as a crash. Move it to Fuzz then.</summary>
+/// (apparently uninitialised memory), which this target's decode-twice invariant reports as a crash. Move it to Fuzz then.</summary>
 [Trait("Category", "JpegCorpus")]
 public sealed class JpegFuzzTests(ITestOutputHelper output)
 {

@@ -34,7 +34,7 @@ public sealed class JpegTarget : FuzzTarget
 
     /// <param name="seedDirectories">Folders whose .jpg files are the seeds (the corpus, data/images, data/imaging/fuzz).</param>
     /// <param name="checkDeterminism">false skips the decode-twice invariant (tools/Fuzz: FUZZ_JPEG_SKIP_DETERMINISM=1),
-    /// to look for other failures of a decoder known to break it (StbImageSharp returns uninitialised memory for
+    /// to look for other failures of a decoder known to break it (StbImageSharp returns varying pixels, apparently uninitialised memory, for
     /// some corrupt JPEGs: two decodes of the same bytes differ).</param>
     public JpegTarget(IEnumerable<string> seedDirectories, bool checkDeterminism = true)
     {
