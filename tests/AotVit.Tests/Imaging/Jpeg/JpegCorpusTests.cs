@@ -72,7 +72,7 @@ public sealed class JpegCorpusTests(ITestOutputHelper output)
     }
 
     /// <summary>One case per corpus file: Decode with and without orientation, and DecodeStored + orientation,
-    /// equal Pillow's bytes (or ImageDecodeException where Pillow raises).</summary>
+    /// equal Pillow's bytes (or ImageDecodeException where Pillow raises); ReadInfo gives Pillow's size.</summary>
     [Theory]
     [MemberData(nameof(CorpusFiles))]
     public void DecodesAsPillow(string file) =>
@@ -123,6 +123,28 @@ public sealed class JpegCorpusTests(ITestOutputHelper output)
         else if (e.On.StartsWith("error:", StringComparison.Ordinal) && !e.AllowError && storedOutcome is not null && !storedOutcome.StartsWith("error:", StringComparison.Ordinal))
         {
             failures.Add($"DecodeStored: Pillow raises ({e.On}), we decoded");
+        }
+
+        // The header-only path agrees with Pillow's size (stored, and oriented as exif_transpose turns it).
+        foreach (bool on in new[] { false, true })
+        {
+            string expected = on ? e.On : e.Off;
+            if (!expected.StartsWith("sha256:", StringComparison.Ordinal) || e.Width == 0) continue;
+            bool swap = on && e.Orientation is >= 5 and <= 8;
+            var want = swap ? (e.Height, e.Width) : (e.Width, e.Height);
+            try
+            {
+                var (w, h, _) = ImageDecoder.ReadInfo(bytes, applyExifOrientation: on);
+                if ((w, h) != want) failures.Add($"ReadInfo(applyExifOrientation: {on}) says {w}x{h}, Pillow {want.Item1}x{want.Item2}");
+            }
+            catch (ImageDecodeException x) when (!e.AllowError)
+            {
+                failures.Add($"ReadInfo(applyExifOrientation: {on}) threw: {x.Message}");
+            }
+            catch (ImageDecodeException)
+            {
+                // allowed to refuse (arithmetic coding)
+            }
         }
 
         Assert.True(failures.Count == 0,
