@@ -17,7 +17,7 @@ Outputs (deterministic: seeded numpy content, Pillow's and cjpeg/jpegtran's enco
   (tests/AotVit.Tests/data/jpeg/harness.tsv: the same lines for the PNGs of tests/AotVit.Tests/data/images, paths relative to
   the corpus folder, to check the harness on files our decoders already match.)
   allow_error: "1" where a clear error is acceptable instead of Pillow's pixels (arithmetic coding, which issue 15
-       allows to be unsupported; entropy data libjpeg decodes with only a warning: flipped bytes, a wrong RST number);
+       allows to be unsupported; entropy data libjpeg decodes with only a warning: flipped bytes, a wrong RST number, data that ends early);
        the decoder may then throw ImageDecodeException, but if it decodes, the hash must match.
 Categories: quality, sampling, progressive, smoothing, sequential-scans, optimize, restart, size, grey, rgb, cmyk,
 ycck, exif, content, markers, transform, arithmetic, unsupported, truncated, corrupt. Progressive files Pillow
@@ -733,8 +733,8 @@ def build():
     ri = r.index(b"\xff\xd1", scan_start(r))
     add("corrupt_restart_marker_wrong_number", "corrupt", "RST1 replaced by RST5 (libjpeg resyncs, warns; error allowed)",
         patch(r, ri + 1, [0xD5]), allow_error=True)
-    add("corrupt_entropy_zeroed_tail", "corrupt", "last half of the entropy data zeroed (EOI kept)",
-        c[:s + (len(c) - s) // 2] + bytes(len(c) - 2 - s - (len(c) - s) // 2) + b"\xff\xd9")
+    add("corrupt_entropy_zeroed_tail", "corrupt", "last half of the entropy data zeroed (EOI kept; libjpeg warns of a premature end and fills; error allowed)",
+        c[:s + (len(c) - s) // 2] + bytes(len(c) - 2 - s - (len(c) - s) // 2) + b"\xff\xd9", allow_error=True)
     add("corrupt_sof_huge_size", "corrupt", "SOF declares 65535x65535 (data far too short)", patch(c, offsf + 5, [0xFF] * 4))
 
 
