@@ -316,8 +316,7 @@ def build(folder, st, dtype=torch.float32):
 # --------------------------------------------------------------------------------------------------
 # Preprocessing: the slow image processors (PIL path)
 # --------------------------------------------------------------------------------------------------
-IMAGENET_STANDARD = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
-IMAGENET_DEFAULT = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+IMAGENET_STANDARD = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])   # ViT's and DeiT's image_mean / image_std defaults
 
 # Per model_type: the image processor's __init__ defaults, and whether an int size means a square
 # (get_size_dict default_to_square=True) or the shortest edge (MobileViT: default_to_square=False).
@@ -326,7 +325,7 @@ PROCESSORS = {
                 do_rescale=True, do_normalize=True, mean_std=IMAGENET_STANDARD, do_center_crop=False, crop_size=None,
                 do_flip_channel_order=False, int_size_is_square=True),
     "deit": dict(name="DeiTImageProcessor", size={"height": 256, "width": 256}, resample=3, do_resize=True,
-                 do_rescale=True, do_normalize=True, mean_std=IMAGENET_DEFAULT, do_center_crop=True,
+                 do_rescale=True, do_normalize=True, mean_std=IMAGENET_STANDARD, do_center_crop=True,
                  crop_size={"height": 224, "width": 224}, do_flip_channel_order=False, int_size_is_square=True),
     "mobilevit": dict(name="MobileViTImageProcessor", size={"shortest_edge": 224}, resample=2, do_resize=True,
                       do_rescale=True, do_normalize=False, mean_std=None, do_center_crop=True,
