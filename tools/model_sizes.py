@@ -6,7 +6,8 @@
 
 Per model (one generated class AotVit.Models.<Class>, from src/AotVit/obj/generated/...):
   code      every map node named after the class (MethodCode, GCInfo, EEType, helpers, ...)
-  table     its u8 tensor table: the FieldRvaData node whose name is the SHA-256 of the literal's bytes
+  table     its u8 literals (tensor names, tensor shapes) that no other model holds: FieldRvaData nodes named after
+            the SHA-256 of the literal's bytes
   strings   its UTF-16 string literals that no other model uses (frozen string objects: 8-byte type pointer,
             4-byte length, 2 bytes per char and a terminator, 8-byte aligned; an estimate, the map names no literal)
   calib     its embedded BatchNorm calibration (src/Graphs/<folder>/synthetic-bn-calibration.safetensors)
