@@ -1,7 +1,7 @@
 // AotVit.Bench: aot-vit vs ONNX Runtime (and PyTorch eager numbers from tools/reference.py), see docs/BENCHMARKS.md.
-//   AotVit.Bench [--cache DIR] [--onnx-dir DIR] [--seconds S] [--models vit,mobilevit] [--threads 1,2] [--batch 1,8] [--json OUT]
+//   AotVit.Bench [--cache DIR] [--onnx-dir DIR] [--seconds S] [--models vit,mobilevit,NAME...|all] [--threads 1,2] [--batch 1,8] [--json OUT]
 //                [--cold-reps N (0: no cold-start children)] [--profile-runs N (per-op profiles of both engines at batch 1; 0: none)]
-//   AotVit.Bench --cold aotvit|ort|none vit|mobilevit THREADS [--cache DIR] [--onnx-dir DIR]      (child: cold start + peak RSS)
+//   AotVit.Bench --cold aotvit|ort|none MODEL THREADS [--cache DIR] [--onnx-dir DIR]      (child: cold start + peak RSS)
 //   AotVit.Bench --jpeg-serve | --jpeg-rss ...   (the aot-vit side of tools/jpeg_bench.py, see JpegBench.cs)
 //   AotVit.Bench --report --jit RUN.json [--aot RUN.json] [--torch TORCH.json] [--size NAME=PATH]... [--md OUT] [--svg OUT]
 using System.Globalization;
