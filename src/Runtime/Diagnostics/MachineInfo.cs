@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using AotVit.Runtime.Threading;
 
@@ -10,11 +11,12 @@ namespace AotVit.Runtime.Diagnostics;
 
 public static unsafe class MachineInfo
 {
-    /// <summary>e.g. "Vector512 (AVX-512F), FMA" or "Vector128 only (SSE)" — what the kernels will actually use.</summary>
+    /// <summary>e.g. "Vector512 (AVX-512F), FMA" "Vector128 (NEON)" (arm64) or "Vector128 only (SSE)" — what the kernels will actually use.</summary>
     public static string SimdDescription =>
         Vector512.IsHardwareAccelerated ? "Vector512 (AVX-512F" + (Avx512BW.IsSupported ? ", BW" : "") + ")" + (Fma.IsSupported ? ", FMA" : "")
         : Vector256.IsHardwareAccelerated ? "Vector256 (AVX2)" + (Fma.IsSupported ? ", FMA" : "")
-        : Vector128.IsHardwareAccelerated ? "Vector128 only (SSE/NEON)"
+        : Vector128.IsHardwareAccelerated && AdvSimd.Arm64.IsSupported ? "Vector128 (NEON)"
+        : Vector128.IsHardwareAccelerated ? "Vector128 only (SSE)"
         : "scalar (no hardware intrinsics)";
 
     /// <summary>

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what NativeAOT needs to cross-compile linux-x64 → linux-arm64 on Debian, and qemu-user to run the result:
+# clang + lld (the linker ILC drives), Debian's arm64 multiarch sysroot (libc6-dev:arm64, zlib1g-dev:arm64) and
+# binutils-aarch64-linux-gnu (objcopy/strip for arm64 objects). Idempotent: does nothing when all are present.
+# Needs root (apt; waits up to 10 minutes for another apt/dpkg to release its lock). Exit status: 0 when everything is installed afterwards, 1 otherwise (the reason on stderr).
+set -uo pipefail
+need=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for p in clang lld binutils-aarch64-linux-gnu libc6-dev:arm64 zlib1g-dev:arm64 qemu-user; do
+  have_pkg "$p" || need+=("$p")
+done
+if [ ${#need[@]} -eq 0 ]; then echo "arm64 toolchain: present"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then echo "arm64 toolchain: missing ${need[*]} and not root (apt-get needs root)" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  dpkg --add-architecture arm64 || { echo "arm64 toolchain: dpkg --add-architecture arm64 failed" >&2; exit 1; }
+fi
+echo "arm64 toolchain: installing ${need[*]}"
+apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || { echo "arm64 toolchain: apt-get update failed" >&2; exit 1; }
+apt-get -o DPkg::Lock::Timeout=600 install -y -q "${need[@]}" >/dev/null || { echo "arm64 toolchain: apt-get install ${need[*]} failed" >&2; exit 1; }
+for p in "${need[@]}"; do have_pkg "$p" || { echo "arm64 toolchain: $p not installed after apt-get" >&2; exit 1; }; done
+echo "arm64 toolchain: installed"
