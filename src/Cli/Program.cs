@@ -4,7 +4,9 @@
 //   aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds S] [--weights W] [--markdown FILE]
 //   aotvit info
 //   aotvit make-weights MODEL OUT.safetensors [--seed N] [--dtype f32|f16|bf16]
-// Exit codes: 0 success, 1 usage error, 2 input error (bad image, checkpoint, limits), 3 internal error.
+//   aotvit selftest [--image chelsea.png]
+// Exit codes: 0 success, 1 usage error, 2 input error (bad image, checkpoint, limits), 3 internal error,
+// 4 a selftest check failed.
 using AotVit;
 using AotVit.Cli;
 using AotVit.Runtime.Imaging;
@@ -27,6 +29,8 @@ namespace AotVit.Cli
                   what the model sees, as NumPy .npy: the decoded RGB (uint8 [H, W, 3], after orientation) or pixel_values (float32 [1, C, H, W])
               aotvit info
               aotvit make-weights MODEL OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
+              aotvit selftest [--image chelsea.png]
+                  checks this machine: every kernel against reference loops, and both seed models against PyTorch values (exit 4 on a mismatch)
             M: a compiled model, by folder name or hub repo id (aotvit info lists them).
             Images are oriented by their EXIF tag, as transformers' load_image does; --no-exif-transpose uses the stored pixels.
             W: a checkpoint file (model.safetensors, pytorch_model.bin, a *.index.json of shards), a folder holding one,
@@ -53,6 +57,7 @@ namespace AotVit.Cli
                                                      "--weights", "--markdown", "--profile", "--profile-all")),
                     "info" => Commands.Info(options.For("info", positionals: false)),
                     "make-weights" => Commands.MakeWeights(options.For("make-weights", positionals: true, "--seed", "--dtype")),
+                    "selftest" => SelfTest.Run(options.For("selftest", positionals: false, "--image")),
                     _ => throw new UsageException($"unknown command '{args[0]}'"),
                 };
             }
@@ -82,7 +87,7 @@ namespace AotVit.Cli
     internal sealed class Options
     {
         private static readonly HashSet<string> Switches = ["--json", "--full", "--profile", "--profile-all", "--no-exif-transpose"];
-        private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype", "--stage", "-o",
+        private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype", "--stage", "-o", "--image",
                                                          "--markdown"];
         public List<string> Positional { get; } = [];
         private readonly Dictionary<string, string> _values = [];
