@@ -69,6 +69,27 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Selftest_passes_here_and_exits_4_when_a_model_output_disagrees()
+    {
+        var r = Run("selftest", "--image", Image);
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        Assert.Contains("kernels: ", r.Out);
+        Assert.Contains(" checks passed", r.Out);
+        Assert.Contains("ok   mobilevit-small forward", r.Out);
+        Assert.Contains("ok   vit-base-patch32-224-in21k forward", r.Out);
+
+        // Another image: the kernels still pass, the built-in chelsea values do not.
+        var wrong = Run("selftest", "--image", TestPaths.Data("images", "coffee.png"));
+        Assert.Equal(4, wrong.Code);
+        Assert.Contains("kernels: ", wrong.Out);
+        Assert.Contains(", 0 failed", wrong.Out);
+        Assert.Contains("FAIL vit-base-patch32-224-in21k forward", wrong.Out);
+
+        string missing = Path.Combine(_dir, "chelsea.png");
+        AssertInputError(Run("selftest", "--image", missing), $"not found at {missing}");
+    }
+
+    [Fact]
     public void Missing_or_unreadable_inputs_are_input_errors_in_plain_words()
     {
         string missing = Path.Combine(_dir, "missing.png");
