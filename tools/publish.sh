@@ -6,7 +6,8 @@
 #     libaotvit.so         NativeAOT C ABI library, x86-64-v4    libaotvit-x86-64-v3.so
 #     include/aotvit.h
 #   tools/publish.sh --arm64    linux-arm64 (cross-compiled; tools/arm64_toolchain.sh installs what it needs), into
-#                               artifacts/dist/linux-arm64: aotvit, libaotvit.so (armv8-a: AdvSimd kernels), include/aotvit.h
+#                               artifacts/dist/linux-arm64: aotvit (without `selftest`: size budget), aotvit-selftest
+#                               (the same CLI with it), libaotvit.so (armv8-a: AdvSimd kernels), include/aotvit.h
 #   tools/publish.sh --all      both
 # Sizes are of the published files, which NativeAOT already strips (StripSymbols; the symbols go to *.dbg, not shipped).
 set -euo pipefail
@@ -49,7 +50,10 @@ if [ $arm64 = 1 ]; then
     || { echo "publish.sh --arm64: no arm64 sysroot (libc6-dev:arm64, zlib1g-dev:arm64): run tools/arm64_toolchain.sh (as root)" >&2; exit 1; }
   a=$out/linux-arm64
   rm -rf "$a" && mkdir -p "$a/include"
-  dotnet publish src/Cli -c Release -r linux-arm64 -o artifacts/publish/cli-linux-arm64 -v q -nologo
+  # aotvit without `selftest` (within the 3,000,000-byte budget), and the same CLI with it as aotvit-selftest.
+  dotnet publish src/Cli -c Release -r linux-arm64 -p:AotVitSelfTest=true -o artifacts/publish/cli-linux-arm64-selftest -v q -nologo
+  cp artifacts/publish/cli-linux-arm64-selftest/aotvit "$a/aotvit-selftest"
+  dotnet publish src/Cli -c Release -r linux-arm64 -p:AotVitSelfTest=false -o artifacts/publish/cli-linux-arm64 -v q -nologo
   dotnet publish src/Native -c Release -r linux-arm64 -o artifacts/publish/native-linux-arm64 -v q -nologo
   cp artifacts/publish/cli-linux-arm64/aotvit "$a/aotvit"
   cp artifacts/publish/native-linux-arm64/libaotvit.so "$a/libaotvit.so"

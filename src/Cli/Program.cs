@@ -57,7 +57,11 @@ namespace AotVit.Cli
                                                      "--weights", "--markdown", "--profile", "--profile-all")),
                     "info" => Commands.Info(options.For("info", positionals: false)),
                     "make-weights" => Commands.MakeWeights(options.For("make-weights", positionals: true, "--seed", "--dtype")),
+#if AOTVIT_SELFTEST
                     "selftest" => SelfTest.Run(options.For("selftest", positionals: false, "--image")),
+#else
+                    "selftest" => throw new UsageException("selftest is not compiled into this build of aotvit (built with AotVitSelfTest=false to fit its size budget); run aotvit-selftest selftest, published next to it"),
+#endif
                     _ => throw new UsageException($"unknown command '{args[0]}'"),
                 };
             }
