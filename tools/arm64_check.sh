@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # arm64_check.sh: cross-compiles aotvit and libaotvit.so for linux-arm64 (tools/publish.sh --arm64) and runs them under
 # qemu-aarch64 against the committed goldens (PyTorch float32, synthetic seed-0 checkpoints, tests/AotVit.Tests/data/golden):
-#   1. `aotvit info` under qemu reports the NEON (Vector128) kernels;
+#   1. `aotvit info` under qemu reports the NEON (Vector128) kernels; `aotvit-selftest selftest` passes;
 #   2. pixel_values (`aotvit preprocess`) bit-identical to the goldens' for both seed models, every golden image;
 #   3. ViT-B/32 `embed --json --full` (all golden images as one batch): last_hidden_state and pooler_output within 5e-5
 #      of the goldens; MobileViT-S `classify --top 1000 --json` (likewise): 1000 logits within 5e-5, top-5 identical
@@ -44,6 +44,16 @@ q() { qemu-aarch64 "$@"; }
 simd=$(q "$A/aotvit" info | head -1)
 echo "arm64_check: $simd"
 [[ $simd == *"NativeAOT"*"SIMD: Vector128 (NEON)"* ]] || fail "arm64 aotvit does not report NativeAOT with NEON kernels"
+
+# aotvit-selftest (the CLI with `selftest`, published next to aotvit): every NEON kernel against its reference loops
+# and both seed models against built-in PyTorch values, as a user runs it on a board.
+if [ -x "$A/aotvit-selftest" ]; then
+  t0=$SECONDS
+  q "$A/aotvit-selftest" selftest --image "$A/chelsea.png" > "$OUT/selftest.txt" || { cat "$OUT/selftest.txt"; fail "aotvit-selftest selftest under qemu"; }
+  echo "arm64_check: $(tail -1 "$OUT/selftest.txt") (aotvit-selftest under qemu, $((SECONDS - t0)) s)"
+else
+  fail "no $A/aotvit-selftest (run tools/publish.sh --arm64)"
+fi
 
 # Golden images per seed model (the goldens name them); --images N keeps the first N of each, chelsea first
 # (the C samples are checked on chelsea).
