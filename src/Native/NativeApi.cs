@@ -15,7 +15,8 @@ internal static unsafe class NativeApi
 {
     public const int AbiVersion = 1;
 
-    // "0.1.0+x86-64-v4": the ISA suffix is what this build was compiled for (AOT answers these checks at compile time).
+    // "0.1.0+x86-64-v4" (or "+armv8-a" on arm64, where the kernels use AdvSimd only): the ISA suffix is what this build
+    // was compiled for (AOT answers these checks at compile time).
     private static readonly byte[] s_version = MakeVersion();
 
     public static byte* Version() => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(s_version));
@@ -24,7 +25,8 @@ internal static unsafe class NativeApi
 
     private static byte[] MakeVersion()
     {
-        string isa = Vector512.IsHardwareAccelerated ? "x86-64-v4" : Vector256.IsHardwareAccelerated ? "x86-64-v3" : "x86-64-v2";
+        string isa = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported ? "armv8-a"
+            : Vector512.IsHardwareAccelerated ? "x86-64-v4" : Vector256.IsHardwareAccelerated ? "x86-64-v3" : "x86-64-v2";
         string text = $"0.1.0+{isa}";
         var bytes = GC.AllocateArray<byte>(text.Length + 1, pinned: true);
         System.Text.Encoding.ASCII.GetBytes(text, bytes);

@@ -77,7 +77,7 @@ typedef struct aotvit_model aotvit_model;
 /* AOTVIT_ABI_VERSION of the loaded library. Never fails. */
 int aotvit_abi_version(void);
 
-/* Library version, e.g. "0.1.0+x86-64-v4" (semantic version + ISA baseline). Static string; never fails. */
+/* Library version, e.g. "0.1.0+x86-64-v4" or "0.1.0+armv8-a" (semantic version + ISA baseline). Static string; never fails. */
 const char* aotvit_version(void);
 
 /*
