@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what NativeAOT needs to cross-compile linux-x64 → linux-arm64 on Debian, and qemu-user to run the result:
-# clang (the compiler driver ILC links with, --target=aarch64-linux-gnu) + lld, Debian's arm64 multiarch sysroot
+# clang (the compiler driver ILC links with, --target=aarch64-linux-gnu) + lld (the arm64 build's linker), Debian's arm64 multiarch sysroot
 # (libc6-dev:arm64, zlib1g-dev:arm64, and libgcc-N-dev:arm64 for crtbeginS.o/libgcc, N = the host gcc's major version,
-# without which the link fails with "cannot open crtbeginS.o") and binutils-aarch64-linux-gnu (the arm64 ld.bfd the
-# SDK links with by default, objcopy for symbol stripping). Idempotent: does nothing when all are present.
-# Needs root (apt; waits up to 10 minutes for another apt/dpkg to release its lock). Exit status: 0 when everything is installed afterwards, 1 otherwise (the reason on stderr).
+# without which the link fails with "cannot open crtbeginS.o") and binutils-aarch64-linux-gnu (objcopy for symbol
+# stripping; the arm64 ld.bfd, the SDK's default linker). Idempotent: does nothing when all are present.
+# Needs root (apt; waits up to 10 minutes for another apt/dpkg to release its lock).
+# Exit status: 0 when everything is installed afterwards, 1 otherwise (the reason on stderr).
 set -uo pipefail
 gcc_major=$(gcc -dumpversion 2>/dev/null | cut -d. -f1); gcc_major=${gcc_major:-12}
 need=()
