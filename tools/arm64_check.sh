@@ -5,7 +5,7 @@
 #   2. pixel_values (`aotvit preprocess`) bit-identical to the goldens' for both seed models, every golden image whose
 #      x64 pixels are the golden's (the PNGs); the others (JPEGs: the goldens hold libjpeg's decode) against the x64 build;
 #   3. ViT-B/32 `embed --json --full` (all golden images as one batch): last_hidden_state and pooler_output within 5e-5
-#      of the goldens; MobileViT-S `classify --top 1000 --json` (likewise): 1000 logits within 5e-5, top-5 identical
+#      of the goldens (of the x64 build where 2 compares with it); MobileViT-S `classify --top 1000 --json` (likewise): 1000 logits within 5e-5, top-5 identical
 #      (the CLI's JSON prints floats round-trip);
 #   4. the C samples (samples/c) cross-compiled with clang --target=aarch64-linux-gnu against the arm64 libaotvit.so,
 #      run under qemu on chelsea.png: classify logits and embed features within 5e-5 of the goldens.
@@ -150,12 +150,11 @@ x64_mv = json.load(open(f"{out}/x64_mv.json"))["results"]
 def reference(golden, x64_pixels):
     """The golden when the x64 build's pixels are the golden's (then the model outputs are PyTorch's on the same input);
     else the x64 build (a JPEG whose libjpeg decode aot-vit does not reproduce)."""
-    if np.load(x64_pixels).tobytes() == golden["pixel_values"].astype(np.float32).tobytes(): return "golden", golden
-    return "x64", None
+    return "golden" if np.load(x64_pixels).tobytes() == golden["pixel_values"].astype(np.float32).tobytes() else "x64"
 
 for i, (n, r) in enumerate(zip(vit, vit_results)):
     g = safetensors(f"{gold}/vit-base-patch32-224-in21k_{n}.safetensors")
-    kind, _ = reference(g, f"{out}/x64_vit_{n}.pixels.npy")
+    kind = reference(g, f"{out}/x64_vit_{n}.pixels.npy")
     if kind == "golden":
         pixels_identical(f"vit {n} vs golden", f"{out}/vit_{n}.pixels.npy", g["pixel_values"])
         close(f"vit {n} last_hidden_state vs golden", r["last_hidden_state"], g["last_hidden_state"])
@@ -167,7 +166,7 @@ for i, (n, r) in enumerate(zip(vit, vit_results)):
 if len(vit_results) != len(vit) or len(mv_results) != len(mv): failures.append("the CLI returned a result count other than the image count")
 for i, (n, r) in enumerate(zip(mv, mv_results)):
     g = safetensors(f"{gold}/mobilevit-small_{n}.safetensors")
-    kind, _ = reference(g, f"{out}/x64_mv_{n}.pixels.npy")
+    kind = reference(g, f"{out}/x64_mv_{n}.pixels.npy")
     logits, t5 = logits_of(r)
     if kind == "golden":
         pixels_identical(f"mobilevit {n} vs golden", f"{out}/mv_{n}.pixels.npy", g["pixel_values"])
