@@ -88,8 +88,9 @@ q "$A/aotvit" classify "${mv_files[@]}" --top 1000 --json --threads 2 2>/dev/nul
 echo "arm64_check: MobileViT-S classify under qemu, batch of ${#mv_images[@]}: $((SECONDS - t0)) s"
 
 # The same runs with the x64 build (JIT, `dotnet build src/Cli -c Release`; AOTVIT_X64 overrides): the JPEG goldens hold
-# Pillow/libjpeg's decode, which aot-vit's own decoder does not reproduce bit for bit on every JPEG, so where the x64
-# pixels differ from the golden's the arm64 run is compared with x64 instead (pixels bit-identical, outputs ≤ 5e-5).
+# Pillow/libjpeg's decode, which the CLI's decode path does not reproduce bit for bit on these JPEGs (on x64 either:
+# docs/notes/2026-12-07-arm64.md), so where the x64 pixels differ from the golden's the arm64 run is compared with x64
+# instead (pixels bit-identical, outputs ≤ 5e-5).
 X64=${AOTVIT_X64:-$ROOT/src/Cli/bin/Release/net10.0/linux-x64/aotvit}
 [ -x "$X64" ] || dotnet build src/Cli -c Release -v q -nologo >/dev/null || fail "cannot build the x64 CLI"
 for n in "${vit_images[@]}"; do "$X64" preprocess "$(image_file "$n")" --model vit-base-patch32-224-in21k -o "$OUT/x64_vit_$n.pixels.npy" >/dev/null; done
