@@ -88,6 +88,18 @@ public sealed class CliTests : IDisposable
         AssertInputError(Run("embed", Image, "--weights", "no-such-org/no-such-model"), "huggingface-cli download no-such-org/no-such-model");
     }
 
+    [Fact]
+    public void Pytorch_model_bin_is_read_by_content_and_a_hostile_one_is_an_input_error()
+    {
+        string hostile = TestPaths.Data("torch", "hostile_os_system.bin");
+        AssertInputError(Run("classify", Image, "--weights", hostile), "pickle global 'posix.system' is not allowed: not a plain state dict");
+        Assert.False(File.Exists("/tmp/aotvit-torch-fixture-pwned-os_system"));
+        // A readable torch file of another (tiny) model: the binder's shape errors, as for safetensors.
+        string tiny = Path.Combine(_dir, "weights.data");   // no telling extension: recognised by content
+        File.Copy(TestPaths.Data("torch", "vit_p2_f32.bin"), tiny);
+        AssertInputError(Run("embed", Image, "--weights", tiny), "tensor 'embeddings.cls_token': expected shape [1, 1, 768], found [1, 1, 3]");
+    }
+
     /// <summary>A .npy file as NumPy writes version 1.0: (descr, shape, data).</summary>
     private static (string Descr, long[] Shape, byte[] Data) ReadNpy(string path)
     {
