@@ -40,7 +40,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
     [Fact]
     public void Torch_bin_reader_survives_mutated_zips_and_pickles() =>
-        RunClean(new TorchBinTarget(TestPaths.Repo("tests", "AotVit.Tests", "data", "torch")), 1500);
+        RunClean(new TorchBinTarget(TestPaths.Repo("tests", "AotVit.Tests", "data", "torch"), TestPaths.RepoRoot, loadEvery: 250), 1500);
 
     [Fact]
     public void Preprocessor_survives_extreme_sizes_and_random_plans() =>
