@@ -7,7 +7,7 @@
 #   4. NativeAOT publish of the same bench (x86-64-v4) and the same run → results-aot.json (BENCH_AOT=0 skips).
 #   5. NativeAOT publish of `aotvit` (and libaotvit.so when src/Native exists) for the binary-size table (BENCH_SIZES=0 skips).
 #   6. Report: docs/BENCHMARKS.md, docs/bench/latency.svg, raw JSON copied to docs/bench/.
-# Knobs: BENCH_NOTE="text" (a paragraph added under "Machine"), BENCH_REPORT_ONLY=1 (only step 6, from the JSON already in artifacts/bench), BENCH_TORCH=0 (skip PyTorch), BENCH_SECONDS (per engine per config, default 3), BENCH_COLD_REPS (default 3), TORCH_RUNS (default 3).
+# Knobs: BENCH_NOTE="text" (a paragraph added under "Machine"), BENCH_REPORT_ONLY=1 (only step 6, from the JSON already in artifacts/bench), BENCH_TORCH=0 (skip PyTorch), BENCH_SECONDS (per engine per config, default 3), BENCH_COLD_REPS (default 3), TORCH_RUNS (default 3), BENCH_MODELS (default all: every compiled model; or vit,mobilevit,NAME,...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -32,6 +32,17 @@ else
   say "no $PY with torch: ONNX export skipped, ORT will be skipped (apt-get install python3-torch python3-numpy python3-pil)"
 fi
 
+# 1b. ONNX files of the other compiled models (tools/reference_family.py builds each from its folder's config.json)
+FAMILY=()
+for dir in src/Graphs/*/; do
+  m=$(basename "$dir")
+  case "$m" in vit-base-patch32-224-in21k|mobilevit-small) ;; *) [ -f "$ONNX/$m.onnx" ] && [ "${BENCH_EXPORT:-0}" != 1 ] || FAMILY+=("$m") ;; esac
+done
+if [ ${#FAMILY[@]} -gt 0 ] && [ $have_torch = 1 ]; then
+  say "exporting ONNX (tools/reference_family.py --models $(IFS=,; echo "${FAMILY[*]}") --export-onnx $ONNX)"
+  "$PY" tools/reference_family.py --models "$(IFS=,; echo "${FAMILY[*]}")" --export-onnx "$ONNX" 2>&1 | grep -v TracerWarning | grep -v "if nh \* ph" || true
+fi
+
 # 2. PyTorch eager (slow with Debian's torch: kept in docs/bench/torch.json between runs)
 if [ "${BENCH_TORCH:-}" = 0 ]; then
   say "BENCH_TORCH=0: PyTorch bench not run"
@@ -44,7 +55,7 @@ else
   say "no torch: the PyTorch column is left out"
 fi
 
-RUNARGS=(--cache "$ART" --onnx-dir "$ONNX" --seconds "${BENCH_SECONDS:-3}" --cold-reps "${BENCH_COLD_REPS:-3}")
+RUNARGS=(--models "${BENCH_MODELS:-all}" --cache "$ART" --onnx-dir "$ONNX" --seconds "${BENCH_SECONDS:-3}" --cold-reps "${BENCH_COLD_REPS:-3}")
 
 # 3. JIT
 say "building bench/AotVit.Bench (Release, JIT)"

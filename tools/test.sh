@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): builds everything, runs the whole xunit suite on the
-# machine's widest SIMD path, then again with AVX-512 off (Vector256), AVX2 off (Vector128) and all
-# hardware intrinsics off (scalar; fuzz category excluded), so every kernel's fallback path is exercised;
+# machine's widest SIMD path, the fuzz targets once, then the kernel-executing tests again with AVX-512 off
+# (Vector256), AVX2 off (Vector128) and all hardware intrinsics off (scalar), so every kernel's fallback path is exercised;
 # then the native library + samples check and the shipped-binaries ISA check. Prints one closing
 # line "N passed, N failed" over all runs.
 set -uo pipefail
@@ -27,11 +27,15 @@ run() { # name, env..., -- filter
   rm -f "$log"
 }
 
-run "full suite, widest SIMD" DOTNET_TieredPGO=1 -- ""
-run "AVX-512 off (Vector256)" DOTNET_EnableAVX512=0 DOTNET_EnableAVX512F=0 -- ""
-run "AVX2 off (Vector128)" DOTNET_EnableAVX2=0 -- ""
-# Scalar: everything but the time-bounded fuzz runs (their per-input watchdogs assume SIMD speed).
-run "no hardware intrinsics (scalar)" DOTNET_EnableHWIntrinsic=0 -- "Category!=Fuzz"
+# The whole suite once on the widest path; fuzzing in a pass of its own, once. The narrower SIMD paths rerun what
+# executes kernels (kernels, imaging, weights, models and the reference checks), not the CLI, C ABI or generator tests,
+# whose SIMD work is the same kernels.
+simd='(FullyQualifiedName~AotVit.Tests.Kernels|FullyQualifiedName~AotVit.Tests.Imaging|FullyQualifiedName~AotVit.Tests.Weights|FullyQualifiedName~AotVit.Tests.Models|FullyQualifiedName~AotVit.Tests.Reference|FullyQualifiedName~AotVit.Tests.Concurrency)&Category!=Fuzz'
+run "full suite, widest SIMD" DOTNET_TieredPGO=1 -- "Category!=Fuzz"
+run "fuzz (time-bounded runs, widest SIMD)" DOTNET_TieredPGO=1 -- "Category=Fuzz"
+run "AVX-512 off (Vector256)" DOTNET_EnableAVX512=0 DOTNET_EnableAVX512F=0 -- "$simd"
+run "AVX2 off (Vector128)" DOTNET_EnableAVX2=0 -- "$simd"
+run "no hardware intrinsics (scalar)" DOTNET_EnableHWIntrinsic=0 -- "$simd"
 
 if [ -x tools/native_check.sh ] && [ "${AOTVIT_SKIP_NATIVE:-0}" != 1 ]; then
   echo "=== native library and samples (tools/native_check.sh)"

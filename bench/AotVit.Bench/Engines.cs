@@ -15,12 +15,18 @@ internal interface IEngine : IDisposable
 
 internal static class Models
 {
-    public static ModelCatalog.Entry Entry(string shortName) => shortName switch
+    /// <summary>"vit" and "mobilevit" name the seed models; any other name is a compiled model's folder name or repo id.</summary>
+    public static ModelCatalog.Entry Entry(string name) => name switch
     {
         "vit" => ModelCatalog.Find("vit-base-patch32-224-in21k"),
         "mobilevit" => ModelCatalog.Find("mobilevit-small"),
-        _ => throw new ArgumentException($"model must be vit or mobilevit, got '{shortName}'"),
+        _ => ModelCatalog.TryFind(name)
+             ?? throw new ArgumentException($"model must be vit, mobilevit or a compiled model ({ModelCatalog.Names()}), got '{name}'"),
     };
+
+    /// <summary>A --models value: comma-separated names, or "all" for every compiled model.</summary>
+    public static string[] List(string value) =>
+        value == "all" ? ModelCatalog.All.Select(e => e.Name).ToArray() : value.Split(',', StringSplitOptions.RemoveEmptyEntries);
 
     public static string CheckpointPath(string cache, ModelDescriptor d) => Path.Combine(cache, d.Name, "model.safetensors");
     public static string OnnxPath(string onnxDir, ModelDescriptor d) => Path.Combine(onnxDir, d.Name + ".onnx");
@@ -29,7 +35,9 @@ internal static class Models
     public static VisionModel LoadAotVit(ModelCatalog.Entry entry, string checkpoint, int threads, int maxBatch)
     {
         var options = new ModelOptions { Threads = threads, MaxBatch = maxBatch };
-        return entry == ModelCatalog.Find("vit-base-patch32-224-in21k") ? FeatureExtractor.Load("vit-base-patch32-224-in21k", checkpoint, options) : ImageClassifier.Load("mobilevit-small", checkpoint, options);
+        return entry.Kind == ModelKind.FeatureExtractor
+            ? FeatureExtractor.Load(entry.Name, checkpoint, options)
+            : ImageClassifier.Load(entry.Name, checkpoint, options);
     }
 
     public static float[] Replicate(float[] single, int batch)

@@ -23,14 +23,14 @@ internal static class Runner
         int settleMilliseconds = int.Parse(a.Get("--settle-ms") ?? "20", CultureInfo.InvariantCulture);
         int coldReps = int.Parse(a.Get("--cold-reps") ?? "3", CultureInfo.InvariantCulture);
         int profileRuns = int.Parse(a.Get("--profile-runs") ?? "20", CultureInfo.InvariantCulture);
-        string[] models = (a.Get("--models") ?? "vit,mobilevit").Split(',');
+        string[] models = Models.List(a.Get("--models") ?? "vit,mobilevit");
         int[] threads = Ints(a.Get("--threads") ?? "1,2");
         int[] batches = Ints(a.Get("--batch") ?? "1,8");
         string image = a.Get("--image") ?? Path.Combine(AppContext.BaseDirectory, "chelsea.png");
         string build = MachineInfo.IsNativeAot ? "NativeAOT" : "JIT";
 
         string? ortSkip = models.Select(m => Models.OnnxPath(onnxDir, Models.Entry(m).Descriptor)).Where(p => !File.Exists(p)).ToArray() is { Length: > 0 } missing
-            ? $"ONNX file(s) absent: {string.Join(", ", missing)} (export them with `/usr/bin/python3 tools/reference.py --export-onnx {onnxDir}`, needs torch)"
+            ? $"ONNX file(s) absent: {string.Join(", ", missing)} (export them with `/usr/bin/python3 tools/reference.py --export-onnx {onnxDir}` for the seed models and `tools/reference_family.py --export-onnx {onnxDir}` for the others, needs torch)"
             : null;
         string? ortVersion = null;
         try { ortVersion = OrtEngine.Version; }

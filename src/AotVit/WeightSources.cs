@@ -24,8 +24,9 @@ internal static class WeightSources
 
     /// <summary>
     /// The synthetic checkpoint (docs/ARCHITECTURE.md, "Synthetic checkpoints"): every tensor from a seeded
-    /// counter-based generator; for MobileViT the BatchNorm running statistics come from the calibration file the
-    /// PyTorch reference wrote for seed 0 (embedded), so activations stay O(1) as in a trained model.
+    /// counter-based generator; for a model with BatchNorm the running statistics come from its folder's calibration
+    /// file (src/Graphs/&lt;model&gt;/synthetic-bn-calibration.safetensors, written by the PyTorch reference for seed 0 and
+    /// embedded), so activations stay O(1) as in a trained model. Without one the generated statistics stay, with a warning.
     /// </summary>
     public static (ITensorSource Source, IReadOnlyList<string> Warnings) Synthetic(ModelDescriptor d, ulong seed)
     {
@@ -39,7 +40,15 @@ internal static class WeightSources
     {
         string resource = d.Name + ".synthetic-bn-calibration.safetensors";
         using var stream = typeof(WeightSources).Assembly.GetManifestResourceStream(resource);
-        if (stream is null) return null;
+        if (stream is null)
+        {
+            if (HasBatchNorm(d))
+            {
+                warnings.Add($"no BatchNorm calibration is compiled in for {d.Name} (src/Graphs/{d.Name}/synthetic-bn-calibration.safetensors); " +
+                             "the synthetic checkpoint keeps its generated running statistics");
+            }
+            return null;
+        }
         if (seed != 0)
         {
             warnings.Add($"BatchNorm calibration exists for seed 0 only; seed {seed} uses uncalibrated running statistics");
@@ -48,6 +57,15 @@ internal static class WeightSources
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
         return SafeTensorsFile.FromMemory(bytes, displayName: resource);
+    }
+
+    private static bool HasBatchNorm(ModelDescriptor d)
+    {
+        foreach (var t in d.Tensors)
+        {
+            if (t.Name.EndsWith(".running_var", StringComparison.Ordinal)) return true;
+        }
+        return false;
     }
 
     private sealed class BinderSource(WeightBinder binder) : ITensorSource

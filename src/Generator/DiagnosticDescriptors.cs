@@ -39,18 +39,5 @@ namespace AotVit.Generator
         public static readonly DiagnosticDescriptor InternalError = new DiagnosticDescriptor(
             "AOTVIT099", "Generator internal error",
             "{0}: the generator failed: {1}", Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
-
-        public static DiagnosticDescriptor ById(string id) => id switch
-        {
-            "AOTVIT001" => InvalidJson,
-            "AOTVIT002" => MissingField,
-            "AOTVIT003" => WrongType,
-            "AOTVIT004" => InvalidValue,
-            "AOTVIT005" => UnsupportedModel,
-            "AOTVIT006" => MissingCompanion,
-            "AOTVIT007" => IgnoredSetting,
-            "AOTVIT099" => InternalError,
-            _ => throw new ArgumentOutOfRangeException(nameof(id), id, "unknown diagnostic id"),
-        };
     }
 }

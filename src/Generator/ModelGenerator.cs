@@ -4,7 +4,8 @@
 //     → pair by folder             ModelInput (strings: cheap to compare, so unchanged models stay cached)
 //     → parse (ConfigParser)       Result<ModelSpec>: an equatable record + diagnostics, never a JsonValue
 //     → lower (ViT/MobileViT)      Graph IR with static shapes, unfused
-//     → passes (PassPipeline)      BatchNorm folding, epilogue fusion, QKV fusion, memory plan, constant layout
+//     → passes (PassPipeline)      BatchNorm folding, epilogue fusion, inverted-residual fusion, QKV fusion,
+//                                  memory plan, constant layout (Passes/, one file per pass)
 //     → emit (ModelEmitter)        one <ClassName>.g.cs per model
 //     → catalog (CatalogEmitter)   ModelCatalog.g.cs: every model that generated, for the API, CLI and C ABI
 //
@@ -66,9 +67,14 @@ namespace AotVit.Generator
             {
                 if (model is null) return;
                 if (model.Source is not null)
+                {
                     spc.AddSource(model.ClassName + ".g.cs", SourceText.From(model.Source, Encoding.UTF8));
-                else
-                    spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, model.ConfigPath, model.Error));
+                    return;
+                }
+                // The diagnostic is the one error: a compilable stub keeps code that names the class from adding CS0246.
+                var location = Location.Create(model.ConfigPath, new TextSpan(0, 0), new LinePositionSpan(default, default));
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, location, model.ConfigPath, model.Error));
+                spc.AddSource(model.ClassName + ".g.cs", SourceText.From(ModelEmitter.EmitStub(model.ClassName, model.ConfigPath, model.Error ?? ""), Encoding.UTF8));
             });
 
             // One catalog of every model that generated, sorted by folder name: the C# API, the CLI and the C ABI

@@ -4,6 +4,7 @@
 // activation uniformly ([batch, ...] contiguous), so a memory plan made for one image scales to any batch.
 // Activations are Values; trained tensors are Params (how to build them from the checkpoint at load time);
 // Ops are grouped into Blocks, and every Block becomes one emitted method named after the HF module.
+using System;
 using System.Collections.Generic;
 using System.Linq;
 
@@ -67,6 +68,12 @@ namespace AotVit.Generator.Ir
         public string Describe => Kind == ParamKind.FoldedBias ? $"{BatchNorm} (folded BatchNorm)" : string.Join(" + ", Sources.Select(s => s.Name)) + (BatchNorm is null ? "" : $" ⊙ {BatchNorm}");
     }
 
+    /// <summary>
+    /// One step of the graph. An op owns everything about itself: the values it reads and writes, the params it needs
+    /// loaded, its cost, and the kernel call it emits, so adding an op is adding one type (see Ir/Ops).
+    /// Ops that only exist between lowering and the passes (BatchNorm, activation, add) have no kernel: the passes
+    /// fold them into their producers, and emitting one is a generator bug.
+    /// </summary>
     internal abstract class Op
     {
         protected Op(string module) { Module = module; }
@@ -76,207 +83,24 @@ namespace AotVit.Generator.Ir
         public abstract IEnumerable<Value> Outputs { get; }
         /// <summary>Multiply-accumulates per image (for GFLOP/s reporting).</summary>
         public virtual long Macs => 0;
+        /// <summary>The params this op reads at run time, loaded by its block's Load method (null entries allowed).</summary>
+        public virtual IEnumerable<Param?> Params => Array.Empty<Param?>();
+        /// <summary>The runtime's OpKind member its time is profiled under; null for ops without a kernel.</summary>
+        public virtual string? ProfileKind => null;
+        /// <summary>Writes the kernel call(s), preceded by a comment naming the HF module and the shapes.</summary>
+        public virtual void Emit(Emit.OpWriter w) =>
+            throw new InvalidOperationException($"{GetType().Name} {Module} has no kernel: a pass should have removed it");
     }
 
-    /// <summary>out[r, :] = act(in[r, :K] · Wᵀ + b) + residual[r, :], r over RowsPerImage rows of each image.</summary>
-    internal sealed class LinearOp : Op
+    /// <summary>An op with a weight and an epilogue (bias, activation): what BatchNorm folding and epilogue fusion rewrite.</summary>
+    internal interface IWeightedOp
     {
-        public LinearOp(string module, Value input, Param weight, Param? bias, Value output, int rowsPerImage, int lda)
-            : base(module) { Input = input; Weight = weight; Bias = bias; Output = output; RowsPerImage = rowsPerImage; Lda = lda; }
-        public Value Input { get; set; }
-        public Param Weight { get; set; }
-        public Param? Bias { get; set; }
-        public Value Output { get; set; }
-        public Activation Activation { get; set; }
-        public Value? Residual { get; set; }
-        public int RowsPerImage { get; }
-        /// <summary>Input row stride in floats; when RowsPerImage is 1 this is the per-image stride (e.g. the pooler reads token 0).</summary>
-        public int Lda { get; }
-        /// <summary>Floats from the start of each image's input to its first row (a head reading token 1: the hidden size).</summary>
-        public int InputOffset { get; set; }
-        public override IEnumerable<Value> Inputs => Residual is null ? new[] { Input } : new[] { Input, Residual };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-        public override long Macs => (long)RowsPerImage * Weight.N * Weight.K;
-    }
-
-    /// <summary>A kxk convolution in NHWC over one input or the channel concatenation of two.</summary>
-    internal sealed class ConvOp : Op
-    {
-        public ConvOp(string module, Value in0, Value? in1, Param weight, Param? bias, Value output, int h, int w, int kernel, int stride)
-            : base(module) { In0 = in0; In1 = in1; Weight = weight; Bias = bias; Output = output; H = h; W = w; Kernel = kernel; Stride = stride; }
-        public Value In0 { get; }
-        public Value? In1 { get; }
-        public Param Weight { get; set; }
-        public Param? Bias { get; set; }
-        public Value Output { get; set; }
-        public Activation Activation { get; set; }
-        public int H { get; }
-        public int W { get; }
-        public int Kernel { get; }
-        public int Stride { get; }
-        public int C0 => In0.Shape[2];
-        public int C1 => In1?.Shape[2] ?? 0;
-        public override IEnumerable<Value> Inputs => In1 is null ? new[] { In0 } : new[] { In0, In1 };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-        public override long Macs => Output.Floats * Weight.K;
-    }
-
-    internal sealed class DepthwiseOp : Op
-    {
-        public DepthwiseOp(string module, Value input, Param weight, Param? bias, Value output, int stride)
-            : base(module) { Input = input; Weight = weight; Bias = bias; Output = output; Stride = stride; }
-        public Value Input { get; }
-        public Param Weight { get; set; }
-        public Param? Bias { get; set; }
-        public Value Output { get; set; }
-        public Activation Activation { get; set; }
-        public int Stride { get; }
-        public override IEnumerable<Value> Inputs => new[] { Input };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-        public override long Macs => Output.Floats * 9;
-    }
-
-    /// <summary>
-    /// MobileNetV2's inverted residual as one kernel (made by the InvertedResidualFusion pass): expand 1x1 → depthwise 3x3 →
-    /// reduce 1x1 (+ residual), the expanded and depthwise tensors never materialised. Keeps the three ops it replaces.
-    /// </summary>
-    internal sealed class InvertedResidualOp : Op
-    {
-        public InvertedResidualOp(string module, LinearOp expand, DepthwiseOp depthwise, LinearOp reduce)
-            : base(module) { Expand = expand; Depthwise = depthwise; Reduce = reduce; }
-        public LinearOp Expand { get; }
-        public DepthwiseOp Depthwise { get; }
-        public LinearOp Reduce { get; }
-        public Value Input => Expand.Input;
-        public Value Output => Reduce.Output;
-        public override IEnumerable<Value> Inputs => Reduce.Residual is null || Reduce.Residual == Input ? new[] { Input } : new[] { Input, Reduce.Residual };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-        public override long Macs => Expand.Macs + Depthwise.Macs + Reduce.Macs;
-    }
-
-    /// <summary>BatchNorm2d in eval mode; the BN-folding pass removes every one of these.</summary>
-    internal sealed class BatchNormOp : Op
-    {
-        public BatchNormOp(string module, Value input, Value output, int channels) : base(module) { Input = input; Output = output; Channels = channels; }
-        public Value Input { get; }
-        public Value Output { get; }
-        public int Channels { get; }
-        public override IEnumerable<Value> Inputs => new[] { Input };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-    }
-
-    /// <summary>An element-wise activation; the epilogue-fusion pass folds it into its producer.</summary>
-    internal sealed class ActivationOp : Op
-    {
-        public ActivationOp(string module, Activation activation, Value input, Value output) : base(module) { Activation = activation; Input = input; Output = output; }
-        public Activation Activation { get; }
-        public Value Input { get; }
-        public Value Output { get; }
-        public override IEnumerable<Value> Inputs => new[] { Input };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-    }
-
-    /// <summary>out = a + b; the epilogue-fusion pass turns it into a GEMM/conv residual where it can.</summary>
-    internal sealed class AddOp : Op
-    {
-        public AddOp(string module, Value a, Value b, Value output) : base(module) { A = a; B = b; Output = output; }
-        public Value A { get; }
-        public Value B { get; }
-        public Value Output { get; }
-        public override IEnumerable<Value> Inputs => new[] { A, B };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-    }
-
-    internal sealed class LayerNormOp : Op
-    {
-        public LayerNormOp(string module, Value input, Value output, Param gamma, Param beta, double eps, int rows, int cols)
-            : base(module) { Input = input; Output = output; Gamma = gamma; Beta = beta; Eps = eps; Rows = rows; Cols = cols; }
-        public Value Input { get; }
-        public Value Output { get; }
-        public Param Gamma { get; }
-        public Param Beta { get; }
-        public double Eps { get; }
-        public int Rows { get; }
-        public int Cols { get; }
-        public override IEnumerable<Value> Inputs => new[] { Input };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-    }
-
-    /// <summary>Multi-head self-attention core: softmax(q·kᵀ·scale)·v per sequence and head.
-    /// q, k, v are column slices (offsets QCol, KCol, VCol) of Values with row stride Ld each.</summary>
-    internal sealed class AttentionOp : Op
-    {
-        public AttentionOp(string module, Value q, Value k, Value v, Value output, int sequences, int tokens, int heads, int headDim)
-            : base(module) { Q = q; K = k; V = v; Output = output; Sequences = sequences; Tokens = tokens; Heads = heads; HeadDim = headDim; }
-        public Value Q { get; set; }
-        public Value K { get; set; }
-        public Value V { get; set; }
-        public int QCol { get; set; }
-        public int KCol { get; set; }
-        public int VCol { get; set; }
-        public Value Output { get; }
-        public int Sequences { get; }
-        public int Tokens { get; }
-        public int Heads { get; }
-        public int HeadDim { get; }
-        public int Ld => Q.Shape[Q.Shape.Length - 1];
-        public override IEnumerable<Value> Inputs => new[] { Q, K, V }.Distinct();
-        public override IEnumerable<Value> Outputs => new[] { Output };
-        public override long Macs => 2L * Sequences * Heads * Tokens * Tokens * HeadDim;
-    }
-
-    /// <summary>ViT/DeiT patch embedding + CLS (+ distillation token) + position embeddings: x[0] = cls + pos[0];
-    /// DeiT x[1] = distillation + pos[1]; x[P+p] = patch_p · Wᵀ + b + pos[P+p] with P = 1 or 2 prefix tokens.</summary>
-    internal sealed class PatchEmbeddingOp : Op
-    {
-        public PatchEmbeddingOp(string module, Value pixels, Value patches, Value output, Param weight, Param bias, Param cls, Param? distillation,
-                                Param position, int channels, int imageSize, int patchSize)
-            : base(module)
-        {
-            Pixels = pixels; Patches = patches; Output = output; Weight = weight; Bias = bias; Cls = cls; Distillation = distillation; Position = position;
-            Channels = channels; ImageSize = imageSize; PatchSize = patchSize;
-        }
-        public Param? Distillation { get; }
-        public int PrefixTokens => Distillation is null ? 1 : 2;
-        public Value Pixels { get; }
-        public Value Patches { get; }
-        public Value Output { get; }
-        public Param Weight { get; }
-        public Param Bias { get; }
-        public Param Cls { get; }
-        public Param Position { get; }
-        public int Channels { get; }
-        public int ImageSize { get; }
-        public int PatchSize { get; }
-        public int PatchCount => (ImageSize / PatchSize) * (ImageSize / PatchSize);
-        public override IEnumerable<Value> Inputs => new[] { Pixels };
-        public override IEnumerable<Value> Outputs => new[] { Patches, Output };
-        public override long Macs => (long)PatchCount * Weight.N * Weight.K;
-    }
-
-    internal enum LayoutKind { NchwToNhwc, Unfold2x2, Fold2x2 }
-
-    internal sealed class LayoutOp : Op
-    {
-        public LayoutOp(string module, LayoutKind kind, Value input, Value output, int c, int h, int w) : base(module)
-        { Kind = kind; Input = input; Output = output; C = c; H = h; W = w; }
-        public LayoutKind Kind { get; }
-        public Value Input { get; }
-        public Value Output { get; }
-        public int C { get; }
-        public int H { get; }
-        public int W { get; }
-        public override IEnumerable<Value> Inputs => new[] { Input };
-        public override IEnumerable<Value> Outputs => new[] { Output };
-    }
-
-    internal sealed class GlobalAveragePoolOp : Op
-    {
-        public GlobalAveragePoolOp(string module, Value input, Value output) : base(module) { Input = input; Output = output; }
-        public Value Input { get; }
-        public Value Output { get; }
-        public override IEnumerable<Value> Inputs => new[] { Input };
-        public override IEnumerable<Value> Outputs => new[] { Output };
+        Param Weight { get; }
+        Param? Bias { get; set; }
+        Value Output { get; set; }
+        Activation Activation { get; set; }
+        /// <summary>True when an activation may still be appended to the epilogue.</summary>
+        bool CanTakeActivation { get; }
     }
 
     internal sealed class Block

@@ -1,6 +1,6 @@
 // A small, strict JSON reader for HF config files inside the generator.
 // Why hand-written: System.Text.Json in an analyzer binds to whatever copy the compiler host has
-// (PLATFORM-NOTES §1), so the generator keeps zero dependencies. It is not a general-purpose JSON
+// (docs/PLATFORM.md), so the generator keeps zero dependencies. It is not a general-purpose JSON
 // library: it builds an immutable tree, remembers where each value starts (line, column) so that
 // diagnostics can point at the field, and refuses input deeper than MaxDepth instead of recursing
 // without bound.

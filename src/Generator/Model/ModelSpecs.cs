@@ -40,6 +40,9 @@ namespace AotVit.Generator.Model
         /// <summary>The hub repository id from hub.json ("google/vit-base-patch16-224"), or null.</summary>
         public string? RepoId { get; init; }
 
+        /// <summary>FNV-1a 64 (hex) of the folder's JSON files as read; see ConfigParser.SourceHash.</summary>
+        public string SourceHash { get; init; } = "";
+
         /// <summary>True for image classifiers (logits over Labels), false for feature extractors.</summary>
         public abstract bool IsClassifier { get; }
 

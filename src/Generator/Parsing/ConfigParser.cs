@@ -27,26 +27,82 @@ namespace AotVit.Generator.Parsing
         {
             var p = new ConfigParser();
             ModelSpec? spec = null;
-            try { spec = p.ParseModel(input); }
+            try
+            {
+                spec = p.ParseModel(input);
+                if (spec is not null) spec = spec with { SourceHash = SourceHash(input) };
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                p.Report("AOTVIT099", input.ConfigPath, 1, 1, input.Folder, e.GetType().Name + ": " + e.Message);
+                p.Report(DiagnosticDescriptors.InternalError, input.ConfigPath, 1, 1, input.Folder, e.GetType().Name + ": " + e.Message);
             }
-            return new Result<ModelSpec>(p._diagnostics.Count(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) == 0 ? spec : null,
+            return new Result<ModelSpec>(p._diagnostics.Count(d => d.Descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) == 0 ? spec : null,
                                          p._diagnostics.ToEquatableArray());
         }
 
-        private void Report(string id, string path, int line, int column, params string[] args) =>
-            _diagnostics.Add(new DiagnosticInfo(id, path, line, column, args.ToEquatableArray()));
+        private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, string path, int line, int column, params string[] args) =>
+            _diagnostics.Add(new DiagnosticInfo(descriptor, path, line, column, args.ToEquatableArray()));
 
-        private bool HasErrors => _diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+        /// <summary>FNV-1a 64, in hex, of the folder's JSON files (config, preprocessor config, hub.json) in a canonical
+        /// form: members sorted by key, no insignificant whitespace, numbers as written. The generated file names it, so a
+        /// stale copy is recognisable, while reformatting or reordering a file leaves it (and the cached source) unchanged.</summary>
+        internal static string SourceHash(ModelInput input)
+        {
+            ulong h = 0xcbf29ce484222325UL;
+            foreach (var text in new[] { input.ConfigText, input.PreprocessorText, input.HubText })
+            {
+                var sb = new System.Text.StringBuilder();
+                if (text is not null)
+                {
+                    try { Canonical(MiniJson.Parse(text), sb); }
+                    catch (JsonParseException) { sb.Clear().Append(text); }
+                }
+                sb.Append('\0');
+                foreach (byte b in System.Text.Encoding.UTF8.GetBytes(sb.ToString())) { h ^= b; h *= 0x100000001b3UL; }
+            }
+            return h.ToString("x16", CultureInfo.InvariantCulture);
+        }
+
+        private static void Canonical(JsonValue v, System.Text.StringBuilder sb)
+        {
+            switch (v.Kind)
+            {
+                case JsonKind.Object:
+                    sb.Append('{');
+                    bool first = true;
+                    foreach (var m in v.Members.OrderBy(m => m.Key, StringComparer.Ordinal))
+                    {
+                        if (!first) sb.Append(',');
+                        first = false;
+                        sb.Append(Emit.ModelEmitter.Quote(m.Key)).Append(':');
+                        Canonical(m.Value, sb);
+                    }
+                    sb.Append('}');
+                    break;
+                case JsonKind.Array:
+                    sb.Append('[');
+                    for (int i = 0; i < v.Items.Count; i++)
+                    {
+                        if (i > 0) sb.Append(',');
+                        Canonical(v.Items[i], sb);
+                    }
+                    sb.Append(']');
+                    break;
+                case JsonKind.String: sb.Append(Emit.ModelEmitter.Quote(v.Text ?? "")); break;
+                case JsonKind.Number: sb.Append(v.Text); break;
+                case JsonKind.Bool: sb.Append(v.Bool ? "true" : "false"); break;
+                default: sb.Append("null"); break;
+            }
+        }
+
+        private bool HasErrors => _diagnostics.Any(d => d.Descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
 
         private JsonValue? ParseFile(string path, string? text, string folder)
         {
             _path = path;
             if (text is null)
             {
-                Report("AOTVIT006", path, 1, 1, folder, $"'{System.IO.Path.GetFileName(path)}' is missing or unreadable; each model folder needs config.json and preprocessor_config.json");
+                Report(DiagnosticDescriptors.MissingCompanion, path, 1, 1, folder, $"'{System.IO.Path.GetFileName(path)}' is missing or unreadable; each model folder needs config.json and preprocessor_config.json");
                 return null;
             }
             try
@@ -54,14 +110,14 @@ namespace AotVit.Generator.Parsing
                 var root = MiniJson.Parse(text);
                 if (root.Kind != JsonKind.Object)
                 {
-                    Report("AOTVIT003", path, root.Line, root.Column, path, "(root)", "an object", root.KindName);
+                    Report(DiagnosticDescriptors.WrongType, path, root.Line, root.Column, path, "(root)", "an object", root.KindName);
                     return null;
                 }
                 return root;
             }
             catch (JsonParseException e)
             {
-                Report("AOTVIT001", path, e.Line, e.Column, path, $"{e.Message} (line {e.Line}, column {e.Column})");
+                Report(DiagnosticDescriptors.InvalidJson, path, e.Line, e.Column, path, $"{e.Message} (line {e.Line}, column {e.Column})");
                 return null;
             }
         }
@@ -98,7 +154,7 @@ namespace AotVit.Generator.Parsing
                     if (shape is null)
                     {
                         string supported = deit ? "DeiTModel, DeiTForImageClassification, DeiTForImageClassificationWithTeacher" : "ViTModel (with pooler), ViTForImageClassification";
-                        Report("AOTVIT005", input.ConfigPath, config.Get("architectures")?.Line ?? 1, config.Get("architectures")?.Column ?? 1,
+                        Report(DiagnosticDescriptors.UnsupportedModel, input.ConfigPath, config.Get("architectures")?.Line ?? 1, config.Get("architectures")?.Column ?? 1,
                             input.ConfigPath, $"architecture '{architecture}' is not supported for model_type '{modelType}' (supported: {supported})");
                         return null;
                     }
@@ -116,7 +172,7 @@ namespace AotVit.Generator.Parsing
                 {
                     if (architecture != "MobileViTForImageClassification")
                     {
-                        Report("AOTVIT005", input.ConfigPath, config.Get("architectures")?.Line ?? 1, config.Get("architectures")?.Column ?? 1,
+                        Report(DiagnosticDescriptors.UnsupportedModel, input.ConfigPath, config.Get("architectures")?.Line ?? 1, config.Get("architectures")?.Column ?? 1,
                             input.ConfigPath, $"architecture '{architecture}' is not supported for model_type 'mobilevit' (supported: MobileViTForImageClassification)");
                         return null;
                     }
@@ -130,7 +186,7 @@ namespace AotVit.Generator.Parsing
                 default:
                 {
                     var field = config.Get("model_type");
-                    Report("AOTVIT005", input.ConfigPath, field?.Line ?? 1, field?.Column ?? 1, input.ConfigPath,
+                    Report(DiagnosticDescriptors.UnsupportedModel, input.ConfigPath, field?.Line ?? 1, field?.Column ?? 1, input.ConfigPath,
                         field is null ? "field 'model_type' is missing; supported model types are 'vit', 'deit' and 'mobilevit'"
                                       : $"model_type '{modelType}' is not supported; supported model types are 'vit', 'deit' and 'mobilevit'");
                     return null;
@@ -150,7 +206,7 @@ namespace AotVit.Generator.Parsing
             string? repoId = String(hub, "repo_id", null);
             if (repoId is null)
             {
-                Report("AOTVIT002", input.HubPath, hub.Line, hub.Column, input.HubPath, "repo_id");
+                Report(DiagnosticDescriptors.MissingField, input.HubPath, hub.Line, hub.Column, input.HubPath, "repo_id");
                 return null;
             }
             int slash = repoId.IndexOf('/');
@@ -163,7 +219,7 @@ namespace AotVit.Generator.Parsing
             foreach (var member in hub.Members)
             {
                 if (member.Key != "repo_id")
-                    Report("AOTVIT007", input.HubPath, member.Value.Line, member.Value.Column, input.HubPath, member.Key, "is not used by aot-vit (hub.json holds only repo_id)");
+                    Report(DiagnosticDescriptors.IgnoredSetting, input.HubPath, member.Value.Line, member.Value.Column, input.HubPath, member.Key, "is not used by aot-vit (hub.json holds only repo_id)");
             }
             return repoId;
         }
@@ -174,7 +230,7 @@ namespace AotVit.Generator.Parsing
             if (arch is null) return "";
             if (arch.Kind != JsonKind.Array || arch.Items.Count == 0 || arch.Items[0].Kind != JsonKind.String)
             {
-                Report("AOTVIT003", _path, arch.Line, arch.Column, _path, "architectures", "a non-empty array of strings", arch.KindName);
+                Report(DiagnosticDescriptors.WrongType, _path, arch.Line, arch.Column, _path, "architectures", "a non-empty array of strings", arch.KindName);
                 return "";
             }
             return arch.Items[0].Text!;
@@ -251,12 +307,12 @@ namespace AotVit.Generator.Parsing
             var field = c.Get("id2label");
             if (field is null)
             {
-                Report("AOTVIT002", _path, c.Line, c.Column, _path, "id2label");
+                Report(DiagnosticDescriptors.MissingField, _path, c.Line, c.Column, _path, "id2label");
                 return EquatableArray<string>.Empty;
             }
             if (field.Kind != JsonKind.Object)
             {
-                Report("AOTVIT003", _path, field.Line, field.Column, _path, "id2label", "an object", field.KindName);
+                Report(DiagnosticDescriptors.WrongType, _path, field.Line, field.Column, _path, "id2label", "an object", field.KindName);
                 return EquatableArray<string>.Empty;
             }
             var names = new string?[field.Members.Count];
@@ -269,7 +325,7 @@ namespace AotVit.Generator.Parsing
                 }
                 if (m.Value.Kind != JsonKind.String)
                 {
-                    Report("AOTVIT003", _path, m.Value.Line, m.Value.Column, _path, $"id2label.{m.Key}", "a string", m.Value.KindName);
+                    Report(DiagnosticDescriptors.WrongType, _path, m.Value.Line, m.Value.Column, _path, $"id2label.{m.Key}", "a string", m.Value.KindName);
                     return EquatableArray<string>.Empty;
                 }
                 if (m.Value.Text!.IndexOf('\n') >= 0)
@@ -319,7 +375,7 @@ namespace AotVit.Generator.Parsing
                     }
                     else ReportValue(p, "size", "must have 'shortest_edge' or 'height' and 'width'", size);
                 }
-                else Report("AOTVIT003", _path, size.Line, size.Column, _path, "size", "a number or an object", size.KindName);
+                else Report(DiagnosticDescriptors.WrongType, _path, size.Line, size.Column, _path, "size", "a number or an object", size.KindName);
             }
 
             bool crop = Bool(p, "do_center_crop", defaultCrop);
@@ -333,7 +389,7 @@ namespace AotVit.Generator.Parsing
                     cropH = Int(cropSize, "height", 0, min: 1, prefix: "crop_size.", required: true);
                     cropW = Int(cropSize, "width", 0, min: 1, prefix: "crop_size.", required: true);
                 }
-                else Report("AOTVIT003", _path, cropSize.Line, cropSize.Column, _path, "crop_size", "a number or an object", cropSize.KindName);
+                else Report(DiagnosticDescriptors.WrongType, _path, cropSize.Line, cropSize.Column, _path, "crop_size", "a number or an object", cropSize.KindName);
             }
 
             bool rescale = Bool(p, "do_rescale", true);
@@ -353,7 +409,7 @@ namespace AotVit.Generator.Parsing
         private void ReportValue(JsonValue obj, string field, string message, JsonValue? at = null)
         {
             var v = at ?? obj.Get(field) ?? obj;
-            Report("AOTVIT004", _path, v.Line, v.Column, _path, field, message);
+            Report(DiagnosticDescriptors.InvalidValue, _path, v.Line, v.Column, _path, field, message);
         }
 
         private void Record(JsonValue obj, string key, ConfigFieldKind kind, string value, string fallback)
@@ -381,17 +437,17 @@ namespace AotVit.Generator.Parsing
             var v = obj.Get(key);
             if (v is null)
             {
-                if (required) Report("AOTVIT002", _path, obj.Line, obj.Column, _path, prefix + key);
+                if (required) Report(DiagnosticDescriptors.MissingField, _path, obj.Line, obj.Column, _path, prefix + key);
                 return fallback;
             }
             if (v.Kind != JsonKind.Number || v.Number != Math.Floor(v.Number) || Math.Abs(v.Number) > int.MaxValue)
             {
-                Report("AOTVIT003", _path, v.Line, v.Column, _path, prefix + key, "an integer", v.Kind == JsonKind.Number ? $"{v.Text}" : v.KindName);
+                Report(DiagnosticDescriptors.WrongType, _path, v.Line, v.Column, _path, prefix + key, "an integer", v.Kind == JsonKind.Number ? $"{v.Text}" : v.KindName);
                 return fallback;
             }
             if (v.Number < min || v.Number > max)
             {
-                Report("AOTVIT004", _path, v.Line, v.Column, _path, prefix + key, $"is {v.Text}; it must be between {min} and {max}");
+                Report(DiagnosticDescriptors.InvalidValue, _path, v.Line, v.Column, _path, prefix + key, $"is {v.Text}; it must be between {min} and {max}");
                 return fallback;
             }
             return (int)v.Number;
@@ -410,12 +466,12 @@ namespace AotVit.Generator.Parsing
             if (v is null) return fallback;
             if (v.Kind != JsonKind.Number)
             {
-                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "a number", v.KindName);
+                Report(DiagnosticDescriptors.WrongType, _path, v.Line, v.Column, _path, key, "a number", v.KindName);
                 return fallback;
             }
             if (positive && !(v.Number > 0))
             {
-                Report("AOTVIT004", _path, v.Line, v.Column, _path, key, $"is {v.Text}; it must be positive");
+                Report(DiagnosticDescriptors.InvalidValue, _path, v.Line, v.Column, _path, key, $"is {v.Text}; it must be positive");
                 return fallback;
             }
             return v.Number;
@@ -447,7 +503,7 @@ namespace AotVit.Generator.Parsing
             if (v is null || v.Kind == JsonKind.Null) return fallback;
             if (v.Kind != JsonKind.Bool)
             {
-                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "true or false", v.KindName);
+                Report(DiagnosticDescriptors.WrongType, _path, v.Line, v.Column, _path, key, "true or false", v.KindName);
                 return fallback;
             }
             return v.Bool;
@@ -466,7 +522,7 @@ namespace AotVit.Generator.Parsing
             if (v is null) return fallback;
             if (v.Kind != JsonKind.String)
             {
-                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "a string", v.KindName);
+                Report(DiagnosticDescriptors.WrongType, _path, v.Line, v.Column, _path, key, "a string", v.KindName);
                 return fallback;
             }
             return v.Text;
@@ -485,12 +541,12 @@ namespace AotVit.Generator.Parsing
             if (v is null) return fallback;
             if (v.Kind != JsonKind.Array || v.Items.Any(i => i.Kind != JsonKind.Number || i.Number != Math.Floor(i.Number) || i.Number < 1 || i.Number > 100_000))
             {
-                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "an array of positive integers", v.KindName);
+                Report(DiagnosticDescriptors.WrongType, _path, v.Line, v.Column, _path, key, "an array of positive integers", v.KindName);
                 return null;
             }
             if (v.Items.Count != length)
             {
-                Report("AOTVIT004", _path, v.Line, v.Column, _path, key, $"has {v.Items.Count} entries; it must have {length}");
+                Report(DiagnosticDescriptors.InvalidValue, _path, v.Line, v.Column, _path, key, $"has {v.Items.Count} entries; it must have {length}");
                 return null;
             }
             return v.Items.Select(i => (int)i.Number).ToArray();
@@ -503,7 +559,7 @@ namespace AotVit.Generator.Parsing
             if (v.Kind == JsonKind.Number) return new[] { v.Number, v.Number, v.Number };
             if (v.Kind != JsonKind.Array || v.Items.Count != 3 || v.Items.Any(i => i.Kind != JsonKind.Number))
             {
-                Report("AOTVIT003", _path, v.Line, v.Column, _path, key, "an array of 3 numbers", v.KindName);
+                Report(DiagnosticDescriptors.WrongType, _path, v.Line, v.Column, _path, key, "an array of 3 numbers", v.KindName);
                 return null;
             }
             return v.Items.Select(i => i.Number).ToArray();

@@ -26,34 +26,47 @@ public sealed record OutputDescriptor(string Name, int[] Shape)
 public sealed record TensorShape(string Name, long[] Shape)
 {
     /// <summary>
-    /// Parses the table generated models list their tensors in: one tensor per line, "name [d0, d1, ...]" ("name []" for
-    /// a scalar).
+    /// Parses the two tables generated models list their tensors in: <paramref name="names"/>, one tensor name per line,
+    /// and <paramref name="shapes"/>, line for line the same tensors' shapes as "[d0, d1, ...]" ("[]" for a scalar).
+    /// Names and shapes are apart so that models of one architecture at different sizes carry the same names literal,
+    /// which the compiler stores once.
     /// </summary>
-    /// <exception cref="FormatException">A line is not of that form.</exception>
-    public static TensorShape[] ParseTable(ReadOnlySpan<byte> table)
+    /// <exception cref="FormatException">A line is not of that form, or the two tables have different line counts.</exception>
+    public static TensorShape[] ParseTables(ReadOnlySpan<byte> names, ReadOnlySpan<byte> shapes)
     {
-        if (table.IsEmpty) return [];
+        if (names.IsEmpty && shapes.IsEmpty) return [];
         var result = new List<TensorShape>();
-        foreach (Range lineRange in table.Split((byte)'\n'))
+        var nameLines = names.Split((byte)'\n');
+        var shapeLines = shapes.Split((byte)'\n');
+        while (true)
         {
-            ReadOnlySpan<byte> line = table[lineRange];
-            int open = line.LastIndexOf(" ["u8);
-            if (open <= 0 || line[^1] != (byte)']')
-                throw new FormatException($"tensor table line {result.Count + 1}: '{System.Text.Encoding.UTF8.GetString(line)}' is not 'name [d0, d1, ...]'");
-            ReadOnlySpan<byte> dims = line[(open + 2)..^1].Trim((byte)' ');
+            bool moreNames = nameLines.MoveNext(), moreShapes = shapeLines.MoveNext();
+            if (!moreNames && !moreShapes) break;
+            if (moreNames != moreShapes)
+                throw new FormatException($"tensor tables: {(moreNames ? "more names" : "more shapes")} than {(moreNames ? "shapes" : "names")} ({result.Count} pairs read)");
+            ReadOnlySpan<byte> name = names[nameLines.Current];
+            ReadOnlySpan<byte> line = shapes[shapeLines.Current];
+            int number = result.Count + 1;
+            if (name.IsEmpty || name.IndexOfAny((byte)' ', (byte)'[') >= 0)
+                throw new FormatException($"tensor table line {number}: '{Text(name)}' is not a tensor name");
+            if (line.Length < 2 || line[0] != (byte)'[' || line[^1] != (byte)']')
+                throw new FormatException($"tensor table line {number}: '{Text(line)}' is not '[d0, d1, ...]'");
+            ReadOnlySpan<byte> dims = line[1..^1].Trim((byte)' ');
             var shape = new List<long>();
             foreach (Range dimRange in dims.Split((byte)','))
             {
                 if (dims.IsEmpty) break; // "[]": a scalar
                 ReadOnlySpan<byte> dim = dims[dimRange].Trim((byte)' ');
                 if (!System.Buffers.Text.Utf8Parser.TryParse(dim, out long value, out int used) || used != dim.Length || value < 0)
-                    throw new FormatException($"tensor table line {result.Count + 1}: '{System.Text.Encoding.UTF8.GetString(line)}' has a bad dimension");
+                    throw new FormatException($"tensor table line {number}: '{Text(line)}' has a bad dimension");
                 shape.Add(value);
             }
-            result.Add(new TensorShape(System.Text.Encoding.UTF8.GetString(line[..open]), [.. shape]));
+            result.Add(new TensorShape(Text(name), [.. shape]));
         }
         return [.. result];
     }
+
+    private static string Text(ReadOnlySpan<byte> utf8) => System.Text.Encoding.UTF8.GetString(utf8);
 }
 
 public enum ConfigFieldKind { Integer, Number, Bool, String, IntegerArray }
@@ -88,15 +101,16 @@ public sealed class ModelDescriptor
     }
 
     /// <summary>
-    /// As above, with the tensors as a UTF-8 <see cref="TensorShape.ParseTable"/> table. Generated models use this form:
-    /// one UTF-8 literal (static data) instead of an array initialiser (~500 TensorShape objects as code were ~50 KB of
+    /// As above, with the tensors as the two UTF-8 <see cref="TensorShape.ParseTables"/> tables. Generated models use this
+    /// form: UTF-8 literals (static data) instead of an array initialiser (~500 TensorShape objects as code were ~50 KB of
     /// machine code in the NativeAOT executable, run once).
     /// </summary>
-    public ModelDescriptor(string name, ModelKind kind, int[] inputShape, OutputDescriptor[] outputs, ReadOnlySpan<byte> tensorTable,
+    public ModelDescriptor(string name, ModelKind kind, int[] inputShape, OutputDescriptor[] outputs,
+                           ReadOnlySpan<byte> tensorNames, ReadOnlySpan<byte> tensorShapes,
                            string[] optionalPrefixes, string[]? labels, PreprocessSettings preprocess,
                            long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? configFields = null,
                            string? repoId = null, string architecture = "")
-        : this(name, kind, inputShape, outputs, TensorShape.ParseTable(tensorTable), optionalPrefixes, labels, preprocess,
+        : this(name, kind, inputShape, outputs, TensorShape.ParseTables(tensorNames, tensorShapes), optionalPrefixes, labels, preprocess,
                macsPerImage, arenaFloatsPerImage, constantFloats, configFields, repoId, architecture)
     {
     }

@@ -1,6 +1,6 @@
 // WorkerPool: a fixed set of persistent threads that run one parallel loop at a time.
 // Why not Parallel.For: on 2 cores a ~0.5 ms GEMM gains nothing from the thread pool (the worker wakes too late),
-// while a worker spinning on a volatile job slot gives 2x (docs/PLATFORM-NOTES, SGEMM section).
+// while a worker spinning on a volatile job slot gives 2x (docs/PLATFORM.md).
 // It is deliberately not a general scheduler: no nesting, one For at a time.
 //
 // Affinity first, then stealing. Thread t (the caller is 0) owns the t-th 1/T of the items and claims `grain` of them at a

@@ -22,7 +22,7 @@ public sealed record TensorSpec(string Name, ImmutableArray<long> Shape, DType D
     public override int GetHashCode() => HashCode.Combine(Name, DType, Shape.Length);
 
     /// <summary>
-    /// Parses the spec tables of shared/spec (<c>tensors_vit.tsv</c>): one tensor per line,
+    /// Parses the tensor tables of tests/AotVit.Tests/data/spec (<c>tensors_vit.tsv</c>): one tensor per line,
     /// <c>name &lt;TAB&gt; [d0, d1, ...] &lt;TAB&gt; DTYPE</c>. Blank lines and lines starting with '#' are skipped.
     /// </summary>
     public static IReadOnlyList<TensorSpec> ParseTsv(string text)

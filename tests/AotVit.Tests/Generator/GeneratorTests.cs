@@ -192,7 +192,7 @@ public sealed class GeneratorTests
     [Fact]
     public void Real_models_cost_what_the_spec_says()
     {
-        // shared/spec/models.md: ViT-B/32 4.409 GMAC, MobileViT-S 2.001 GMAC (convs + linears + attention matmuls).
+        // The models' published costs: ViT-B/32 4.409 GMAC, MobileViT-S 2.001 GMAC (convs + linears + attention matmuls).
         foreach (var (folder, gmac) in new[] { ("vit-base-patch32-224-in21k", 4.409), ("mobilevit-small", 2.001) })
         {
             string dir = TestPaths.Repo("src", "Graphs", folder);

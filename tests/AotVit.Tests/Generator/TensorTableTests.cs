@@ -3,32 +3,60 @@ using Xunit;
 
 namespace AotVit.Tests.Generator;
 
-/// <summary>The tensor table generated descriptors carry (TensorShape.ParseTable): one "name [d0, d1, ...]" per line.</summary>
+/// <summary>The tensor tables generated descriptors carry (TensorShape.ParseTables): names, and line for line "[d0, d1, ...]".</summary>
 [Trait("Category", "Generator")]
 public sealed class TensorTableTests
 {
     [Fact]
     public void Parses_names_shapes_and_scalars()
     {
-        var t = TensorShape.ParseTable("a.weight [768, 3, 32, 32]\nb.bias [768]\nc.num_batches_tracked []"u8);
+        var t = TensorShape.ParseTables("a.weight\nb.bias\nc.num_batches_tracked"u8, "[768, 3, 32, 32]\n[768]\n[]"u8);
         Assert.Equal(3, t.Length);
         Assert.Equal("a.weight", t[0].Name);
         Assert.Equal([768L, 3, 32, 32], t[0].Shape);
         Assert.Equal([768L], t[1].Shape);
         Assert.Equal("c.num_batches_tracked", t[2].Name);
         Assert.Empty(t[2].Shape);
-        Assert.Empty(TensorShape.ParseTable(""u8));
+        Assert.Empty(TensorShape.ParseTables(""u8, ""u8));
     }
 
     [Theory]
-    [InlineData("no-shape")]
-    [InlineData("x [1, 2")]
-    [InlineData("x [1,, 2]")]
-    [InlineData("x [1, -2]")]
-    [InlineData("x [1]\n")]
-    [InlineData(" [1]")]
-    public void Rejects_malformed_lines(string table) =>
-        Assert.Throws<FormatException>(() => TensorShape.ParseTable(System.Text.Encoding.UTF8.GetBytes(table)));
+    [InlineData("x", "1")]
+    [InlineData("x", "[1, 2")]
+    [InlineData("x", "[1,, 2]")]
+    [InlineData("x", "[1, -2]")]
+    [InlineData("x\n", "[1]\n")]
+    [InlineData("", "[1]")]
+    [InlineData("x [1]", "[1]")]
+    [InlineData("x\ny", "[1]")]
+    [InlineData("x", "[1]\n[2]")]
+    public void Rejects_malformed_lines(string names, string shapes) =>
+        Assert.Throws<FormatException>(() => TensorShape.ParseTables(System.Text.Encoding.UTF8.GetBytes(names), System.Text.Encoding.UTF8.GetBytes(shapes)));
+
+    [Fact]
+    public void Models_of_one_architecture_share_the_names_table()
+    {
+        var files = Directory.GetDirectories(TestPaths.Repo("src", "Graphs"), "mobilevit-*")
+            .SelectMany(d => new[] { "config.json", "preprocessor_config.json" }.Select(f => Path.Combine(d, f)))
+            .Select(p => (p, (string?)File.ReadAllText(p))).ToArray();
+        var output = GeneratorHarness.Run(files);
+        Assert.True(output.Sources.Length >= 2, "fewer than two MobileViT sizes under src/Graphs");
+        var names = output.Sources.Select(s => NamesLiteral(s.Source)).Distinct().ToList();
+        Assert.Single(names);
+        Assert.Equal(output.Sources.Length, output.Sources.Select(s => ShapesLiteral(s.Source)).Distinct().Count());
+    }
+
+    private static string NamesLiteral(string source) => Between(source, "tensorNames:", "tensorShapes:");
+
+    private static string ShapesLiteral(string source) => Between(source, "tensorShapes:", "optionalPrefixes:");
+
+    private static string Between(string source, string first, string next)
+    {
+        int start = source.IndexOf(first, StringComparison.Ordinal);
+        int end = start < 0 ? -1 : source.IndexOf(next, start, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, $"no '{first}' argument followed by '{next}' in the generated source");
+        return source[start..end];
+    }
 
     [Fact]
     public void Generated_descriptors_list_every_tensor_once_with_a_shape()

@@ -11,7 +11,7 @@ namespace AotVit.Tests.Weights;
 [Trait("Category", "Weights")]
 public sealed class SyntheticWeightsTests(ITestOutputHelper output)
 {
-    /// <summary>The ViT-B/32 state dict (docs: shared/spec/tensors_vit.tsv), 88,045,824 parameters.</summary>
+    /// <summary>The ViT-B/32 state dict (tests/AotVit.Tests/data/spec/tensors_vit.tsv), 88,045,824 parameters.</summary>
     internal static List<TensorSpec> VitSpecs()
     {
         var specs = new List<TensorSpec>

@@ -1,0 +1,40 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AotVit.Generator.Emit;
+using static AotVit.Generator.Helpers.IndentedTextWriter;
+
+namespace AotVit.Generator.Ir
+{
+    /// <summary>Multi-head self-attention core: softmax(q·kᵀ·scale)·v per sequence and head.
+    /// q, k, v are column slices (offsets QCol, KCol, VCol) of Values with row stride Ld each. Kernel: Attention.Run.</summary>
+    internal sealed class AttentionOp : Op
+    {
+        public AttentionOp(string module, Value q, Value k, Value v, Value output, int sequences, int tokens, int heads, int headDim)
+            : base(module) { Q = q; K = k; V = v; Output = output; Sequences = sequences; Tokens = tokens; Heads = heads; HeadDim = headDim; }
+        public Value Q { get; set; }
+        public Value K { get; set; }
+        public Value V { get; set; }
+        public int QCol { get; set; }
+        public int KCol { get; set; }
+        public int VCol { get; set; }
+        public Value Output { get; }
+        public int Sequences { get; }
+        public int Tokens { get; }
+        public int Heads { get; }
+        public int HeadDim { get; }
+        public int Ld => Q.Shape[Q.Shape.Length - 1];
+        public override IEnumerable<Value> Inputs => new[] { Q, K, V }.Distinct();
+        public override IEnumerable<Value> Outputs => new[] { Output };
+        public override long Macs => 2L * Sequences * Heads * Tokens * Tokens * HeadDim;
+        public override string ProfileKind => "Attention";
+
+        public override void Emit(OpWriter w)
+        {
+            float scale = (float)(1.0 / Math.Sqrt(HeadDim));
+            w.Line($"// {Module}: softmax(q·kᵀ / √{HeadDim})·v, {Heads} heads, {Sequences} sequence(s) × {Tokens} tokens per image → {Output.ShapeText}");
+            w.Line($"Attention.Run(_pool, batch * {Sequences}, {Tokens}, {Heads}, {HeadDim}, {F(scale)}, " +
+                   $"{w.Ptr(Q)} + {QCol}, {w.Ptr(K)} + {KCol}, {w.Ptr(V)} + {VCol}, {Ld}, {w.Ptr(Output)}, {Output.Shape[Output.Shape.Length - 1]});");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AotVit.Generator.Emit;
+using static AotVit.Generator.Helpers.IndentedTextWriter;
+
+namespace AotVit.Generator.Ir
+{
+    /// <summary>A kxk convolution in NHWC over one input or the channel concatenation of two. Kernel: Conv2d.Run.</summary>
+    internal sealed class ConvOp : Op, IWeightedOp
+    {
+        public ConvOp(string module, Value in0, Value? in1, Param weight, Param? bias, Value output, int h, int w, int kernel, int stride)
+            : base(module) { In0 = in0; In1 = in1; Weight = weight; Bias = bias; Output = output; H = h; W = w; Kernel = kernel; Stride = stride; }
+        public Value In0 { get; }
+        public Value? In1 { get; }
+        public Param Weight { get; set; }
+        public Param? Bias { get; set; }
+        public Value Output { get; set; }
+        public Activation Activation { get; set; }
+        public int H { get; }
+        public int W { get; }
+        public int Kernel { get; }
+        public int Stride { get; }
+        public int C0 => In0.Shape[2];
+        public int C1 => In1?.Shape[2] ?? 0;
+        public bool CanTakeActivation => Activation == Activation.None;
+        public override IEnumerable<Value> Inputs => In1 is null ? new[] { In0 } : new[] { In0, In1 };
+        public override IEnumerable<Value> Outputs => new[] { Output };
+        public override long Macs => Output.Floats * Weight.K;
+        public override IEnumerable<Param?> Params => new[] { Weight, Bias };
+        public override string ProfileKind => "Conv";
+
+        public override void Emit(OpWriter w)
+        {
+            string input = In1 is null ? In0.ShapeText : $"concat({In0.ShapeText}, {In1.ShapeText})";
+            w.Line($"// {Module}: {Kernel}×{Kernel} stride {Stride} conv over {input}, + b, {Activation} → {Output.ShapeText}");
+            w.Line($"Conv2d.Run(_pool, batch, {H}, {W}, {w.Ptr(In0)}, {C0}, {(In1 is null ? "null" : w.Ptr(In1))}, {C1}, " +
+                   $"{Kernel}, {Stride}, {Weight.Field}, {OpWriter.C(Bias)}, {OpWriter.Act(Activation)}, {w.Ptr(Output)});");
+        }
+    }
+}
