@@ -1,0 +1,163 @@
+// JpegColor: upsampled component rows → RGB as Pillow 9.4's Image.open(f).convert("RGB") produces it.
+// * YCbCr → RGB: libjpeg-turbo 2.1.5 jdcolor.c ycc_rgb_convert with its fixed-point tables (SCALEBITS 16):
+//   R = clamp(Y + Cr_r[Cr]), G = clamp(Y + ((Cb_g[Cb] + Cr_g[Cr]) >> 16)), B = clamp(Y + Cb_b[Cb]).
+//   Every table entry is an int32 linear function of (c − 128) (Cb_g carries the rounding half), so the SIMD form
+//   computes the same values from products instead of lookups.
+// * RGB JPEG: the components as they are (null conversion). Grey: Pillow's L → RGB, (g, g, g).
+// * 4 components: libjpeg outputs CMYK (YCCK through ycck_cmyk_convert, CMYK unchanged); Pillow opens every 4-layer
+//   JPEG with rawmode "CMYK;I" (JpegImagePlugin: "assume adobe conventions"), i.e. inverts all four bytes, and
+//   convert("RGB") is Convert.c cmyk2rgb: nk = 255 − k, out = CLIP8(nk − MULDIV255(c, nk)).
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace AotVit.Runtime.Imaging.Jpeg;
+
+internal static unsafe class JpegColor
+{
+    private const int ScaleBits = 16;
+    private const int OneHalf = 1 << (ScaleBits - 1);
+    private const int FixCrR = 91881;   // FIX(1.40200)
+    private const int FixCbB = 116130;  // FIX(1.77200)
+    private const int FixCrG = 46802;   // FIX(0.71414)
+    private const int FixCbG = 22554;   // FIX(0.34414)
+
+    internal static readonly int[] CrR = new int[256], CbB = new int[256], CrG = new int[256], CbG = new int[256];
+
+    static JpegColor()
+    {
+        for (int i = 0; i < 256; i++)
+        {
+            int x = i - 128;
+            CrR[i] = (FixCrR * x + OneHalf) >> ScaleBits;
+            CbB[i] = (FixCbB * x + OneHalf) >> ScaleBits;
+            CrG[i] = -FixCrG * x;
+            CbG[i] = -FixCbG * x + OneHalf;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte Clamp(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
+
+    /// <summary>YCbCr → RGB for columns [x0, x1): rgb[3x..3x+2] from y[x], cb[x], cr[x].</summary>
+    public static void YccToRgb(byte* y, byte* cb, byte* cr, byte* rgb, int x0, int x1)
+    {
+        int x = x0;
+        if (Vector256.IsHardwareAccelerated && x1 - x0 >= 8)
+        {
+            x = YccToRgb256(y, cb, cr, rgb, x0, x1);
+        }
+        for (; x < x1; x++)
+        {
+            int yy = y[x], b = cb[x], r = cr[x];
+            rgb[3 * x] = Clamp(yy + CrR[r]);
+            rgb[3 * x + 1] = Clamp(yy + ((CbG[b] + CrG[r]) >> ScaleBits));
+            rgb[3 * x + 2] = Clamp(yy + CbB[b]);
+        }
+    }
+
+    /// <summary>Scalar YCbCr → RGB, the table form of jdcolor.c (the reference for the SIMD form).</summary>
+    public static void YccToRgbScalar(byte* y, byte* cb, byte* cr, byte* rgb, int x0, int x1)
+    {
+        for (int x = x0; x < x1; x++)
+        {
+            int yy = y[x], b = cb[x], r = cr[x];
+            rgb[3 * x] = Clamp(yy + CrR[r]);
+            rgb[3 * x + 1] = Clamp(yy + ((CbG[b] + CrG[r]) >> ScaleBits));
+            rgb[3 * x + 2] = Clamp(yy + CbB[b]);
+        }
+    }
+
+    // 8 pixels per step in int32 lanes (the table entries as products); returns the first column not converted.
+    private static int YccToRgb256(byte* y, byte* cb, byte* cr, byte* rgb, int x0, int x1)
+    {
+        Vector256<int> c128 = Vector256.Create(128), half = Vector256.Create(OneHalf), max = Vector256.Create(255);
+        int x = x0;
+        for (; x + 8 <= x1; x += 8)
+        {
+            Vector256<int> yi = Load8(y + x), bi = Load8(cb + x) - c128, ri = Load8(cr + x) - c128;
+            Vector256<int> r = yi + Vector256.ShiftRightArithmetic(ri * FixCrR + half, ScaleBits);
+            Vector256<int> g = yi + Vector256.ShiftRightArithmetic(bi * -FixCbG + half + ri * -FixCrG, ScaleBits);
+            Vector256<int> b = yi + Vector256.ShiftRightArithmetic(bi * FixCbB + half, ScaleBits);
+            ulong r8 = Pack8(Vector256.Min(Vector256.Max(r, Vector256<int>.Zero), max));
+            ulong g8 = Pack8(Vector256.Min(Vector256.Max(g, Vector256<int>.Zero), max));
+            ulong b8 = Pack8(Vector256.Min(Vector256.Max(b, Vector256<int>.Zero), max));
+            byte* o = rgb + 3 * x;
+            for (int k = 0; k < 8; k++)
+            {
+                o[3 * k] = (byte)(r8 >> (8 * k));
+                o[3 * k + 1] = (byte)(g8 >> (8 * k));
+                o[3 * k + 2] = (byte)(b8 >> (8 * k));
+            }
+        }
+        return x;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Load8(byte* p) =>
+        Vector256.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(ulong*)p).AsByte()).ToVector256Unsafe()).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Pack8(Vector256<int> v)
+    {
+        Vector256<short> s = Vector256.Narrow(v, v);
+        return Vector256.Narrow(s.AsUInt16(), s.AsUInt16()).AsUInt64().GetElement(0);
+    }
+
+    /// <summary>RGB JPEG: components copied.</summary>
+    public static void PlanarToRgb(byte* c0, byte* c1, byte* c2, byte* rgb, int x0, int x1)
+    {
+        for (int x = x0; x < x1; x++)
+        {
+            rgb[3 * x] = c0[x];
+            rgb[3 * x + 1] = c1[x];
+            rgb[3 * x + 2] = c2[x];
+        }
+    }
+
+    /// <summary>Grey → RGB (Pillow's L → RGB).</summary>
+    public static void GreyToRgb(byte* g, byte* rgb, int x0, int x1)
+    {
+        for (int x = x0; x < x1; x++)
+        {
+            byte v = g[x];
+            rgb[3 * x] = v;
+            rgb[3 * x + 1] = v;
+            rgb[3 * x + 2] = v;
+        }
+    }
+
+    /// <summary>4 components (CMYK, or YCCK when <paramref name="ycck"/>) → RGB as libjpeg then Pillow's
+    /// "CMYK;I" unpacking and cmyk2rgb do it.</summary>
+    public static void CmykToRgb(byte* c0, byte* c1, byte* c2, byte* k, byte* rgb, int x0, int x1, bool ycck)
+    {
+        for (int x = x0; x < x1; x++)
+        {
+            int c, m, yy;
+            if (ycck)
+            {
+                int lum = c0[x], b = c1[x], r = c2[x];
+                c = Clamp(255 - (lum + CrR[r]));
+                m = Clamp(255 - (lum + ((CbG[b] + CrG[r]) >> ScaleBits)));
+                yy = Clamp(255 - (lum + CbB[b]));
+            }
+            else
+            {
+                c = c0[x];
+                m = c1[x];
+                yy = c2[x];
+            }
+            // Pillow's pixel is (255 − c, 255 − m, 255 − y, 255 − k); cmyk2rgb's nk = 255 − (255 − k) = k.
+            int nk = k[x];
+            rgb[3 * x] = Clamp(nk - MulDiv255(255 - c, nk));
+            rgb[3 * x + 1] = Clamp(nk - MulDiv255(255 - m, nk));
+            rgb[3 * x + 2] = Clamp(nk - MulDiv255(255 - yy, nk));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int MulDiv255(int a, int b)
+    {
+        int t = a * b + 128;
+        return ((t >> 8) + t) >> 8;
+    }
+}
