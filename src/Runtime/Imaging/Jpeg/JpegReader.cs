@@ -31,6 +31,7 @@ internal sealed partial class JpegReader
 {
     private const int MaxDimension = 65500; // libjpeg JPEG_MAX_DIMENSION
     private const int MaxBlocksInMcu = 10;  // libjpeg D_MAX_BLOCKS_IN_MCU
+    private const int MaxScans = 1000;      // no encoder writes more; bounds the work of hostile progressive files
 
     private readonly ImageLimits _limits;
     private readonly JpegHuffmanSpec?[] _dcSpecs = new JpegHuffmanSpec?[4];
@@ -460,8 +461,8 @@ internal sealed partial class JpegReader
         if (_hasMultipleScans)
             throw new InvalidOperationException("DecodeRows needs a single-scan sequential JPEG; use DecodeAll.");
         BeginDecode();
+        StartScan(data.Length);
         JpegCoefficients rows = Allocate(mcuRows: 1);
-        StartScan();
         var br = new JpegBitReader(data, _pos);
         for (int row = 0; row < Frame.McusHigh; row++)
         {
@@ -481,10 +482,21 @@ internal sealed partial class JpegReader
     public JpegCoefficients DecodeAll(ReadOnlySpan<byte> data)
     {
         BeginDecode();
-        JpegCoefficients all = Allocate(Frame.McusHigh);
+        // A component's buffer is allocated at its first scan, once that scan's length is known to be plausible.
+        var all = new JpegCoefficients
+        {
+            Frame = Frame,
+            Blocks = new short[Frame.Components.Length][],
+            FirstMcuRow = 0,
+            McuRows = Frame.McusHigh,
+        };
         while (true)
         {
-            StartScan();
+            if (_scanNumber > MaxScans)
+                throw new ImageDecodeException($"JPEG has more than {MaxScans} scans; refused to bound the work.");
+            StartScan(data.Length);
+            for (int i = 0; i < _compsInScan; i++)
+                all.Blocks[_scanComps[i].Index] ??= AllocateComponent(_scanComps[i], Frame.McusHigh);
             var br = new JpegBitReader(data, _pos);
             if (!Frame.Progressive)
                 DecodeSequential(ref br, all.Blocks, 0, 0, Frame.McusHigh);
@@ -496,6 +508,9 @@ internal sealed partial class JpegReader
             if (!_hasMultipleScans)
                 throw new ImageDecodeException("Corrupt JPEG: a second scan after a single scan holding all components (end of image expected).");
         }
+        // Components no scan mentioned stay zero (libjpeg leaves their coefficients and quantisation table unset).
+        foreach (JpegComponent c in Frame.Components)
+            all.Blocks[c.Index] ??= AllocateComponent(c, Frame.McusHigh);
         return all;
     }
 
@@ -510,13 +525,15 @@ internal sealed partial class JpegReader
     {
         var blocks = new short[Frame.Components.Length][];
         for (int c = 0; c < blocks.Length; c++)
-        {
-            JpegComponent comp = Frame.Components[c];
-            long n = (long)comp.BlocksPerLine * comp.V * mcuRows * 64;
-            if (n > Array.MaxLength)
-                throw new ImageDecodeException("JPEG image is too large to hold its coefficients in memory.");
-            blocks[c] = new short[n];
-        }
+            blocks[c] = AllocateComponent(Frame.Components[c], mcuRows);
         return new JpegCoefficients { Frame = Frame, Blocks = blocks, FirstMcuRow = 0, McuRows = mcuRows };
+    }
+
+    private static short[] AllocateComponent(JpegComponent comp, int mcuRows)
+    {
+        long n = (long)comp.BlocksPerLine * comp.V * mcuRows * 64;
+        if (n > Array.MaxLength)
+            throw new ImageDecodeException("JPEG image is too large to hold its coefficients in memory.");
+        return new short[n];
     }
 }

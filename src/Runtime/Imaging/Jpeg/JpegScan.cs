@@ -23,8 +23,10 @@ internal sealed partial class JpegReader
     private readonly int[] _mcuComp = new int[MaxBlocksInMcu];
     private readonly int[] _mcuBlockOffset = new int[MaxBlocksInMcu];
 
-    /// <summary>libjpeg start_input_pass for the scan just read by <see cref="ReadSos"/>.</summary>
-    private void StartScan()
+    /// <summary>libjpeg start_input_pass for the scan just read by <see cref="ReadSos"/>; also refuses a scan whose
+    /// blocks cannot fit in the rest of the file (every code is at least one bit: a sequential block takes at least
+    /// two, a DC block of a progressive scan at least one), before any buffer for it is allocated.</summary>
+    private void StartScan(int dataLength)
     {
         JpegFrame f = Frame;
         if (_compsInScan > 1)
@@ -77,6 +79,16 @@ internal sealed partial class JpegReader
         else
         {
             StartProgressiveScan();
+        }
+
+        long blocks = _compsInScan > 1
+            ? (long)f.McusWide * f.McusHigh * _blocksInMcu
+            : (long)_scanComps[0].WidthInBlocks * _scanComps[0].HeightInBlocks;
+        long minBits = !f.Progressive ? 2 * blocks : _ss == 0 ? blocks : 0;
+        if (minBits > 8L * (dataLength - _pos))
+        {
+            throw new ImageDecodeException(
+                $"JPEG image file is truncated: {dataLength - _pos} bytes cannot hold the {blocks} blocks of scan {_scanNumber}.");
         }
 
         Array.Clear(_lastDc);
