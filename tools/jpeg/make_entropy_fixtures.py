@@ -258,6 +258,16 @@ def build():
     out[eoi:eoi] = b"\x00\x00\xAB"                 # garbage before EOI
     write("surg_extraneous", bytes(out))
 
+    # FF FF ... 00 inside entropy-coded data: libjpeg's bit reader skips the fill FFs and reads one FF data byte.
+    for src, name in [("base_q100_444", "surg_ff_fill_in_data"), ("rst_row_420", "surg_ff_fill_in_data_rst")]:
+        data = read(src)
+        _, sos0 = segments(data)
+        out = bytearray(data)
+        stuffed = [i for i in range(sos0, len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0x00]
+        for i in reversed(stuffed[:3]):
+            out[i + 1:i + 1] = b"\xFF\xFF"
+        write(name, bytes(out))
+
     # Component ids without JFIF / Adobe markers: 1,2,3 means YCbCr, 'R','G','B' means RGB.
     data = read("base_444_100x75")
     segs, sos0 = segments(data)

@@ -6,7 +6,8 @@ using System.Runtime.CompilerServices;
 namespace AotVit.Runtime.Imaging.Jpeg;
 
 /// <summary>
-/// MSB-first bit reader over entropy-coded data, with byte stuffing (FF 00 → FF) removed.
+/// MSB-first bit reader over entropy-coded data, with byte stuffing (FF 00, and FF FF … 00 as libjpeg reads it → FF)
+/// removed.
 /// Invariants: the top <see cref="Count"/> bits of <see cref="Buf"/> are the next bits, all lower bits are 0;
 /// bytes before <see cref="Pos"/> are in the buffer or consumed. Reading stops at the first marker (FF followed by a
 /// nonzero byte, <see cref="Pos"/> left on its FF) or at the end of the data; from then on the buffer is padded with
@@ -85,9 +86,14 @@ internal ref struct JpegBitReader
             int b = data[Pos];
             if (b == 0xFF)
             {
-                if (Pos + 1 < data.Length && data[Pos + 1] == 0)
+                // libjpeg's jpeg_fill_bit_buffer skips fill FFs first: FF (FF)* 00 is one FF data byte, FF (FF)* X a
+                // marker.
+                int q = Pos + 1;
+                while (q < data.Length && data[q] == 0xFF)
+                    q++;
+                if (q < data.Length && data[q] == 0)
                 {
-                    Pos += 2;
+                    Pos = q + 1;
                 }
                 else
                 {
@@ -162,9 +168,12 @@ internal ref struct JpegBitReader
     [DoesNotReturn]
     public readonly void ThrowOverrun()
     {
-        if (Pos + 1 >= Data.Length)
+        int q = Pos + 1;
+        while (q < Data.Length && Data[q] == 0xFF)
+            q++;
+        if (q >= Data.Length)
             throw new ImageDecodeException("JPEG image file is truncated: the data ends inside a scan.");
         throw new ImageDecodeException(
-            $"Corrupt JPEG data: premature end of data segment (marker 0x{Data[Pos + 1]:X2} inside a scan).");
+            $"Corrupt JPEG data: premature end of data segment (marker 0x{Data[q]:X2} inside a scan).");
     }
 }

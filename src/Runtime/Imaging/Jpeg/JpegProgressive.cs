@@ -68,7 +68,7 @@ internal sealed partial class JpegReader
                 {
                     for (int bx = 0; bx < c.WidthInBlocks; bx++)
                     {
-                        RestartCheck(ref br);
+                        RestartCheck(ref br, _st);
                         ref short blk = ref Unsafe.Add(ref baseRef, (by * c.BlocksPerLine + bx) * 64);
                         if (_ah == 0)
                             DecodeDcFirst(ref br, ref blk, 0);
@@ -85,7 +85,7 @@ internal sealed partial class JpegReader
             {
                 for (int mx = 0; mx < Frame.McusWide; mx++)
                 {
-                    RestartCheck(ref br);
+                    RestartCheck(ref br, _st);
                     for (int b = 0; b < _blocksInMcu; b++)
                     {
                         int i = _mcuComp[b];
@@ -112,7 +112,7 @@ internal sealed partial class JpegReader
             {
                 for (int bx = 0; bx < c.WidthInBlocks; bx++)
                 {
-                    RestartCheck(ref br);
+                    RestartCheck(ref br, _st);
                     ref short blk = ref Unsafe.Add(ref baseRef, (by * c.BlocksPerLine + bx) * 64);
                     if (_ah == 0)
                         DecodeAcFirst(ref br, ref blk, table);
@@ -129,10 +129,10 @@ internal sealed partial class JpegReader
     {
         int s = br.Decode(_dcTables[scanComp]);
         int diff = s != 0 ? JpegHuffmanTable.Extend(br.Bits(s), s) : 0;
-        long sum = (long)_lastDc[scanComp] + diff;
+        long sum = (long)_st.LastDc[scanComp] + diff;
         if (sum > int.MaxValue || sum < int.MinValue)
             ThrowCorrupt("DC coefficient out of range.");
-        _lastDc[scanComp] = (int)sum;
+        _st.LastDc[scanComp] = (int)sum;
         block = (short)(int)((uint)sum << _al);
     }
 
@@ -144,9 +144,9 @@ internal sealed partial class JpegReader
 
     private void DecodeAcFirst(ref JpegBitReader br, ref short block, JpegHuffmanTable table)
     {
-        if (_eobrun > 0)
+        if (_st.Eobrun > 0)
         {
-            _eobrun--;
+            _st.Eobrun--;
             return;
         }
         ref byte nat = ref JpegZigzag.NaturalOrderRef();
@@ -170,7 +170,7 @@ internal sealed partial class JpegReader
                 int run = 1 << r;
                 if (r != 0)
                     run += br.Bits(r);
-                _eobrun = run - 1;
+                _st.Eobrun = run - 1;
                 break;
             }
         }
@@ -183,7 +183,7 @@ internal sealed partial class JpegReader
         int p1 = 1 << _al;
         int m1 = -1 << _al;
         int k = _ss;
-        if (_eobrun == 0)
+        if (_st.Eobrun == 0)
         {
             for (; k <= se; k++)
             {
@@ -197,9 +197,9 @@ internal sealed partial class JpegReader
                 }
                 else if (r != 15)
                 {
-                    _eobrun = 1 << r;
+                    _st.Eobrun = 1 << r;
                     if (r != 0)
-                        _eobrun += br.Bits(r);
+                        _st.Eobrun += br.Bits(r);
                     break;
                 }
                 // Skip r zero-history coefficients (ZRL: 15 with s = 0), appending correction bits to the nonzero
@@ -224,7 +224,7 @@ internal sealed partial class JpegReader
                     Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = (short)s;
             }
         }
-        if (_eobrun > 0)
+        if (_st.Eobrun > 0)
         {
             // The rest of the band lies in an EOB run: correction bits for its nonzero coefficients only.
             for (; k <= se; k++)
@@ -233,7 +233,7 @@ internal sealed partial class JpegReader
                 if (coef != 0 && br.Bit() != 0 && (coef & p1) == 0)
                     coef += (short)(coef >= 0 ? p1 : m1);
             }
-            _eobrun--;
+            _st.Eobrun--;
         }
     }
 }

@@ -468,7 +468,7 @@ internal sealed partial class JpegReader
         {
             foreach (short[] blocks in rows.Blocks)
                 Array.Clear(blocks);
-            DecodeSequential(ref br, rows.Blocks, row, row, row + 1);
+            DecodeSequential(ref br, _st, rows.Blocks, row, row, row + 1);
             rows.FirstMcuRow = row;
             sink.OnMcuRows(rows);
         }
@@ -499,7 +499,7 @@ internal sealed partial class JpegReader
                 all.Blocks[_scanComps[i].Index] ??= AllocateComponent(_scanComps[i], Frame.McusHigh);
             var br = new JpegBitReader(data, _pos);
             if (!Frame.Progressive)
-                DecodeSequential(ref br, all.Blocks, 0, 0, Frame.McusHigh);
+                DecodeSequential(ref br, _st, all.Blocks, 0, 0, Frame.McusHigh);
             else
                 DecodeProgressiveScan(ref br, all.Blocks);
             _pos = br.Pos;

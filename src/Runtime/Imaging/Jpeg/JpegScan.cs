@@ -8,14 +8,30 @@ namespace AotVit.Runtime.Imaging.Jpeg;
 
 internal sealed partial class JpegReader
 {
-    // Entropy state of the current scan.
+    // Tables of the current scan (read-only while it is decoded).
     private readonly JpegHuffmanTable[] _dcTables = new JpegHuffmanTable[4];
     private readonly JpegHuffmanTable[] _acTables = new JpegHuffmanTable[4];
-    private readonly int[] _lastDc = new int[4];
-    private int _eobrun;
-    private int _restartsToGo;
-    private int _nextRestart;
     private int _scanRestartInterval;
+
+    /// <summary>The mutable state of one entropy decoder inside a scan: DC predictors, EOB run, restart counting.
+    /// Bands decoded in parallel each have their own.</summary>
+    private sealed class EntropyState
+    {
+        public readonly int[] LastDc = new int[4];
+        public int Eobrun;
+        public int RestartsToGo;
+        public int NextRestart;
+
+        public void Reset(int restartInterval, int nextRestart)
+        {
+            Array.Clear(LastDc);
+            Eobrun = 0;
+            RestartsToGo = restartInterval;
+            NextRestart = nextRestart;
+        }
+    }
+
+    private readonly EntropyState _st = new();
 
     // MCU composition of an interleaved scan: for block b of an MCU, its scan component and its offset in blocks
     // from the MCU's top-left block of that component (v·BlocksPerLine + h).
@@ -91,11 +107,8 @@ internal sealed partial class JpegReader
                 $"JPEG image file is truncated: {dataLength - _pos} bytes cannot hold the {blocks} blocks of scan {_scanNumber}.");
         }
 
-        Array.Clear(_lastDc);
-        _eobrun = 0;
-        _nextRestart = 0;
         _scanRestartInterval = _restartInterval;
-        _restartsToGo = _restartInterval;
+        _st.Reset(_restartInterval, 0);
     }
 
     private JpegHuffmanTable Table(bool isDc, int slot)
@@ -109,7 +122,7 @@ internal sealed partial class JpegReader
     /// <summary>At an MCU boundary where a restart interval ends: finds the next marker after the segment (skipping
     /// extraneous bytes as libjpeg does), requires it to be the expected RSTn, and resets the decoder state.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ProcessRestart(ref JpegBitReader br)
+    private void ProcessRestart(ref JpegBitReader br, EntropyState st)
     {
         int p = br.Pos;
         int marker;
@@ -121,35 +134,32 @@ internal sealed partial class JpegReader
         {
             throw new ImageDecodeException("JPEG image file is truncated: the data ends inside a scan.");
         }
-        if (marker != 0xD0 + _nextRestart)
+        if (marker != 0xD0 + st.NextRestart)
         {
             throw new ImageDecodeException(
-                $"Corrupt JPEG data: expected restart marker RST{_nextRestart}, found marker 0x{marker:X2}.");
+                $"Corrupt JPEG data: expected restart marker RST{st.NextRestart}, found marker 0x{marker:X2}.");
         }
         br.Reset(p);
-        _nextRestart = (_nextRestart + 1) & 7;
-        Array.Clear(_lastDc);
-        _eobrun = 0;
-        _restartsToGo = _scanRestartInterval;
+        st.Reset(_scanRestartInterval, (st.NextRestart + 1) & 7);
     }
 
     /// <summary>Counts one MCU against the restart interval, reading the restart marker first when the previous
     /// interval is complete.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RestartCheck(ref JpegBitReader br)
+    private void RestartCheck(ref JpegBitReader br, EntropyState st)
     {
         if (_scanRestartInterval != 0)
         {
-            if (_restartsToGo == 0)
-                ProcessRestart(ref br);
-            _restartsToGo--;
+            if (st.RestartsToGo == 0)
+                ProcessRestart(ref br, st);
+            st.RestartsToGo--;
         }
     }
 
     /// <summary>Decodes MCU rows [rowBegin, rowEnd) of the current sequential scan into <paramref name="dest"/>, whose
     /// first block row is MCU row <paramref name="destFirstRow"/>. Blocks receive their DC and nonzero ACs only
     /// (libjpeg's decode_mcu; a component coded again in a later scan keeps the ACs that scan does not set).</summary>
-    private void DecodeSequential(ref JpegBitReader br, short[][] dest, int destFirstRow, int rowBegin, int rowEnd)
+    private void DecodeSequential(ref JpegBitReader br, EntropyState st, short[][] dest, int destFirstRow, int rowBegin, int rowEnd)
     {
         if (_compsInScan == 1)
         {
@@ -163,8 +173,8 @@ internal sealed partial class JpegReader
                 int rowOffset = (by - destFirstRow * c.V) * c.BlocksPerLine * 64;
                 for (int bx = 0; bx < c.WidthInBlocks; bx++)
                 {
-                    RestartCheck(ref br);
-                    DecodeBlock(ref br, ref Unsafe.Add(ref baseRef, rowOffset + bx * 64), dc, ac, ref _lastDc[0]);
+                    RestartCheck(ref br, st);
+                    DecodeBlock(ref br, ref Unsafe.Add(ref baseRef, rowOffset + bx * 64), dc, ac, ref st.LastDc[0]);
                     if (br.Overrun)
                         br.ThrowOverrun();
                 }
@@ -186,13 +196,13 @@ internal sealed partial class JpegReader
             }
             for (int mx = 0; mx < mcusWide; mx++)
             {
-                RestartCheck(ref br);
+                RestartCheck(ref br, st);
                 for (int b = 0; b < _blocksInMcu; b++)
                 {
                     int i = _mcuComp[b];
                     ref short blk = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dest[_scanComps[i].Index]),
                         rowBase[i] + mx * mcuStep[i] + _mcuBlockOffset[b] * 64);
-                    DecodeBlock(ref br, ref blk, _dcTables[i], _acTables[i], ref _lastDc[i]);
+                    DecodeBlock(ref br, ref blk, _dcTables[i], _acTables[i], ref st.LastDc[i]);
                 }
                 if (br.Overrun)
                     br.ThrowOverrun();

@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Imaging.Jpeg;
+using AotVit.Runtime.Threading;
 using Xunit;
 
 namespace AotVit.Tests.Imaging.Jpeg;
@@ -51,6 +52,91 @@ public sealed class JpegEntropyTests
         {
             Assert.Throws<InvalidOperationException>(() => reader.DecodeRows(data, new JpegCoefDump.RowCollector(reader.Frame)));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void ParallelDecodeEqualsLibjpeg(string file, string sha256)
+    {
+        byte[] data = Fixture(file);
+        using var pool = new WorkerPool(2);
+        Assert.Equal(sha256, Hash(JpegCoefDump.Write(JpegReader.ReadHeader(data).DecodeAllParallel(data, pool))));
+    }
+
+    [Theory]
+    [InlineData("rst_row_420.jpg", true)]
+    [InlineData("rst_1b_444.jpg", true)]
+    [InlineData("rst_7b_422.jpg", true)]       // 7 MCUs per interval, 66 per row: bands start every 7 rows
+    [InlineData("rst_grey_5b.jpg", true)]      // non-interleaved: an MCU is a block
+    [InlineData("surg_extraneous.jpg", true)]  // garbage and fill bytes before RST markers
+    [InlineData("surg_ff_fill_in_data_rst.jpg", true)]
+    [InlineData("base_420_100x75.jpg", false)] // no restart interval
+    [InlineData("prog_rst_3b.jpg", false)]     // several scans
+    public void BandsDecodeInAnyOrder(string file, bool bands)
+    {
+        byte[] data = Fixture(file);
+        string expected = Hash(JpegCoefDump.Write(JpegReader.DecodeCoefficients(data)));
+        JpegReader r = JpegReader.ReadHeader(data);
+        JpegRestartSegment[]? segments = r.FindRestartSegments(data);
+        int[]? starts = r.PrepareBands(data);
+        Assert.Equal(bands, starts is not null);
+        if (starts is null)
+            return;
+        Assert.NotNull(segments);
+        Assert.Equal(0, segments![0].FirstMcu);
+        Assert.True(segments.All(s => s.McuCount > 0 && s.McuCount <= r.RestartInterval && s.Length >= 0));
+        for (int i = 1; i < segments.Length; i++)
+        {
+            Assert.Equal(segments[i - 1].FirstMcu + segments[i - 1].McuCount, segments[i].FirstMcu);
+            Assert.True(segments[i].Offset >= segments[i - 1].Offset + segments[i - 1].Length + 2);
+        }
+        Assert.Equal(0, starts[0]);
+        Assert.Equal(r.Frame.McusHigh, starts[^1]);
+
+        // Each band into its own zeroed buffer, last band first; then copied into a whole-image buffer.
+        JpegFrame f = r.Frame;
+        var whole = new JpegCoefficients
+        {
+            Frame = f,
+            Blocks = f.Components.Select(c => new short[c.BlocksPerLine * c.BlockLines * 64]).ToArray(),
+            McuRows = f.McusHigh,
+        };
+        for (int b = starts.Length - 2; b >= 0; b--)
+        {
+            int rows = starts[b + 1] - starts[b];
+            var band = new JpegCoefficients
+            {
+                Frame = f,
+                Blocks = f.Components.Select(c => new short[c.BlocksPerLine * c.V * rows * 64]).ToArray(),
+                FirstMcuRow = starts[b],
+                McuRows = rows,
+            };
+            r.DecodeBand(data, starts[b], starts[b + 1], band);
+            for (int c = 0; c < f.Components.Length; c++)
+            {
+                int rowShorts = f.Components[c].BlocksPerLine * f.Components[c].V * 64;
+                band.Blocks[c].CopyTo(whole.Blocks[c], starts[b] * rowShorts);
+            }
+        }
+        r.FinishBands(data);
+        Assert.Equal(expected, Hash(JpegCoefDump.Write(whole)));
+        Assert.Throws<ArgumentException>(() => r.DecodeBand(data, starts[1] + 1 == starts[2] ? starts[^1] : starts[1] + 1, f.McusHigh, whole));
+    }
+
+    [Fact]
+    public void ParallelDecodeRefusesCorruptRestartData()
+    {
+        byte[] data = Fixture("rst_row_420.jpg");
+        int[] rst = Enumerable.Range(0, data.Length - 1).Where(i => data[i] == 0xFF && data[i + 1] is >= 0xD0 and <= 0xD7).ToArray();
+        using var pool = new WorkerPool(2);
+        byte[] wrong = (byte[])data.Clone();
+        wrong[rst[2] + 1] = 0xD7;
+        Assert.Throws<ImageDecodeException>(() => JpegReader.ReadHeader(wrong).DecodeAllParallel(wrong, pool));
+        byte[] corrupt = (byte[])data.Clone();
+        for (int i = rst[1] + 2; i < rst[2]; i++)
+            corrupt[i] = 0; // zero bits decode as ±1 coefficients of 3 bits each: the interval runs out of data
+        Assert.Throws<ImageDecodeException>(() => JpegReader.ReadHeader(corrupt).DecodeAllParallel(corrupt, pool));
+        Assert.Throws<ImageDecodeException>(() => JpegReader.ReadHeader(data[..^2]).DecodeAllParallel(data[..^2], pool));
     }
 
     [Fact]
