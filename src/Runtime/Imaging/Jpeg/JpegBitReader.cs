@@ -1,0 +1,179 @@
+// JpegBitReader: the bit source of the entropy decoder over one entropy-coded segment.
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace AotVit.Runtime.Imaging.Jpeg;
+
+/// <summary>
+/// MSB-first bit reader over entropy-coded data, with byte stuffing (FF 00, and FF FF … 00 as libjpeg reads it → FF)
+/// removed.
+/// Invariants: the top <see cref="Count"/> bits of <see cref="Buf"/> are the next bits, all lower bits are 0;
+/// bytes before <see cref="Pos"/> are in the buffer or consumed. Reading stops at the first marker (FF followed by a
+/// nonzero byte, <see cref="Pos"/> left on its FF) or at the end of the data; from then on the buffer is padded with
+/// zero bits, counted in <see cref="FakeBits"/>, so Count − FakeBits is the number of real bits left, negative once the
+/// decoder has consumed bits the data does not have (libjpeg then warns and fills zeros; the caller refuses).
+/// </summary>
+internal ref struct JpegBitReader
+{
+    public ReadOnlySpan<byte> Data;
+    public int Pos;
+    public ulong Buf;
+    public int Count;
+    public int FakeBits;
+    public bool AtEnd;
+
+    public JpegBitReader(ReadOnlySpan<byte> data, int pos)
+    {
+        Data = data;
+        Pos = pos;
+    }
+
+    /// <summary>Starts a new entropy-coded segment at <paramref name="pos"/> (after a restart marker): buffered
+    /// bits are dropped.</summary>
+    public void Reset(int pos)
+    {
+        Pos = pos;
+        Buf = 0;
+        Count = 0;
+        FakeBits = 0;
+        AtEnd = false;
+    }
+
+    public readonly bool Overrun => Count < FakeBits;
+
+    /// <summary>Fills the buffer to at least 57 bits (padding with zeros past the segment's end).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void Refill()
+    {
+        if (!AtEnd && Pos + 8 <= Data.Length)
+        {
+            ulong x = BinaryPrimitives.ReadUInt64BigEndian(Data.Slice(Pos, 8));
+            ulong y = ~x;
+            if (((y - 0x0101010101010101UL) & ~y & 0x8080808080808080UL) == 0)
+            {
+                // No FF byte among the next 8: take as many whole bytes as fit.
+                int n = (64 - Count) >> 3;
+                int newCount = Count + n * 8;
+                ulong add = x >> Count;
+                if (newCount < 64)
+                    add &= ~(ulong.MaxValue >> newCount);
+                Buf |= add;
+                Count = newCount;
+                Pos += n;
+                return;
+            }
+        }
+        RefillSlow();
+    }
+
+    private void RefillSlow()
+    {
+        ReadOnlySpan<byte> data = Data;
+        while (Count <= 56)
+        {
+            if (AtEnd)
+            {
+                FakeBits += 64 - Count;
+                Count = 64;
+                return;
+            }
+            if (Pos >= data.Length)
+            {
+                AtEnd = true;
+                continue;
+            }
+            int b = data[Pos];
+            if (b == 0xFF)
+            {
+                // libjpeg's jpeg_fill_bit_buffer skips fill FFs first: FF (FF)* 00 is one FF data byte, FF (FF)* X a
+                // marker.
+                int q = Pos + 1;
+                while (q < data.Length && data[q] == 0xFF)
+                    q++;
+                if (q < data.Length && data[q] == 0)
+                {
+                    Pos = q + 1;
+                }
+                else
+                {
+                    AtEnd = true;
+                    continue;
+                }
+            }
+            else
+            {
+                Pos++;
+            }
+            Buf |= (ulong)b << (56 - Count);
+            Count += 8;
+        }
+    }
+
+    /// <summary>Makes at least <paramref name="n"/> (≤ 57) bits available.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Ensure(int n)
+    {
+        if (Count < n)
+            Refill();
+    }
+
+    /// <summary>Reads <paramref name="n"/> bits (1–16) as an unsigned value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Bits(int n)
+    {
+        if (Count < n)
+            Refill();
+        int v = (int)(Buf >> (64 - n));
+        Buf <<= n;
+        Count -= n;
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Bit()
+    {
+        if (Count < 1)
+            Refill();
+        int v = (int)(Buf >> 63);
+        Buf <<= 1;
+        Count--;
+        return v;
+    }
+
+    /// <summary>Decodes one Huffman symbol (refilling first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Decode(JpegHuffmanTable table)
+    {
+        if (Count < 32)
+            Refill();
+        int e = table.Fast[(int)(Buf >> (64 - JpegHuffmanTable.LookupBits))];
+        if (e == 0)
+        {
+            e = table.DecodeLong(Buf);
+            if (e < 0)
+                ThrowBadCode();
+        }
+        int len = e >> 8;
+        Buf <<= len;
+        Count -= len;
+        return e & 0xFF;
+    }
+
+    [DoesNotReturn]
+    public static void ThrowBadCode() =>
+        throw new ImageDecodeException("Corrupt JPEG data: bad Huffman code.");
+
+    /// <summary>The error for a decoder that consumed bits past the end of its segment.</summary>
+    [DoesNotReturn]
+    public readonly void ThrowOverrun()
+    {
+        int q = Pos + 1;
+        while (q < Data.Length && Data[q] == 0xFF)
+            q++;
+        if (q >= Data.Length)
+            throw new ImageDecodeException("JPEG image file is truncated: the data ends inside a scan.");
+        throw new ImageDecodeException(
+            $"Corrupt JPEG data: premature end of data segment (marker 0x{Data[q]:X2} inside a scan).");
+    }
+}

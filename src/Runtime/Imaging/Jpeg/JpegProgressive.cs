@@ -1,0 +1,239 @@
+// Progressive Huffman scans (libjpeg-turbo 2.1.5 jdphuff.c): DC first / refine, AC first (with EOB runs) and AC
+// refine (correction bits), with libjpeg's coef_bits bookkeeping.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace AotVit.Runtime.Imaging.Jpeg;
+
+internal sealed partial class JpegReader
+{
+    /// <summary>jdphuff.c start_pass_phuff_decoder: validates Ss/Se/Ah/Al (errors), updates coef_bits (the order
+    /// checks are warnings in libjpeg: the scan is decoded anyway), builds the scan's tables.</summary>
+    private void StartProgressiveScan()
+    {
+        bool isDc = _ss == 0;
+        bool bad = false;
+        if (isDc)
+        {
+            if (_se != 0)
+                bad = true;
+        }
+        else
+        {
+            if (_ss > _se || _se >= 64)
+                bad = true;
+            if (_compsInScan != 1)
+                bad = true;
+        }
+        if (_ah != 0 && _al != _ah - 1)
+            bad = true;
+        if (_al > 13)
+            bad = true;
+        if (bad)
+        {
+            throw new ImageDecodeException(
+                $"Corrupt JPEG: invalid progressive scan parameters Ss={_ss} Se={_se} Ah={_ah} Al={_al}.");
+        }
+
+        for (int i = 0; i < _compsInScan; i++)
+        {
+            int[] coefBits = _scanComps[i].CoefBits;
+            for (int k = _ss; k <= _se; k++)
+                coefBits[k] = _al;
+        }
+
+        for (int i = 0; i < _compsInScan; i++)
+        {
+            if (isDc)
+            {
+                if (_ah == 0)
+                    _dcTables[i] = Table(true, _scanDcTable[i]);
+            }
+            else
+            {
+                _acTables[i] = Table(false, _scanAcTable[i]);
+            }
+        }
+    }
+
+    private void DecodeProgressiveScan(ref JpegBitReader br, short[][] dest)
+    {
+        if (_ss == 0)
+        {
+            if (_compsInScan == 1)
+            {
+                JpegComponent c = _scanComps[0];
+                ref short baseRef = ref MemoryMarshal.GetArrayDataReference(dest[c.Index]);
+                for (int by = 0; by < c.HeightInBlocks; by++)
+                {
+                    for (int bx = 0; bx < c.WidthInBlocks; bx++)
+                    {
+                        RestartCheck(ref br, _st);
+                        ref short blk = ref Unsafe.Add(ref baseRef, (by * c.BlocksPerLine + bx) * 64);
+                        if (_ah == 0)
+                            DecodeDcFirst(ref br, ref blk, 0);
+                        else
+                            DecodeDcRefine(ref br, ref blk);
+                        if (br.Overrun)
+                            br.ThrowOverrun();
+                    }
+                }
+                return;
+            }
+
+            for (int my = 0; my < Frame.McusHigh; my++)
+            {
+                for (int mx = 0; mx < Frame.McusWide; mx++)
+                {
+                    RestartCheck(ref br, _st);
+                    for (int b = 0; b < _blocksInMcu; b++)
+                    {
+                        int i = _mcuComp[b];
+                        JpegComponent c = _scanComps[i];
+                        int offset = ((my * c.V * c.BlocksPerLine) + mx * c.H + _mcuBlockOffset[b]) * 64;
+                        ref short blk = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dest[c.Index]), offset);
+                        if (_ah == 0)
+                            DecodeDcFirst(ref br, ref blk, i);
+                        else
+                            DecodeDcRefine(ref br, ref blk);
+                    }
+                    if (br.Overrun)
+                        br.ThrowOverrun();
+                }
+            }
+            return;
+        }
+
+        {
+            JpegComponent c = _scanComps[0];
+            JpegHuffmanTable table = _acTables[0];
+            ref short baseRef = ref MemoryMarshal.GetArrayDataReference(dest[c.Index]);
+            for (int by = 0; by < c.HeightInBlocks; by++)
+            {
+                for (int bx = 0; bx < c.WidthInBlocks; bx++)
+                {
+                    RestartCheck(ref br, _st);
+                    ref short blk = ref Unsafe.Add(ref baseRef, (by * c.BlocksPerLine + bx) * 64);
+                    if (_ah == 0)
+                        DecodeAcFirst(ref br, ref blk, table);
+                    else
+                        DecodeAcRefine(ref br, ref blk, table);
+                    if (br.Overrun)
+                        br.ThrowOverrun();
+                }
+            }
+        }
+    }
+
+    private void DecodeDcFirst(ref JpegBitReader br, ref short block, int scanComp)
+    {
+        int s = br.Decode(_dcTables[scanComp]);
+        int diff = s != 0 ? JpegHuffmanTable.Extend(br.Bits(s), s) : 0;
+        long sum = (long)_st.LastDc[scanComp] + diff;
+        if (sum > int.MaxValue || sum < int.MinValue)
+            ThrowCorrupt("DC coefficient out of range.");
+        _st.LastDc[scanComp] = (int)sum;
+        block = (short)(int)((uint)sum << _al);
+    }
+
+    private void DecodeDcRefine(ref JpegBitReader br, ref short block)
+    {
+        if (br.Bit() != 0)
+            block |= (short)(1 << _al);
+    }
+
+    private void DecodeAcFirst(ref JpegBitReader br, ref short block, JpegHuffmanTable table)
+    {
+        if (_st.Eobrun > 0)
+        {
+            _st.Eobrun--;
+            return;
+        }
+        ref byte nat = ref JpegZigzag.NaturalOrderRef();
+        int se = _se, al = _al;
+        for (int k = _ss; k <= se; k++)
+        {
+            int sym = br.Decode(table);
+            int r = sym >> 4, s = sym & 15;
+            if (s != 0)
+            {
+                k += r;
+                int v = JpegHuffmanTable.Extend(br.Bits(s), s);
+                Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = (short)(int)((uint)v << al);
+            }
+            else if (r == 15)
+            {
+                k += 15;
+            }
+            else
+            {
+                int run = 1 << r;
+                if (r != 0)
+                    run += br.Bits(r);
+                _st.Eobrun = run - 1;
+                break;
+            }
+        }
+    }
+
+    private void DecodeAcRefine(ref JpegBitReader br, ref short block, JpegHuffmanTable table)
+    {
+        ref byte nat = ref JpegZigzag.NaturalOrderRef();
+        int se = _se;
+        int p1 = 1 << _al;
+        int m1 = -1 << _al;
+        int k = _ss;
+        if (_st.Eobrun == 0)
+        {
+            for (; k <= se; k++)
+            {
+                int sym = br.Decode(table);
+                int r = sym >> 4, s = sym & 15;
+                if (s != 0)
+                {
+                    if (s != 1)
+                        JpegBitReader.ThrowBadCode(); // libjpeg warns and goes on; a new coefficient is always ±1
+                    s = br.Bit() != 0 ? p1 : m1;
+                }
+                else if (r != 15)
+                {
+                    _st.Eobrun = 1 << r;
+                    if (r != 0)
+                        _st.Eobrun += br.Bits(r);
+                    break;
+                }
+                // Skip r zero-history coefficients (ZRL: 15 with s = 0), appending correction bits to the nonzero
+                // ones passed over.
+                do
+                {
+                    ref short coef = ref Unsafe.Add(ref block, Unsafe.Add(ref nat, k));
+                    if (coef != 0)
+                    {
+                        if (br.Bit() != 0 && (coef & p1) == 0)
+                            coef += (short)(coef >= 0 ? p1 : m1);
+                    }
+                    else
+                    {
+                        if (--r < 0)
+                            break;
+                    }
+                    k++;
+                }
+                while (k <= se);
+                if (s != 0)
+                    Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = (short)s;
+            }
+        }
+        if (_st.Eobrun > 0)
+        {
+            // The rest of the band lies in an EOB run: correction bits for its nonzero coefficients only.
+            for (; k <= se; k++)
+            {
+                ref short coef = ref Unsafe.Add(ref block, Unsafe.Add(ref nat, k));
+                if (coef != 0 && br.Bit() != 0 && (coef & p1) == 0)
+                    coef += (short)(coef >= 0 ? p1 : m1);
+            }
+            _st.Eobrun--;
+        }
+    }
+}
