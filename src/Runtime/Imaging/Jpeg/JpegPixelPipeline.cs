@@ -24,7 +24,7 @@ internal interface IRgbRowSink
     void OnRows(int y, int count, ReadOnlySpan<byte> rgb, int strideBytes);
 }
 
-internal sealed unsafe class JpegPixelPipeline
+internal sealed unsafe class JpegPixelPipeline : IJpegMcuRowSink
 {
     private enum Upsample { Full, Box, FancyH2V1, FancyH1V2, FancyH2V2 }
 
@@ -52,7 +52,7 @@ internal sealed unsafe class JpegPixelPipeline
     private readonly byte[] _rows = [];    // one iMCU row of RGB for the sink, pinned
     private readonly int _rowStride;
     private readonly int _mcuHeight;       // output rows per iMCU row: 8·MaxV
-    private readonly bool _smooth;
+    private bool _smooth, _latched;
     private int _nextMcuRow;
 
     /// <param name="region">Output pixels to produce ([X0, X1) × [Y0, Y1)), or null for all.</param>
@@ -138,7 +138,6 @@ internal sealed unsafe class JpegPixelPipeline
             p.Samples = GC.AllocateUninitializedArray<byte>(3 * p.Rows * p.Stride, pinned: true);
             p.SamplesPtr = (byte*)Unsafe.AsPointer(ref p.Samples[0]);
             p.Dequant = GC.AllocateArray<int>(64, pinned: true);
-            JpegIdct.DequantTable(c.Quant ?? throw new ImageDecodeException($"JPEG component {c.Id} has no quantisation table.")).CopyTo(p.Dequant, 0);
             p.DequantPtr = (int*)Unsafe.AsPointer(ref p.Dequant[0]);
             if (p.Method != Upsample.Full)
             {
@@ -147,7 +146,19 @@ internal sealed unsafe class JpegPixelPipeline
             }
             _planes[i] = p;
         }
-        _smooth = JpegSmoothing.IsActive(frame);
+    }
+
+    // Quantisers are latched when a component's first scan starts and coef_bits are final after the last scan, so
+    // both are read when the first coefficients arrive (a multi-scan image arrives whole, after every scan).
+    private void Latch()
+    {
+        foreach (Plane p in _planes)
+        {
+            JpegComponent c = p.Component;
+            JpegIdct.DequantTable(c.Quant ?? throw new ImageDecodeException($"JPEG component {c.Id} has no quantisation table.")).CopyTo(p.Dequant, 0);
+        }
+        _smooth = JpegSmoothing.IsActive(_frame);
+        _latched = true;
     }
 
     /// <summary>True once every MCU row has been given and every output row emitted.</summary>
@@ -162,6 +173,7 @@ internal sealed unsafe class JpegPixelPipeline
         {
             throw new InvalidOperationException($"MCU rows {coefficients.FirstMcuRow}+{coefficients.McuRows} do not continue at {_nextMcuRow} of {_frame.McusHigh}");
         }
+        if (!_latched) Latch();
         bool smooth = _smooth;
         if (smooth && (coefficients.FirstMcuRow != 0 || coefficients.McuRows != _frame.McusHigh))
         {
@@ -180,6 +192,9 @@ internal sealed unsafe class JpegPixelPipeline
             _nextMcuRow = _frame.McusHigh + 1;
         }
     }
+
+    /// <summary>The entropy decoder's streaming callback: one MCU row (reused buffer, consumed before returning).</summary>
+    void IJpegMcuRowSink.OnMcuRows(JpegCoefficients rows) => ProcessMcuRows(rows);
 
     /// <summary>Decodes a whole-image coefficient set into a new Width·Height·3 RGB buffer.</summary>
     public static byte[] DecodeImage(JpegCoefficients coefficients)
