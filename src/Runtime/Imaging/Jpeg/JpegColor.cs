@@ -42,7 +42,7 @@ internal static unsafe class JpegColor
     public static void YccToRgb(byte* y, byte* cb, byte* cr, byte* rgb, int x0, int x1)
     {
         int x = x0;
-        if (Vector256.IsHardwareAccelerated && x1 - x0 >= 8)
+        if (Vector256.IsHardwareAccelerated && x1 - x0 >= 16)
         {
             x = YccToRgb256(y, cb, cr, rgb, x0, x1);
         }
@@ -67,40 +67,67 @@ internal static unsafe class JpegColor
         }
     }
 
-    // 8 pixels per step in int32 lanes (the table entries as products); returns the first column not converted.
+    // 16 pixels per step: R, G, B in int32 lanes (the table entries as products), narrowed to bytes and interleaved by
+    // byte shuffles; returns the first column not converted.
     private static int YccToRgb256(byte* y, byte* cb, byte* cr, byte* rgb, int x0, int x1)
     {
-        Vector256<int> c128 = Vector256.Create(128), half = Vector256.Create(OneHalf), max = Vector256.Create(255);
         int x = x0;
-        for (; x + 8 <= x1; x += 8)
+        for (; x + 16 <= x1; x += 16)
         {
-            Vector256<int> yi = Load8(y + x), bi = Load8(cb + x) - c128, ri = Load8(cr + x) - c128;
-            Vector256<int> r = yi + Vector256.ShiftRightArithmetic(ri * FixCrR + half, ScaleBits);
-            Vector256<int> g = yi + Vector256.ShiftRightArithmetic(bi * -FixCbG + half + ri * -FixCrG, ScaleBits);
-            Vector256<int> b = yi + Vector256.ShiftRightArithmetic(bi * FixCbB + half, ScaleBits);
-            ulong r8 = Pack8(Vector256.Min(Vector256.Max(r, Vector256<int>.Zero), max));
-            ulong g8 = Pack8(Vector256.Min(Vector256.Max(g, Vector256<int>.Zero), max));
-            ulong b8 = Pack8(Vector256.Min(Vector256.Max(b, Vector256<int>.Zero), max));
-            byte* o = rgb + 3 * x;
-            for (int k = 0; k < 8; k++)
-            {
-                o[3 * k] = (byte)(r8 >> (8 * k));
-                o[3 * k + 1] = (byte)(g8 >> (8 * k));
-                o[3 * k + 2] = (byte)(b8 >> (8 * k));
-            }
+            Vector128<byte> r, g, b;
+            (Vector256<int> r0, Vector256<int> g0, Vector256<int> b0) = Convert8(y + x, cb + x, cr + x);
+            (Vector256<int> r1, Vector256<int> g1, Vector256<int> b1) = Convert8(y + x + 8, cb + x + 8, cr + x + 8);
+            r = Pack16(r0, r1);
+            g = Pack16(g0, g1);
+            b = Pack16(b0, b1);
+            Interleave(r, g, b, rgb + 3 * x);
         }
         return x;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<int> R, Vector256<int> G, Vector256<int> B) Convert8(byte* y, byte* cb, byte* cr)
+    {
+        Vector256<int> c128 = Vector256.Create(128), half = Vector256.Create(OneHalf);
+        Vector256<int> yi = Load8(y), bi = Load8(cb) - c128, ri = Load8(cr) - c128;
+        Vector256<int> r = yi + Vector256.ShiftRightArithmetic(ri * FixCrR + half, ScaleBits);
+        Vector256<int> g = yi + Vector256.ShiftRightArithmetic(bi * -FixCbG + half + ri * -FixCrG, ScaleBits);
+        Vector256<int> b = yi + Vector256.ShiftRightArithmetic(bi * FixCbB + half, ScaleBits);
+        return (r, g, b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Load8(byte* p) =>
         Vector256.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(ulong*)p).AsByte()).ToVector256Unsafe()).AsInt32();
 
+    // Two int32 vectors → 16 bytes, each value clamped to [0, 255] (the range limit).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Pack8(Vector256<int> v)
+    private static Vector128<byte> Pack16(Vector256<int> a, Vector256<int> b)
     {
-        Vector256<short> s = Vector256.Narrow(v, v);
-        return Vector256.Narrow(s.AsUInt16(), s.AsUInt16()).AsUInt64().GetElement(0);
+        Vector256<int> zero = Vector256<int>.Zero, max = Vector256.Create(255);
+        a = Vector256.Min(Vector256.Max(a, zero), max);
+        b = Vector256.Min(Vector256.Max(b, zero), max);
+        Vector256<ushort> s = Vector256.Narrow(a.AsUInt32(), b.AsUInt32());
+        return Vector128.Narrow(s.GetLower(), s.GetUpper());
+    }
+
+    // 16 R, G, B bytes → 48 interleaved bytes (three byte shuffles per output vector; index 0xFF selects zero).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(Vector128<byte> r, Vector128<byte> g, Vector128<byte> b, byte* o)
+    {
+        const byte Z = 0xFF;
+        Vector128<byte> o0 = Vector128.Shuffle(r, Vector128.Create((byte)0, Z, Z, 1, Z, Z, 2, Z, Z, 3, Z, Z, 4, Z, Z, 5))
+                           | Vector128.Shuffle(g, Vector128.Create(Z, (byte)0, Z, Z, 1, Z, Z, 2, Z, Z, 3, Z, Z, 4, Z, Z))
+                           | Vector128.Shuffle(b, Vector128.Create(Z, Z, (byte)0, Z, Z, 1, Z, Z, 2, Z, Z, 3, Z, Z, 4, Z));
+        Vector128<byte> o1 = Vector128.Shuffle(r, Vector128.Create(Z, Z, (byte)6, Z, Z, 7, Z, Z, 8, Z, Z, 9, Z, Z, 10, Z))
+                           | Vector128.Shuffle(g, Vector128.Create((byte)5, Z, Z, 6, Z, Z, 7, Z, Z, 8, Z, Z, 9, Z, Z, 10))
+                           | Vector128.Shuffle(b, Vector128.Create(Z, (byte)5, Z, Z, 6, Z, Z, 7, Z, Z, 8, Z, Z, 9, Z, Z));
+        Vector128<byte> o2 = Vector128.Shuffle(r, Vector128.Create(Z, (byte)11, Z, Z, 12, Z, Z, 13, Z, Z, 14, Z, Z, 15, Z, Z))
+                           | Vector128.Shuffle(g, Vector128.Create(Z, Z, (byte)11, Z, Z, 12, Z, Z, 13, Z, Z, 14, Z, Z, 15, Z))
+                           | Vector128.Shuffle(b, Vector128.Create((byte)10, Z, Z, 11, Z, Z, 12, Z, Z, 13, Z, Z, 14, Z, Z, 15));
+        o0.Store(o);
+        o1.Store(o + 16);
+        o2.Store(o + 32);
     }
 
     /// <summary>RGB JPEG: components copied.</summary>

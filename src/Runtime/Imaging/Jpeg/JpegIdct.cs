@@ -17,6 +17,7 @@
 // (pass 2) per int32 lane, emulating wrap16 by (x << 16) >> 16 and the saturations by min/max.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AotVit.Runtime.Imaging.Jpeg;
 
@@ -206,11 +207,25 @@ internal static unsafe class JpegIdct
         i4 = Sat16(Vector256.ShiftRightArithmetic(tmp13 - t0, shift));
     }
 
-    // 8×8 int32 transpose through a stack buffer (the JIT keeps it in L1; no ISA-specific shuffles needed).
+    // 8×8 int32 transpose: AVX2 unpack/permute when available, else through a stack buffer.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose256(ref Vector256<int> r0, ref Vector256<int> r1, ref Vector256<int> r2, ref Vector256<int> r3,
                                      ref Vector256<int> r4, ref Vector256<int> r5, ref Vector256<int> r6, ref Vector256<int> r7)
     {
+        if (Avx2.IsSupported)
+        {
+            Vector256<int> t0 = Avx2.UnpackLow(r0, r1), t1 = Avx2.UnpackHigh(r0, r1), t2 = Avx2.UnpackLow(r2, r3), t3 = Avx2.UnpackHigh(r2, r3);
+            Vector256<int> t4 = Avx2.UnpackLow(r4, r5), t5 = Avx2.UnpackHigh(r4, r5), t6 = Avx2.UnpackLow(r6, r7), t7 = Avx2.UnpackHigh(r6, r7);
+            Vector256<int> u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32(), u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+            Vector256<int> u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32(), u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+            Vector256<int> u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()).AsInt32(), u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64()).AsInt32();
+            Vector256<int> u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32(), u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
+            r0 = Avx2.Permute2x128(u0, u4, 0x20); r1 = Avx2.Permute2x128(u1, u5, 0x20);
+            r2 = Avx2.Permute2x128(u2, u6, 0x20); r3 = Avx2.Permute2x128(u3, u7, 0x20);
+            r4 = Avx2.Permute2x128(u0, u4, 0x31); r5 = Avx2.Permute2x128(u1, u5, 0x31);
+            r6 = Avx2.Permute2x128(u2, u6, 0x31); r7 = Avx2.Permute2x128(u3, u7, 0x31);
+            return;
+        }
         int* m = stackalloc int[64];
         r0.Store(m); r1.Store(m + 8); r2.Store(m + 16); r3.Store(m + 24);
         r4.Store(m + 32); r5.Store(m + 40); r6.Store(m + 48); r7.Store(m + 56);
