@@ -39,6 +39,8 @@ public sealed unsafe class JpegStageTimings(ITestOutputHelper output)
                 if (r.IsSingleScan) r.DecodeRows(data, new NullRows()); else r.DecodeAll(data);
             }),
             ("pixels: IDCT of every block alone", () => IdctAll(all, scratch)),
+            ("pixels: fancy h2v2 upsampling of 2 chroma planes alone", () => UpsampleAll(frame)),
+            ("pixels: YCbCr -> RGB of every row alone", () => ColourAll(frame)),
             ("pixels: whole pipeline from coefficients (IDCT + upsample + colour)", () => JpegPixelPipeline.DecodeImage(all)),
             ("decode: JpegDecoder to RgbImage (ImageDecoder.Decode)", () => ImageDecoder.Decode(data)),
             ("decode + ViT preprocess (DecodeStreaming + Finish, 224x224)", () =>
@@ -53,6 +55,7 @@ public sealed unsafe class JpegStageTimings(ITestOutputHelper output)
             }),
         };
         foreach (var c in cases) c.Run();
+        output.WriteLine("sha256 of the decoded RGB: " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(ImageDecoder.Decode(data, applyExifOrientation: false).Pixels)));
         var times = cases.Select(_ => new List<double>()).ToArray();
         for (int rep = 0; rep < 7; rep++)
         {
@@ -69,6 +72,27 @@ public sealed unsafe class JpegStageTimings(ITestOutputHelper output)
         {
             var sorted = times[i].OrderBy(t => t).ToList();
             output.WriteLine($"{sorted[sorted.Count / 2],8:F1} ms  {cases[i].Name}");
+        }
+    }
+
+    private static readonly byte[] Near = new byte[8192], Far = new byte[8192], Up = new byte[8192], Rgb = new byte[3 * 8192];
+
+    private static void UpsampleAll(JpegFrame frame)
+    {
+        fixed (byte* n = Near, f = Far, u = Up)
+        {
+            for (int c = 0; c < 2; c++)
+            {
+                for (int y = 0; y < frame.Height; y++) JpegUpsample.FancyH2V2(n, f, u, 0, frame.Width, (frame.Width + 1) / 2);
+            }
+        }
+    }
+
+    private static void ColourAll(JpegFrame frame)
+    {
+        fixed (byte* n = Near, f = Far, u = Up, o = Rgb)
+        {
+            for (int y = 0; y < frame.Height; y++) JpegColor.YccToRgb(n, f, u, o, 0, frame.Width);
         }
     }
 
