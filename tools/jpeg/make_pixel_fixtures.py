@@ -8,7 +8,10 @@ libjpeg62-turbo-dev (to build coefdump.c and mkjpeg.c).
 
     /usr/bin/python3 tools/jpeg/make_pixel_fixtures.py [--keep DIR]
 
-writes tests/AotVit.Tests/data/jpeg/pixels/*.coef.gz and manifest.txt ("name width height sha256" per line).
+writes tests/AotVit.Tests/data/jpeg/pixels/*.coef.gz and manifest.txt ("name width height sha256" per line), and for
+the end-to-end test (encoded file → ImageDecoder) e2e/*.jpg (the small generated JPEGs of every kind) and
+e2e_manifest.txt ("path width height sha256" per line, path relative to tests/AotVit.Tests/data/jpeg, covering e2e/ and
+the entropy half's entropy/*.jpg; sha256 "error" where Pillow refuses the file).
 --keep DIR also leaves each JPEG and Pillow's raw RGB there (for debugging a mismatch).
 """
 import gzip
@@ -139,8 +142,9 @@ def main():
         keep = sys.argv[sys.argv.index("--keep") + 1]
         os.makedirs(keep, exist_ok=True)
     os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        os.remove(os.path.join(OUT, f))
+    import shutil
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         tools = build(tmp)
@@ -163,8 +167,29 @@ def main():
                     f.write(raw)
                 with open(jpg, "rb") as src, open(os.path.join(keep, name + ".jpg"), "wb") as dst:
                     dst.write(src.read())
+            if True:
+                kind = name.split("_")[0]
+                small = os.path.getsize(jpg) <= 2500 and ("33x17" in name or "7x9" in name or "1x1_" in name[-5:] or kind in ("cmyk", "ycck", "coef"))
+                if small:
+                    os.makedirs(os.path.join(OUT, "e2e"), exist_ok=True)
+                    with open(jpg, "rb") as src, open(os.path.join(OUT, "e2e", name + ".jpg"), "wb") as dst:
+                        dst.write(src.read())
     with open(os.path.join(OUT, "manifest.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
+    data = os.path.dirname(OUT)
+    e2e = []
+    for folder in ("pixels/e2e", "entropy"):
+        full = os.path.join(data, folder)
+        for fname in sorted(os.listdir(full)) if os.path.isdir(full) else []:
+            if not fname.endswith(".jpg"):
+                continue
+            try:
+                im = Image.open(os.path.join(full, fname)).convert("RGB")
+                e2e.append(f"{folder}/{fname} {im.width} {im.height} {hashlib.sha256(im.tobytes()).hexdigest()}")
+            except Exception:
+                e2e.append(f"{folder}/{fname} 0 0 error")
+    with open(os.path.join(OUT, "e2e_manifest.txt"), "w") as f:
+        f.write("\n".join(e2e) + "\n")
     print(f"{len(lines)} fixtures in {OUT}")
 
 
