@@ -46,6 +46,10 @@ internal static unsafe class JpegColor
         {
             x = YccToRgb256(y, cb, cr, rgb, x0, x1);
         }
+        else if (Vector128.IsHardwareAccelerated && x1 - x0 >= 16)
+        {
+            x = YccToRgb128(y, cb, cr, rgb, x0, x1);
+        }
         for (; x < x1; x++)
         {
             int yy = y[x], b = cb[x], r = cr[x];
@@ -83,6 +87,47 @@ internal static unsafe class JpegColor
             Interleave(r, g, b, rgb + 3 * x);
         }
         return x;
+    }
+
+    // The same with 4 pixels per int32 vector.
+    private static int YccToRgb128(byte* y, byte* cb, byte* cr, byte* rgb, int x0, int x1)
+    {
+        int x = x0;
+        for (; x + 16 <= x1; x += 16)
+        {
+            var (r0, g0, b0) = Convert4(y + x, cb + x, cr + x);
+            var (r1, g1, b1) = Convert4(y + x + 4, cb + x + 4, cr + x + 4);
+            var (r2, g2, b2) = Convert4(y + x + 8, cb + x + 8, cr + x + 8);
+            var (r3, g3, b3) = Convert4(y + x + 12, cb + x + 12, cr + x + 12);
+            Interleave(Pack16(r0, r1, r2, r3), Pack16(g0, g1, g2, g3), Pack16(b0, b1, b2, b3), rgb + 3 * x);
+        }
+        return x;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<int> R, Vector128<int> G, Vector128<int> B) Convert4(byte* y, byte* cb, byte* cr)
+    {
+        Vector128<int> c128 = Vector128.Create(128), half = Vector128.Create(OneHalf);
+        Vector128<int> yi = Load4(y), bi = Load4(cb) - c128, ri = Load4(cr) - c128;
+        Vector128<int> r = yi + Vector128.ShiftRightArithmetic(ri * FixCrR + half, ScaleBits);
+        Vector128<int> g = yi + Vector128.ShiftRightArithmetic(bi * -FixCbG + half + ri * -FixCrG, ScaleBits);
+        Vector128<int> b = yi + Vector128.ShiftRightArithmetic(bi * FixCbB + half, ScaleBits);
+        return (r, g, b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Load4(byte* p) =>
+        Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(uint*)p).AsByte())).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Pack16(Vector128<int> a, Vector128<int> b, Vector128<int> c, Vector128<int> d)
+    {
+        Vector128<int> zero = Vector128<int>.Zero, max = Vector128.Create(255);
+        a = Vector128.Min(Vector128.Max(a, zero), max);
+        b = Vector128.Min(Vector128.Max(b, zero), max);
+        c = Vector128.Min(Vector128.Max(c, zero), max);
+        d = Vector128.Min(Vector128.Max(d, zero), max);
+        return Vector128.Narrow(Vector128.Narrow(a.AsUInt32(), b.AsUInt32()), Vector128.Narrow(c.AsUInt32(), d.AsUInt32()));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -17,6 +17,7 @@
 // (pass 2) per int32 lane, emulating wrap16 by (x << 16) >> 16 and the saturations by min/max.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace AotVit.Runtime.Imaging.Jpeg;
@@ -247,60 +248,82 @@ internal static unsafe class JpegIdct
         *(ulong*)o = b.AsUInt64().GetElement(0);
     }
 
-    // ---- Vector128: the same on two halves of 4 columns / rows ----
+    // ---- Vector128: the same on two halves of 4 columns / rows, transposed in 4×4 quarters ----
 
     public static void Transform128(short* block, int* dequant, byte* output, int stride)
     {
-        int* ws = stackalloc int[64];   // transposed workspace: ws[c * 8 + r]
-        bool dcOnly = AcRowsZero(block);
-        for (int half = 0; half < 2; half++)
+        Vector128<int> a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;   // a: columns 0–3, b: 4–7
+        if (AcRowsZero(block))
         {
-            int o = half * 4;
-            Vector128<int> d0 = Dq128(block, dequant, o), d1, d2, d3, d4, d5, d6, d7;
-            if (dcOnly)
-            {
-                d0 = Wrap16(d0 << Pass1Bits);
-                d1 = d2 = d3 = d4 = d5 = d6 = d7 = d0;
-            }
-            else
-            {
-                d1 = Dq128(block, dequant, 8 + o); d2 = Dq128(block, dequant, 16 + o); d3 = Dq128(block, dequant, 24 + o);
-                d4 = Dq128(block, dequant, 32 + o); d5 = Dq128(block, dequant, 40 + o); d6 = Dq128(block, dequant, 48 + o);
-                d7 = Dq128(block, dequant, 56 + o);
-                Pass128(ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ConstBits - Pass1Bits);
-            }
-            StoreTransposed(d0, ws, o, 0); StoreTransposed(d1, ws, o, 1); StoreTransposed(d2, ws, o, 2); StoreTransposed(d3, ws, o, 3);
-            StoreTransposed(d4, ws, o, 4); StoreTransposed(d5, ws, o, 5); StoreTransposed(d6, ws, o, 6); StoreTransposed(d7, ws, o, 7);
+            a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = Wrap16(Dq128(block, dequant, 0) << Pass1Bits);
+            b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = Wrap16(Dq128(block, dequant, 4) << Pass1Bits);
         }
-        int* res = stackalloc int[64];
-        for (int half = 0; half < 2; half++)
+        else
         {
-            int o = half * 4;
-            Vector128<int> w0 = Vector128.Load(ws + o), w1 = Vector128.Load(ws + 8 + o), w2 = Vector128.Load(ws + 16 + o),
-                           w3 = Vector128.Load(ws + 24 + o), w4 = Vector128.Load(ws + 32 + o), w5 = Vector128.Load(ws + 40 + o),
-                           w6 = Vector128.Load(ws + 48 + o), w7 = Vector128.Load(ws + 56 + o);
-            Pass128(ref w0, ref w1, ref w2, ref w3, ref w4, ref w5, ref w6, ref w7, ConstBits + Pass1Bits + 3);
-            StoreTransposed(w0, res, o, 0); StoreTransposed(w1, res, o, 1); StoreTransposed(w2, res, o, 2); StoreTransposed(w3, res, o, 3);
-            StoreTransposed(w4, res, o, 4); StoreTransposed(w5, res, o, 5); StoreTransposed(w6, res, o, 6); StoreTransposed(w7, res, o, 7);
+            a0 = Dq128(block, dequant, 0); a1 = Dq128(block, dequant, 8); a2 = Dq128(block, dequant, 16); a3 = Dq128(block, dequant, 24);
+            a4 = Dq128(block, dequant, 32); a5 = Dq128(block, dequant, 40); a6 = Dq128(block, dequant, 48); a7 = Dq128(block, dequant, 56);
+            b0 = Dq128(block, dequant, 4); b1 = Dq128(block, dequant, 12); b2 = Dq128(block, dequant, 20); b3 = Dq128(block, dequant, 28);
+            b4 = Dq128(block, dequant, 36); b5 = Dq128(block, dequant, 44); b6 = Dq128(block, dequant, 52); b7 = Dq128(block, dequant, 60);
+            Pass128(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, ConstBits - Pass1Bits);
+            Pass128(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7, ConstBits - Pass1Bits);
         }
-        for (int r = 0; r < 8; r++)
-        {
-            Vector128<int> a = Vector128.Load(res + r * 8) + Vector128.Create(128), b = Vector128.Load(res + r * 8 + 4) + Vector128.Create(128);
-            a = Vector128.Min(Vector128.Max(a, Vector128<int>.Zero), Vector128.Create(255));
-            b = Vector128.Min(Vector128.Max(b, Vector128<int>.Zero), Vector128.Create(255));
-            Vector128<short> s = Vector128.Narrow(a, b);
-            *(ulong*)(output + r * stride) = Vector128.Narrow(s.AsUInt16(), s.AsUInt16()).AsUInt64().GetElement(0);
-        }
+        // Workspace row r = (a_r | b_r). Pass 2 needs, per workspace column k, the rows 0–3 (p) and 4–7 (q).
+        Transpose4(ref a0, ref a1, ref a2, ref a3);   // → column 0..3, rows 0–3
+        Transpose4(ref b0, ref b1, ref b2, ref b3);   // → column 4..7, rows 0–3
+        Transpose4(ref a4, ref a5, ref a6, ref a7);   // → column 0..3, rows 4–7
+        Transpose4(ref b4, ref b5, ref b6, ref b7);   // → column 4..7, rows 4–7
+        Pass128(ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3, ConstBits + Pass1Bits + 3);
+        Pass128(ref a4, ref a5, ref a6, ref a7, ref b4, ref b5, ref b6, ref b7, ConstBits + Pass1Bits + 3);
+        // Output column k, rows 0–3 in (a0..a3, b0..b3)[k], rows 4–7 in (a4..a7, b4..b7)[k]: transpose back to rows.
+        Transpose4(ref a0, ref a1, ref a2, ref a3);   // rows 0–3, columns 0–3
+        Transpose4(ref b0, ref b1, ref b2, ref b3);   // rows 0–3, columns 4–7
+        Transpose4(ref a4, ref a5, ref a6, ref a7);   // rows 4–7, columns 0–3
+        Transpose4(ref b4, ref b5, ref b6, ref b7);   // rows 4–7, columns 4–7
+        Store128(a0, b0, output);
+        Store128(a1, b1, output + stride);
+        Store128(a2, b2, output + 2 * stride);
+        Store128(a3, b3, output + 3 * stride);
+        Store128(a4, b4, output + 4 * stride);
+        Store128(a5, b5, output + 5 * stride);
+        Store128(a6, b6, output + 6 * stride);
+        Store128(a7, b7, output + 7 * stride);
     }
 
-    // v = pass output k for lanes j = columns (pass 1) or rows (pass 2) o..o+3: m[(o + j) * 8 + k] = v[j].
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTransposed(Vector128<int> v, int* m, int o, int k)
+    private static void Store128(Vector128<int> left, Vector128<int> right, byte* o)
     {
-        m[(o + 0) * 8 + k] = v.GetElement(0);
-        m[(o + 1) * 8 + k] = v.GetElement(1);
-        m[(o + 2) * 8 + k] = v.GetElement(2);
-        m[(o + 3) * 8 + k] = v.GetElement(3);
+        Vector128<int> zero = Vector128<int>.Zero, max = Vector128.Create(255), c = Vector128.Create(128);
+        left = Vector128.Min(Vector128.Max(left + c, zero), max);
+        right = Vector128.Min(Vector128.Max(right + c, zero), max);
+        Vector128<short> s = Vector128.Narrow(left, right);
+        *(ulong*)o = Vector128.Narrow(s.AsUInt16(), s.AsUInt16()).AsUInt64().ToScalar();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(ref Vector128<int> r0, ref Vector128<int> r1, ref Vector128<int> r2, ref Vector128<int> r3)
+    {
+        if (Sse2.IsSupported)
+        {
+            Vector128<int> t0 = Sse2.UnpackLow(r0, r1), t1 = Sse2.UnpackHigh(r0, r1), t2 = Sse2.UnpackLow(r2, r3), t3 = Sse2.UnpackHigh(r2, r3);
+            r0 = Sse2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32();
+            r1 = Sse2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+            r2 = Sse2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32();
+            r3 = Sse2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+            return;
+        }
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            Vector128<int> t0 = AdvSimd.Arm64.ZipLow(r0, r1), t1 = AdvSimd.Arm64.ZipHigh(r0, r1);
+            Vector128<int> t2 = AdvSimd.Arm64.ZipLow(r2, r3), t3 = AdvSimd.Arm64.ZipHigh(r2, r3);
+            r0 = AdvSimd.Arm64.ZipLow(t0.AsInt64(), t2.AsInt64()).AsInt32();
+            r1 = AdvSimd.Arm64.ZipHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+            r2 = AdvSimd.Arm64.ZipLow(t1.AsInt64(), t3.AsInt64()).AsInt32();
+            r3 = AdvSimd.Arm64.ZipHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+            return;
+        }
+        Vector128<int> c0 = Vector128.Create(r0[0], r1[0], r2[0], r3[0]), c1 = Vector128.Create(r0[1], r1[1], r2[1], r3[1]);
+        Vector128<int> c2 = Vector128.Create(r0[2], r1[2], r2[2], r3[2]), c3 = Vector128.Create(r0[3], r1[3], r2[3], r3[3]);
+        (r0, r1, r2, r3) = (c0, c1, c2, c3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
