@@ -56,6 +56,10 @@ public sealed unsafe class JpegStageTimings(ITestOutputHelper output)
         };
         foreach (var c in cases) c.Run();
         output.WriteLine("sha256 of the decoded RGB: " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(ImageDecoder.Decode(data, applyExifOrientation: false).Pixels)));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using (var s = ImageDecoder.DecodeStreaming(data, mobilevit)) s.Finish(pv);
+        output.WriteLine($"managed bytes allocated by one decode + MobileViT preprocess: {(GC.GetAllocatedBytesForCurrentThread() - before) / 1e6:F1} MB " +
+                         $"(a full-resolution RGB image would be {frame.Width * (long)frame.Height * 3 / 1e6:F1} MB)");
         var times = cases.Select(_ => new List<double>()).ToArray();
         for (int rep = 0; rep < 7; rep++)
         {
