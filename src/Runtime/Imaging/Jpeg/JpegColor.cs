@@ -42,7 +42,11 @@ internal static unsafe class JpegColor
     public static void YccToRgb(byte* y, byte* cb, byte* cr, byte* rgb, int x0, int x1)
     {
         int x = x0;
-        if (Vector256.IsHardwareAccelerated && x1 - x0 >= 16)
+        if (Vector512.IsHardwareAccelerated && x1 - x0 >= 16)
+        {
+            x = YccToRgb512(y, cb, cr, rgb, x0, x1);
+        }
+        else if (Vector256.IsHardwareAccelerated && x1 - x0 >= 16)
         {
             x = YccToRgb256(y, cb, cr, rgb, x0, x1);
         }
@@ -87,6 +91,34 @@ internal static unsafe class JpegColor
             Interleave(r, g, b, rgb + 3 * x);
         }
         return x;
+    }
+
+    // The same with 16 pixels per int32 vector.
+    private static int YccToRgb512(byte* y, byte* cb, byte* cr, byte* rgb, int x0, int x1)
+    {
+        Vector512<int> c128 = Vector512.Create(128), half = Vector512.Create(OneHalf);
+        int x = x0;
+        for (; x + 16 <= x1; x += 16)
+        {
+            Vector512<int> yi = Load16(y + x), bi = Load16(cb + x) - c128, ri = Load16(cr + x) - c128;
+            Vector512<int> r = yi + Vector512.ShiftRightArithmetic(ri * FixCrR + half, ScaleBits);
+            Vector512<int> g = yi + Vector512.ShiftRightArithmetic(bi * -FixCbG + half + ri * -FixCrG, ScaleBits);
+            Vector512<int> b = yi + Vector512.ShiftRightArithmetic(bi * FixCbB + half, ScaleBits);
+            Interleave(Pack16(r), Pack16(g), Pack16(b), rgb + 3 * x);
+        }
+        return x;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Load16(byte* p) =>
+        Vector512.WidenLower(Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe()).ToVector512Unsafe()).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Pack16(Vector512<int> v)
+    {
+        v = Vector512.Min(Vector512.Max(v, Vector512<int>.Zero), Vector512.Create(255));
+        Vector256<ushort> s = Vector256.Narrow(v.GetLower().AsUInt32(), v.GetUpper().AsUInt32());
+        return Vector128.Narrow(s.GetLower(), s.GetUpper());
     }
 
     // The same with 4 pixels per int32 vector.

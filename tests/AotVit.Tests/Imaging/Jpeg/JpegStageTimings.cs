@@ -71,7 +71,7 @@ public sealed unsafe class JpegStageTimings(ITestOutputHelper output)
             }
         }
         output.WriteLine($"{Path.GetFileName(path)}: {frame.Width}x{frame.Height}, {frame.Components.Length} components, " +
-                         $"sampling {string.Join(",", frame.Components.Select(c => $"{c.H}x{c.V}"))}, progressive {frame.Progressive}, IDCT path {JpegIdct.Path}");
+                         $"sampling {string.Join(",", frame.Components.Select(c => $"{c.H}x{c.V}"))}, progressive {frame.Progressive}, IDCT path {JpegIdct.Path}, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         for (int i = 0; i < cases.Length; i++)
         {
             var sorted = times[i].OrderBy(t => t).ToList();
