@@ -99,6 +99,27 @@ def segments(data):
         p += 2 + n
 
 
+def scan_ranges(data):
+    """(start, end) of each scan: from the tables (DHT/DQT/DRI) just before its SOS to the marker after its data."""
+    _, p = segments(data)
+    ranges, start = [], None
+    while p < len(data) - 1:
+        m = data[p + 1]
+        if start is None:
+            start = p
+        if m == 0xD9:
+            break
+        n = struct.unpack(">H", data[p + 2:p + 4])[0]
+        p += 2 + n
+        if m != 0xDA:
+            continue
+        while not (data[p] == 0xFF and data[p + 1] not in (0x00, 0xFF) and not 0xD0 <= data[p + 1] <= 0xD7):
+            p += 1
+        ranges.append((start, p))
+        start = None
+    return ranges
+
+
 SA_SCRIPT = """
 0,1,2: 0-0, 0, 1;
 0: 1-5, 0, 2;
@@ -287,6 +308,15 @@ def build():
     out = bytearray(data)
     out[adobe + 4 + 11] = 1
     write("surg_adobe_t1", bytes(out))
+
+    # Progressions libjpeg only warns about (JWRN_BOGUS_PROGRESSION) and decodes anyway, with its coef_bits
+    # bookkeeping: the first DC scan left out (AC scans before any DC, a DC refinement of never-sent bits), and an AC
+    # band sent twice (the second overwrites).
+    data = read("prog_sa")
+    scans = scan_ranges(data)
+    write("prog_bogus_no_dc", data[:scans[0][0]] + data[scans[0][1]:])
+    a, b = scans[1]
+    write("prog_bogus_repeat", data[:b] + data[a:b] + data[b:])
 
     # Arithmetic coding: refused (no hash).
     cjpeg("arith_420", 32, 24, "-arithmetic", seed=36)

@@ -142,6 +142,7 @@ internal sealed partial class JpegReader
             block |= (short)(1 << _al);
     }
 
+    /// <summary>AC first scan, one block (jdphuff.c decode_mcu_AC_first): inside an EOB run nothing is read.</summary>
     private void DecodeAcFirst(ref JpegBitReader br, ref short block, JpegHuffmanTable table)
     {
         if (_st.Eobrun > 0)
@@ -149,16 +150,57 @@ internal sealed partial class JpegReader
             _st.Eobrun--;
             return;
         }
+        _st.Eobrun = DecodeAcFirstBlock(ref br, ref block, table, _ss, _se, _al);
+    }
+
+    /// <summary>Decodes one block's band [ss, se] of an AC first scan; returns the EOB run left after this block.
+    /// At most 31 bits are taken between refills (a 16-bit code and 15 value or 14 run bits).</summary>
+    private static int DecodeAcFirstBlock(ref JpegBitReader br, ref short block, JpegHuffmanTable table, int ss, int se, int al)
+    {
+        ulong buf = br.Buf;
+        int count = br.Count;
+        ref ushort fast = ref MemoryMarshal.GetArrayDataReference(table.Fast);
+        ref int fastAc = ref MemoryMarshal.GetArrayDataReference(table.FastAc);
         ref byte nat = ref JpegZigzag.NaturalOrderRef();
-        int se = _se, al = _al;
-        for (int k = _ss; k <= se; k++)
+        int eobrun = 0;
+        for (int k = ss; k <= se; k++)
         {
-            int sym = br.Decode(table);
-            int r = sym >> 4, s = sym & 15;
+            if (count < 32)
+            {
+                br.Buf = buf;
+                br.Count = count;
+                br.Refill();
+                buf = br.Buf;
+                count = br.Count;
+            }
+            int look = (int)(buf >> (64 - JpegHuffmanTable.LookupBits));
+            int f = Unsafe.Add(ref fastAc, look);
+            if (f != 0)
+            {
+                k += (f >> 8) & 0xFF;
+                int total = f & 0xFF;
+                buf <<= total;
+                count -= total;
+                Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = (short)(int)((uint)(f >> 16) << al);
+                continue;
+            }
+            int e = Unsafe.Add(ref fast, look);
+            if (e == 0)
+            {
+                e = table.DecodeLong(buf);
+                if (e < 0)
+                    JpegBitReader.ThrowBadCode();
+            }
+            int len = e >> 8;
+            buf <<= len;
+            count -= len;
+            int r = (e >> 4) & 15, s = e & 15;
             if (s != 0)
             {
                 k += r;
-                int v = JpegHuffmanTable.Extend(br.Bits(s), s);
+                int v = JpegHuffmanTable.Extend((int)(buf >> (64 - s)), s);
+                buf <<= s;
+                count -= s;
                 Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = (short)(int)((uint)v << al);
             }
             else if (r == 15)
@@ -167,39 +209,77 @@ internal sealed partial class JpegReader
             }
             else
             {
-                int run = 1 << r;
+                eobrun = 1 << r;
                 if (r != 0)
-                    run += br.Bits(r);
-                _st.Eobrun = run - 1;
+                {
+                    eobrun += (int)(buf >> (64 - r));
+                    buf <<= r;
+                    count -= r;
+                }
+                eobrun--;
                 break;
             }
         }
+        br.Buf = buf;
+        br.Count = count;
+        return eobrun;
     }
 
-    private void DecodeAcRefine(ref JpegBitReader br, ref short block, JpegHuffmanTable table)
+    private void DecodeAcRefine(ref JpegBitReader br, ref short block, JpegHuffmanTable table) =>
+        _st.Eobrun = DecodeAcRefineBlock(ref br, ref block, table, _ss, _se, _al, _st.Eobrun);
+
+    /// <summary>AC refinement scan, one block (jdphuff.c decode_mcu_AC_refine): newly nonzero coefficients (±1 at bit
+    /// Al) placed after skipping r zero-history coefficients, a correction bit for each nonzero coefficient passed
+    /// over; inside an EOB run only correction bits. Returns the EOB run left after this block.</summary>
+    private static int DecodeAcRefineBlock(ref JpegBitReader br, ref short block, JpegHuffmanTable table, int ss, int se, int al, int eobrun)
     {
+        ulong buf = br.Buf;
+        int count = br.Count;
+        ref ushort fast = ref MemoryMarshal.GetArrayDataReference(table.Fast);
         ref byte nat = ref JpegZigzag.NaturalOrderRef();
-        int se = _se;
-        int p1 = 1 << _al;
-        int m1 = -1 << _al;
-        int k = _ss;
-        if (_st.Eobrun == 0)
+        int p1 = 1 << al;
+        int m1 = -1 << al;
+        int k = ss;
+        if (eobrun == 0)
         {
             for (; k <= se; k++)
             {
-                int sym = br.Decode(table);
-                int r = sym >> 4, s = sym & 15;
+                if (count < 32)
+                {
+                    br.Buf = buf;
+                    br.Count = count;
+                    br.Refill();
+                    buf = br.Buf;
+                    count = br.Count;
+                }
+                int e = Unsafe.Add(ref fast, (int)(buf >> (64 - JpegHuffmanTable.LookupBits)));
+                if (e == 0)
+                {
+                    e = table.DecodeLong(buf);
+                    if (e < 0)
+                        JpegBitReader.ThrowBadCode();
+                }
+                int len = e >> 8;
+                buf <<= len;
+                count -= len;
+                int r = (e >> 4) & 15, s = e & 15;
                 if (s != 0)
                 {
                     if (s != 1)
                         JpegBitReader.ThrowBadCode(); // libjpeg warns and goes on; a new coefficient is always ±1
-                    s = br.Bit() != 0 ? p1 : m1;
+                    s = (long)buf < 0 ? p1 : m1;
+                    buf <<= 1;
+                    count--;
                 }
                 else if (r != 15)
                 {
-                    _st.Eobrun = 1 << r;
+                    eobrun = 1 << r;
                     if (r != 0)
-                        _st.Eobrun += br.Bits(r);
+                    {
+                        eobrun += (int)(buf >> (64 - r));
+                        buf <<= r;
+                        count -= r;
+                    }
                     break;
                 }
                 // Skip r zero-history coefficients (ZRL: 15 with s = 0), appending correction bits to the nonzero
@@ -209,7 +289,18 @@ internal sealed partial class JpegReader
                     ref short coef = ref Unsafe.Add(ref block, Unsafe.Add(ref nat, k));
                     if (coef != 0)
                     {
-                        if (br.Bit() != 0 && (coef & p1) == 0)
+                        if (count < 1)
+                        {
+                            br.Buf = buf;
+                            br.Count = count;
+                            br.Refill();
+                            buf = br.Buf;
+                            count = br.Count;
+                        }
+                        bool bit = (long)buf < 0;
+                        buf <<= 1;
+                        count--;
+                        if (bit && (coef & p1) == 0)
                             coef += (short)(coef >= 0 ? p1 : m1);
                     }
                     else
@@ -224,16 +315,32 @@ internal sealed partial class JpegReader
                     Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = (short)s;
             }
         }
-        if (_st.Eobrun > 0)
+        if (eobrun > 0)
         {
             // The rest of the band lies in an EOB run: correction bits for its nonzero coefficients only.
             for (; k <= se; k++)
             {
                 ref short coef = ref Unsafe.Add(ref block, Unsafe.Add(ref nat, k));
-                if (coef != 0 && br.Bit() != 0 && (coef & p1) == 0)
+                if (coef == 0)
+                    continue;
+                if (count < 1)
+                {
+                    br.Buf = buf;
+                    br.Count = count;
+                    br.Refill();
+                    buf = br.Buf;
+                    count = br.Count;
+                }
+                bool bit = (long)buf < 0;
+                buf <<= 1;
+                count--;
+                if (bit && (coef & p1) == 0)
                     coef += (short)(coef >= 0 ? p1 : m1);
             }
-            _st.Eobrun--;
+            eobrun--;
         }
+        br.Buf = buf;
+        br.Count = count;
+        return eobrun;
     }
 }
