@@ -8,8 +8,8 @@ Every file is made from seeded synthetic images, so a rerun writes the same byte
 (sampling factors, progressive and custom scan scripts with successive approximation, restart intervals, optimized
 and 16-bit tables, grey, RGB), by a small libjpeg program (CMYK, YCCK), by Pillow, and by byte surgery on those
 (Huffman tables left out as Motion-JPEG does, a quantisation table redefined between scans, extraneous bytes and fill
-bytes before markers, component ids without JFIF/Adobe markers). arith_*.jpg are arithmetic-coded, for the refusal
-test, and have no hash.
+bytes before markers, component ids without JFIF/Adobe markers). arith_*.jpg (arithmetic-coded) and corrupt_*.jpg are
+for refusal tests and have no hash.
 """
 import hashlib
 import os
@@ -279,8 +279,10 @@ def build():
     out[eoi:eoi] = b"\x00\x00\xAB"                 # garbage before EOI
     write("surg_extraneous", bytes(out))
 
-    # FF FF ... 00 inside entropy-coded data: libjpeg's bit reader skips the fill FFs and reads one FF data byte.
-    for src, name in [("base_q100_444", "surg_ff_fill_in_data"), ("rst_row_420", "surg_ff_fill_in_data_rst")]:
+    # FF FF ... 00 inside entropy-coded data (not allowed by T.81): libjpeg's slow path reads one FF data byte, its fast
+    # path a marker (decoding zero bits into the block before it backs out), so its result depends on its buffering.
+    # Refused; no hash.
+    for src, name in [("base_q100_444", "corrupt_ff_fill_in_data"), ("rst_row_420", "corrupt_ff_fill_in_data_rst")]:
         data = read(src)
         _, sos0 = segments(data)
         out = bytearray(data)
@@ -324,7 +326,7 @@ def build():
 
     lines = []
     for f in sorted(os.listdir(OUT)):
-        if not f.endswith(".jpg") or f.startswith("arith_"):
+        if not f.endswith(".jpg") or f.startswith("arith_") or f.startswith("corrupt_"):
             continue
         dump = os.path.join(TMP, f + ".bin")
         r = subprocess.run([COEFDUMP, os.path.join(OUT, f), dump], capture_output=True, text=True)

@@ -6,8 +6,7 @@ using System.Runtime.CompilerServices;
 namespace AotVit.Runtime.Imaging.Jpeg;
 
 /// <summary>
-/// MSB-first bit reader over entropy-coded data, with byte stuffing (FF 00, and FF FF … 00 as libjpeg reads it → FF)
-/// removed.
+/// MSB-first bit reader over entropy-coded data, with byte stuffing (FF 00 → FF) removed.
 /// Invariants: the top <see cref="Count"/> bits of <see cref="Buf"/> are the next bits, all lower bits are 0;
 /// bytes before <see cref="Pos"/> are in the buffer or consumed. Reading stops at the first marker (FF followed by a
 /// nonzero byte, <see cref="Pos"/> left on its FF) or at the end of the data; from then on the buffer is padded with
@@ -86,14 +85,13 @@ internal ref struct JpegBitReader
             int b = data[Pos];
             if (b == 0xFF)
             {
-                // libjpeg's jpeg_fill_bit_buffer skips fill FFs first: FF (FF)* 00 is one FF data byte, FF (FF)* X a
-                // marker.
-                int q = Pos + 1;
-                while (q < data.Length && data[q] == 0xFF)
-                    q++;
-                if (q < data.Length && data[q] == 0)
+                // FF 00 is an FF data byte; FF followed by anything else ends the data. That includes FF FF … 00, which
+                // T.81 does not allow inside entropy-coded data: libjpeg's slow path reads it as one FF data byte but
+                // its fast path as a marker, decoding zero bits into the block before it backs out, so its result
+                // depends on its buffering. Needing bits past it is therefore refused (see ThrowOverrun).
+                if (Pos + 1 < data.Length && data[Pos + 1] == 0)
                 {
-                    Pos = q + 1;
+                    Pos += 2;
                 }
                 else
                 {
@@ -173,6 +171,8 @@ internal ref struct JpegBitReader
             q++;
         if (q >= Data.Length)
             throw new ImageDecodeException("JPEG image file is truncated: the data ends inside a scan.");
+        if (Data[q] == 0)
+            throw new ImageDecodeException("Corrupt JPEG data: fill bytes (FF FF) inside entropy-coded data.");
         throw new ImageDecodeException(
             $"Corrupt JPEG data: premature end of data segment (marker 0x{Data[q]:X2} inside a scan).");
     }
