@@ -22,10 +22,21 @@ internal ref struct JpegBitReader
     public int FakeBits;
     public bool AtEnd;
 
-    public JpegBitReader(ReadOnlySpan<byte> data, int pos)
+    /// <summary>
+    /// FF FF … 00 (fill bytes inside entropy-coded data, not allowed by T.81) is one FF data byte when true, else the end
+    /// of the data. libjpeg-turbo's bit reader (jpeg_fill_bit_buffer) reads it as data, and that is what it decodes in
+    /// progressive scans and in sequential scans with a restart interval (it then never takes its fast path). In other
+    /// sequential scans its fast path, taken whenever enough bytes are buffered, sees a marker there, decodes zero bits
+    /// into the MCU before backing out, and leaves those coefficients behind: the result depends on its buffering, so
+    /// needing bits past such bytes is refused (<see cref="ThrowOverrun"/>).
+    /// </summary>
+    public bool FillIsData;
+
+    public JpegBitReader(ReadOnlySpan<byte> data, int pos, bool fillIsData)
     {
         Data = data;
         Pos = pos;
+        FillIsData = fillIsData;
     }
 
     /// <summary>Starts a new entropy-coded segment at <paramref name="pos"/> (after a restart marker): buffered
@@ -85,13 +96,17 @@ internal ref struct JpegBitReader
             int b = data[Pos];
             if (b == 0xFF)
             {
-                // FF 00 is an FF data byte; FF followed by anything else ends the data. That includes FF FF … 00, which
-                // T.81 does not allow inside entropy-coded data: libjpeg's slow path reads it as one FF data byte but
-                // its fast path as a marker, decoding zero bits into the block before it backs out, so its result
-                // depends on its buffering. Needing bits past it is therefore refused (see ThrowOverrun).
-                if (Pos + 1 < data.Length && data[Pos + 1] == 0)
+                // FF 00 is an FF data byte; FF followed by anything else ends the data, except FF FF … 00 when
+                // FillIsData (see there).
+                int q = Pos + 1;
+                if (FillIsData)
                 {
-                    Pos += 2;
+                    while (q < data.Length && data[q] == 0xFF)
+                        q++;
+                }
+                if (q < data.Length && data[q] == 0)
+                {
+                    Pos = q + 1;
                 }
                 else
                 {

@@ -121,7 +121,7 @@ internal sealed partial class JpegReader
         int segment = (int)(mcu / _scanRestartInterval);
         var st = new EntropyState();
         st.Reset(_scanRestartInterval, segment & 7);
-        var br = new JpegBitReader(data, segments[segment].Offset);
+        var br = new JpegBitReader(data, segments[segment].Offset, FillIsData);
         DecodeSequential(ref br, st, dest.Blocks, dest.FirstMcuRow, rowBegin, rowEnd);
     }
 

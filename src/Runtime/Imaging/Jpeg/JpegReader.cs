@@ -463,7 +463,7 @@ internal sealed partial class JpegReader
         BeginDecode();
         StartScan(data.Length);
         JpegCoefficients rows = Allocate(mcuRows: 1);
-        var br = new JpegBitReader(data, _pos);
+        var br = new JpegBitReader(data, _pos, FillIsData);
         for (int row = 0; row < Frame.McusHigh; row++)
         {
             foreach (short[] blocks in rows.Blocks)
@@ -497,7 +497,7 @@ internal sealed partial class JpegReader
             StartScan(data.Length);
             for (int i = 0; i < _compsInScan; i++)
                 all.Blocks[_scanComps[i].Index] ??= AllocateComponent(_scanComps[i], Frame.McusHigh);
-            var br = new JpegBitReader(data, _pos);
+            var br = new JpegBitReader(data, _pos, FillIsData);
             if (!Frame.Progressive)
                 DecodeSequential(ref br, _st, all.Blocks, 0, 0, Frame.McusHigh);
             else

@@ -69,6 +69,7 @@ public sealed class JpegEntropyTests
     [InlineData("rst_7b_422.jpg", true)]       // 7 MCUs per interval, 66 per row: bands start every 7 rows
     [InlineData("rst_grey_5b.jpg", true)]      // non-interleaved: an MCU is a block
     [InlineData("surg_extraneous.jpg", true)]  // garbage and fill bytes before RST markers
+    [InlineData("surg_ff_fill_in_data_rst.jpg", true)] // FF FF 00 inside intervals
     [InlineData("base_420_100x75.jpg", false)] // no restart interval
     [InlineData("prog_rst_3b.jpg", false)]     // several scans
     public void BandsDecodeInAnyOrder(string file, bool bands)
@@ -187,8 +188,8 @@ public sealed class JpegEntropyTests
     [Theory]
     [InlineData("arith_420.jpg", "Arithmetic")]
     [InlineData("arith_prog.jpg", "Arithmetic")]
-    [InlineData("corrupt_ff_fill_in_data.jpg", "fill bytes")]     // FF FF 00 in the data, libjpeg's result is
-    [InlineData("corrupt_ff_fill_in_data_rst.jpg", "fill bytes")] // buffering-dependent
+    [InlineData("corrupt_ff_fill_in_data.jpg", "fill bytes")] // FF FF 00 in sequential data without restarts:
+                                                               // libjpeg's result depends on its buffering
     public void UnsupportedOrUndecidableFilesAreRefused(string file, string words)
     {
         var e = Assert.Throws<ImageDecodeException>(() => DecodeBothWays(Fixture(file)));
