@@ -123,6 +123,34 @@ internal ref struct JpegBitReader
         }
     }
 
+    /// <summary>Refill for callers that keep the buffer in locals: the common case (8 bytes left, none of them FF)
+    /// inline (whole bytes up to 56–63 bits, so no shift reaches 64), everything else through <see cref="Refill"/>.
+    /// Leaves at least 56 bits in <paramref name="buf"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RefillLocal(ref ulong buf, ref int count)
+    {
+        int pos = Pos;
+        if (pos <= Data.Length - 8 && !AtEnd)
+        {
+            ulong x = BinaryPrimitives.ReadUInt64BigEndian(Data.Slice(pos, 8));
+            ulong y = ~x;
+            if (((y - 0x0101010101010101UL) & ~y & 0x8080808080808080UL) == 0)
+            {
+                int n = (63 - count) >> 3;
+                int newCount = count + n * 8;
+                buf |= (x >> count) & ~(ulong.MaxValue >> newCount);
+                count = newCount;
+                Pos = pos + n;
+                return;
+            }
+        }
+        Buf = buf;
+        Count = count;
+        Refill();
+        buf = Buf;
+        count = Count;
+    }
+
     /// <summary>Makes at least <paramref name="n"/> (≤ 57) bits available.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Ensure(int n)

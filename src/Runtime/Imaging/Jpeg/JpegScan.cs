@@ -255,13 +255,7 @@ internal sealed partial class JpegReader
         for (int k = 1; k < 64; k++)
         {
             if (count < 32)
-            {
-                br.Buf = buf;
-                br.Count = count;
-                br.Refill();
-                buf = br.Buf;
-                count = br.Count;
-            }
+                br.RefillLocal(ref buf, ref count);
             int look = (int)(buf >> (64 - JpegHuffmanTable.LookupBits));
             int f = Unsafe.Add(ref fastAc, look);
             if (f != 0)
