@@ -423,6 +423,49 @@ public sealed class JpegEntropyTests
     }
 
     [Fact]
+    public void ScanCountIsBounded()
+    {
+        // An 8x8 grey progressive image: a DC first scan, then DC refinement scans of one bit each (1000 is the cap).
+        byte[] header = Cat(Soi, Dqt(0), Sof(0xC2, 8, 8, 8, (1, 1, 1, 0)), Dht(0x00, [1], [0]));
+        byte[] first = Cat(Sos(0, 0, 0x0D, (1, 0x00)), [0x7F]);
+        byte[] refine = Cat(Sos(0, 0, 0x10, (1, 0x00)), [0x7F]);
+        byte[] Build(int refinements) => Cat([header, first, .. Enumerable.Repeat(refine, refinements), Eoi]);
+        JpegReader.DecodeCoefficients(Build(999));
+        Refused(Build(1000), "more than 1000 scans");
+    }
+
+    [Theory]
+    [InlineData("rst_7b_422.jpg")]
+    [InlineData("base_420_100x75.jpg")]
+    [InlineData("grey_100x75.jpg")]
+    public void StreamingAllocatesNothingPerRow(string file)
+    {
+        // Tables are built when the scan starts; from the first row to the last nothing is allocated.
+        byte[] data = Fixture(file);
+        JpegReader.ReadHeader(data).DecodeRows(data, new NullSink()); // JIT warm-up
+        var sink = new AllocationSink();
+        JpegReader r = JpegReader.ReadHeader(data);
+        r.DecodeRows(data, sink);
+        Assert.Equal(r.Frame.McusHigh, sink.Rows);
+        Assert.True(sink.Rows >= 5);
+        Assert.Equal(0, sink.Last - sink.First);
+    }
+
+    private sealed class AllocationSink : IJpegMcuRowSink
+    {
+        public long First, Last;
+        public int Rows;
+
+        public void OnMcuRows(JpegCoefficients rows)
+        {
+            long now = GC.GetAllocatedBytesForCurrentThread();
+            if (Rows++ == 0)
+                First = now;
+            Last = now;
+        }
+    }
+
+    [Fact]
     public void ScanComponentOrderFollowsLibjpeg()
     {
         // libjpeg 2.1.5 matches the i-th scan component only among frame components with index ≥ i, so a scan listing
