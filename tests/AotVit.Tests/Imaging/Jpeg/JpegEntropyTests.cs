@@ -121,6 +121,13 @@ public sealed class JpegEntropyTests
         r.FinishBands(data);
         Assert.Equal(expected, Hash(JpegCoefDump.Write(whole)));
         Assert.Throws<ArgumentException>(() => r.DecodeBand(data, starts[1] + 1 == starts[2] ? starts[^1] : starts[1] + 1, f.McusHigh, whole));
+        var small = new JpegCoefficients
+        {
+            Frame = f,
+            Blocks = f.Components.Select(c => new short[c.BlocksPerLine * c.V * 64]).ToArray(),
+            McuRows = f.McusHigh, // claims every row but holds one
+        };
+        Assert.Throws<ArgumentException>(() => r.DecodeBand(data, 0, f.McusHigh, small));
     }
 
     [Fact]
