@@ -8,8 +8,8 @@ Every file is made from seeded synthetic images, so a rerun writes the same byte
 (sampling factors, progressive and custom scan scripts with successive approximation, restart intervals, optimized
 and 16-bit tables, grey, RGB), by a small libjpeg program (CMYK, YCCK), by Pillow, and by byte surgery on those
 (Huffman tables left out as Motion-JPEG does, a quantisation table redefined between scans, extraneous bytes and fill
-bytes before markers, component ids without JFIF/Adobe markers). arith_*.jpg are arithmetic-coded, for the refusal
-test, and have no hash.
+bytes before markers, component ids without JFIF/Adobe markers). arith_*.jpg (arithmetic-coded) and corrupt_*.jpg are
+for refusal tests and have no hash.
 """
 import hashlib
 import os
@@ -97,6 +97,27 @@ def segments(data):
         n = struct.unpack(">H", data[p + 2:p + 4])[0]
         out.append((m, p, p + 2 + n))
         p += 2 + n
+
+
+def scan_ranges(data):
+    """(start, end) of each scan: from the tables (DHT/DQT/DRI) just before its SOS to the marker after its data."""
+    _, p = segments(data)
+    ranges, start = [], None
+    while p < len(data) - 1:
+        m = data[p + 1]
+        if start is None:
+            start = p
+        if m == 0xD9:
+            break
+        n = struct.unpack(">H", data[p + 2:p + 4])[0]
+        p += 2 + n
+        if m != 0xDA:
+            continue
+        while not (data[p] == 0xFF and data[p + 1] not in (0x00, 0xFF) and not 0xD0 <= data[p + 1] <= 0xD7):
+            p += 1
+        ranges.append((start, p))
+        start = None
+    return ranges
 
 
 SA_SCRIPT = """
@@ -258,8 +279,12 @@ def build():
     out[eoi:eoi] = b"\x00\x00\xAB"                 # garbage before EOI
     write("surg_extraneous", bytes(out))
 
-    # FF FF ... 00 inside entropy-coded data: libjpeg's bit reader skips the fill FFs and reads one FF data byte.
-    for src, name in [("base_q100_444", "surg_ff_fill_in_data"), ("rst_row_420", "surg_ff_fill_in_data_rst")]:
+    # FF FF ... 00 inside entropy-coded data (not allowed by T.81): libjpeg's slow path reads one FF data byte, which is
+    # all it uses for progressive scans and sequential scans with restarts (hashed); in other sequential scans its fast
+    # path sees a marker and leaves zero-bit garbage in the MCU, so the result depends on its buffering (corrupt_:
+    # refused, no hash).
+    for src, name in [("base_q100_444", "corrupt_ff_fill_in_data"), ("rst_row_420", "surg_ff_fill_in_data_rst"),
+                      ("prog_deep_sa", "surg_ff_fill_in_data_prog")]:
         data = read(src)
         _, sos0 = segments(data)
         out = bytearray(data)
@@ -288,13 +313,22 @@ def build():
     out[adobe + 4 + 11] = 1
     write("surg_adobe_t1", bytes(out))
 
+    # Progressions libjpeg only warns about (JWRN_BOGUS_PROGRESSION) and decodes anyway, with its coef_bits
+    # bookkeeping: the first DC scan left out (AC scans before any DC, a DC refinement of never-sent bits), and an AC
+    # band sent twice (the second overwrites).
+    data = read("prog_sa")
+    scans = scan_ranges(data)
+    write("prog_bogus_no_dc", data[:scans[0][0]] + data[scans[0][1]:])
+    a, b = scans[1]
+    write("prog_bogus_repeat", data[:b] + data[a:b] + data[b:])
+
     # Arithmetic coding: refused (no hash).
     cjpeg("arith_420", 32, 24, "-arithmetic", seed=36)
     cjpeg("arith_prog", 32, 24, "-arithmetic", "-progressive", seed=37)
 
     lines = []
     for f in sorted(os.listdir(OUT)):
-        if not f.endswith(".jpg") or f.startswith("arith_"):
+        if not f.endswith(".jpg") or f.startswith("arith_") or f.startswith("corrupt_"):
             continue
         dump = os.path.join(TMP, f + ".bin")
         r = subprocess.run([COEFDUMP, os.path.join(OUT, f), dump], capture_output=True, text=True)

@@ -6,8 +6,7 @@ using System.Runtime.CompilerServices;
 namespace AotVit.Runtime.Imaging.Jpeg;
 
 /// <summary>
-/// MSB-first bit reader over entropy-coded data, with byte stuffing (FF 00, and FF FF … 00 as libjpeg reads it → FF)
-/// removed.
+/// MSB-first bit reader over entropy-coded data, with byte stuffing (FF 00 → FF) removed.
 /// Invariants: the top <see cref="Count"/> bits of <see cref="Buf"/> are the next bits, all lower bits are 0;
 /// bytes before <see cref="Pos"/> are in the buffer or consumed. Reading stops at the first marker (FF followed by a
 /// nonzero byte, <see cref="Pos"/> left on its FF) or at the end of the data; from then on the buffer is padded with
@@ -23,10 +22,21 @@ internal ref struct JpegBitReader
     public int FakeBits;
     public bool AtEnd;
 
-    public JpegBitReader(ReadOnlySpan<byte> data, int pos)
+    /// <summary>
+    /// FF FF … 00 (fill bytes inside entropy-coded data, not allowed by T.81) is one FF data byte when true, else the end
+    /// of the data. libjpeg-turbo's bit reader (jpeg_fill_bit_buffer) reads it as data, and that is what it decodes in
+    /// progressive scans and in sequential scans with a restart interval (it then never takes its fast path). In other
+    /// sequential scans its fast path, taken whenever enough bytes are buffered, sees a marker there, decodes zero bits
+    /// into the MCU before backing out, and leaves those coefficients behind: the result depends on its buffering, so
+    /// needing bits past such bytes is refused (<see cref="ThrowOverrun"/>).
+    /// </summary>
+    public bool FillIsData;
+
+    public JpegBitReader(ReadOnlySpan<byte> data, int pos, bool fillIsData)
     {
         Data = data;
         Pos = pos;
+        FillIsData = fillIsData;
     }
 
     /// <summary>Starts a new entropy-coded segment at <paramref name="pos"/> (after a restart marker): buffered
@@ -86,11 +96,14 @@ internal ref struct JpegBitReader
             int b = data[Pos];
             if (b == 0xFF)
             {
-                // libjpeg's jpeg_fill_bit_buffer skips fill FFs first: FF (FF)* 00 is one FF data byte, FF (FF)* X a
-                // marker.
+                // FF 00 is an FF data byte; FF followed by anything else ends the data, except FF FF … 00 when
+                // FillIsData (see there).
                 int q = Pos + 1;
-                while (q < data.Length && data[q] == 0xFF)
-                    q++;
+                if (FillIsData)
+                {
+                    while (q < data.Length && data[q] == 0xFF)
+                        q++;
+                }
                 if (q < data.Length && data[q] == 0)
                 {
                     Pos = q + 1;
@@ -108,6 +121,34 @@ internal ref struct JpegBitReader
             Buf |= (ulong)b << (56 - Count);
             Count += 8;
         }
+    }
+
+    /// <summary>Refill for callers that keep the buffer in locals: the common case (8 bytes left, none of them FF)
+    /// inline (whole bytes up to 56–63 bits, so no shift reaches 64), everything else through <see cref="Refill"/>.
+    /// Leaves at least 56 bits in <paramref name="buf"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RefillLocal(ref ulong buf, ref int count)
+    {
+        int pos = Pos;
+        if (pos <= Data.Length - 8 && !AtEnd)
+        {
+            ulong x = BinaryPrimitives.ReadUInt64BigEndian(Data.Slice(pos, 8));
+            ulong y = ~x;
+            if (((y - 0x0101010101010101UL) & ~y & 0x8080808080808080UL) == 0)
+            {
+                int n = (63 - count) >> 3;
+                int newCount = count + n * 8;
+                buf |= (x >> count) & ~(ulong.MaxValue >> newCount);
+                count = newCount;
+                Pos = pos + n;
+                return;
+            }
+        }
+        Buf = buf;
+        Count = count;
+        Refill();
+        buf = Buf;
+        count = Count;
     }
 
     /// <summary>Makes at least <paramref name="n"/> (≤ 57) bits available.</summary>
@@ -173,6 +214,8 @@ internal ref struct JpegBitReader
             q++;
         if (q >= Data.Length)
             throw new ImageDecodeException("JPEG image file is truncated: the data ends inside a scan.");
+        if (Data[q] == 0)
+            throw new ImageDecodeException("Corrupt JPEG data: fill bytes (FF FF) inside entropy-coded data.");
         throw new ImageDecodeException(
             $"Corrupt JPEG data: premature end of data segment (marker 0x{Data[q]:X2} inside a scan).");
     }

@@ -118,10 +118,20 @@ internal sealed partial class JpegReader
         {
             throw new ArgumentException($"Rows [{rowBegin}, {rowEnd}) are not a band of this image or do not fit the destination.");
         }
+        // The decoder writes through unchecked references: every array must hold the rows up to rowEnd.
+        if (dest.Frame != Frame || dest.Blocks.Length != Frame.Components.Length)
+            throw new ArgumentException("The destination belongs to another frame.");
+        for (int c = 0; c < Frame.Components.Length; c++)
+        {
+            JpegComponent comp = Frame.Components[c];
+            long needed = (long)comp.BlocksPerLine * comp.V * (rowEnd - dest.FirstMcuRow) * 64;
+            if (dest.Blocks[c] is null || dest.Blocks[c].Length < needed)
+                throw new ArgumentException($"The destination's component {c} array holds fewer than the {needed} coefficients of rows up to {rowEnd}.");
+        }
         int segment = (int)(mcu / _scanRestartInterval);
         var st = new EntropyState();
         st.Reset(_scanRestartInterval, segment & 7);
-        var br = new JpegBitReader(data, segments[segment].Offset);
+        var br = new JpegBitReader(data, segments[segment].Offset, FillIsData);
         DecodeSequential(ref br, st, dest.Blocks, dest.FirstMcuRow, rowBegin, rowEnd);
     }
 

@@ -1,5 +1,6 @@
 // Progressive Huffman scans (libjpeg-turbo 2.1.5 jdphuff.c): DC first / refine, AC first (with EOB runs) and AC
 // refine (correction bits), with libjpeg's coef_bits bookkeeping.
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -108,16 +109,28 @@ internal sealed partial class JpegReader
             JpegComponent c = _scanComps[0];
             JpegHuffmanTable table = _acTables[0];
             ref short baseRef = ref MemoryMarshal.GetArrayDataReference(dest[c.Index]);
+            _nonzero ??= new ulong[Frame.Components.Length][];
+            ulong[] nonzero = _nonzero[c.Index] ??= new ulong[(long)c.BlocksPerLine * c.BlockLines];
+            ref ulong maskRef = ref MemoryMarshal.GetArrayDataReference(nonzero);
             for (int by = 0; by < c.HeightInBlocks; by++)
             {
                 for (int bx = 0; bx < c.WidthInBlocks; bx++)
                 {
                     RestartCheck(ref br, _st);
-                    ref short blk = ref Unsafe.Add(ref baseRef, (by * c.BlocksPerLine + bx) * 64);
+                    int index = by * c.BlocksPerLine + bx;
+                    ref short blk = ref Unsafe.Add(ref baseRef, index * 64);
+                    ref ulong mask = ref Unsafe.Add(ref maskRef, index);
                     if (_ah == 0)
-                        DecodeAcFirst(ref br, ref blk, table);
+                    {
+                        if (_st.Eobrun > 0)
+                            _st.Eobrun--;
+                        else
+                            _st.Eobrun = DecodeAcFirstBlock(ref br, ref blk, ref mask, table, _ss, _se, _al);
+                    }
                     else
-                        DecodeAcRefine(ref br, ref blk, table);
+                    {
+                        _st.Eobrun = DecodeAcRefineBlock(ref br, ref blk, ref mask, table, _ss, _se, _al, _st.Eobrun);
+                    }
                     if (br.Overrun)
                         br.ThrowOverrun();
                 }
@@ -142,24 +155,66 @@ internal sealed partial class JpegReader
             block |= (short)(1 << _al);
     }
 
-    private void DecodeAcFirst(ref JpegBitReader br, ref short block, JpegHuffmanTable table)
+    /// <summary>Per component and block of a progressive file: bit z (1–63) set iff the AC coefficient at zigzag position z
+    /// is nonzero. Every AC write (AC first and refine scans, the only writers of AC coefficients) keeps it exact, so
+    /// refinement passes visit nonzero coefficients and count zero ones with bit operations.</summary>
+    private ulong[]?[]? _nonzero;
+
+    /// <summary>Decodes one block's band [ss, se] of an AC first scan (jdphuff.c decode_mcu_AC_first) outside an EOB
+    /// run; returns the EOB run left after this block. At most 31 bits are taken between refills (a 16-bit code and
+    /// 15 value or 14 run bits).</summary>
+    private static int DecodeAcFirstBlock(ref JpegBitReader br, ref short block, ref ulong mask, JpegHuffmanTable table, int ss, int se, int al)
     {
-        if (_st.Eobrun > 0)
-        {
-            _st.Eobrun--;
-            return;
-        }
+        ulong nz = mask;
+        ulong buf = br.Buf;
+        int count = br.Count;
+        ref ushort fast = ref MemoryMarshal.GetArrayDataReference(table.Fast);
+        ref int fastAc = ref MemoryMarshal.GetArrayDataReference(table.FastAc);
         ref byte nat = ref JpegZigzag.NaturalOrderRef();
-        int se = _se, al = _al;
-        for (int k = _ss; k <= se; k++)
+        int eobrun = 0;
+        for (int k = ss; k <= se; k++)
         {
-            int sym = br.Decode(table);
-            int r = sym >> 4, s = sym & 15;
+            if (count < 32)
+            {
+                br.Buf = buf;
+                br.Count = count;
+                br.Refill();
+                buf = br.Buf;
+                count = br.Count;
+            }
+            int look = (int)(buf >> (64 - JpegHuffmanTable.LookupBits));
+            int f = Unsafe.Add(ref fastAc, look);
+            if (f != 0)
+            {
+                k += (f >> 8) & 0xFF;
+                int total = f & 0xFF;
+                buf <<= total;
+                count -= total;
+                short value = (short)(int)((uint)(f >> 16) << al);
+                Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = value;
+                nz = SetNonzero(nz, k, value);
+                continue;
+            }
+            int e = Unsafe.Add(ref fast, look);
+            if (e == 0)
+            {
+                e = table.DecodeLong(buf);
+                if (e < 0)
+                    JpegBitReader.ThrowBadCode();
+            }
+            int len = e >> 8;
+            buf <<= len;
+            count -= len;
+            int r = (e >> 4) & 15, s = e & 15;
             if (s != 0)
             {
                 k += r;
-                int v = JpegHuffmanTable.Extend(br.Bits(s), s);
-                Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = (short)(int)((uint)v << al);
+                int v = JpegHuffmanTable.Extend((int)(buf >> (64 - s)), s);
+                buf <<= s;
+                count -= s;
+                short value = (short)(int)((uint)v << al);
+                Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = value;
+                nz = SetNonzero(nz, k, value);
             }
             else if (r == 15)
             {
@@ -167,73 +222,165 @@ internal sealed partial class JpegReader
             }
             else
             {
-                int run = 1 << r;
+                eobrun = 1 << r;
                 if (r != 0)
-                    run += br.Bits(r);
-                _st.Eobrun = run - 1;
+                {
+                    eobrun += (int)(buf >> (64 - r));
+                    buf <<= r;
+                    count -= r;
+                }
+                eobrun--;
                 break;
             }
         }
+        br.Buf = buf;
+        br.Count = count;
+        mask = nz;
+        return eobrun;
     }
 
-    private void DecodeAcRefine(ref JpegBitReader br, ref short block, JpegHuffmanTable table)
+    /// <summary>The mask after writing <paramref name="value"/> at zigzag position <paramref name="k"/> (positions past 63
+    /// land on 63, as the extended natural order does; a shifted value can wrap to 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SetNonzero(ulong nz, int k, short value)
     {
+        ulong bit = 1UL << Math.Min(k, 63);
+        return value != 0 ? nz | bit : nz & ~bit;
+    }
+
+    /// <summary>Applies a correction bit to a nonzero coefficient: a 1 raises its magnitude by 2^Al unless that bit is
+    /// already set (jdphuff.c: coef += p1 or m1 by sign). Branch-free, since the bits are unpredictable.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Refine(ref short coef, int bit, int p1, int m1)
+    {
+        int c = coef;
+        int apply = bit & ((c & p1) == 0 ? 1 : 0);
+        int step = c >= 0 ? p1 : m1;
+        coef = (short)(c + (step & -apply));
+    }
+
+    /// <summary>Bits lo..hi (0 ≤ lo ≤ hi ≤ 63).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong BandMask(int lo, int hi) => (ulong.MaxValue >> (63 - hi)) & (ulong.MaxValue << lo);
+
+    /// <summary>AC refinement scan, one block (jdphuff.c decode_mcu_AC_refine): each symbol places a newly nonzero
+    /// coefficient (±1 at bit Al) at the (r+1)-th zero-history position from k, appending a correction bit to every
+    /// nonzero coefficient passed over; inside an EOB run only correction bits. libjpeg walks the positions one by
+    /// one; here the nonzero mask gives the same positions in the same order. Returns the EOB run left after this
+    /// block.</summary>
+    private static int DecodeAcRefineBlock(ref JpegBitReader br, ref short block, ref ulong mask, JpegHuffmanTable table, int ss, int se, int al, int eobrun)
+    {
+        ulong buf = br.Buf;
+        int count = br.Count;
+        ulong nz = mask;
+        ref ushort fast = ref MemoryMarshal.GetArrayDataReference(table.Fast);
         ref byte nat = ref JpegZigzag.NaturalOrderRef();
-        int se = _se;
-        int p1 = 1 << _al;
-        int m1 = -1 << _al;
-        int k = _ss;
-        if (_st.Eobrun == 0)
+        int p1 = 1 << al;
+        int m1 = -1 << al;
+        int k = ss;
+        if (eobrun == 0)
         {
             for (; k <= se; k++)
             {
-                int sym = br.Decode(table);
-                int r = sym >> 4, s = sym & 15;
+                if (count < 32)
+                {
+                    br.Buf = buf;
+                    br.Count = count;
+                    br.Refill();
+                    buf = br.Buf;
+                    count = br.Count;
+                }
+                int e = Unsafe.Add(ref fast, (int)(buf >> (64 - JpegHuffmanTable.LookupBits)));
+                if (e == 0)
+                {
+                    e = table.DecodeLong(buf);
+                    if (e < 0)
+                        JpegBitReader.ThrowBadCode();
+                }
+                int len = e >> 8;
+                buf <<= len;
+                count -= len;
+                int r = (e >> 4) & 15, s = e & 15;
                 if (s != 0)
                 {
                     if (s != 1)
                         JpegBitReader.ThrowBadCode(); // libjpeg warns and goes on; a new coefficient is always ±1
-                    s = br.Bit() != 0 ? p1 : m1;
+                    s = (long)buf < 0 ? p1 : m1;
+                    buf <<= 1;
+                    count--;
                 }
                 else if (r != 15)
                 {
-                    _st.Eobrun = 1 << r;
+                    eobrun = 1 << r;
                     if (r != 0)
-                        _st.Eobrun += br.Bits(r);
+                    {
+                        eobrun += (int)(buf >> (64 - r));
+                        buf <<= r;
+                        count -= r;
+                    }
                     break;
                 }
-                // Skip r zero-history coefficients (ZRL: 15 with s = 0), appending correction bits to the nonzero
-                // ones passed over.
-                do
+                // The stop position t: the (r+1)-th zero coefficient in [k, se], or se + 1 when there are fewer.
+                ulong band = BandMask(k, se);
+                ulong zeros = ~nz & band;
+                for (int i = 0; i < r && zeros != 0; i++)
+                    zeros &= zeros - 1;
+                int t = zeros != 0 ? BitOperations.TrailingZeroCount(zeros) : se + 1;
+                ulong passed = nz & band & (t >= 64 ? ulong.MaxValue : (1UL << t) - 1);
+                while (passed != 0)
                 {
-                    ref short coef = ref Unsafe.Add(ref block, Unsafe.Add(ref nat, k));
-                    if (coef != 0)
+                    int z = BitOperations.TrailingZeroCount(passed);
+                    passed &= passed - 1;
+                    if (count < 1)
                     {
-                        if (br.Bit() != 0 && (coef & p1) == 0)
-                            coef += (short)(coef >= 0 ? p1 : m1);
+                        br.Buf = buf;
+                        br.Count = count;
+                        br.Refill();
+                        buf = br.Buf;
+                        count = br.Count;
                     }
-                    else
-                    {
-                        if (--r < 0)
-                            break;
-                    }
-                    k++;
+                    int bit = (int)(buf >> 63);
+                    buf <<= 1;
+                    count--;
+                    Refine(ref Unsafe.Add(ref block, Unsafe.Add(ref nat, z)), bit, p1, m1);
                 }
-                while (k <= se);
+                k = t;
                 if (s != 0)
+                {
                     Unsafe.Add(ref block, Unsafe.Add(ref nat, k)) = (short)s;
+                    nz |= 1UL << Math.Min(k, 63);
+                }
             }
         }
-        if (_st.Eobrun > 0)
+        if (eobrun > 0)
         {
             // The rest of the band lies in an EOB run: correction bits for its nonzero coefficients only.
-            for (; k <= se; k++)
+            if (k <= se)
             {
-                ref short coef = ref Unsafe.Add(ref block, Unsafe.Add(ref nat, k));
-                if (coef != 0 && br.Bit() != 0 && (coef & p1) == 0)
-                    coef += (short)(coef >= 0 ? p1 : m1);
+                ulong passed = nz & BandMask(k, se);
+                while (passed != 0)
+                {
+                    int z = BitOperations.TrailingZeroCount(passed);
+                    passed &= passed - 1;
+                    if (count < 1)
+                    {
+                        br.Buf = buf;
+                        br.Count = count;
+                        br.Refill();
+                        buf = br.Buf;
+                        count = br.Count;
+                    }
+                    int bit = (int)(buf >> 63);
+                    buf <<= 1;
+                    count--;
+                    Refine(ref Unsafe.Add(ref block, Unsafe.Add(ref nat, z)), bit, p1, m1);
+                }
             }
-            _st.Eobrun--;
+            eobrun--;
         }
+        br.Buf = buf;
+        br.Count = count;
+        mask = nz;
+        return eobrun;
     }
 }

@@ -1,10 +1,16 @@
 // JpegReader: the entropy half of the JPEG decoder. Markers, frame and scan headers, Huffman decoding of baseline,
 // extended-sequential and progressive scans into quantized coefficients (JpegCoefficients), as libjpeg-turbo 2.1.5's
 // jpeg_read_coefficients returns them (jdmarker.c, jdinput.c, jdhuff.c, jdphuff.c, jdapimin.c).
-// Differences from libjpeg, all on bad input: where libjpeg warns and substitutes data (a corrupt Huffman code, a
-// segment ending before its MCUs, a wrong or missing restart marker, a truncated file) this reader throws
-// ImageDecodeException, as Pillow does for a truncated file. Warnings that leave the result as defined (extraneous
-// bytes before a marker, Ss/Se/Ah/Al of a sequential scan, progression-order warnings) decode as libjpeg does.
+// Differences from libjpeg, all on input libjpeg warns about or Pillow refuses; each is an ImageDecodeException:
+// - where libjpeg warns and substitutes data: a corrupt Huffman code, a segment ending inside an MCU (zero bits),
+//   a wrong or missing restart marker, a truncated file or one without EOI (Pillow: "image file is truncated"), an
+//   AC-refinement symbol of size other than 1; also a scan whose blocks cannot fit in the bytes left (checked before
+//   allocating), and FF FF … 00 inside the data of a sequential scan without restarts (see JpegBitReader.FillIsData);
+// - what Pillow's header parser refuses before libjpeg runs: a file not starting FF D8 FF, component counts other
+//   than 1, 3 and 4, a TEM marker before the first scan;
+// - arithmetic coding (SOF9/SOF10, which libjpeg-turbo decodes), and more than 1000 scans (a work bound).
+// Warnings that leave the result defined (extraneous bytes before a marker, Ss/Se/Ah/Al of a sequential scan,
+// progression-order warnings with their coef_bits bookkeeping) decode as libjpeg does.
 using System.Runtime.CompilerServices;
 
 namespace AotVit.Runtime.Imaging.Jpeg;
@@ -56,7 +62,7 @@ internal sealed partial class JpegReader
     /// false): <see cref="DecodeRows"/> may stream it.</summary>
     public bool IsSingleScan => !_hasMultipleScans;
 
-    /// <summary>Restart interval in MCUs in effect for the first scan (0 = none).</summary>
+    /// <summary>Restart interval in MCUs (0 = none) from the last DRI read: before decoding, the first scan's.</summary>
     public int RestartInterval => _restartInterval;
 
     private JpegReader(ImageLimits limits) => _limits = limits;
@@ -463,7 +469,7 @@ internal sealed partial class JpegReader
         BeginDecode();
         StartScan(data.Length);
         JpegCoefficients rows = Allocate(mcuRows: 1);
-        var br = new JpegBitReader(data, _pos);
+        var br = new JpegBitReader(data, _pos, FillIsData);
         for (int row = 0; row < Frame.McusHigh; row++)
         {
             foreach (short[] blocks in rows.Blocks)
@@ -497,7 +503,7 @@ internal sealed partial class JpegReader
             StartScan(data.Length);
             for (int i = 0; i < _compsInScan; i++)
                 all.Blocks[_scanComps[i].Index] ??= AllocateComponent(_scanComps[i], Frame.McusHigh);
-            var br = new JpegBitReader(data, _pos);
+            var br = new JpegBitReader(data, _pos, FillIsData);
             if (!Frame.Progressive)
                 DecodeSequential(ref br, _st, all.Blocks, 0, 0, Frame.McusHigh);
             else

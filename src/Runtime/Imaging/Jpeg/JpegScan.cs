@@ -33,6 +33,10 @@ internal sealed partial class JpegReader
 
     private readonly EntropyState _st = new();
 
+    /// <summary>Whether libjpeg reads the current scan only through its slow bit reader (see
+    /// <see cref="JpegBitReader.FillIsData"/>): progressive scans, and sequential scans with a restart interval.</summary>
+    private bool FillIsData => Frame.Progressive || _scanRestartInterval != 0;
+
     // MCU composition of an interleaved scan: for block b of an MCU, its scan component and its offset in blocks
     // from the MCU's top-left block of that component (v·BlocksPerLine + h).
     private int _blocksInMcu;
@@ -251,13 +255,7 @@ internal sealed partial class JpegReader
         for (int k = 1; k < 64; k++)
         {
             if (count < 32)
-            {
-                br.Buf = buf;
-                br.Count = count;
-                br.Refill();
-                buf = br.Buf;
-                count = br.Count;
-            }
+                br.RefillLocal(ref buf, ref count);
             int look = (int)(buf >> (64 - JpegHuffmanTable.LookupBits));
             int f = Unsafe.Add(ref fastAc, look);
             if (f != 0)

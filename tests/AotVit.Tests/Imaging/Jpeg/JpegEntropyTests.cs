@@ -69,7 +69,7 @@ public sealed class JpegEntropyTests
     [InlineData("rst_7b_422.jpg", true)]       // 7 MCUs per interval, 66 per row: bands start every 7 rows
     [InlineData("rst_grey_5b.jpg", true)]      // non-interleaved: an MCU is a block
     [InlineData("surg_extraneous.jpg", true)]  // garbage and fill bytes before RST markers
-    [InlineData("surg_ff_fill_in_data_rst.jpg", true)]
+    [InlineData("surg_ff_fill_in_data_rst.jpg", true)] // FF FF 00 inside intervals
     [InlineData("base_420_100x75.jpg", false)] // no restart interval
     [InlineData("prog_rst_3b.jpg", false)]     // several scans
     public void BandsDecodeInAnyOrder(string file, bool bands)
@@ -121,6 +121,13 @@ public sealed class JpegEntropyTests
         r.FinishBands(data);
         Assert.Equal(expected, Hash(JpegCoefDump.Write(whole)));
         Assert.Throws<ArgumentException>(() => r.DecodeBand(data, starts[1] + 1 == starts[2] ? starts[^1] : starts[1] + 1, f.McusHigh, whole));
+        var small = new JpegCoefficients
+        {
+            Frame = f,
+            Blocks = f.Components.Select(c => new short[c.BlocksPerLine * c.V * 64]).ToArray(),
+            McuRows = f.McusHigh, // claims every row but holds one
+        };
+        Assert.Throws<ArgumentException>(() => r.DecodeBand(data, 0, f.McusHigh, small));
     }
 
     [Fact]
@@ -188,10 +195,14 @@ public sealed class JpegEntropyTests
     [Theory]
     [InlineData("arith_420.jpg", "Arithmetic")]
     [InlineData("arith_prog.jpg", "Arithmetic")]
-    public void ArithmeticCodingIsRefused(string file, string words)
+    [InlineData("corrupt_ff_fill_in_data.jpg", "fill bytes")] // FF FF 00 in sequential data without restarts:
+                                                               // libjpeg's result depends on its buffering
+    public void UnsupportedOrUndecidableFilesAreRefused(string file, string words)
     {
-        var e = Assert.Throws<ImageDecodeException>(() => JpegReader.DecodeCoefficients(Fixture(file)));
+        var e = Assert.Throws<ImageDecodeException>(() => DecodeBothWays(Fixture(file)));
         Assert.Contains(words, e.Message);
+        using var pool = new WorkerPool(2);
+        Assert.Throws<ImageDecodeException>(() => JpegReader.ReadHeader(Fixture(file)).DecodeAllParallel(Fixture(file), pool));
     }
 
     // ---- hostile and corrupt input ----
@@ -416,6 +427,49 @@ public sealed class JpegEntropyTests
         var e = Assert.Throws<ImageDecodeException>(() => JpegReader.DecodeCoefficients(data));
         Assert.Contains("truncated", e.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+    }
+
+    [Fact]
+    public void ScanCountIsBounded()
+    {
+        // An 8x8 grey progressive image: a DC first scan, then DC refinement scans of one bit each (1000 is the cap).
+        byte[] header = Cat(Soi, Dqt(0), Sof(0xC2, 8, 8, 8, (1, 1, 1, 0)), Dht(0x00, [1], [0]));
+        byte[] first = Cat(Sos(0, 0, 0x0D, (1, 0x00)), [0x7F]);
+        byte[] refine = Cat(Sos(0, 0, 0x10, (1, 0x00)), [0x7F]);
+        byte[] Build(int refinements) => Cat([header, first, .. Enumerable.Repeat(refine, refinements), Eoi]);
+        JpegReader.DecodeCoefficients(Build(999));
+        Refused(Build(1000), "more than 1000 scans");
+    }
+
+    [Theory]
+    [InlineData("rst_7b_422.jpg")]
+    [InlineData("base_420_100x75.jpg")]
+    [InlineData("grey_100x75.jpg")]
+    public void StreamingAllocatesNothingPerRow(string file)
+    {
+        // Tables are built when the scan starts; from the first row to the last nothing is allocated.
+        byte[] data = Fixture(file);
+        JpegReader.ReadHeader(data).DecodeRows(data, new NullSink()); // JIT warm-up
+        var sink = new AllocationSink();
+        JpegReader r = JpegReader.ReadHeader(data);
+        r.DecodeRows(data, sink);
+        Assert.Equal(r.Frame.McusHigh, sink.Rows);
+        Assert.True(sink.Rows >= 5);
+        Assert.Equal(0, sink.Last - sink.First);
+    }
+
+    private sealed class AllocationSink : IJpegMcuRowSink
+    {
+        public long First, Last;
+        public int Rows;
+
+        public void OnMcuRows(JpegCoefficients rows)
+        {
+            long now = GC.GetAllocatedBytesForCurrentThread();
+            if (Rows++ == 0)
+                First = now;
+            Last = now;
+        }
     }
 
     [Fact]
