@@ -196,10 +196,8 @@ internal static class Commands
                 return 0;
             }
             var plan = entry.Plan;
-            var (stored, orientation) = ImageDecoder.DecodeStored(encoded, limits, orient);
-            using var stream = new StreamingPreprocessor(plan, stored.Width, stored.Height, orientation);
+            using var stream = ImageDecoder.DecodeStreaming(encoded, plan, limits, orient);
             var pixels = new float[3L * stream.OutputHeight * stream.OutputWidth];
-            stream.OnRows(0, stored.Height, stored.Pixels, stored.Width * 3);
             stream.Finish(pixels);
             Npy.Write(output, pixels, [1, 3, stream.OutputHeight, stream.OutputWidth]);
             StdStream.Out.WriteLine($"wrote {output}: float32 [1, 3, {stream.OutputHeight}, {stream.OutputWidth}], pixel_values of {path} for {entry.Name}");
