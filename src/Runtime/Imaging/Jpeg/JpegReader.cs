@@ -469,13 +469,21 @@ internal sealed partial class JpegReader
         BeginDecode();
         StartScan(data.Length);
         JpegCoefficients rows = Allocate(mcuRows: 1);
+        // Decoding writes through unchecked references, so it goes to arrays kept here; the view handed to the sink is
+        // restored to them before every call, whatever the sink did to it.
+        short[][] own = rows.Blocks;
+        var view = new short[own.Length][];
         var br = new JpegBitReader(data, _pos, FillIsData);
         for (int row = 0; row < Frame.McusHigh; row++)
         {
-            foreach (short[] blocks in rows.Blocks)
+            foreach (short[] blocks in own)
                 Array.Clear(blocks);
-            DecodeSequential(ref br, _st, rows.Blocks, row, row, row + 1);
+            DecodeSequential(ref br, _st, own, row, row, row + 1);
+            own.CopyTo(view, 0);
+            rows.Blocks = view;
+            rows.Frame = Frame;
             rows.FirstMcuRow = row;
+            rows.McuRows = 1;
             sink.OnMcuRows(rows);
         }
         _pos = br.Pos;

@@ -458,6 +458,30 @@ public sealed class JpegEntropyTests
         Assert.Equal(0, sink.Last - sink.First);
     }
 
+    [Fact]
+    public void StreamingSurvivesASinkThatReplacesTheBuffers()
+    {
+        byte[] data = Fixture("base_420_100x75.jpg");
+        string expected = Hash(JpegCoefDump.Write(JpegReader.DecodeCoefficients(data)));
+        JpegReader r = JpegReader.ReadHeader(data);
+        var sink = new VandalSink(new JpegCoefDump.RowCollector(r.Frame));
+        r.DecodeRows(data, sink);
+        Assert.Equal(expected, Hash(sink.Inner.Dump(r.Frame)));
+    }
+
+    private sealed class VandalSink(JpegCoefDump.RowCollector inner) : IJpegMcuRowSink
+    {
+        public readonly JpegCoefDump.RowCollector Inner = inner;
+
+        public void OnMcuRows(JpegCoefficients rows)
+        {
+            Inner.OnMcuRows(rows);
+            rows.Blocks[0] = new short[1];
+            rows.FirstMcuRow = -7;
+            rows.McuRows = 1000;
+        }
+    }
+
     private sealed class AllocationSink : IJpegMcuRowSink
     {
         public long First, Last;
