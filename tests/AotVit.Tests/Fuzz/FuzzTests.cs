@@ -55,10 +55,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
         RunClean(new ApiTarget(disposeEvery: 30), 90);
 }
 
-/// <summary>The `jpeg` target (JPEG-aware mutations of the issue-15 corpus), bounded. In Category JpegCorpus, not Fuzz,
-/// until the Pillow-exact decoder replaces StbImageSharp: stb returns different pixels for the same corrupt bytes
-/// (apparently uninitialised memory), which this target's decode-twice invariant reports as a crash. Move it to Fuzz then.</summary>
-[Trait("Category", "JpegCorpus")]
+/// <summary>The `jpeg` target (JPEG-aware mutations of the corpus), bounded, with the decode-twice invariant.</summary>
+[Trait("Category", "Fuzz")]
 public sealed class JpegFuzzTests(ITestOutputHelper output)
 {
     [Fact]
