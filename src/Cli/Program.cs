@@ -70,20 +70,22 @@ namespace AotVit.Cli
                   a synthetic checkpoint file (seeded random weights of the real shapes)
             """;
 
-        public static string Usage => "usage:\n" + ClassifyUsage + EmbedUsage + BenchUsage + PreprocessUsage + InfoUsage + MakeWeightsUsage +
-            "  aotvit help COMMAND    the options of one command\n  aotvit --version\n" + ModelHelp + ImagesHelp;
+        public static string Usage => Lines(ClassifyUsage, EmbedUsage, BenchUsage, PreprocessUsage, InfoUsage, MakeWeightsUsage,
+            "  aotvit help COMMAND    the options of one command (also: aotvit COMMAND --help)\n  aotvit --version", ModelHelp, ImagesHelp);
 
         /// <summary>The usage of one command (null: not a command).</summary>
         public static string? CommandUsage(string command) => command switch
         {
-            "classify" => "usage:\n" + ClassifyUsage + ModelHelp + ImagesHelp,
-            "embed" => "usage:\n" + EmbedUsage + ModelHelp + ImagesHelp,
-            "bench" => "usage:\n" + BenchUsage + ModelHelp,
-            "preprocess" => "usage:\n" + PreprocessUsage + "M: a compiled model, by folder name or hub repo id (aotvit info lists them).\n",
-            "info" => "usage:\n" + InfoUsage,
-            "make-weights" => "usage:\n" + MakeWeightsUsage + "MODEL: vit, mobilevit, or a compiled model by name (aotvit info lists them).\n",
+            "classify" => Lines(ClassifyUsage, ModelHelp, ImagesHelp),
+            "embed" => Lines(EmbedUsage, ModelHelp, ImagesHelp),
+            "bench" => Lines(BenchUsage, ModelHelp),
+            "preprocess" => Lines(PreprocessUsage, "M: a compiled model, by folder name or hub repo id (aotvit info lists them)."),
+            "info" => Lines(InfoUsage),
+            "make-weights" => Lines(MakeWeightsUsage, "MODEL: vit, mobilevit, or a compiled model by name (aotvit info lists them)."),
             _ => null,
         };
+
+        private static string Lines(params string[] parts) => "usage:\n" + string.Join("\n", parts);
 
         public static int Run(string[] args)
         {
