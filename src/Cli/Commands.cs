@@ -102,6 +102,7 @@ internal static class Commands
         var out1 = per1 > 0 ? new float[(long)run.Batch * per1] : null;
         int total = run.Inputs.Count, failed = 0;
         bool internalError = false;
+        long collectedAt = GC.GetTotalAllocatedBytes();
         using var writer = new ResultWriter(run.Format, run.Output, arrays, total, model);
         var progress = new Progress(total, writer.ToStdout);
         using (var pipeline = new DecodePipeline(model, run.Inputs, run.Batch, run.Decoders))
@@ -131,6 +132,7 @@ internal static class Commands
                         writer.Result(pipeline.Item(unit.First + k).Path, sizes[k].Width, sizes[k].Height, record(out0, out1, k));
                 }
                 writer.Flush();
+                CollectDecodedImages(ref collectedAt);
                 next = unit.First + unit.Count;
                 progress.Update(next);
             }
@@ -139,6 +141,24 @@ internal static class Commands
         writer.End(total, failed, model.IsSynthetic ? textFooter : null);
         if (failed > 0) StdStream.Error.WriteLine($"aotvit: {failed} of {total} images failed");
         return internalError ? 3 : failed > 0 ? 2 : 0;
+    }
+
+    /// <summary>Bytes allocated between two full collections in a classify/embed run.</summary>
+    private const long CollectEvery = 64L << 20;
+
+    /// <summary>
+    /// A full collection once <see cref="CollectEvery"/> bytes have been allocated since the last one. Each image
+    /// allocates its encoded file and decoded pixels (megabytes, on the large object heap), which the runtime collects
+    /// only when its own budget, which grows with the workload, runs out: peak RSS rose from 220 to 339 MiB between
+    /// 100 and 1,000 photos. Collecting by allocated bytes keeps the garbage below this bound whatever the number of
+    /// images; a collection of the few live megabytes takes about a millisecond, per tens of images.
+    /// </summary>
+    private static void CollectDecodedImages(ref long collectedAt)
+    {
+        long allocated = GC.GetTotalAllocatedBytes();
+        if (allocated - collectedAt < CollectEvery) return;
+        GC.Collect();
+        collectedAt = GC.GetTotalAllocatedBytes();
     }
 
     public static int Classify(Options o)
