@@ -9,6 +9,7 @@ Run with Debian's interpreter (torch 1.13, numpy 1.24, Pillow 9.4):
     /usr/bin/python3 tools/reference.py --goldens       # writes tests/AotVit.Tests/data/golden/*.safetensors
     /usr/bin/python3 tools/reference.py --selfcheck     # float64 vs float32, output magnitudes, determinism
     /usr/bin/python3 tools/reference.py --write-checkpoint DIR   # DIR/<model>/model.safetensors (not committed)
+    /usr/bin/python3 tools/reference.py --write-checkpoint DIR --torch-bin  # + DIR/<model>/pytorch_model.bin (torch.save)
     /usr/bin/python3 tools/reference.py --export-onnx DIR        # DIR/<model>.onnx (gitignored)
     /usr/bin/python3 tools/reference.py --bench-torch [--bench-runs N] [--json OUT]
 
@@ -140,7 +141,7 @@ def st_serialize(tensors, metadata=None):
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     blobs, off = [], 0
     for name, arr in tensors:
-        arr = np.ascontiguousarray(arr)
+        arr = np.ascontiguousarray(arr).reshape(np.shape(arr))   # ascontiguousarray makes a 0-d array 1-d
         b = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = {"dtype": _NP2ST[arr.dtype], "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
@@ -475,6 +476,13 @@ def decode(path):
     return np.array(img, dtype=np.uint8)
 
 
+def load_image(path):
+    """transformers' image_utils.load_image for a path: Image.open, ImageOps.exif_transpose, convert("RGB")."""
+    from PIL import ImageOps
+    img = ImageOps.exif_transpose(Image.open(path))
+    return np.array(img.convert("RGB"), dtype=np.uint8)
+
+
 def pil_resize(rgb, height, width):
     if rgb.shape[0] == height and rgb.shape[1] == width:
         return rgb.copy()
@@ -516,6 +524,38 @@ def make_small_image():
         img = Image.open(os.path.join(IMAGES, "chelsea.png")).convert("RGB")
         img.crop((130, 40, 330, 190)).save(path, optimize=False)
     return path
+
+
+JPEG_PHOTOS = ["photo_exif6.jpg", "phone_420_q85.jpg", "progressive.jpg"]
+JPEG_DECODING = ("transformers load_image: PIL.Image.open, ImageOps.exif_transpose, convert('RGB') "
+                 "(Debian Pillow 9.4, libjpeg-turbo 2.1.5)")
+
+
+def make_jpeg_photos():
+    """JPEG photos for the goldens (Pillow's encoder, deterministic), from the sample PNGs:
+    photo_exif6.jpg: coffee.png stored turned 90° counter-clockwise with EXIF Orientation 6 (q90 4:2:0), so
+      load_image's exif_transpose turns it back; phone_420_q85.jpg: a 4:3 crop of astronaut.png at 512x384 with
+      sensor-like seeded noise, q85 4:2:0 (a phone's settings); progressive.jpg: chelsea.png (451x300) progressive q88 4:2:0."""
+    out = {}
+    for name in JPEG_PHOTOS:
+        path = os.path.join(IMAGES, name)
+        out[name] = path
+        if os.path.exists(path):
+            continue
+        if name == "photo_exif6.jpg":
+            img = Image.open(os.path.join(IMAGES, "coffee.png")).convert("RGB").transpose(Image.ROTATE_90)
+            exif = Image.Exif()
+            exif[0x0112] = 6
+            img.save(path, "JPEG", quality=90, subsampling=2, exif=exif.tobytes())
+        elif name == "phone_420_q85.jpg":
+            a = np.array(Image.open(os.path.join(IMAGES, "astronaut.png")).convert("RGB"))[64:448]
+            noise = np.random.RandomState(85).randint(-4, 5, size=a.shape[:2] + (1,))
+            a = np.clip(a.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(a).save(path, "JPEG", quality=85, subsampling=2)
+        else:
+            Image.open(os.path.join(IMAGES, "chelsea.png")).convert("RGB").save(
+                path, "JPEG", quality=88, subsampling=2, progressive=True)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -581,8 +621,8 @@ def calibrate(seed):
 # --------------------------------------------------------------------------------------------------
 # Goldens
 # --------------------------------------------------------------------------------------------------
-VIT_IMAGES = ["chelsea.png", "astronaut.png", "rocket.jpg"]
-MOBILEVIT_IMAGES = ["chelsea.png", "coffee.png", "rocket.jpg", "small.png"]
+VIT_IMAGES = ["chelsea.png", "astronaut.png", "rocket.jpg"] + JPEG_PHOTOS
+MOBILEVIT_IMAGES = ["chelsea.png", "coffee.png", "rocket.jpg", "small.png"] + JPEG_PHOTOS
 BATCH_IMAGES = ["chelsea.png", "coffee.png"]
 
 
@@ -607,6 +647,7 @@ def golden_files(seed):
     """Returns list of (filename, tensors, metadata) for all goldens."""
     torch.set_num_threads(1)
     make_small_image()
+    make_jpeg_photos()
     files = []
     import PIL
     common = {"seed": str(seed), "torch": torch.__version__, "numpy": np.__version__,
@@ -616,12 +657,14 @@ def golden_files(seed):
     fp = repr(weights_fingerprint(st))
     vit = build_model(VIT, st)
     for img in VIT_IMAGES:
-        rgb = decode(os.path.join(IMAGES, img))
+        rgb = load_image(os.path.join(IMAGES, img))
         resized, x = vit_preprocess(rgb)
         lhs, pooled = run(vit, x)
         meta = dict(common, model=VIT, image=img, weights_fingerprint=fp,
                     top5=json.dumps(top5(pooled)), top5_of="pooler_output",
                     preprocessing="resize 224x224 PIL BILINEAR, rescale 1/255, normalize 0.5/0.5, RGB, CHW")
+        if img in JPEG_PHOTOS:
+            meta["decoding"] = JPEG_DECODING
         files.append((f"{VIT}_{stem(img)}.safetensors",
                       [("decoded_rgb", rgb), ("resized_rgb", resized), ("pixel_values", x),
                        ("last_hidden_state", lhs), ("pooler_output", pooled)], meta))
@@ -636,13 +679,14 @@ def golden_files(seed):
                                  "center crop 256 (floor offsets), RGB->BGR, CHW, no normalization")
     pix = {}
     for img in MOBILEVIT_IMAGES:
-        rgb = decode(os.path.join(IMAGES, img))
+        rgb = load_image(os.path.join(IMAGES, img))
         resized, x = mobilevit_preprocess(rgb)
         pix[img] = x
         logits = run(mv, x)
         files.append((f"{MOBILEVIT}_{stem(img)}.safetensors",
                       [("decoded_rgb", rgb), ("resized_rgb", resized), ("pixel_values", x), ("logits", logits)],
-                      dict(mcommon, image=img, top5=json.dumps(top5(logits)))))
+                      dict(mcommon, image=img, top5=json.dumps(top5(logits)),
+                           **({"decoding": JPEG_DECODING} if img in JPEG_PHOTOS else {}))))
     xb = np.concatenate([pix[i] for i in BATCH_IMAGES], axis=0)
     logits = run(mv, xb)
     files.append((f"{MOBILEVIT}_batch.safetensors", [("logits", logits)],
@@ -709,7 +753,7 @@ def selfcheck(seed):
     print(f"determinism: golden files on disk identical to a fresh run: {ondisk}")
 
 
-def write_checkpoints(out_dir, seed):
+def write_checkpoints(out_dir, seed, torch_bin=False):
     for model, st in ((VIT, vit_state(seed)), (MOBILEVIT, mobilevit_state(seed, calibrated=False))):
         spec = model_spec(model)
         path = os.path.join(out_dir, model, "model.safetensors")
@@ -719,6 +763,23 @@ def write_checkpoints(out_dir, seed):
         print(f"wrote {path} ({size} bytes)")
         back, _ = st_read(path)
         assert all(np.array_equal(back[n], st[n]) for n, _ in spec)
+        if torch_bin:
+            write_torch_bin(os.path.join(out_dir, model, "pytorch_model.bin"), [(n, st[n]) for n, _ in spec])
+
+
+def write_torch_bin(path, tensors):
+    """The same tensors as torch.save writes a module's state dict (transformers' save_pretrained before safetensors):
+    an OrderedDict in state-dict order, carrying `_metadata`, in torch's zip format (torch >= 1.6)."""
+    import collections
+    sd = collections.OrderedDict((n, torch.from_numpy(np.array(a, order="C"))) for n, a in tensors)
+    sd._metadata = collections.OrderedDict([("", {"version": 1})])
+    tmp = path + ".tmp"
+    torch.save(sd, tmp)
+    os.replace(tmp, path)
+    back = torch.load(path)
+    assert list(back) == [n for n, _ in tensors]
+    assert all(back[n].shape == a.shape and np.array_equal(back[n].numpy(), a) for n, a in tensors)
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
 def export_onnx(out_dir, seed):
@@ -779,6 +840,7 @@ def main(argv=None):
     ap.add_argument("--goldens", action="store_true")
     ap.add_argument("--selfcheck", action="store_true")
     ap.add_argument("--write-checkpoint", metavar="DIR")
+    ap.add_argument("--torch-bin", action="store_true", help="with --write-checkpoint: also DIR/<model>/pytorch_model.bin")
     ap.add_argument("--export-onnx", metavar="DIR")
     ap.add_argument("--bench-torch", action="store_true")
     ap.add_argument("--bench-runs", type=int, default=10)
@@ -797,7 +859,7 @@ def main(argv=None):
     if a.selfcheck:
         selfcheck(a.seed)
     if a.write_checkpoint:
-        write_checkpoints(a.write_checkpoint, a.seed)
+        write_checkpoints(a.write_checkpoint, a.seed, a.torch_bin)
     if a.export_onnx:
         export_onnx(a.export_onnx, a.seed)
     if a.bench_torch:

@@ -2,6 +2,7 @@
 //   AotVit.Bench [--cache DIR] [--onnx-dir DIR] [--seconds S] [--models vit,mobilevit] [--threads 1,2] [--batch 1,8] [--json OUT]
 //                [--cold-reps N (0: no cold-start children)] [--profile-runs N (per-op profiles of both engines at batch 1; 0: none)]
 //   AotVit.Bench --cold aotvit|ort|none vit|mobilevit THREADS [--cache DIR] [--onnx-dir DIR]      (child: cold start + peak RSS)
+//   AotVit.Bench --jpeg-serve | --jpeg-rss ...   (the aot-vit side of tools/jpeg_bench.py, see JpegBench.cs)
 //   AotVit.Bench --report --jit RUN.json [--aot RUN.json] [--torch TORCH.json] [--size NAME=PATH]... [--md OUT] [--svg OUT]
 using System.Globalization;
 using AotVit.Bench;
@@ -13,6 +14,10 @@ try
         return Runner.Cold(a, cold[0], cold[1], int.Parse(cold[2], CultureInfo.InvariantCulture));
     if (a.Has("--report"))
         return Report.Write(a);
+    if (a.Has("--jpeg-serve"))
+        return JpegBench.Serve(a);
+    if (a.Positional("--jpeg-rss", 3) is { } rss)
+        return JpegBench.Rss(a, rss);
     return Runner.Run(a);
 }
 catch (Exception e) when (e is ArgumentException or FileNotFoundException or FormatException)

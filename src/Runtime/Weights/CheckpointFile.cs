@@ -79,6 +79,20 @@ public static class CheckpointFile
         return Kind.Unknown;
     }
 
-    private static Checkpoint TorchZip(ByteSource source, CheckpointLimits? limits) =>
-        throw new CheckpointException("PyTorch zip checkpoints (pytorch_model.bin) are not readable by this build yet; use model.safetensors", source.Name);
+    /// <summary>Opens a checkpoint image held in memory (tests, fuzzing, embedded resources) by its content: safetensors or
+    /// a torch zip. The memory must not be modified while the checkpoint is used. A sharded index needs its shard files:
+    /// open it by path.</summary>
+    public static Checkpoint FromMemory(ReadOnlyMemory<byte> bytes, CheckpointLimits? limits = null, string displayName = "<memory>")
+    {
+        ByteSource source = ByteSource.FromMemory(bytes, displayName);
+        ReadOnlySpan<byte> head = bytes.Span[..Math.Min(bytes.Length, 64)];
+        return Sniff(head, displayName) switch
+        {
+            Kind.TorchZip => TorchZip(source, limits),
+            Kind.ShardIndex => throw new CheckpointException("a sharded checkpoint index names its shard files: open it by path", displayName),
+            _ => SafeTensorsFile.Open(source, limits, owned: true),
+        };
+    }
+
+    private static Checkpoint TorchZip(ByteSource source, CheckpointLimits? limits) => TorchZipCheckpoint.Open(source, limits, owned: true);
 }

@@ -4,8 +4,9 @@ using System.Collections.Immutable;
 namespace AotVit.Runtime.Weights;
 
 /// <summary>
-/// A validated tensor entry. <paramref name="Offset"/> is relative to the start of the data buffer
-/// (the byte after the JSON header), exactly as <c>data_offsets[0]</c> in the file.
+/// A validated tensor entry. <paramref name="Offset"/> is where its bytes start: in a safetensors file, relative to the
+/// start of the data buffer (the byte after the JSON header), exactly as <c>data_offsets[0]</c>; in a torch zip, the
+/// absolute position in the file (several tensors may share bytes there, as views of one storage).
 /// <paramref name="ByteLength"/> = product(<paramref name="Shape"/>) · element size.
 /// </summary>
 public sealed record TensorInfo(string Name, DType DType, ImmutableArray<long> Shape, long Offset, long ByteLength)

@@ -39,6 +39,10 @@ public sealed class FuzzTests(ITestOutputHelper output)
         RunClean(new SafeTensorsTarget(TestPaths.RepoRoot, loadEvery: 150), 450);
 
     [Fact]
+    public void Torch_bin_reader_survives_mutated_zips_and_pickles() =>
+        RunClean(new TorchBinTarget(TestPaths.Repo("tests", "AotVit.Tests", "data", "torch")), 1500);
+
+    [Fact]
     public void Preprocessor_survives_extreme_sizes_and_random_plans() =>
         RunClean(new PreprocessTarget(), 150);
 
@@ -49,4 +53,26 @@ public sealed class FuzzTests(ITestOutputHelper output)
     [Fact]
     public void Public_api_survives_random_call_sequences_and_dispose_races() =>
         RunClean(new ApiTarget(disposeEvery: 30), 90);
+}
+
+/// <summary>The `jpeg` target (JPEG-aware mutations of the issue-15 corpus), bounded. In Category JpegCorpus, not Fuzz,
+/// until the Pillow-exact decoder replaces StbImageSharp: stb returns different pixels for the same corrupt bytes
+/// (apparently uninitialised memory), which this target's decode-twice invariant reports as a crash. Move it to Fuzz then.</summary>
+[Trait("Category", "JpegCorpus")]
+public sealed class JpegFuzzTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Jpeg_decoder_survives_structure_aware_mutations_of_the_corpus()
+    {
+        using var target = new JpegTarget([TestPaths.Data("jpeg", "corpus"), TestPaths.Data("images"), TestPaths.Data("imaging", "fuzz"),
+                                           TestPaths.Data("imaging", "formats")]);
+        var report = FuzzEngine.Run(target, new FuzzRunOptions
+        {
+            Seed = 7, MaxInputs = 800, Duration = TimeSpan.FromSeconds(40), StopOnFirstCrash = true,
+            ArtifactDirectory = TestPaths.Repo("artifacts", "fuzz"),
+        });
+        output.WriteLine(report.ToString());
+        Assert.True(report.Clean, report.ToString());
+        Assert.True(report.Inputs >= 100, $"only {report.Inputs} inputs ran");
+    }
 }

@@ -2,7 +2,7 @@
 // `--seed S --index I`, and a CI failure means the same inputs on the next run. It once was not: FuzzEngine.RandomFor
 // seeded each input's Random with HashCode.Combine, which .NET salts with a random seed per process, so every process
 // fuzzed a different input set for the same seed (docs/FUZZING.md, "Found late"). The in-process checks could not see
-// it (one process, one salt); these tests generate the first inputs of all six targets in two independent instances
+// it (one process, one salt); these tests generate the first inputs of every target in two independent instances
 // and in a child process, and compare them byte for byte.
 using System.Diagnostics;
 using AotVit.Fuzzing;
@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 
 namespace AotVit.Tests.Fuzz;
 
-/// <summary>Generates inputs (never runs them) of the six targets as built by <see cref="FuzzTargets.Create"/>.</summary>
+/// <summary>Generates inputs (never runs them) of every target as built by <see cref="FuzzTargets.Create"/>.</summary>
 public static class InputDeterminism
 {
     /// <summary>Enough to reach each target's periodic heavy input: a MobileViT checkpoint (safetensors, index 49), a

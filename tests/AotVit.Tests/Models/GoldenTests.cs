@@ -16,7 +16,31 @@ public sealed class ViTGoldenTests(ViTFixture fixture, ITestOutputHelper output)
 {
     private const float Tolerance = 5e-5f;
 
-    public static TheoryData<string> Images => new() { "chelsea", "astronaut", "rocket" };
+    public static TheoryData<string> Images => new() { "chelsea", "astronaut", "rocket", "photo_exif6", "phone_420_q85", "progressive" };
+
+    /// <summary>JPEG photos (issue 15): the reference was fed Pillow's decode (load_image: exif_transpose + convert RGB).</summary>
+    public static TheoryData<string> JpegPhotos => new() { "photo_exif6", "phone_420_q85", "progressive" };
+
+    /// <summary>File -> ImageDecoder -> preprocessing -> model against PyTorch fed Pillow's decode of the same JPEG.
+    /// Needs the Pillow-exact JPEG decoder of issue 15 (fails with the StbImageSharp decoder).</summary>
+    [Theory]
+    [Trait("Category", "GoldenJpeg")]
+    [MemberData(nameof(JpegPhotos))]
+    public void Jpeg_photo_file_matches_pytorch(string image)
+    {
+        using var golden = SafeTensorsFile.Open(Golden.File($"vit-base-patch32-224-in21k_{image}.safetensors"));
+        string path = TestPaths.Data("images", image + ".jpg");
+        var decoded = ImageDecoder.Load(path);
+        var info = golden.GetInfo("decoded_rgb");
+        Assert.Equal(((int)info.Shape[1], (int)info.Shape[0]), (decoded.Width, decoded.Height));
+        var features = fixture.Model.Extract(path);
+        float last = Golden.MaxAbsDiff(features.LastHiddenState, golden.GetFloats("last_hidden_state"));
+        float pooled = Golden.MaxAbsDiff(features.PoolerOutput, golden.GetFloats("pooler_output"));
+        output.WriteLine($"{image}.jpg: last_hidden_state max |Δ| = {last:E2}, pooler_output max |Δ| = {pooled:E2}");
+        Assert.True(decoded.Pixels.AsSpan().SequenceEqual(golden.GetBytes("decoded_rgb")), $"{image}.jpg: decoded pixels differ from Pillow's");
+        Assert.True(last <= Tolerance, $"last_hidden_state max abs error {last:E3} > {Tolerance:E1}");
+        Assert.True(pooled <= Tolerance, $"pooler_output max abs error {pooled:E3} > {Tolerance:E1}");
+    }
 
     [Theory]
     [MemberData(nameof(Images))]
@@ -79,7 +103,27 @@ public sealed class MobileViTGoldenTests(MobileViTFixture fixture, ITestOutputHe
 {
     private const float Tolerance = 5e-5f;
 
-    public static TheoryData<string> Images => new() { "chelsea", "coffee", "rocket", "small" };
+    public static TheoryData<string> Images => new() { "chelsea", "coffee", "rocket", "small", "photo_exif6", "phone_420_q85", "progressive" };
+
+    public static TheoryData<string> JpegPhotos => ViTGoldenTests.JpegPhotos;
+
+    /// <summary>File -> ImageClassifier.Classify against PyTorch fed Pillow's decode of the same JPEG (issue 15; fails
+    /// with the StbImageSharp decoder).</summary>
+    [Theory]
+    [Trait("Category", "GoldenJpeg")]
+    [MemberData(nameof(JpegPhotos))]
+    public void Jpeg_photo_file_matches_pytorch(string image)
+    {
+        using var golden = SafeTensorsFile.Open(Golden.File($"mobilevit-small_{image}.safetensors"));
+        string path = TestPaths.Data("images", image + ".jpg");
+        var decoded = ImageDecoder.Load(path);
+        var result = fixture.Model.Classify(path, top: 5);
+        float diff = Golden.MaxAbsDiff(result.Logits, golden.GetFloats("logits"));
+        output.WriteLine($"{image}.jpg: logits max |Δ| = {diff:E2}; top-5 {string.Join(", ", result.Top.Select(p => p.ClassIndex))} (PyTorch {string.Join(", ", Top5(golden))})");
+        Assert.True(decoded.Pixels.AsSpan().SequenceEqual(golden.GetBytes("decoded_rgb")), $"{image}.jpg: decoded pixels differ from Pillow's");
+        Assert.True(diff <= Tolerance, $"logits max abs error {diff:E3} > {Tolerance:E1}");
+        Assert.Equal(Top5(golden), result.Top.Select(p => p.ClassIndex).ToArray());
+    }
 
     private static int[] Top5(SafeTensorsFile golden) =>
         golden.Metadata["top5"].Trim('[', ']').Split(',').Select(s => int.Parse(s.Trim())).ToArray();

@@ -2,8 +2,6 @@
 // double[C][H·W], direct convolution loops, unfold/fold written as HF's reshapes mean them, no runtime kernels.
 // Oracle for MobileViT configs without PyTorch goldens (x-small, xx-small, tiny); itself checked against the
 // goldens of mobilevit-small.
-using AotVit.Generator.Lowering;
-
 namespace AotVit.Tests.Reference;
 
 internal sealed class MobileViTReference(Func<string, float[]> weight, int[] neck, int[] hiddenSizes, int heads, double expandRatio, double mlpRatio, int imageSize)
@@ -78,12 +76,24 @@ internal sealed class MobileViTReference(Func<string, float[]> weight, int[] nec
     private Map InvertedResidual(Map x, string m, int cout, int stride)
     {
         int cin = x.C.Length;
-        int expanded = MobileViTLowering.MakeDivisible(Math.Round(cin * expandRatio, MidpointRounding.ToEven));
+        // HF: make_divisible(int(round(in_channels * expand_ratio)), 8); Python's round() rounds half to even.
+        int expanded = MakeDivisible((long)Math.Round(cin * expandRatio, MidpointRounding.ToEven), 8);
         var y = ConvLayer(x, m + ".expand_1x1", expanded, 1, 1, 1, norm: true, act: true);
         y = ConvLayer(y, m + ".conv_3x3", expanded, 3, stride, expanded, norm: true, act: true);
         y = ConvLayer(y, m + ".reduce_1x1", cout, 1, 1, 1, norm: true, act: false);
         if (stride != 1 || cin != cout) return y;
         return new Map(y.C.Select((ch, c) => ch.Select((v, i) => v + x.C[c][i]).ToArray()).ToArray(), y.H, y.W);
+    }
+
+    /// <summary>modeling_mobilevit.make_divisible with min_value = divisor: the nearest multiple of the divisor, at least
+    /// the divisor, raised by one divisor when rounding down lost more than 10 %. Written from the HF source, not shared
+    /// with the generator's lowering, so this reference checks it.</summary>
+    private static int MakeDivisible(long value, int divisor)
+    {
+        long rounded = (value + divisor / 2) / divisor * divisor;   // int(value + divisor / 2) // divisor * divisor, value ≥ 0
+        long v = Math.Max(divisor, rounded);
+        if (v < 0.9 * value) v += divisor;
+        return checked((int)v);
     }
 
     private Map MobileViTBlock(Map x, string m, int cout, int d, int layers)

@@ -3,14 +3,18 @@ namespace AotVit.Fuzzing;
 
 public static class FuzzTargets
 {
-    public static IReadOnlyList<string> Names { get; } = ["safetensors", "image", "preprocess", "generator-json", "api", "native-abi"];
+    public static IReadOnlyList<string> Names { get; } = ["safetensors", "torch-bin", "image", "jpeg", "preprocess", "generator-json", "api", "native-abi"];
 
     /// <param name="longRun">Long runs use heavier inputs (bigger bombs, more model loads).</param>
     public static FuzzTarget Create(string name, string repoRoot, bool longRun = false) => name switch
     {
         "image" => new ImageTarget([Path.Combine(repoRoot, "tests/AotVit.Tests/data/images"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/fuzz"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/formats")],
                                    bombMegabytes: longRun ? 256 : 32),
+        "jpeg" => new JpegTarget([Path.Combine(repoRoot, "tests/AotVit.Tests/data/jpeg/corpus"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/images"),
+                                  Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/fuzz"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/formats")],
+                                 checkDeterminism: Environment.GetEnvironmentVariable("FUZZ_JPEG_SKIP_DETERMINISM") != "1"),
         "safetensors" => new SafeTensorsTarget(repoRoot, loadEvery: longRun ? 20 : 50),
+        "torch-bin" => new TorchBinTarget(Path.Combine(repoRoot, "tests/AotVit.Tests/data/torch")),
         "preprocess" => new PreprocessTarget(),
         "generator-json" => new GeneratorJsonTarget(repoRoot, compileEvery: longRun ? 10 : 25),
         "api" => new ApiTarget(),
