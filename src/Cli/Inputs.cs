@@ -73,7 +73,7 @@ internal static class Inputs
 
     private static void AddDirectory(string directory, bool recursive, List<InputItem> items, ref int skipped)
     {
-        List<(string Name, bool IsDirectory)> entries;
+        List<Entry> entries;
         try
         {
             entries = List(directory);
@@ -83,11 +83,12 @@ internal static class Inputs
             items.Add(new InputItem(directory, $"directory '{directory}' cannot be listed: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}"));
             return;
         }
-        foreach (var (name, isDirectory) in entries)
+        foreach (var entry in entries)
         {
+            string name = entry.Name;
             if (name.StartsWith('.')) continue;   // hidden, as a shell's * leaves them out
             string path = Path.Join(directory, name);
-            if (isDirectory)
+            if (entry.IsDirectory)
             {
                 if (recursive) AddDirectory(path, recursive, items, ref skipped);
             }
@@ -96,24 +97,22 @@ internal static class Inputs
         }
     }
 
+    /// <summary>A directory entry: its name, and whether to descend into it.</summary>
+    private sealed class Entry(string name, bool isDirectory)
+    {
+        public string Name { get; } = name;
+        public bool IsDirectory { get; } = isDirectory;
+    }
+
     /// <summary>The entries of <paramref name="directory"/> in ordinal name order. A symbolic link to a directory counts
     /// as a file (so --recursive never loops), and is taken only if its name is an image name (it then fails as a directory).</summary>
-    private static List<(string Name, bool IsDirectory)> List(string directory)
+    private static List<Entry> List(string directory)
     {
-        var names = new List<string>();
-        var kinds = new List<bool>();
+        var entries = new List<Entry>();
         foreach (var info in new DirectoryInfo(directory).EnumerateFileSystemInfos())
-        {
-            names.Add(info.Name);
-            kinds.Add(info is DirectoryInfo && (info.Attributes & FileAttributes.ReparsePoint) == 0);
-        }
-        var order = new int[names.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        var keys = names.ToArray();
-        Array.Sort(keys, order, StringComparer.Ordinal);
-        var result = new List<(string, bool)>(order.Length);
-        for (int i = 0; i < order.Length; i++) result.Add((keys[i], kinds[order[i]]));
-        return result;
+            entries.Add(new Entry(info.Name, info is DirectoryInfo && (info.Attributes & FileAttributes.ReparsePoint) == 0));
+        entries.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return entries;
     }
 
     public static bool HasWildcard(string s) => s.AsSpan().IndexOfAny('*', '?', '[') >= 0;
@@ -141,21 +140,21 @@ internal static class Inputs
                     if (last ? Path.Exists(path) : Directory.Exists(path)) next.Add(path);
                     continue;
                 }
-                List<(string Name, bool IsDirectory)> entries;
+                List<Entry> entries;
                 try { entries = List(directory); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
-                foreach (var (name, isDirectory) in entries)
+                foreach (var entry in entries)
                 {
+                    string name = entry.Name;
                     if (name.StartsWith('.') && !parts[p].StartsWith('.')) continue;
-                    if (!last && !isDirectory && !Directory.Exists(Path.Join(directory, name))) continue;
+                    if (!last && !entry.IsDirectory && !Directory.Exists(Path.Join(directory, name))) continue;
                     if (Matches(parts[p], name)) next.Add(prefix.Length == 0 ? name : Path.Join(prefix, name));
                 }
             }
             current = next;
         }
-        var result = current.ToArray();
-        Array.Sort(result, StringComparer.Ordinal);
-        return [.. result];
+        current.Sort(string.CompareOrdinal);
+        return current;
     }
 
     /// <summary>Whether <paramref name="name"/> matches the one-component pattern (iterative '*' backtracking: linear
