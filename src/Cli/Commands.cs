@@ -80,7 +80,7 @@ internal static class Commands
         string? output = o.Get("-o");
         if (output is not null && output.Length == 0) throw new UsageException("-o needs a file name, got ''");
         if (format == "npy" && output is null) throw new UsageException("--format npy needs -o FILE (it writes FILE.npy and FILE.index.tsv)");
-        int batch = o.GetInt("--batch", 8, 1, 256);
+        int batch = o.GetInt("--batch", 8, 1, 64);   // the ring holds 2·batch preprocessed images (0.6–0.8 MB each)
         int decoders = o.GetInt("--decoders", Math.Clamp(Environment.ProcessorCount, 1, 16), 1, 64);
         var modelOptions = ModelOptions(o);
         if (o.Positional.Count == 0) throw new UsageException("no INPUT given");

@@ -24,7 +24,7 @@ namespace AotVit.Cli
             An input that cannot be read or decoded is reported on stderr (its path and the reason) and the run goes on;
             the last stderr line then says how many failed ("3 of 1000 images failed") and the exit status is 2.
             Throughput: --decoders threads (default: the number of cores) read and decode images while the model runs
-            batches of up to --batch images (default 8) on --threads threads (default: the number of cores, at most 8).
+            batches of up to --batch images (default 8, at most 64) on --threads threads (default: the number of cores, at most 8).
             A progress line (images/s, time left) is shown on stderr when it is a terminal.
             """;
 

@@ -215,7 +215,7 @@ public sealed class CliFolderTests : IDisposable
     [InlineData("--format must be text, json, jsonl or npy, got 'xml'", "--format", "xml")]
     [InlineData("--format npy needs -o FILE", "--format", "npy")]
     [InlineData("--json and --format jsonl disagree", "--json", "--format", "jsonl")]
-    [InlineData("--batch must be an integer from 1 to 256, got '0'", "--batch", "0")]
+    [InlineData("--batch must be an integer from 1 to 64, got '0'", "--batch", "0")]
     [InlineData("--decoders must be an integer from 1 to 64, got 'two'", "--decoders", "two")]
     [InlineData("unknown model 'resnet-50'", "--model", "resnet-50")]
     public void Usage_errors_come_before_the_weights_are_touched(string expected, params string[] options)
