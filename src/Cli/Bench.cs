@@ -12,8 +12,23 @@ namespace AotVit.Cli;
 /// </summary>
 internal static class Bench
 {
-    private sealed record Row(string Model, int Threads, int Batch, double LoadMs, double FirstMs, double MedianMs, double P10Ms, double P90Ms,
-                              int Runs, double Gflops, double PeakGflops, long NativeBytes);
+    // A class, not a record: a record's synthesized Equals, GetHashCode and ToString (never used) cost executable size.
+    private sealed class Row(string model, int threads, int batch, double loadMs, double firstMs, double medianMs, double p10Ms, double p90Ms,
+                             int runs, double gflops, double peakGflops, long nativeBytes)
+    {
+        public string Model { get; } = model;
+        public int Threads { get; } = threads;
+        public int Batch { get; } = batch;
+        public double LoadMs { get; } = loadMs;
+        public double FirstMs { get; } = firstMs;
+        public double MedianMs { get; } = medianMs;
+        public double P10Ms { get; } = p10Ms;
+        public double P90Ms { get; } = p90Ms;
+        public int Runs { get; } = runs;
+        public double Gflops { get; } = gflops;
+        public double PeakGflops { get; } = peakGflops;
+        public long NativeBytes { get; } = nativeBytes;
+    }
 
     public static int Run(Options o)
     {
