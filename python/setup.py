@@ -4,16 +4,19 @@
 symbol versions libaotvit.so really imports. Metadata is in pyproject.toml."""
 import os
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from wheel.bdist_wheel import bdist_wheel
+
+
+class BinaryDistribution(Distribution):
+    """The package carries a shared library (aotvit/_lib): a platform wheel, installed into platlib."""
+
+    def has_ext_modules(self) -> bool:
+        return True
 
 
 class PlatformWheel(bdist_wheel):
     """bdist_wheel with the native platform tag and no Python ABI tag."""
-
-    def finalize_options(self) -> None:
-        super().finalize_options()
-        self.root_is_pure = False  # the wheel carries a shared library: not installable on other platforms
 
     def get_tag(self):
         platform = os.environ.get("AOTVIT_WHEEL_PLATFORM")
@@ -22,4 +25,4 @@ class PlatformWheel(bdist_wheel):
         return "py3", "none", platform
 
 
-setup(cmdclass={"bdist_wheel": PlatformWheel})
+setup(distclass=BinaryDistribution, cmdclass={"bdist_wheel": PlatformWheel})

@@ -66,7 +66,9 @@ for lib in "${LIBS[@]}"; do
   done
   minor=$(objdump -T "$lib" | grep -oE 'GLIBC_2\.[0-9]+' | sed 's/GLIBC_2\.//' | sort -n | tail -1)
   [[ -n $minor ]] || { echo "build_wheel.sh: no GLIBC_ symbol versions in $lib" >&2; exit 1; }
-  printf '  %-60s %10d bytes, needs %s, newest symbol GLIBC_2.%s\n' "${lib#$ROOT/}" "$(stat -c %s "$lib")" "$needed" "$minor"
+  floor=$(objdump -T "$lib" | awk -v v="(GLIBC_2.$minor)" 'NF > 1 && $(NF-1) == v && n++ < 3 {print $NF}' | tr '\n' ' ')
+  printf '  %s: %d bytes, needs %s\n    newest glibc symbol version GLIBC_2.%s (%s...)\n' "${lib#$ROOT/}" \
+    "$(stat -c %s "$lib")" "$needed" "$minor" "$floor"
   (( minor > glibc_minor )) && glibc_minor=$minor
 done
 PLATFORM=manylinux_2_${glibc_minor}_x86_64
@@ -83,7 +85,8 @@ cp src/Native/include/aotvit.h "$STAGE/aotvit/include/"
 version=$(sed -nE 's/^version = "(.*)"/\1/p' python/pyproject.toml)
 rm -f "$ROOT/artifacts/wheel/aotvit-$version-"*.whl
 echo "== wheel"
-(cd "$STAGE" && AOTVIT_WHEEL_PLATFORM=$PLATFORM "$PY" setup.py -q bdist_wheel -d "$ROOT/artifacts/wheel" >/dev/null)
+(cd "$STAGE" && AOTVIT_WHEEL_PLATFORM=$PLATFORM "$PY" setup.py -q bdist_wheel -d "$ROOT/artifacts/wheel" \
+  >"$STAGE/bdist_wheel.log" 2>&1) || { cat "$STAGE/bdist_wheel.log" >&2; exit 1; }
 WHEEL=$ROOT/artifacts/wheel/aotvit-$version-py3-none-$PLATFORM.whl
 [[ -f $WHEEL ]] || { echo "build_wheel.sh: expected $WHEEL, got: $(ls "$ROOT/artifacts/wheel")" >&2; exit 1; }
 "$PY" - "$WHEEL" <<'PY'

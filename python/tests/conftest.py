@@ -15,13 +15,21 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ROOT / "tests" / "AotVit.Tests" / "data" / "images"
 CHELSEA = IMAGES / "chelsea.png"  # 451 wide, 300 high: a non-square image catches swapped width/height
 VIT = "vit-base-patch32-224-in21k"
-MOBILEVIT = "mobilevit-small"
+MOBILEVIT = "mobilevit-small"  # the model of the C# reference dumps
+SMALL = "mobilevit-xx-small"  # the cheapest classifier (0.3 GFLOP): most tests use it, to keep CI time down
+
+
+@pytest.fixture(scope="session")
+def mobilevit_s() -> Iterator[aotvit.Model]:
+    """MobileViT-S with the synthetic checkpoint (seed 0), as the C# reference dumps were made."""
+    with aotvit.Model(MOBILEVIT) as model:
+        yield model
 
 
 @pytest.fixture(scope="session")
 def mobilevit() -> Iterator[aotvit.Model]:
-    """MobileViT-S with the synthetic checkpoint (seed 0), as the C# reference dumps were made."""
-    with aotvit.Model(MOBILEVIT) as model:
+    """MobileViT-XXS, synthetic checkpoint, one thread (the machine's cores are shared with the rest of CI)."""
+    with aotvit.Model(SMALL, threads=1) as model:
         yield model
 
 
