@@ -38,7 +38,8 @@ from distributed import Client, WorkerPlugin, get_worker
 
 from . import AotVitError, Model
 
-__all__ = ["ModelPlugin", "embed_paths", "image_paths", "load_embeddings", "model_on_worker", "write_embeddings"]
+__all__ = ["ModelPlugin", "embed_paths", "image_paths", "load_embeddings", "model_on_worker", "register",
+           "write_embeddings"]
 
 PLUGIN_NAME = "aotvit"
 """Default plugin name: the key under which a worker keeps its model."""
@@ -175,7 +176,9 @@ def write_embeddings(paths: db.Bag, out_dir: Union[str, os.PathLike], *, plugin:
             for i, part in enumerate(paths.to_delayed())]
 
 
-def _register(client: Client, plugin: ModelPlugin) -> None:
+def register(client: Client, plugin: ModelPlugin) -> None:
+    """Registers ``plugin`` with the cluster: every current worker opens the model before this returns (a failure
+    to open it is raised here), and workers that join later open it when they connect."""
     # distributed >= 2023.9 has register_plugin; Debian's 2022.12 has register_worker_plugin.
     if hasattr(client, "register_plugin"):
         client.register_plugin(plugin)
@@ -190,7 +193,7 @@ def embed_paths(client: Client, paths: Union[db.Bag, str, os.PathLike, Sequence[
     """Registers a :class:`ModelPlugin` on ``client``'s workers, embeds ``paths`` (a bag, a folder or a list) into
     shards in ``out_dir``, waits and returns ``{"images", "failed", "shards", "workers"}``. An existing shard
     with the same partition number is overwritten."""
-    _register(client, ModelPlugin(model, weights, threads=threads, exif_transpose=exif_transpose))
+    register(client, ModelPlugin(model, weights, threads=threads, exif_transpose=exif_transpose))
     bag = paths if isinstance(paths, db.Bag) else image_paths(paths, partition_size=partition_size)
     tasks = write_embeddings(bag, out_dir, output=output, batch_size=batch_size)
     results = client.gather(client.compute(tasks))
