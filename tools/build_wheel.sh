@@ -96,4 +96,4 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         if info.filename.endswith((".so", ".py", ".h", "WHEEL")):
             print(f"  {info.file_size:10d}  {info.filename}")
 PY
-echo "$WHEEL"
+echo "$WHEEL" | tee "$ROOT/artifacts/wheel/latest.txt"

@@ -33,7 +33,8 @@ command -v objdump >/dev/null || skip "objdump not found (apt-get install binuti
 
 start=$(date +%s)
 set -e
-WHEEL=$(bash tools/build_wheel.sh "${BUILD_ARGS[@]}" | tee /dev/stderr | tail -1)
+bash tools/build_wheel.sh "${BUILD_ARGS[@]}"
+WHEEL=$(cat "$ROOT/artifacts/wheel/latest.txt")  # written by build_wheel.sh
 
 # C# reference outputs for the parity tests: native_check.sh leaves them in artifacts/native-check.
 REF=$ROOT/artifacts/native-check
