@@ -60,11 +60,14 @@ def test_local_cluster_matches_single_process(tmp_path: Path, vit: aotvit.Model)
     assert embeddings.tobytes() == expected.tobytes()
 
 
-def test_plugin_missing_is_reported() -> None:
+def test_plugin_errors_are_reported() -> None:
     with distributed.Client(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as client:
         future = client.submit(ad.model_on_worker, "nothing")
         with pytest.raises(RuntimeError, match="register aotvit.dask.ModelPlugin"):
             future.result()
+        # A model that cannot be opened fails the registration, with the library's message.
+        with pytest.raises(Exception, match="AOTVIT_INVALID_ARGUMENT: unknown model 'resnet-50'"):
+            ad.register(client, ad.ModelPlugin("resnet-50"))
 
 
 def test_image_paths_bag(tmp_path: Path) -> None:
