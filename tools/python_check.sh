@@ -36,11 +36,14 @@ set -e
 bash tools/build_wheel.sh "${BUILD_ARGS[@]}"
 WHEEL=$(cat "$ROOT/artifacts/wheel/latest.txt")  # written by build_wheel.sh
 
-# C# reference outputs for the parity tests: native_check.sh leaves them in artifacts/native-check.
+# C# reference outputs for the parity tests: native_check.sh leaves them in artifacts/native-check, an earlier run
+# of this script in artifacts/python-check/reference. Dumps older than the library are made again (a stale pair
+# could hide a difference).
+fresh() { [[ -f $1/managed.cls.f32 && -f $1/managed.emb.f32 && $1/managed.cls.f32 -nt $ROOT/artifacts/native/libaotvit.so ]]; }
 REF=$ROOT/artifacts/native-check
-if [[ ! -f $REF/managed.cls.f32 || ! -f $REF/managed.emb.f32 ]]; then
+fresh "$REF" || REF=$ROOT/artifacts/python-check/reference
+if ! fresh "$REF"; then
   echo "== C# reference outputs (samples/csharp, synthetic weights, chelsea.png)"
-  REF=$ROOT/artifacts/python-check/reference
   mkdir -p "$REF"
   dotnet build samples/csharp -c Release -o "$ROOT/artifacts/samples-csharp" -nologo -v:q
   IMAGE=$ROOT/tests/AotVit.Tests/data/images/chelsea.png

@@ -44,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cluster = None if args.scheduler else LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                                                       processes=True, dashboard_address=None)
+                                                       processes=True, dashboard_address=":0")
     try:
         with Client(args.scheduler or cluster) as client:
             # Register first and time separately: opening ViT-B/32 takes seconds per worker.

@@ -36,7 +36,7 @@ def make_images(folder: Path) -> List[Path]:
 def test_local_cluster_matches_single_process(tmp_path: Path, vit: aotvit.Model) -> None:
     paths = make_images(tmp_path / "images")
     out = tmp_path / "embeddings"
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     try:
         with distributed.Client(cluster) as client:
             summary = ad.embed_paths(client, tmp_path / "images", out, model=VIT, threads=1, batch_size=4,
@@ -61,7 +61,7 @@ def test_local_cluster_matches_single_process(tmp_path: Path, vit: aotvit.Model)
 
 
 def test_plugin_errors_are_reported() -> None:
-    with distributed.Client(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as client:
+    with distributed.Client(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as client:
         future = client.submit(ad.model_on_worker, "nothing")
         with pytest.raises(RuntimeError, match="register aotvit.dask.ModelPlugin"):
             future.result()
