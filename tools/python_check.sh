@@ -50,6 +50,12 @@ if ! fresh "$REF"; then
   "$ROOT/artifacts/samples-csharp/AotVitSample" classify - "$IMAGE" --dump "$REF/managed.cls.f32" >/dev/null
   "$ROOT/artifacts/samples-csharp/AotVitSample" embed - "$IMAGE" --dump "$REF/managed.emb.f32" >/dev/null
 fi
+# The synthetic MobileViT-XXS checkpoint as a file, for the weights tests (file, folder, Hugging Face cache layout).
+if [[ ! -f $REF/mobilevit-xx-small.safetensors || $ROOT/artifacts/native/libaotvit.so -nt $REF/mobilevit-xx-small.safetensors ]]; then
+  [[ -x $ROOT/artifacts/samples-csharp/AotVitSample ]] \
+    || dotnet build samples/csharp -c Release -o "$ROOT/artifacts/samples-csharp" -nologo -v:q
+  "$ROOT/artifacts/samples-csharp/AotVitSample" make-weights mobilevit-xx-small "$REF/mobilevit-xx-small.safetensors"
+fi
 
 echo "== fresh venv, pip install --no-index --no-deps $(basename "$WHEEL")"
 VENV=$ROOT/artifacts/python-venv
