@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -32,7 +33,10 @@ def test_installed_package_is_used() -> None:
 
 
 def test_library_matches_cpu() -> None:
-    cpu = _native.best_isa(_native.cpu_flags())
+    cpu = _native.detect_isa()
+    assert _native.cpuid_isa() == cpu  # CPUID is available here (x86-64, executable memory allowed)
+    # On real hardware the kernel's flags agree with CPUID (they differ under qemu-user: see below).
+    assert _native.best_isa(_native.cpu_flags()) == cpu
     if os.environ.get("AOTVIT_ISA") or os.environ.get("AOTVIT_LIBRARY"):
         pytest.skip("library forced by the environment")
     assert cpu is not None
@@ -70,6 +74,28 @@ def test_forced_v3_library_agrees_with_v4(mobilevit: aotvit.Model) -> None:
     v4 = mobilevit(CHELSEA).logits
     # docs/NATIVE.md: v3 and v4 differ by at most 5e-7 on these logits (other GEMM path).
     assert np.max(np.abs(v3 - v4)) <= 1e-4
+
+
+QEMU = shutil.which("qemu-x86_64")
+
+
+@pytest.mark.skipif(QEMU is None, reason="qemu-x86_64 not installed (Debian qemu-user)")
+@pytest.mark.parametrize("cpu, expected", [("Haswell", "+x86-64-v3"), ("Nehalem", "below x86-64-v3")])
+def test_isa_choice_on_emulated_cpus(cpu: str, expected: str) -> None:
+    # qemu-user emulates CPUID but shows the host's /proc/cpuinfo: the choice must follow CPUID. Haswell (AVX2, no
+    # AVX-512) must get the v3 library, which then starts; Nehalem (no AVX2) gets a clear ImportError.
+    code = ("import aotvit\n"
+            "try:\n"
+            "    print(aotvit.library_version())\n"
+            "except ImportError as e:\n"
+            "    print(e)\n")
+    result = subprocess.run([str(QEMU), "-cpu", cpu, sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    if expected.startswith("+") and not (Path(aotvit.__file__).parent / "_lib" / _native.ISA_LIBRARIES["v3"]).is_file():
+        assert "cannot run the shipped builds" in result.stdout  # a v4-only wheel on a v3 CPU says so
+    else:
+        assert expected in result.stdout, result.stdout
 
 
 def test_bad_isa_override_is_reported() -> None:
