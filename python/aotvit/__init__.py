@@ -27,7 +27,7 @@ import enum
 import os
 import sys
 from ctypes import POINTER, byref, c_char_p, c_float, c_int, c_int32, c_size_t, c_uint8, c_void_p
-from typing import (Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union, overload)
+from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union, overload
 
 import numpy as np
 

@@ -1,7 +1,6 @@
 """The aotvit package against the C ABI contract and the C# API: inputs, outputs, errors, parity bit for bit."""
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import subprocess
