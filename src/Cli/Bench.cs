@@ -44,7 +44,8 @@ internal static class Bench
                 _ => ModelCatalog.TryFind(name) ?? throw new UsageException($"--model: unknown model '{name}'; compiled models: {ModelCatalog.Names()} (or all)"),
             });
         }
-        models = models.Distinct().ToList();
+        for (int i = models.Count - 1; i > 0; i--)
+            if (models.IndexOf(models[i]) < i) models.RemoveAt(i);   // keep the first mention of each model
         string? weights = o.Get("--weights");
         if (weights is not null && models.Count != 1) throw new UsageException("--weights applies to one model: give --model NAME too");
         var threads = new List<int>();
