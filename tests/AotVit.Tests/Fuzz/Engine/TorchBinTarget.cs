@@ -454,40 +454,24 @@ public sealed unsafe class TorchBinTarget : FuzzTarget
     {
         var entry = ModelCatalog.Find("mobilevit-small");
         using Checkpoint file = CheckpointFile.FromMemory(bytes, Limits);
-        var binder = WeightBinder.Bind(file, ModelSpecs(entry.Descriptor), entry.Descriptor.OptionalPrefixes, entry.Descriptor.Name);
+        var binder = WeightBinder.Bind(file, SafeTensorsTarget.ModelSpecs(entry.Descriptor), entry.Descriptor.OptionalPrefixes, entry.Descriptor.Name);
         using var model = entry.Create(new BinderSource(binder), null);
-        float[] logits = RunOnce(model);
+        float[] logits = SafeTensorsTarget.RunOnce(model);
         if (mustMatchReference && !logits.AsSpan().SequenceEqual(_referenceLogits))
             throw new FuzzInvariantException("a torch checkpoint with the reference values produced different logits");
         return FuzzResult.Ok(mustMatchReference ? "mobilevit loaded, logits = reference" : "mobilevit loaded");
-    }
-
-    private static IReadOnlyList<TensorSpec> ModelSpecs(ModelDescriptor d) =>
-        d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList();
-
-    private static float[] RunOnce(IGeneratedModel model)
-    {
-        var input = new float[model.Descriptor.InputFloatsPerImage];
-        for (int i = 0; i < input.Length; i++) input[i] = (i % 255) / 255f;
-        var logits = new float[model.Descriptor.Outputs[0].FloatsPerImage];
-        fixed (float* px = input)
-        fixed (float* o = logits)
-        {
-            model.Run(1, px, [(nint)o]);
-        }
-        return logits;
     }
 
     private void EnsureMobileViT()
     {
         if (_mobileViT is not null) return;
         var entry = ModelCatalog.Find("mobilevit-small");
-        var specs = ModelSpecs(entry.Descriptor);
+        var specs = SafeTensorsTarget.ModelSpecs(entry.Descriptor);
         using var calibration = _calibrationPath is not null && File.Exists(_calibrationPath) ? SafeTensorsFile.Open(_calibrationPath) : null;
         var values = SyntheticWeights.Generate(specs, 0, calibration);
         _mobileViT = specs.Select(s => (s.Name, s.Shape.ToArray(), values[s.Name])).ToList();
         using var model = entry.Create(new DictionarySource(values), null);
-        _referenceLogits = RunOnce(model);
+        _referenceLogits = SafeTensorsTarget.RunOnce(model);
     }
 
     private sealed class BinderSource(WeightBinder binder) : ITensorSource
