@@ -2,8 +2,8 @@
 # The project's test command (README, .ci/run): builds everything, runs the whole xunit suite on the
 # machine's widest SIMD path, the fuzz targets once, then the kernel-executing tests again with AVX-512 off
 # (Vector256), AVX2 off (Vector128) and all hardware intrinsics off (scalar), so every kernel's fallback path is exercised;
-# then the native library + samples check and the shipped-binaries ISA check (and, with AOTVIT_ARM64_CHECK=1, the
-# linux-arm64 build under qemu). Prints one closing
+# then the native library + samples check, the shipped-binaries ISA check and the Python package check (and, with
+# AOTVIT_ARM64_CHECK=1, the linux-arm64 build under qemu). Prints one closing
 # line "N passed, N failed" over all runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +46,17 @@ fi
 if [ "${AOTVIT_SKIP_ISA:-0}" != 1 ]; then
   echo "=== shipped binaries: v4/v3 builds, CPUID launcher, emulated CPU without AVX-512 (tools/isa_check.sh)"
   if bash tools/isa_check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+fi
+
+if [ "${AOTVIT_SKIP_PYTHON:-0}" != 1 ]; then
+  # After native_check.sh and isa_check.sh: reuses their libraries (artifacts/native, artifacts/dist) and C# dumps.
+  echo "=== Python package: wheel, fresh venv, pytest, Dask LocalCluster (tools/python_check.sh)"
+  bash tools/python_check.sh; rc=$?
+  case $rc in
+    0) passed=$((passed + 1)) ;;
+    77) echo "(python check not counted: skipped)" ;;  # a missing Debian package; the reason is printed above
+    *) failed=$((failed + 1)); status=1 ;;
+  esac
 fi
 
 # Opt-in (AOTVIT_ARM64_CHECK=1): the linux-arm64 cross build under qemu-aarch64. Not run by default or in CI: under

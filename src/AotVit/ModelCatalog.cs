@@ -31,7 +31,14 @@ public static class ModelCatalog
     }
 
     /// <summary>Every compiled model, sorted by name.</summary>
-    public static IReadOnlyList<Entry> All { get; } = GeneratedCatalog.Entries().OrderBy(e => e.Name, StringComparer.Ordinal).ToArray();
+    public static IReadOnlyList<Entry> All { get; } = SortedByName(GeneratedCatalog.Entries());
+
+    private static Entry[] SortedByName(IEnumerable<Entry> entries)
+    {
+        var list = new List<Entry>(entries);
+        list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return list.ToArray();
+    }
 
     /// <summary>The model named <paramref name="name"/> (folder name or repo id), or null.</summary>
     public static Entry? TryFind(string name)
@@ -50,5 +57,10 @@ public static class ModelCatalog
         TryFind(name) ?? throw new ArgumentException($"unknown model '{name}'; compiled models: {Names()}", nameof(name));
 
     /// <summary>The compiled models as "name (org/repo, task)", comma-separated: for messages.</summary>
-    public static string Names() => string.Join(", ", All.Select(e => e.RepoId is null ? e.Name : $"{e.Name} ({e.RepoId})"));
+    public static string Names()
+    {
+        var names = new string[All.Count];
+        for (int i = 0; i < names.Length; i++) names[i] = All[i].RepoId is null ? All[i].Name : $"{All[i].Name} ({All[i].RepoId})";
+        return string.Join(", ", names);
+    }
 }

@@ -35,7 +35,7 @@ public static class SyntheticCheckpoint
     private static IEnumerable<TensorData> Tensors(List<TensorSpec> specs, ITensorSource source, DType dtype)
     {
         foreach (var s in specs)
-            yield return new TensorData(s.Name, s.DType == DType.I64 ? DType.I64 : dtype, s.Shape.ToArray(), s.DType == DType.I64 ? new byte[8] : Encode(source.Get(s.Name), dtype));
+            yield return new TensorData(s.Name, s.DType == DType.I64 ? DType.I64 : dtype, s.Shape.AsSpan().ToArray(), s.DType == DType.I64 ? new byte[8] : Encode(source.Get(s.Name), dtype));
     }
 
     private static byte[] Encode(ReadOnlySpan<float> values, DType dtype)

@@ -136,15 +136,13 @@ public abstract unsafe class VisionModel : IDisposable
     /// <summary>
     /// An encoded image straight to pixel_values [C, H, W] (decode, EXIF orientation unless switched off, HF's
     /// processor): the same values as Preprocess(DecodeImage(encoded)), computed without turning the image (the
-    /// resize reads the stored pixels in oriented order) and, for formats decoded in rows, without holding the
-    /// full-resolution RGB image.
+    /// resize reads the stored pixels in oriented order) and, for JPEG (decoded in MCU rows, only the pixels the
+    /// model input depends on), without holding the full-resolution RGB image.
     /// </summary>
     public void PreprocessEncoded(ReadOnlySpan<byte> encoded, Span<float> destination)
     {
-        var (stored, orientation) = ImageDecoder.DecodeStored(encoded, Options.ImageLimits, ApplyExifOrientation);
-        using var stream = new StreamingPreprocessor(Plan, stored.Width, stored.Height, orientation);
+        using var stream = ImageDecoder.DecodeStreaming(encoded, Plan, Options.ImageLimits, ApplyExifOrientation);
         CheckInputShape(3, stream.OutputHeight, stream.OutputWidth);
-        stream.OnRows(0, stored.Height, stored.Pixels, stored.Width * 3);
         stream.Finish(destination);
     }
 

@@ -12,8 +12,23 @@ namespace AotVit.Cli;
 /// </summary>
 internal static class Bench
 {
-    private sealed record Row(string Model, int Threads, int Batch, double LoadMs, double FirstMs, double MedianMs, double P10Ms, double P90Ms,
-                              int Runs, double Gflops, double PeakGflops, long NativeBytes);
+    // A class, not a record: a record's synthesized Equals, GetHashCode and ToString (never used) cost executable size.
+    private sealed class Row(string model, int threads, int batch, double loadMs, double firstMs, double medianMs, double p10Ms, double p90Ms,
+                             int runs, double gflops, double peakGflops, long nativeBytes)
+    {
+        public string Model { get; } = model;
+        public int Threads { get; } = threads;
+        public int Batch { get; } = batch;
+        public double LoadMs { get; } = loadMs;
+        public double FirstMs { get; } = firstMs;
+        public double MedianMs { get; } = medianMs;
+        public double P10Ms { get; } = p10Ms;
+        public double P90Ms { get; } = p90Ms;
+        public int Runs { get; } = runs;
+        public double Gflops { get; } = gflops;
+        public double PeakGflops { get; } = peakGflops;
+        public long NativeBytes { get; } = nativeBytes;
+    }
 
     public static int Run(Options o)
     {
@@ -29,7 +44,8 @@ internal static class Bench
                 _ => ModelCatalog.TryFind(name) ?? throw new UsageException($"--model: unknown model '{name}'; compiled models: {ModelCatalog.Names()} (or all)"),
             });
         }
-        models = models.Distinct().ToList();
+        for (int i = models.Count - 1; i > 0; i--)
+            if (models.IndexOf(models[i]) < i) models.RemoveAt(i);   // keep the first mention of each model
         string? weights = o.Get("--weights");
         if (weights is not null && models.Count != 1) throw new UsageException("--weights applies to one model: give --model NAME too");
         var threads = new List<int>();

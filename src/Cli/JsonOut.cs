@@ -4,10 +4,13 @@ using System.Text;
 namespace AotVit.Cli;
 
 /// <summary>
-/// A minimal JSON writer for the CLI's --json output (objects, arrays, strings, numbers, booleans). Hand-written
+/// A minimal JSON writer for the CLI's json and jsonl output (objects, arrays, strings, numbers, booleans). Hand-written
 /// instead of Utf8JsonWriter to keep the NativeAOT executable small; output is valid JSON, RFC 8259 escaping.
+/// Indented output starts at <paramref name="depth"/> levels (a fragment placed inside an enclosing document) and puts
+/// a vector of numbers (<see cref="Numbers"/>) on one line, so both commands format alike whatever the vector sizes.
+/// Floats are written as the shortest text that reads back to the same float.
 /// </summary>
-internal sealed class JsonOut(bool indented)
+internal sealed class JsonOut(bool indented, int depth = 0)
 {
     private readonly StringBuilder _sb = new();
     private readonly Stack<bool> _first = new();
@@ -21,6 +24,22 @@ internal sealed class JsonOut(bool indented)
     public JsonOut Bool(string name, bool value) { Name(name); _sb.Append(value ? "true" : "false"); return this; }
     public JsonOut Number(string name, double value) { Name(name); Num(value); return this; }
     public JsonOut Number(double value) { Name(null); Num(value); return this; }
+    public JsonOut Number(string name, float value) { Name(name); Num(value); return this; }
+    public JsonOut Number(string name, int value) { Name(name); _sb.Append(value); return this; }
+
+    /// <summary>"name": [v0, v1, …] on one line.</summary>
+    public JsonOut Numbers(string name, ReadOnlySpan<float> values)
+    {
+        Name(name);
+        _sb.Append('[');
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (i > 0) _sb.Append(indented ? ", " : ",");
+            Num(values[i]);
+        }
+        _sb.Append(']');
+        return this;
+    }
 
     public override string ToString() => _sb.ToString();
 
@@ -59,13 +78,21 @@ internal sealed class JsonOut(bool indented)
     private void NewLine()
     {
         if (!indented) return;
-        _sb.Append('\n').Append(' ', 2 * _first.Count);
+        _sb.Append('\n').Append(' ', 2 * (depth + _first.Count));
     }
 
     private void Num(double value)
     {
         if (!double.IsFinite(value)) { _sb.Append("null"); return; }
         _sb.Append(value.ToString("R", CultureInfo.InvariantCulture));
+    }
+
+    private void Num(float value)
+    {
+        if (!float.IsFinite(value)) { _sb.Append("null"); return; }
+        Span<char> text = stackalloc char[32];
+        value.TryFormat(text, out int written, default, CultureInfo.InvariantCulture);
+        _sb.Append(text[..written]);
     }
 
     private void Quote(string s)

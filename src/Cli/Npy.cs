@@ -10,15 +10,17 @@ namespace AotVit.Cli;
 
 internal static class Npy
 {
-    /// <summary>The header for an array of dtype <paramref name="descr"/> ("|u1", "&lt;f4") and this shape.</summary>
-    public static byte[] Header(string descr, ReadOnlySpan<long> shape)
+    /// <summary>The header for an array of dtype <paramref name="descr"/> ("|u1", "&lt;f4") and this shape, padded to
+    /// <paramref name="length"/> bytes when that is given (a multiple of 64 at least as long as the unpadded header).</summary>
+    public static byte[] Header(string descr, ReadOnlySpan<long> shape, int length = 0)
     {
         var parts = new string[shape.Length];
         for (int i = 0; i < shape.Length; i++) parts[i] = shape[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
         string dims = shape.Length == 1 ? parts[0] + "," : string.Join(", ", parts);   // Python's tuple syntax: (5,), (2, 3)
         string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}";
         int unpadded = 10 + dict.Length + 1;
-        int total = (unpadded + 63) / 64 * 64;
+        int total = Math.Max(length, (unpadded + 63) / 64 * 64);
+        if (length > 0 && total != length) throw new InvalidOperationException($"the .npy header needs {total} bytes, more than the {length} reserved");
         var header = new byte[total];
         header[0] = 0x93;
         "NUMPY"u8.CopyTo(header.AsSpan(1));
@@ -41,5 +43,59 @@ internal static class Npy
         using FileStream stream = UserFiles.Create(path, ".npy file");
         stream.Write(Header(descr, shape));
         stream.Write(data);
+    }
+}
+
+/// <summary>
+/// A float32 .npy array [rows, ...] written a row at a time: the header is reserved for <c>maxRows</c> rows and
+/// rewritten with the rows actually appended when the writer is disposed (a shorter count never needs more header
+/// bytes), so the file is a valid array after every normal or failed end of the run, and no row is held in memory.
+/// </summary>
+internal sealed class NpyRowWriter : IDisposable
+{
+    private readonly FileStream _stream;
+    private readonly long[] _rowShape;
+    private readonly int _headerLength;
+    private long _rows;
+
+    public NpyRowWriter(string path, long[] rowShape, long maxRows)
+    {
+        _rowShape = rowShape;
+        _stream = UserFiles.Create(path, ".npy file");
+        byte[] header = Npy.Header("<f4", Shape(maxRows));
+        _headerLength = header.Length;
+        _stream.Write(header);
+    }
+
+    public string Path => _stream.Name;
+
+    private long[] Shape(long rows)
+    {
+        var shape = new long[_rowShape.Length + 1];
+        shape[0] = rows;
+        _rowShape.CopyTo(shape, 1);
+        return shape;
+    }
+
+    /// <summary>Appends one row (its length must be the product of the row shape).</summary>
+    public void Append(ReadOnlySpan<float> row)
+    {
+        _stream.Write(MemoryMarshal.AsBytes(row));
+        _rows++;
+    }
+
+    public void Flush() => _stream.Flush();
+
+    public void Dispose()
+    {
+        try
+        {
+            _stream.Position = 0;
+            _stream.Write(Npy.Header("<f4", Shape(_rows), _headerLength));
+        }
+        finally
+        {
+            _stream.Dispose();
+        }
     }
 }

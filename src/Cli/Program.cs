@@ -1,12 +1,6 @@
-// aotvit — the command-line face of aot-vit.
-//   aotvit classify IMAGE... [--model M] [--weights FILE|FOLDER|ORG/NAME] [--top N] [--json] [--threads N]
-//   aotvit embed IMAGE...    [--model M] [--weights FILE|FOLDER|ORG/NAME] [--json] [--full] [--threads N]
-//   aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds S] [--weights W] [--markdown FILE]
-//   aotvit info
-//   aotvit make-weights MODEL OUT.safetensors [--seed N] [--dtype f32|f16|bf16]
-//   aotvit selftest [--image chelsea.png]
-// Exit codes: 0 success, 1 usage error, 2 input error (bad image, checkpoint, limits), 3 internal error,
-// 4 a selftest check failed.
+// aotvit — the command-line face of aot-vit. Usage texts below; `aotvit help COMMAND` prints one command's.
+// Exit codes: 0 success, 1 usage error (found before any model or file is loaded), 2 input error (classify/embed: one or
+// more inputs failed, or the model could not be loaded), 3 internal error, 4 a selftest check failed.
 using AotVit;
 using AotVit.Cli;
 using AotVit.Runtime.Imaging;
@@ -18,57 +12,144 @@ namespace AotVit.Cli
 {
     internal static class CommandLine
     {
-        public const string Usage = """
-            usage:
-              aotvit classify IMAGE... [--model M] [--weights W] [--top 5] [--json] [--threads N]
-                  an image classifier (default mobilevit-small): labels and probabilities; several images run as one batch
-              aotvit embed IMAGE... [--model M] [--weights W] [--json] [--full] [--threads N]
-                  a feature extractor (default vit-base-patch32-224-in21k): pooler_output (and last_hidden_state with --full)
-              aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights W] [--markdown FILE] [--profile | --profile-all]
-              aotvit preprocess IMAGE [--model M] [--stage decoded|pixel_values] -o OUT.npy [--no-exif-transpose]
-                  what the model sees, as NumPy .npy: the decoded RGB (uint8 [H, W, 3], after orientation) or pixel_values (float32 [1, C, H, W])
-              aotvit info
-              aotvit make-weights MODEL OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
-              aotvit selftest [--image chelsea.png]
-                  checks this machine: every kernel against reference loops, and both seed models against PyTorch values (exit 4 on a mismatch)
+        private const string ImagesHelp = """
+            INPUT: an image file; a directory (its image files by name: .jpg .jpeg .png .bmp .gif .tga …; with --recursive,
+              those of its subdirectories too); a glob pattern, quoted or not ("photos/*.jpg", expanded here when the shell
+              did not); or - for one image read from stdin. Images are oriented by their EXIF tag, as transformers'
+              load_image does; --no-exif-transpose uses the stored pixels.
+            Results are written in input order as they finish, to stdout or -o FILE:
+              --format text (default), json (one document; --json is the same), jsonl (one object per line), or
+              npy (needs -o FILE: FILE.npy, a float32 [N, ...] array with one row per image that worked, and FILE.index.tsv,
+              a row/image/error line for every input). json and jsonl give each image's path, size and results.
+            An input that cannot be read or decoded is reported on stderr (its path and the reason) and the run goes on;
+            the last stderr line then says how many failed ("3 of 1000 images failed") and the exit status is 2.
+            Throughput: --decoders threads (default: the number of cores) read and decode images while the model runs
+            batches of up to --batch images (default 8, at most 64) on --threads threads (default: the number of cores, at most 8).
+            A progress line (images/s, time left) is shown on stderr when it is a terminal.
+            """;
+
+        private const string ModelHelp = """
             M: a compiled model, by folder name or hub repo id (aotvit info lists them).
-            Images are oriented by their EXIF tag, as transformers' load_image does; --no-exif-transpose uses the stored pixels.
             W: a checkpoint file (model.safetensors, pytorch_model.bin, a *.index.json of shards), a folder holding one,
             or a hub repo id (apple/mobilevit-small, org/name@revision) looked up offline in the Hugging Face cache.
             Without --weights a SYNTHETIC checkpoint (random weights from a seed) is used, and the output says so.
             """;
 
+        private const string ClassifyUsage = """
+              aotvit classify INPUT... [--model M] [--weights W] [--top 5] [--logits] [--format text|json|jsonl|npy] [-o FILE]
+                                       [--recursive] [--batch 8] [--threads N] [--decoders N] [--no-exif-transpose]
+                  an image classifier (default mobilevit-small): each image's top labels and probabilities;
+                  --logits adds the full logits vector (json, jsonl); npy writes the logits, float32 [N, classes]
+            """;
+
+        private const string EmbedUsage = """
+              aotvit embed INPUT... [--model M] [--weights W] [--full] [--format text|json|jsonl|npy] [-o FILE]
+                                    [--recursive] [--batch 8] [--threads N] [--decoders N] [--no-exif-transpose]
+                  a feature extractor (default vit-base-patch32-224-in21k): each image's pooler_output;
+                  --full adds last_hidden_state (json, jsonl; npy: FILE.last_hidden_state.npy [N, tokens, hidden] beside
+                  FILE.npy, the pooler_output [N, hidden])
+            """;
+
+        private const string BenchUsage = """
+              aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights W] [--markdown FILE] [--profile | --profile-all]
+                  median latency, GFLOP/s and % of the FMA peak per model, thread count and batch
+            """;
+
+        private const string PreprocessUsage = """
+              aotvit preprocess IMAGE [--model M] [--stage decoded|pixel_values] -o OUT.npy [--no-exif-transpose]
+                  what the model sees, as NumPy .npy: the decoded RGB (uint8 [H, W, 3], after orientation) or pixel_values (float32 [1, C, H, W])
+            """;
+
+        private const string InfoUsage = """
+              aotvit info
+                  the compiled models: inputs, outputs, cost, preprocessing; the SIMD path of this build
+            """;
+
+        private const string MakeWeightsUsage = """
+              aotvit make-weights MODEL OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
+                  a synthetic checkpoint file (seeded random weights of the real shapes)
+            """;
+
+        private const string SelfTestUsage = """
+              aotvit selftest [--image chelsea.png]
+                  checks this machine: every kernel against reference loops, and both seed models against PyTorch values (exit 4 on a mismatch)
+            """;
+
+        public static string Usage => Lines(ClassifyUsage, EmbedUsage, BenchUsage, PreprocessUsage, InfoUsage, MakeWeightsUsage, SelfTestUsage,
+            "  aotvit help COMMAND    the options of one command (also: aotvit COMMAND --help)\n  aotvit --version", ModelHelp, ImagesHelp);
+
+        /// <summary>The usage of one command (null: not a command).</summary>
+        public static string? CommandUsage(string command) => command switch
+        {
+            "classify" => Lines(ClassifyUsage, ModelHelp, ImagesHelp),
+            "embed" => Lines(EmbedUsage, ModelHelp, ImagesHelp),
+            "bench" => Lines(BenchUsage, ModelHelp),
+            "preprocess" => Lines(PreprocessUsage, "M: a compiled model, by folder name or hub repo id (aotvit info lists them)."),
+            "info" => Lines(InfoUsage),
+            "make-weights" => Lines(MakeWeightsUsage, "MODEL: vit, mobilevit, or a compiled model by name (aotvit info lists them)."),
+            "selftest" => Lines(SelfTestUsage),
+            _ => null,
+        };
+
+        private static string Lines(params string[] parts) => "usage:\n" + string.Join("\n", parts);
+
         public static int Run(string[] args)
         {
+            string? command = null;
             try
             {
-                if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+                if (args.Length == 0)
                 {
-                    StdStream.Out.WriteLine(Usage);
-                    return args.Length == 0 ? 1 : 0;
+                    StdStream.Error.WriteLine(Usage);
+                    return 1;
+                }
+                if (args[0] is "--version" or "-V")
+                {
+                    if (args.Length > 1) throw new UsageException($"--version takes no arguments, got '{args[1]}'");
+                    StdStream.Out.WriteLine($"aotvit {BuildInfo.InformationalVersion}");
+                    return 0;
+                }
+                if (args[0] is "-h" or "--help" or "help")
+                {
+                    if (args.Length == 1)
+                    {
+                        StdStream.Out.WriteLine(Usage);
+                        return 0;
+                    }
+                    if (args.Length > 2) throw new UsageException("help takes one COMMAND");
+                    StdStream.Out.WriteLine(CommandUsage(args[1]) ?? throw new UsageException($"unknown command '{args[1]}'"));
+                    return 0;
+                }
+                command = CommandUsage(args[0]) is null ? null : args[0];
+                if (command is null) throw new UsageException($"unknown command '{args[0]}'");
+                if (Options.AsksForHelp(args.AsSpan(1)))
+                {
+                    StdStream.Out.WriteLine(CommandUsage(command)!);
+                    return 0;
                 }
                 var options = Options.Parse(args.AsSpan(1));
-                return args[0] switch
+                return command switch
                 {
-                    "classify" => Commands.Classify(options.For("classify", positionals: true, "--model", "--weights", "--top", "--json", "--threads", "--no-exif-transpose")),
-                    "embed" => Commands.Embed(options.For("embed", positionals: true, "--model", "--weights", "--json", "--full", "--threads", "--no-exif-transpose")),
+                    "classify" => Commands.Classify(options.For("classify", positionals: true, "--model", "--weights", "--top", "--logits", "--json", "--format", "-o",
+                                                                "--recursive", "--batch", "--threads", "--decoders", "--no-exif-transpose")),
+                    "embed" => Commands.Embed(options.For("embed", positionals: true, "--model", "--weights", "--full", "--json", "--format", "-o",
+                                                          "--recursive", "--batch", "--threads", "--decoders", "--no-exif-transpose")),
                     "preprocess" => Commands.Preprocess(options.For("preprocess", positionals: true, "--model", "--stage", "-o", "--no-exif-transpose")),
                     "bench" => Bench.Run(options.For("bench", positionals: false, "--model", "--threads", "--batch", "--seconds",
                                                      "--weights", "--markdown", "--profile", "--profile-all")),
                     "info" => Commands.Info(options.For("info", positionals: false)),
                     "make-weights" => Commands.MakeWeights(options.For("make-weights", positionals: true, "--seed", "--dtype")),
 #if AOTVIT_SELFTEST
-                    "selftest" => SelfTest.Run(options.For("selftest", positionals: false, "--image")),
+                    _ => SelfTest.Run(options.For("selftest", positionals: false, "--image")),
 #else
-                    "selftest" => throw new UsageException("selftest is not compiled into this build of aotvit (built with AotVitSelfTest=false to fit its size budget); run aotvit-selftest selftest, published next to it"),
+                    _ => throw new UsageException("selftest is not compiled into this build of aotvit (built with AotVitSelfTest=false); run aotvit-selftest selftest, published next to it"),
 #endif
-                    _ => throw new UsageException($"unknown command '{args[0]}'"),
                 };
             }
             catch (UsageException e)
             {
                 StdStream.Error.WriteLine($"aotvit: {e.Message}");
-                StdStream.Error.WriteLine(Usage);
+                StdStream.Error.WriteLine((command is null ? null : CommandUsage(command)) ?? Usage);
                 return 1;
             }
             catch (Exception e) when (e is CheckpointException or ImageDecodeException or FileNotFoundException or DirectoryNotFoundException
@@ -87,12 +168,24 @@ namespace AotVit.Cli
 
     internal sealed class UsageException(string message) : Exception(message);
 
-    /// <summary>Positional arguments and --flags (a flag takes the next argument as its value unless it is a switch).</summary>
+    /// <summary>Positional arguments and --flags (a flag takes the next argument as its value unless it is a switch).
+    /// "-" is a positional argument (stdin); after "--" every argument is positional.</summary>
     internal sealed class Options
     {
-        private static readonly HashSet<string> Switches = ["--json", "--full", "--profile", "--profile-all", "--no-exif-transpose"];
-        private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype", "--stage", "-o", "--image",
-                                                         "--markdown"];
+        private static readonly HashSet<string> Switches = ["--json", "--full", "--logits", "--recursive", "--profile", "--profile-all", "--no-exif-transpose"];
+        private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype", "--stage", "-o",
+                                                         "--markdown", "--format", "--decoders", "--image"];
+
+        /// <summary>True when -h or --help comes before any "--".</summary>
+        public static bool AsksForHelp(ReadOnlySpan<string> args)
+        {
+            foreach (string a in args)
+            {
+                if (a == "--") return false;
+                if (a is "-h" or "--help") return true;
+            }
+            return false;
+        }
         public List<string> Positional { get; } = [];
         private readonly Dictionary<string, string> _values = [];
         private readonly HashSet<string> _switches = [];
@@ -102,7 +195,12 @@ namespace AotVit.Cli
             var o = new Options();
             for (int i = 0; i < args.Length; i++)
             {
-                string a = args[i];
+                string a = args[i] == "-r" ? "--recursive" : args[i];
+                if (a == "--")
+                {
+                    for (i++; i < args.Length; i++) o.Positional.Add(args[i]);
+                    break;
+                }
                 if (Switches.Contains(a)) o._switches.Add(a);
                 else if (Valued.Contains(a))
                 {
@@ -110,6 +208,7 @@ namespace AotVit.Cli
                     if (!o._values.TryAdd(a, args[++i])) throw new UsageException($"{a} given twice");
                 }
                 else if (a.StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unknown option '{a}'");
+                else if (a.Length > 1 && a[0] == '-') throw new UsageException($"unknown option '{a}' (for a file whose name starts with '-', put it after --)");
                 else o.Positional.Add(a);
             }
             return o;

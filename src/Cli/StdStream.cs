@@ -22,6 +22,9 @@ internal sealed partial class StdStream
 
     private StdStream(int fd) => _fd = fd;
 
+    /// <summary>True once the reader has gone (EPIPE): later writes are dropped.</summary>
+    public bool IsBroken => _broken;
+
     public void WriteLine() => Write("\n");
 
     public void WriteLine(string text) => Write(text + "\n");

@@ -164,6 +164,11 @@ namespace AotVit.Generator.Emit
 
         private static void EmitConstructor(IndentedTextWriter w, Graph g)
         {
+            w.Line("/// <summary>Checkpoint tensor <paramref name=\"i\"/> of the descriptor's table.</summary>");
+            w.Line("private static string T(int i) => Descriptor.Tensors[i].Name;");
+            w.Line("/// <summary>The BatchNorm2d module whose weight is tensor <paramref name=\"i\"/> (its name without \".weight\").</summary>");
+            w.Line("private static string BN(int i) => Descriptor.Tensors[i].Name.Substring(0, Descriptor.Tensors[i].Name.Length - 7);");
+            w.Line();
             w.Line("/// <summary>Builds the model from checkpoint tensors: packs GEMM weights, folds BatchNorm, fills the constants block.</summary>");
             using (w.Block($"public {g.ClassName}(ITensorSource weights, WorkerPool? pool)"))
             {
@@ -191,7 +196,7 @@ namespace AotVit.Generator.Emit
                 using (w.Block($"private void Load{block.Method}(ITensorSource weights)"))
                 {
                     w.Line("float* c = _constants.Pointer;");
-                    foreach (var p in parms) EmitLoad(w, p);
+                    foreach (var p in parms) EmitLoad(w, g, p);
                 }
                 w.Line();
             }
@@ -206,34 +211,53 @@ namespace AotVit.Generator.Emit
             return used;
         }
 
-        private static void EmitLoad(IndentedTextWriter w, Param p)
+        /// <summary>
+        /// One param's load. Checkpoint tensors are named by their index in the descriptor's tensor table (<c>T(i)</c>) and
+        /// BatchNorm modules by the index of their weight (<c>BN(i)</c>), so each name is stored once, in the table's UTF-8
+        /// literal, instead of again as a UTF-16 string literal per load call; the comment repeats the names for the reader.
+        /// </summary>
+        private static void EmitLoad(IndentedTextWriter w, Graph g, Param p)
         {
-            string bn = p.BatchNorm is null ? "null" : Quote(p.BatchNorm);
-            string names = "new[] { " + string.Join(", ", p.Sources.Select(s => Quote(s.Name))) + " }";
+            string bn = p.BatchNorm is null ? "null" : BatchNormRef(g, p.BatchNorm);
+            string names = "new[] { " + string.Join(", ", p.Sources.Select(s => TensorRefText(g, s.Name))) + " }";
+            string comment = " // " + string.Join(", ", p.Sources.Select(s => s.Name).Concat(p.BatchNorm is null ? Enumerable.Empty<string>() : new[] { p.BatchNorm }));
             switch (p.Kind)
             {
                 case ParamKind.Vector:
                     long off = p.ConstOffset;
                     foreach (var s in p.Sources)
                     {
-                        w.Line($"WeightPrep.Copy(weights, {Quote(s.Name)}, {I(s.Floats)}, c + {I(off)}{(p.Scale == 1 ? "" : $", factor: {D(p.Scale)}")});");
+                        w.Line($"WeightPrep.Copy(weights, {TensorRefText(g, s.Name)}, {I(s.Floats)}, c + {I(off)}{(p.Scale == 1 ? "" : $", factor: {D(p.Scale)}")}); // {s.Name}");
                         off += s.Floats;
                     }
                     break;
                 case ParamKind.FoldedBias:
-                    w.Line($"WeightPrep.FoldedBatchNormBias(weights, {bn}, {p.BatchNormChannels}, c + {I(p.ConstOffset)});");
+                    w.Line($"WeightPrep.FoldedBatchNormBias(weights, {bn}, {p.BatchNormChannels}, c + {I(p.ConstOffset)});{comment}");
                     break;
                 case ParamKind.DepthwiseTaps:
-                    w.Line($"WeightPrep.DepthwiseTaps(weights, {Quote(p.Sources[0].Name)}, {bn}, {p.N}, c + {I(p.ConstOffset)});");
+                    w.Line($"WeightPrep.DepthwiseTaps(weights, {TensorRefText(g, p.Sources[0].Name)}, {bn}, {p.N}, c + {I(p.ConstOffset)});{comment}");
                     break;
                 case ParamKind.PackedOutIn:
-                    w.Line($"{p.Field} = WeightPrep.PackOutIn(weights, {names}, {bn}, n: {p.N}, k: {p.K}{(p.Scale == 1 ? "" : $", factor: {D(p.Scale)}")});");
+                    w.Line($"{p.Field} = WeightPrep.PackOutIn(weights, {names}, {bn}, n: {p.N}, k: {p.K}{(p.Scale == 1 ? "" : $", factor: {D(p.Scale)}")});{comment}");
                     break;
                 case ParamKind.PackedConv:
                     var shape = p.Sources[0].Shape;
-                    w.Line($"{p.Field} = WeightPrep.PackConv(weights, {Quote(p.Sources[0].Name)}, {bn}, outChannels: {shape[0]}, inChannels: {shape[1]}, kernel: {shape[2]});");
+                    w.Line($"{p.Field} = WeightPrep.PackConv(weights, {TensorRefText(g, p.Sources[0].Name)}, {bn}, outChannels: {shape[0]}, inChannels: {shape[1]}, kernel: {shape[2]});{comment}");
                     break;
             }
+        }
+
+        private static string TensorRefText(Graph g, string name)
+        {
+            int i = g.Tensors.FindIndex(t => t.Name == name);
+            if (i < 0) throw new InvalidOperationException($"tensor {name} is loaded but not in the tensor table");
+            return $"T({i})";
+        }
+
+        private static string BatchNormRef(Graph g, string module)
+        {
+            int i = g.Tensors.FindIndex(t => t.Name == module + ".weight");
+            return i < 0 ? Quote(module) : $"BN({i})";
         }
 
         private static void EmitRun(IndentedTextWriter w, Graph g)

@@ -5,30 +5,34 @@
 // raises for the formats we decode ourselves; the header is read and the pixel count checked against ImageLimits
 // before any pixel memory is allocated, and files too short for the image they declare are refused before it is
 // allocated; non-RGB sources are converted the way Image.convert("RGB") does.
-// Decoders: PNG (PngDecoder, ZLibStream), GIF first frame (GifDecoder), TGA (TgaDecoder) are ours and bit-exact with
-// Pillow (tests/AotVit.Tests/Imaging/FormatGoldenTests.cs); JPEG and BMP go through StbImageSharp. EXIF orientation:
+// Decoders: JPEG (Jpeg/JpegDecoder: JpegReader's Huffman decoding + JpegPixelPipeline's IDCT, block smoothing, fancy
+// upsampling and colour conversion as libjpeg-turbo 2.1.5 on x86-64 and Pillow's convert), PNG (PngDecoder,
+// ZLibStream), GIF first frame (GifDecoder), TGA (TgaDecoder) are ours and bit-exact with Pillow
+// (tests/AotVit.Tests/Imaging/FormatGoldenTests.cs, Imaging/Jpeg/*); BMP goes through StbImageSharp. DecodeStreaming
+// decodes a JPEG in MCU rows straight into a StreamingPreprocessor, producing only the pixels the model input reads.
+// EXIF orientation:
 // ExifJpeg / PngDecoder find the EXIF Pillow uses, ExifReader reads IFD0's Orientation as TiffImagePlugin does,
 // ExifOrientation applies exif_transpose's permutation. What it deliberately is not: a colour-managed decoder (ICC
 // profiles and gamma chunks are ignored, as by Hugging Face's processors).
 //
 // Known differences from Pillow (the oracle of the HF pipeline), all in the decoder, none in the resize:
-// * JPEG: stb_image's IDCT and chroma upsampling are not libjpeg-turbo's ISLOW IDCT + "fancy" upsampling, so
-//   decoded values can differ by ±1-2 levels (rocket.jpg: see tests/AotVit.Tests/Imaging/DecoderTests.cs).
-//   This is why the golden tests compare resize/preprocessing from Pillow-decoded pixels, not from this decoder.
-//   (Orientation is exact: the same permutation of our pixels.)
-// * CMYK/YCCK JPEG: stb multiplies by K; Pillow inverts CMYK. Rare in practice; results differ.
-// * Truncation: we refuse truncated JPEG (no EOI) and uncompressed BMP (see CheckNotTruncated) where stb would fill
-//   zeros; a JPEG that libjpeg would still decode with a missing EOI is refused here.
+// * JPEG: arithmetic-coded and 12-bit files are refused with a clear error (Pillow's libjpeg-turbo decodes them).
+//   The IDCT reproduces libjpeg-turbo's x86 SIMD IDCT, which Pillow uses on x86-64; on machines where Pillow's
+//   libjpeg-turbo runs its C IDCT (no SIMD) Pillow differs from us on coefficient blocks no encoder produces.
+// * Truncation: a JPEG whose data ends before its EOI marker is refused, as Pillow (without LOAD_TRUNCATED_IMAGES)
+//   refuses it; uncompressed BMP shorter than its pixel array is refused (see CheckNotTruncated) where stb would
+//   fill zeros.
 // * JPEG EXIF: failures of Pillow's open-time DPI probe other than the TIFF-header ones (e.g. a one-byte
 //   XResolution of type BYTE, an IndexError in Pillow) are not reproduced: we decode those files.
 // * PNG (see PngDecoder): APNG image data starting with fdAT, or an fcTL before IDAT covering part of the image, is
 //   refused (Pillow decodes into the frame box). Whether zlib checks adler32 in Pillow depends on its input pieces;
 //   we check it when it directly follows the last row, Pillow's usual case.
 // * Sizes above ImageLimits.MaxPixels are refused (Pillow warns above MAX_IMAGE_PIXELS and raises at twice that).
-// * StbImageSharp reads through ClampedMemoryStream, which fixes an infinite loop in its stream port on JPEGs
-//   whose segment lengths run past the end of the data (see that file).
+// * StbImageSharp (BMP only) reads through ClampedMemoryStream, which fixes an infinite loop in its stream port on
+//   inputs whose segment lengths run past the end of the data (see that file).
 
 using System.Buffers.Binary;
+using AotVit.Runtime.Imaging.Jpeg;
 using AotVit.Runtime.Interop;
 using StbImageSharp;
 
@@ -60,12 +64,55 @@ public static class ImageDecoder
         var header = ValidateHeader(encoded, limits);
         RgbImage image = header.Format switch
         {
+            "JPEG" => JpegDecoder.Decode(header.Jpeg!, encoded),
             "PNG" => PngDecoder.Decode(encoded, header.Png!),
             "GIF" => GifDecoder.Decode(encoded, header.Gif!),
             "TGA" => TgaDecoder.Decode(encoded, header.Tga!),
             _ => DecodeWithStb(encoded, header),
         };
         return (image, Orientation(encoded, header, applyExifOrientation) ?? ImageOrientation.TopLeft);
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="encoded"/> straight into a <see cref="StreamingPreprocessor"/> for <paramref name="plan"/>
+    /// (built for the stored size and the orientation <see cref="DecodeStored"/> reports), with every row it needs
+    /// given: call Finish on the result, then dispose it. The pixel values equal
+    /// Preprocessor.Run(Decode(encoded, ...), plan). JPEG is decoded in MCU rows and only the pixels of the
+    /// preprocessor's StoredRegion are produced (no full-resolution RGB image is built); other formats are decoded
+    /// whole, then streamed. Same errors as Decode, plus the StreamingPreprocessor constructor's.
+    /// </summary>
+    public static StreamingPreprocessor DecodeStreaming(ReadOnlySpan<byte> encoded, PreprocessPlan plan, ImageLimits? limits = null,
+                                                        bool applyExifOrientation = true)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        StreamingPreprocessor stream;
+        var header = ValidateHeader(encoded, limits);
+        if (header.Format == "JPEG")
+        {
+            ImageOrientation orientation = Orientation(encoded, header, applyExifOrientation) ?? ImageOrientation.TopLeft;
+            stream = new StreamingPreprocessor(plan, header.Width, header.Height, orientation);
+            try
+            {
+                JpegDecoder.DecodeInto(header.Jpeg!, encoded, stream);
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+            return stream;
+        }
+        RgbImage image = header.Format switch
+        {
+            "PNG" => PngDecoder.Decode(encoded, header.Png!),
+            "GIF" => GifDecoder.Decode(encoded, header.Gif!),
+            "TGA" => TgaDecoder.Decode(encoded, header.Tga!),
+            _ => DecodeWithStb(encoded, header),
+        };
+        ImageOrientation o = Orientation(encoded, header, applyExifOrientation) ?? ImageOrientation.TopLeft;
+        stream = new StreamingPreprocessor(plan, image.Width, image.Height, o);
+        stream.OnRows(0, image.Height, image.Pixels, image.Width * 3);
+        return stream;
     }
 
     /// <summary>Reads at most <see cref="ImageLimits.MaxEncodedBytes"/> + 1 bytes of the file at <paramref name="path"/>:
@@ -214,12 +261,12 @@ public static class ImageDecoder
     }
 
     private sealed record Header(string Format, int Width, int Height, PngInfo? Png = null,
-                                 GifDecoder.Frame? Gif = null, TgaDecoder.Header? Tga = null);
+                                 GifDecoder.Frame? Gif = null, TgaDecoder.Header? Tga = null, JpegReader? Jpeg = null);
 
     /// <summary>
     /// The header checks that Decode and ReadInfo share, in this order: not empty, the encoded size limit, the format
     /// from the signature, the size the format's own fields declare, the header (PNG: our chunk walk up to the image
-    /// data; others: stb's header parser), then the dimension and pixel-count limits. No pixel memory is allocated.
+    /// data; JPEG: JpegReader's markers up to the first scan; GIF, TGA: ours; BMP: stb's header parser), then the dimension and pixel-count limits. No pixel memory is allocated.
     /// </summary>
     private static unsafe Header ValidateHeader(ReadOnlySpan<byte> encoded, ImageLimits? limits)
     {
@@ -236,6 +283,12 @@ public static class ImageDecoder
             PngInfo png = PngDecoder.ReadHeader(encoded);
             CheckLimits(png.Width, png.Height, format, limits);
             return new Header(format, (int)png.Width, (int)png.Height, png);
+        }
+        if (format == "JPEG")
+        {
+            JpegReader jpeg = JpegDecoder.ReadHeader(encoded, limits);
+            CheckLimits(jpeg.Frame.Width, jpeg.Frame.Height, format, limits);
+            return new Header(format, jpeg.Frame.Width, jpeg.Frame.Height, Jpeg: jpeg);
         }
         if (format == "GIF")
         {
@@ -302,7 +355,7 @@ public static class ImageDecoder
 
     // stb's own header parser refuses images above 2^30 bytes without saying how large they claim to be, so for
     // the formats whose size sits at a fixed offset we read it ourselves and apply ImageLimits first, with a
-    // message that names the size. (JPEG's size is in the SOF marker, found by stb's header scan.)
+    // message that names the size. (JPEG's size is in the SOF marker, checked by JpegReader.)
     private static void CheckDeclaredSize(ReadOnlySpan<byte> data, string format, ImageLimits limits)
     {
         long width, height;
@@ -334,10 +387,8 @@ public static class ImageDecoder
         }
     }
 
-    // stb_image decodes truncated JPEG, BMP and TGA data without complaint (missing bytes read as zeros), where
+    // stb_image decodes truncated BMP and TGA data without complaint (missing bytes read as zeros), where
     // Pillow raises "image file is truncated". Refuse what we can recognise cheaply:
-    // * JPEG: no EOI marker (FF D9) after the first SOS. 0xFF inside entropy-coded data is always followed by 0x00
-    //   or a restart marker, so FF D9 there means end of image.
     // * BMP (uncompressed / bitfields) and TGA (uncompressed): fewer bytes than the header's pixel array needs.
     // Not covered: RLE TGA and GIF (a first frame cut short decodes with the missing pixels black or transparent).
     // PNG needs no check: stb fails on a missing IDAT tail itself.
@@ -346,15 +397,6 @@ public static class ImageDecoder
         long required;
         switch (format)
         {
-            case "JPEG":
-                {
-                    int scan = data.IndexOf((ReadOnlySpan<byte>)[0xFF, 0xDA]);
-                    if (scan < 0 || data[scan..].IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]) < 0)
-                    {
-                        throw new ImageDecodeException("Truncated JPEG data: no end-of-image marker after the scan data.");
-                    }
-                    return;
-                }
             case "BMP":
                 {
                     uint headerSize = data.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(data[14..]) : 0;

@@ -408,7 +408,7 @@ internal static class PngDecoder
                 }
             }
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             return null;
         }
@@ -677,8 +677,11 @@ internal static class PngDecoder
                 complete = beyond >= 0;
             }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
+            // The input is in memory, so an IOException here is the BCL's (internal) ZLibException: a zlib code other
+            // than a data error, e.g. a stream that asks for a preset dictionary. Pillow's zlib reports those as a
+            // broken stream too.
             error = $"Corrupt PNG image data: broken data stream ({e.Message}).";
         }
         if (error is not null)

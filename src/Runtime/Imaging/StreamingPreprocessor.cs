@@ -20,7 +20,7 @@ using System.Buffers;
 namespace AotVit.Runtime.Imaging;
 
 /// <summary>Consumes stored RGB rows in order and produces a plan's float32 CHW pixel values.</summary>
-public sealed class StreamingPreprocessor : IDisposable
+public sealed class StreamingPreprocessor : IDisposable, Jpeg.IRgbRowSink
 {
     private readonly PreprocessPlan _plan;
     private readonly int _storedWidth, _storedHeight;

@@ -23,7 +23,7 @@ public static class ConfigCheck
         ArgumentNullException.ThrowIfNull(configPath);
         byte[] bytes = Interop.UserFiles.ReadAtMost(configPath, "config.json", 64 << 20)
             ?? throw new CheckpointException("config.json is larger than 64 MiB", configPath);
-        Dictionary<string, string?> fields = TopLevelFields(bytes, configPath, model.ConfigFields.Select(f => (f.Key, f.Kind)));
+        Dictionary<string, string?> fields = TopLevelFields(bytes, configPath, model.ConfigFields);
         var differences = new List<string>();
         foreach (ConfigField field in model.ConfigFields)
         {
@@ -50,10 +50,10 @@ public static class ConfigCheck
     /// The wanted top-level members of the JSON object in <paramref name="json"/>, each as canonical text for its kind;
     /// a value of another kind as "\u0001" + its JSON text, null for JSON null. Other members are skipped unread.
     /// </summary>
-    private static Dictionary<string, string?> TopLevelFields(byte[] json, string path, IEnumerable<(string Key, ConfigFieldKind Kind)> wanted)
+    private static Dictionary<string, string?> TopLevelFields(byte[] json, string path, IReadOnlyList<ConfigField> wanted)
     {
         var kinds = new Dictionary<string, ConfigFieldKind>(StringComparer.Ordinal);
-        foreach (var (key, kind) in wanted) kinds.TryAdd(key, kind);
+        foreach (ConfigField f in wanted) kinds.TryAdd(f.Key, f.Kind);
         var result = new Dictionary<string, string?>(StringComparer.Ordinal);
         try
         {
@@ -143,7 +143,7 @@ public static class ConfigCheck
             return double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out double x)
                 && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double y) && x == y;
         }
-        return kind == ConfigFieldKind.String && ActivationAliases.Any(set => set.Contains(a) && set.Contains(b));
+        return kind == ConfigFieldKind.String && Array.Exists(ActivationAliases, set => Array.IndexOf(set, a) >= 0 && Array.IndexOf(set, b) >= 0);
     }
 
     private static string KindName(ConfigFieldKind kind) => kind switch

@@ -66,7 +66,7 @@ public static unsafe class WeightPrep
         var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, n);
         if (factor != 1)
         {
-            scale ??= Enumerable.Repeat(1.0, n).ToArray();
+            if (scale is null) { scale = new double[n]; Array.Fill(scale, 1.0); }
             for (int i = 0; i < n; i++) scale[i] *= factor;
         }
         var packed = PackedMatrix.AllocateOutIn(n, k);

@@ -23,7 +23,8 @@ public sealed record CheckpointLimits
     /// marks in a pickle (a state dict needs about 4) (default 16).</summary>
     public int MaxJsonDepth { get; init; } = 16;
 
-    /// <summary>Largest accepted number of pickle stack and memo items (default 1 000 000; a state dict holds about ten
-    /// per tensor).</summary>
+    /// <summary>Largest accepted number of pickle stack and memo items, and, counted separately, of values a pickle
+    /// places in tuples, lists and dicts over its whole run (default 1 000 000; a torch state dict places about 20 per
+    /// tensor).</summary>
     public int MaxPickleItems { get; init; } = 1_000_000;
 }

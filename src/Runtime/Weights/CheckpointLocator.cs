@@ -60,17 +60,23 @@ public static class CheckpointLocator
         string? rev = at < 0 ? null : text[(at + 1)..];
         int slash = id.IndexOf('/');
         if (slash <= 0 || slash > 96 || id.Length - slash - 1 is < 1 or > 96 || id.IndexOf('/', slash + 1) >= 0) return false;
-        if (!char.IsAsciiLetterOrDigit(id[0]) || !id.All(c => c == '/' || IsRepoChar(c))) return false;
+        if (!char.IsAsciiLetterOrDigit(id[0]) || !AllRepoChars(id)) return false;
         if (id.Contains("--", StringComparison.Ordinal) || id.Contains("..", StringComparison.Ordinal)) return false;
-        if (rev is not null && (rev.Length is < 1 or > 200 || !rev.All(c => c == '/' || IsRepoChar(c)))) return false;
+        if (rev is not null && (rev.Length is < 1 or > 200 || !AllRepoChars(rev))) return false;
         repoId = id;
         revision = rev;
         return true;
     }
 
+    private static bool AllRepoChars(string text)
+    {
+        foreach (char c in text) if (c != '/' && !IsRepoChar(c)) return false;
+        return true;
+    }
+
     private static bool IsRepoChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
 
-    private static bool IsCommitHash(string text) => text.Length == 40 && text.All(char.IsAsciiHexDigitLower);
+    private static bool IsCommitHash(string text) => text.Length == 40 && !text.AsSpan().ContainsAnyExcept("0123456789abcdef");
 
     /// <summary>
     /// The hub cache root and the setting it came from, as huggingface_hub's constants.py computes it: $HF_HUB_CACHE,
@@ -188,7 +194,8 @@ public static class CheckpointLocator
         found ??= FirstWeights(snapshot, safetensorsOnly: false);
         if (found is not null) return new ResolvedCheckpoint(found, source, notes, config);
 
-        var missing = WeightFileNames.Where(n => File.Exists(Path.Combine(repoFolder, ".no_exist", commit, n))).ToList();
+        var missing = new List<string>();
+        foreach (string n in WeightFileNames) if (File.Exists(Path.Combine(repoFolder, ".no_exist", commit, n))) missing.Add(n);
         string known = missing.Count == 0 ? "" : $"; the cache records that the hub has no {string.Join(" / ", missing)} at this commit";
         throw new FileNotFoundException(
             $"checkpoint not found: the cached snapshot of {repoId} at {wanted} ({snapshot}) holds no weights (expected one of {string.Join(", ", WeightFileNames)}; it holds {Listing(snapshot)}{known}). " +
@@ -219,7 +226,8 @@ public static class CheckpointLocator
         {
             if (int.TryParse(Path.GetFileName(file), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)) numbered.Add((n, file));
         }
-        foreach (var (n, _) in numbered.OrderByDescending(p => p.Item1))
+        numbered.Sort((x, y) => y.Item1.CompareTo(x.Item1));   // newest PR first
+        foreach (var (n, _) in numbered)
         {
             string prRef = $"refs/pr/{n}";
             if (CommitOf(repoFolder, prRef, out _) is { } commit) yield return (prRef, commit);
@@ -266,9 +274,11 @@ public static class CheckpointLocator
     {
         try
         {
-            var names = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(13).ToList();
+            var names = new List<string>();
+            foreach (string entry in Directory.EnumerateFileSystemEntries(folder)) names.Add(Path.GetFileName(entry));
+            names.Sort(StringComparer.Ordinal);
             if (names.Count == 0) return "nothing";
-            string text = string.Join(", ", names.Take(12));
+            string text = string.Join(", ", names.GetRange(0, Math.Min(12, names.Count)));
             return names.Count > 12 ? text + ", …" : text;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -67,7 +67,7 @@ public sealed class ShardedCheckpoint : Checkpoint
                 if (expected.Count > 0)
                 {
                     throw new CheckpointException(
-                        $"shard '{shard}' lacks {expected.Count} tensor(s) the index maps to it, e.g. '{expected.Order(StringComparer.Ordinal).First()}' (an incomplete download, or shards from another revision?)", indexPath);
+                        $"shard '{shard}' lacks {expected.Count} tensor(s) the index maps to it, e.g. '{FirstOrdinal(expected)}' (an incomplete download, or shards from another revision?)", indexPath);
                 }
                 foreach (string w in part.Warnings) warnings.Add($"{shard}: {w}");
             }
@@ -152,4 +152,12 @@ public sealed class ShardedCheckpoint : Checkpoint
     {
         if (Next(ref reader) != type) throw new CheckpointException(message, path);
     }
+
+    private static string FirstOrdinal(HashSet<string> names)
+    {
+        string? first = null;
+        foreach (string n in names) if (first is null || string.CompareOrdinal(n, first) < 0) first = n;
+        return first ?? "";
+    }
 }
+

@@ -197,7 +197,7 @@ public static class SyntheticWeights
             [SyntheticWeights.SeedMetadataKey] = seed.ToString(CultureInfo.InvariantCulture),
         };
         byte[] header = SafeTensorsWriter.BuildHeader(
-            ordered.ConvertAll(s => new SafeTensorsWriter.HeaderEntry(s.Name, s.DType, s.Shape.ToArray())), metadata);
+            ordered.ConvertAll(s => new SafeTensorsWriter.HeaderEntry(s.Name, s.DType, s.Shape.AsSpan().ToArray())), metadata);
         destination.Write(header);
 
         // Generation of the next tensor overlaps the write of the current one (two buffers), so the total is

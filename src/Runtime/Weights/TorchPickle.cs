@@ -8,7 +8,8 @@
 // and the persistent id ('storage', <storage class>, key, location, numel) names the zip entry `data/<key>`. Any other
 // opcode, global or call shape is an error naming it, raised when it is read, before anything is built from it.
 // The machine is a loop over the bytes with an explicit value stack, mark stack and memo: a hostile pickle can make it
-// neither recurse nor allocate beyond its own size and the limits (stack + memo items, mark and container depth).
+// neither recurse nor hold more than the limits allow (stack + memo items, values placed in containers, mark and
+// container depth), whatever its size.
 using System.Buffers.Binary;
 using System.Text;
 
@@ -69,6 +70,7 @@ internal static class TorchPickle
         private readonly Dictionary<uint, object?> _memo = [];
         private readonly Dictionary<string, Storage> _storages = new(StringComparer.Ordinal);
         private int _position;   // offset of the opcode being executed, for messages
+        private long _placed;    // values ever placed in a tuple, list or dict: bounds what the containers can hold
 
         public List<(string, TensorView)> Run(ReadOnlySpan<byte> p)
         {
@@ -485,8 +487,21 @@ internal static class TorchPickle
             _ => 0,
         };
 
+        /// <summary>Counts <paramref name="count"/> more values placed in containers. Everything the pickle builds is
+        /// held by the stack, the memo or a container, so with the stack and memo limits this bounds the memory a
+        /// pickle can make the reader hold, whatever it repeats.</summary>
+        private void Place(int count)
+        {
+            _placed += count;
+            if (_placed > limits.MaxPickleItems)
+            {
+                throw Error($"the pickle puts more than {limits.MaxPickleItems} values into containers (CheckpointLimits.MaxPickleItems)");
+            }
+        }
+
         private PyTuple MakeTuple(object?[] items, int maxDepth)
         {
+            Place(items.Length);
             int depth = 1;
             foreach (object? item in items) depth = Math.Max(depth, DepthOf(item) + 1);
             CheckDepth(depth, maxDepth);
@@ -495,6 +510,7 @@ internal static class TorchPickle
 
         private void Append(PyList list, object? item, int maxDepth)
         {
+            Place(1);
             list.Depth = Math.Max(list.Depth, DepthOf(item) + 1);
             CheckDepth(list.Depth, maxDepth);
             list.Items.Add(item);
@@ -503,6 +519,7 @@ internal static class TorchPickle
         private void SetItems(PyDict dict, object?[] items, int maxDepth)
         {
             if (items.Length % 2 != 0) throw Error($"a dict update at byte {_position} has a key without a value (damaged pickle)");
+            Place(items.Length / 2);
             for (int i = 0; i < items.Length; i += 2)
             {
                 if (items[i] is Container) throw Error($"a dict key is {TypeName(items[i])}: not a plain state dict");

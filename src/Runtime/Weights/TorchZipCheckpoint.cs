@@ -21,7 +21,7 @@ internal sealed class TorchZipCheckpoint : Checkpoint
         ZipArchiveIndex zip = ZipArchiveIndex.Read(source, limits, names =>
         {
             // What torch.load itself checks to tell a TorchScript archive from a torch.save file.
-            if (names.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal)))
+            if (AnyEndsWith(names, "/constants.pkl"))
             {
                 throw new CheckpointException(
                     "this is a TorchScript archive (torch.jit.save), a compiled program rather than weights; save the weights with " +
@@ -116,4 +116,11 @@ internal sealed class TorchZipCheckpoint : Checkpoint
         source.ReadExactly(entry.DataOffset, text);
         return text.SequenceEqual("little"u8);
     }
+
+    private static bool AnyEndsWith(IReadOnlyList<string> names, string suffix)
+    {
+        foreach (string n in names) if (n.EndsWith(suffix, StringComparison.Ordinal)) return true;
+        return false;
+    }
 }
+

@@ -283,7 +283,7 @@ internal sealed class ZipArchiveIndex
         }
         int localNameLength = BinaryPrimitives.ReadUInt16LittleEndian(local[26..]);
         int localExtraLength = BinaryPrimitives.ReadUInt16LittleEndian(local[28..]);
-        long dataOffset = (long)localOffset + LocalHeaderSize + localNameLength + localExtraLength;   // < 2^32 + 2^17: no overflow
+        long dataOffset = (long)localOffset + LocalHeaderSize + localNameLength + localExtraLength;   // localOffset ≤ directoryOffset, a file position: no overflow
         if (localNameLength != nameLength || dataOffset > directoryOffset)
         {
             throw new CheckpointException($"zip entry '{name}': its local header at offset {localOffset} does not match the central directory (damaged archive)", file);

@@ -17,18 +17,28 @@ public sealed class CliTests : IDisposable
     // leaves a self-contained layout in the same folder (the host runs both layouts).
     private static readonly string Dll = TestPaths.Repo("src", "Cli", "bin", "Release", "net10.0", "linux-x64", "aotvit.dll");
     private static readonly string Host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-    private static readonly string Image = TestPaths.Data("images", "chelsea.png");
+    internal static readonly string Image = TestPaths.Data("images", "chelsea.png");
     private readonly string _dir = Directory.CreateTempSubdirectory("aotvit-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args) => RunWith([], args);
+    internal static (int Code, string Out, string Err) Run(params string[] args) => RunWith([], args);
 
-    private static (int Code, string Out, string Err) RunWith((string Name, string Value)[] environment, params string[] args)
+    internal static (int Code, string Out, string Err) RunWith((string Name, string Value)[] environment, params string[] args) =>
+        RunWithStdin(null, environment, args);
+
+    /// <summary>Runs the CLI with <paramref name="stdin"/> (null: none, stdin closed at once) as its standard input.</summary>
+    internal static (int Code, string Out, string Err) RunWithStdin(byte[]? stdin, (string Name, string Value)[] environment, params string[] args)
     {
         using Process process = Start(environment, args);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            try { process.StandardInput.BaseStream.Write(stdin); }
+            catch (IOException) { }   // the child exited without reading it all: its exit code and stderr say why
+        }
+        process.StandardInput.Close();
         if (!process.WaitForExit(120_000))
         {
             process.Kill(entireProcessTree: true);
@@ -41,14 +51,14 @@ public sealed class CliTests : IDisposable
     private static Process Start((string Name, string Value)[] environment, string[] args)
     {
         Assert.True(File.Exists(Dll), $"{Dll} is missing: build the solution (dotnet build aot-vit.sln -c Release)");
-        var start = new ProcessStartInfo(Host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(Host) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Dll);
         foreach (string a in args) start.ArgumentList.Add(a);
         foreach (var (name, value) in environment) start.Environment[name] = value;
         return Process.Start(start)!;
     }
 
-    private static void AssertInputError((int Code, string Out, string Err) r, string expected)
+    internal static void AssertInputError((int Code, string Out, string Err) r, string expected)
     {
         Assert.True(r.Code == 2, $"exit {r.Code}, stderr: {r.Err}");
         Assert.Contains("aotvit: error: ", r.Err);
@@ -95,7 +105,7 @@ public sealed class CliTests : IDisposable
         string missing = Path.Combine(_dir, "missing.png");
         AssertInputError(Run("classify", missing), $"image file not found: {missing}");
         AssertInputError(Run("classify", Path.Combine(_dir, "no-dir", "x.png")), "(no such directory)");
-        AssertInputError(Run("classify", _dir), $"image file '{_dir}' is a directory, not a file");
+        AssertInputError(Run("classify", _dir), $"directory '{_dir}' holds no image files");
         AssertInputError(Run("classify", ""), "image file path is empty");
 
         string text = Path.Combine(_dir, "notes.png");
@@ -109,8 +119,20 @@ public sealed class CliTests : IDisposable
         AssertInputError(Run("embed", Image, "--weights", "no-such-org/no-such-model"), "huggingface-cli download no-such-org/no-such-model");
     }
 
+    [Fact]
+    public void Pytorch_model_bin_is_read_by_content_and_a_hostile_one_is_an_input_error()
+    {
+        string hostile = TestPaths.Data("torch", "hostile_os_system.bin");
+        AssertInputError(Run("classify", Image, "--weights", hostile), "pickle global 'posix.system' is not allowed: not a plain state dict");
+        Assert.False(File.Exists("/tmp/aotvit-torch-fixture-pwned-os_system"));
+        // A readable torch file of another (tiny) model: the binder's shape errors, as for safetensors.
+        string tiny = Path.Combine(_dir, "weights.data");   // no telling extension: recognised by content
+        File.Copy(TestPaths.Data("torch", "vit_p2_f32.bin"), tiny);
+        AssertInputError(Run("embed", Image, "--weights", tiny), "tensor 'embeddings.cls_token': expected shape [1, 1, 768], found [1, 1, 3]");
+    }
+
     /// <summary>A .npy file as NumPy writes version 1.0: (descr, shape, data).</summary>
-    private static (string Descr, long[] Shape, byte[] Data) ReadNpy(string path)
+    internal static (string Descr, long[] Shape, byte[] Data) ReadNpy(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
         Assert.Equal([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0], bytes[..8]);
@@ -167,7 +189,7 @@ public sealed class CliTests : IDisposable
         Assert.NotEqual(oriented.RootElement.GetProperty("results").GetRawText(), storedJson.RootElement.GetProperty("results").GetRawText());
     }
 
-    private static void AssertUsage((int Code, string Out, string Err) r, string expected)
+    internal static void AssertUsage((int Code, string Out, string Err) r, string expected)
     {
         Assert.True(r.Code == 1, $"exit {r.Code}, stderr: {r.Err}");
         Assert.Contains(expected, r.Err);
@@ -307,7 +329,7 @@ public sealed class CliTests : IDisposable
     [InlineData("'bench' takes no arguments, got 'vit'", "bench", "vit")]
     [InlineData("unknown option '--bogus'", "classify", "IMAGE", "--bogus")]
     [InlineData("--top must be an integer from 1 to 1000, got '0'", "classify", "IMAGE", "--top", "0")]
-    [InlineData("no IMAGE given", "embed")]
+    [InlineData("no INPUT given", "embed")]
     [InlineData("unknown command 'clasify'", "clasify", "IMAGE")]
     public void Usage_errors_exit_1_and_say_what_is_wrong(string expected, params string[] args)
     {

@@ -11,6 +11,18 @@ namespace AotVit.Tests.Fuzz;
 public sealed class FoundBugTests(MobileViTFixture mobileViT) : IClassFixture<MobileViTFixture>
 {
     [Fact]
+    public void Png_zlib_stream_asking_for_a_preset_dictionary_is_a_decode_error()
+    {
+        // Found by the image target (index 427 of seed 7 once data/images held the golden JPEG photos): a zlib header
+        // with FDICT set makes zlib return Z_NEED_DICT, which the BCL throws as its internal ZLibException (an
+        // IOException), not InvalidDataException; it escaped PngDecoder. Pillow reports a broken data stream.
+        byte[] zlib = [0x78, 0x20, 0, 0, 0, 1, 0x63, 0, 0, 0, 0, 0];   // (0x78·256 + 0x20) % 31 == 0, FDICT bit set
+        byte[] png = ImageTarget.Png(4, 4, colorType: 2, zlib);
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(png));
+        Assert.Contains("broken data stream", e.Message);
+    }
+
+    [Fact]
     public void Png_zlib_bomb_costs_no_more_than_its_image()
     {
         // 64x64 RGB needs 64·(1 + 192) = 12352 inflated bytes; this ~65 KB file inflated to 64 MiB in stb. Pillow

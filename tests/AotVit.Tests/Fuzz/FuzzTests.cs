@@ -40,7 +40,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
     [Fact]
     public void Torch_bin_reader_survives_mutated_zips_and_pickles() =>
-        RunClean(new TorchBinTarget(TestPaths.Repo("tests", "AotVit.Tests", "data", "torch")), 1500);
+        RunClean(new TorchBinTarget(TestPaths.Repo("tests", "AotVit.Tests", "data", "torch"), TestPaths.RepoRoot, loadEvery: 250), 1500);
 
     [Fact]
     public void Preprocessor_survives_extreme_sizes_and_random_plans() =>
@@ -55,10 +55,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
         RunClean(new ApiTarget(disposeEvery: 30), 90);
 }
 
-/// <summary>The `jpeg` target (JPEG-aware mutations of the issue-15 corpus), bounded. In Category JpegCorpus, not Fuzz,
-/// until the Pillow-exact decoder replaces StbImageSharp: stb returns different pixels for the same corrupt bytes
-/// (apparently uninitialised memory), which this target's decode-twice invariant reports as a crash. Move it to Fuzz then.</summary>
-[Trait("Category", "JpegCorpus")]
+/// <summary>The `jpeg` target (JPEG-aware mutations of the corpus), bounded, with the decode-twice invariant.</summary>
+[Trait("Category", "Fuzz")]
 public sealed class JpegFuzzTests(ITestOutputHelper output)
 {
     [Fact]

@@ -354,6 +354,9 @@ public sealed unsafe class NativeApiTests(NativeMobileViTFixture fixture) : ICla
             string tiny = Path.Combine(dir, "tiny.safetensors");
             File.WriteAllBytes(tiny, [1, 2]);
             Expect(Status.BadCheckpoint, Open("mobilevit-small", tiny, out _), "shorter than the 8-byte header");
+            Expect(Status.BadCheckpoint, Open("mobilevit-small", TestPaths.Data("torch", "hostile_os_system.bin"), out h),
+                   "pickle global 'posix.system' is not allowed: not a plain state dict");
+            Assert.Equal(0, h);
 
             Expect(Status.IoError, RunFile(fixture.Handle, Path.Combine(dir, "missing.png"), logits, Classes), "file not found");
             Expect(Status.IoError, RunFile(fixture.Handle, dir, logits, Classes), "is a directory");

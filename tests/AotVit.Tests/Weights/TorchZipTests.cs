@@ -155,8 +155,10 @@ public sealed class TorchZipTests
         string path = Fixture("mobilevit_p2_f32_module.bin");
         Assert.Contains("entries, more than the limit of 10",
             Assert.Throws<CheckpointException>(() => CheckpointFile.Open(path, new CheckpointLimits { MaxTensors = 10 }).Dispose()).Message);
-        Assert.Contains("stack and memo items",
-            Assert.Throws<CheckpointException>(() => CheckpointFile.Open(path, new CheckpointLimits { MaxPickleItems = 50 }).Dispose()).Message);
+        Assert.Contains("the pickle holds more than 20 stack and memo items (CheckpointLimits.MaxPickleItems)",
+            Assert.Throws<CheckpointException>(() => CheckpointFile.Open(Fixture("vit_p4_f16.bin"), new CheckpointLimits { MaxPickleItems = 20 }).Dispose()).Message);
+        Assert.Contains("values into containers (CheckpointLimits.MaxPickleItems)",
+            Assert.Throws<CheckpointException>(() => CheckpointFile.Open(path, new CheckpointLimits { MaxPickleItems = 400 }).Dispose()).Message);
         Assert.Contains("nests",
             Assert.Throws<CheckpointException>(() => CheckpointFile.Open(path, new CheckpointLimits { MaxJsonDepth = 2 }).Dispose()).Message);
         Assert.Contains("rank 4, above the limit of 2",

@@ -14,7 +14,7 @@ public static class FuzzTargets
                                   Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/fuzz"), Path.Combine(repoRoot, "tests/AotVit.Tests/data/imaging/formats")],
                                  checkDeterminism: Environment.GetEnvironmentVariable("FUZZ_JPEG_SKIP_DETERMINISM") != "1"),
         "safetensors" => new SafeTensorsTarget(repoRoot, loadEvery: longRun ? 20 : 50),
-        "torch-bin" => new TorchBinTarget(Path.Combine(repoRoot, "tests/AotVit.Tests/data/torch")),
+        "torch-bin" => new TorchBinTarget(Path.Combine(repoRoot, "tests/AotVit.Tests/data/torch"), repoRoot, loadEvery: longRun ? 20 : 50),
         "preprocess" => new PreprocessTarget(),
         "generator-json" => new GeneratorJsonTarget(repoRoot, compileEvery: longRun ? 10 : 25),
         "api" => new ApiTarget(),

@@ -65,7 +65,8 @@ public sealed unsafe class SafeTensorsTarget : FuzzTarget
         new("a", [2, 3]), new("b", [4]), new("c", [2, 2]),
     ];
 
-    private static IReadOnlyList<TensorSpec> ModelSpecs(ModelDescriptor d) =>
+    /// <summary>The tensors a model expects, as the binder takes them (shared with the torch-bin target).</summary>
+    internal static IReadOnlyList<TensorSpec> ModelSpecs(ModelDescriptor d) =>
         d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList();
 
     private sealed class Entry(string name, string dtype, string shape, long begin, long end)
@@ -221,7 +222,8 @@ public sealed unsafe class SafeTensorsTarget : FuzzTarget
         return FuzzResult.Ok(mustMatchReference ? "mobilevit loaded, logits = reference" : "mobilevit loaded");
     }
 
-    private static float[] RunOnce(IGeneratedModel model)
+    /// <summary>One batch-1 forward on a fixed ramp input: its first output (shared with the torch-bin target).</summary>
+    internal static float[] RunOnce(IGeneratedModel model)
     {
         var input = new float[model.Descriptor.InputFloatsPerImage];
         for (int i = 0; i < input.Length; i++) input[i] = (i % 255) / 255f;

@@ -12,20 +12,36 @@
 //   and then, for a third of the inputs, raw byte mutations of the whole file.
 // * Each file is opened from memory (CheckpointFile.FromMemory), every tensor read as bytes and, for floating-point
 //   dtypes, as floats. Invariants: a tensor's bytes lie inside the file and have the length its shape and dtype give.
+// * Every LoadEvery-th input is a whole MobileViT-small checkpoint (the seed-0 synthetic weights) written as a torch
+//   zip by this target's own pickle and zip writers, with valid-looking edits (F16/BF16 tensors, Parameters,
+//   all tensors views of one shared storage, a module's `_metadata` BUILD, a dropped or transposed tensor, a
+//   non-finite value, a counter), loaded through WeightBinder → the generated model's constructor → one forward pass.
+//   When the edits keep the values, the logits must equal those of the synthetic model bit for bit.
 using System.Buffers.Binary;
+using System.Collections.Immutable;
 using System.IO.Compression;
 using System.Text;
+using AotVit.Runtime.Model;
 using AotVit.Runtime.Weights;
 
 namespace AotVit.Fuzzing;
 
-public sealed class TorchBinTarget : FuzzTarget
+public sealed unsafe class TorchBinTarget : FuzzTarget
 {
     private static readonly CheckpointLimits Limits = new() { MaxHeaderBytes = 1 << 20, MaxTensors = 10_000, MaxPickleItems = 100_000 };
     private readonly List<(string Name, List<(string Name, byte[] Data)> Entries, byte[] Raw)> _seeds = [];
+    private readonly int _loadEvery;
+    private readonly string? _calibrationPath;
+    private List<(string Name, long[] Shape, float[] Values)>? _mobileViT;
+    private float[]? _referenceLogits;
 
-    public TorchBinTarget(string fixtureFolder)
+    /// <param name="fixtureFolder">The *.bin seeds (tests/AotVit.Tests/data/torch).</param>
+    /// <param name="repoRoot">For the MobileViT calibration file of the whole-model inputs.</param>
+    /// <param name="loadEvery">Every n-th input is a whole MobileViT checkpoint through the model's load path (0: never).</param>
+    public TorchBinTarget(string fixtureFolder, string? repoRoot = null, int loadEvery = 0)
     {
+        _loadEvery = loadEvery;
+        _calibrationPath = repoRoot is null ? null : Path.Combine(repoRoot, "src/Graphs/mobilevit-small/synthetic-bn-calibration.safetensors");
         foreach (string path in Directory.GetFiles(fixtureFolder, "*.bin").Order(StringComparer.Ordinal))
         {
             byte[] raw = File.ReadAllBytes(path);
@@ -52,10 +68,13 @@ public sealed class TorchBinTarget : FuzzTarget
 
     public override string Name => "torch-bin";
 
+    public override TimeSpan PerInputTimeout => TimeSpan.FromSeconds(60);
+
     public override string? ExpectedError(Exception exception) => exception is CheckpointException ? Bucket(exception) : null;
 
     public override FuzzCase Next(Random random, long index)
     {
+        if (_loadEvery > 0 && index % _loadEvery == _loadEvery - 1) return NextModelLoad(random);
         var seed = random.Pick(_seeds);
         var edits = new List<string> { seed.Name };
         byte[] file;
@@ -73,7 +92,7 @@ public sealed class TorchBinTarget : FuzzTarget
                 if (random.Next(3) > 0) MutatePickle(random, entries, edits);
                 else MutateEntries(random, entries, edits);
             }
-            file = WriteZip(random, entries, edits);
+            file = WriteZip(random, entries, edits, allowEdits: true);
             if (random.Next(3) == 0)
             {
                 file = Mutator.Mutate(random, file, 4);
@@ -189,10 +208,10 @@ public sealed class TorchBinTarget : FuzzTarget
 
     // ---- the archive ----
 
-    private static byte[] WriteZip(Random random, List<(string Name, byte[] Data, bool Deflate)> entries, List<string> edits)
+    private static byte[] WriteZip(Random random, List<(string Name, byte[] Data, bool Deflate)> entries, List<string> edits, bool allowEdits)
     {
         bool zip64 = random.Next(2) == 0;
-        int edit = random.Next(4) == 0 ? random.Next(9) : -1;
+        int edit = allowEdits && random.Next(4) == 0 ? random.Next(9) : -1;
         var output = new MemoryStream();
         var w = new BinaryWriter(output);
         var offsets = new List<long>();
@@ -267,5 +286,201 @@ public sealed class TorchBinTarget : FuzzTarget
         long n = 1;
         foreach (long d in t.Shape) n = checked(n * d);
         return n;
+    }
+
+    // ---- whole MobileViT checkpoints through the model's load path ----
+
+    private sealed record Tensor(string Name, DType DType, long[] Shape, float[] Values, bool Transposed = false, bool Parameter = false);
+
+    private FuzzCase NextModelLoad(Random random)
+    {
+        EnsureMobileViT();
+        var tensors = _mobileViT!.Select(t => new Tensor(t.Name, DType.F32, t.Shape, t.Values)).ToList();
+        bool valuesKept = true, shared = false, metadata = false;
+        var edits = new List<string>();
+        for (int m = random.Next(1, 4); m > 0; m--)
+        {
+            int i = random.Next(tensors.Count);
+            Tensor t = tensors[i];
+            switch (random.Next(8))
+            {
+                case 0: tensors[i] = t with { DType = random.Next(2) == 0 ? DType.F16 : DType.BF16 }; valuesKept = false; edits.Add("F16/BF16"); break;
+                case 1: tensors = tensors.Select(x => x with { Parameter = random.Next(2) == 0 }).ToList(); edits.Add("parameters"); break;
+                case 2: shared = true; edits.Add("shared storage"); break;
+                case 3: metadata = true; edits.Add("_metadata"); break;
+                case 4: tensors.RemoveAt(i); edits.Add("drop"); break;
+                case 5 when t.Shape.Length >= 2 && t.Shape[0] > 1 && t.Shape[1] > 1: tensors[i] = t with { Transposed = true }; edits.Add("transposed"); break;
+                case 6:
+                    {
+                        var values = (float[])t.Values.Clone();
+                        values[random.Next(values.Length)] = random.Pick(new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity });
+                        tensors[i] = t with { Values = values };
+                        valuesKept = false;
+                        edits.Add("non-finite");
+                        break;
+                    }
+                default: tensors.Add(new Tensor(t.Name + ".num_batches_tracked", DType.I64, [], [3])); edits.Add("counter"); break;
+            }
+        }
+        tensors = tensors.DistinctBy(t => t.Name, StringComparer.Ordinal).ToList();
+        var (pickle, storages) = WriteStateDict(tensors, shared, metadata);
+        var entries = new List<(string Name, byte[] Data, bool Deflate)> { ("archive/data.pkl", pickle, false) };
+        entries.AddRange(storages.Select(s => ($"archive/data/{s.Key}", s.Data, false)));
+        entries.Add(("archive/version", "3\n"u8.ToArray(), false));
+        byte[] bytes = WriteZip(random, entries, edits, allowEdits: false);
+        string kind = "mobilevit load: " + string.Join("+", edits.Distinct().Order(StringComparer.Ordinal));
+        bool compare = valuesKept;
+        return new FuzzCase(kind, bytes, ".bin", () => LoadAndRun(bytes, compare));
+    }
+
+    /// <summary>A protocol-2 pickle of an OrderedDict of _rebuild_tensor_v2 calls, as torch.save writes a state dict,
+    /// and the storage entries it names.</summary>
+    private static (byte[] Pickle, List<(string Key, byte[] Data)> Storages) WriteStateDict(List<Tensor> tensors, bool shared, bool metadata)
+    {
+        var p = new List<byte> { 0x80, 2 };
+        void Bytes(ReadOnlySpan<byte> b) { foreach (byte x in b) p.Add(x); }
+        void Text(string text)
+        {
+            byte[] utf8 = Encoding.UTF8.GetBytes(text);
+            p.Add((byte)'X');
+            Span<byte> n = stackalloc byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(n, utf8.Length);
+            Bytes(n);
+            Bytes(utf8);
+        }
+        void Int(long v)
+        {
+            Span<byte> b = stackalloc byte[8];
+            if (v is >= 0 and < 256) { p.Add((byte)'K'); p.Add((byte)v); }
+            else if (v is >= int.MinValue and <= int.MaxValue) { p.Add((byte)'J'); BinaryPrimitives.WriteInt32LittleEndian(b, (int)v); Bytes(b[..4]); }
+            else { p.Add(0x8a); p.Add(8); BinaryPrimitives.WriteInt64LittleEndian(b, v); Bytes(b); }
+        }
+        void EmptyOrderedDict() { Bytes("ccollections\nOrderedDict\n)R"u8); }
+
+        var storages = new List<(string Key, byte[] Data)>();
+        var sharedData = new List<byte>();
+        EmptyOrderedDict();
+        p.Add((byte)'(');
+        foreach (Tensor t in tensors)
+        {
+            byte[] data = Encode(t.DType, t.Values);
+            string key;
+            long offset = 0, numel = t.Values.Length;
+            if (shared && t.DType == DType.F32)
+            {
+                key = "shared";
+                offset = sharedData.Count / 4;
+                sharedData.AddRange(data);
+                numel = -1;   // filled in below, once the shared storage is complete
+            }
+            else
+            {
+                key = storages.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                storages.Add((key, data));
+            }
+            long[] shape = t.Shape, stride = new long[shape.Length];
+            long step = 1;
+            for (int d = shape.Length - 1; d >= 0; d--) { stride[d] = step; step *= shape[d]; }
+            if (t.Transposed)
+            {
+                (shape, stride) = ([shape[1], shape[0], .. shape[2..]], [stride[1], stride[0], .. stride[2..]]);
+            }
+            Text(t.Name);
+            if (t.Parameter) Bytes("ctorch._utils\n_rebuild_parameter\n("u8);
+            Bytes("ctorch._utils\n_rebuild_tensor_v2\n("u8);
+            p.Add((byte)'(');
+            Text("storage");
+            Bytes(Encoding.ASCII.GetBytes("ctorch\n" + t.DType switch { DType.F16 => "HalfStorage", DType.BF16 => "BFloat16Storage", DType.I64 => "LongStorage", _ => "FloatStorage" } + "\n"));
+            Text(key);
+            Text("cpu");
+            if (numel < 0) { p.Add(0x8a); p.Add(8); p.AddRange(new byte[8]); }   // a slot patched below
+            else Int(numel);
+            Bytes("tQ"u8);
+            Int(offset);
+            p.Add((byte)'('); foreach (long d in shape) Int(d); p.Add((byte)'t');
+            p.Add((byte)'('); foreach (long d in stride) Int(d); p.Add((byte)'t');
+            p.Add(0x89);
+            EmptyOrderedDict();
+            Bytes("tR"u8);
+            if (t.Parameter)
+            {
+                p.Add(0x88);
+                EmptyOrderedDict();
+                Bytes("tR"u8);
+            }
+        }
+        p.Add((byte)'u');
+        if (metadata)
+        {
+            Bytes("}"u8); Text("_metadata"); EmptyOrderedDict();
+            Bytes("("u8); Text(""); Bytes("}"u8); Text("version"); Int(1); Bytes("su"u8);
+            Bytes("sb"u8);
+        }
+        p.Add((byte)'.');
+        byte[] pickle = [.. p];
+        if (sharedData.Count > 0)
+        {
+            // Patch every shared numel slot (LONG1 of 8 zero bytes after the "cpu" string) with the final count.
+            byte[] slot = [.. Encoding.ASCII.GetBytes("cpu"), 0x8a, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+            long count = sharedData.Count / 4;
+            for (int at = pickle.AsSpan().IndexOf(slot); at >= 0;)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(pickle.AsSpan(at + 5), count);
+                int next = pickle.AsSpan(at + 1).IndexOf(slot);
+                at = next < 0 ? -1 : at + 1 + next;
+            }
+            storages.Add(("shared", [.. sharedData]));
+        }
+        return (pickle, storages);
+    }
+
+    private static byte[] Encode(DType dtype, float[] values)
+    {
+        var bytes = new byte[values.Length * dtype.SizeInBytes()];
+        for (int i = 0; i < values.Length; i++)
+        {
+            switch (dtype)
+            {
+                case DType.F32: BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]); break;
+                case DType.F16: BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(i * 2), (Half)values[i]); break;
+                case DType.BF16: BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 2), (ushort)(BitConverter.SingleToUInt32Bits(values[i]) >> 16)); break;
+                case DType.I64: BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 8), (long)values[i]); break;
+            }
+        }
+        return bytes;
+    }
+
+    private FuzzResult LoadAndRun(byte[] bytes, bool mustMatchReference)
+    {
+        var entry = ModelCatalog.Find("mobilevit-small");
+        using Checkpoint file = CheckpointFile.FromMemory(bytes, Limits);
+        var binder = WeightBinder.Bind(file, SafeTensorsTarget.ModelSpecs(entry.Descriptor), entry.Descriptor.OptionalPrefixes, entry.Descriptor.Name);
+        using var model = entry.Create(new BinderSource(binder), null);
+        float[] logits = SafeTensorsTarget.RunOnce(model);
+        if (mustMatchReference && !logits.AsSpan().SequenceEqual(_referenceLogits))
+            throw new FuzzInvariantException("a torch checkpoint with the reference values produced different logits");
+        return FuzzResult.Ok(mustMatchReference ? "mobilevit loaded, logits = reference" : "mobilevit loaded");
+    }
+
+    private void EnsureMobileViT()
+    {
+        if (_mobileViT is not null) return;
+        var entry = ModelCatalog.Find("mobilevit-small");
+        var specs = SafeTensorsTarget.ModelSpecs(entry.Descriptor);
+        using var calibration = _calibrationPath is not null && File.Exists(_calibrationPath) ? SafeTensorsFile.Open(_calibrationPath) : null;
+        var values = SyntheticWeights.Generate(specs, 0, calibration);
+        _mobileViT = specs.Select(s => (s.Name, s.Shape.ToArray(), values[s.Name])).ToList();
+        using var model = entry.Create(new DictionarySource(values), null);
+        _referenceLogits = SafeTensorsTarget.RunOnce(model);
+    }
+
+    private sealed class BinderSource(WeightBinder binder) : ITensorSource
+    {
+        public ReadOnlySpan<float> Get(string name) => binder.Get(name);
+    }
+
+    private sealed class DictionarySource(Dictionary<string, float[]> tensors) : ITensorSource
+    {
+        public ReadOnlySpan<float> Get(string name) => tensors[name];
     }
 }
