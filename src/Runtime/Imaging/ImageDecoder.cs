@@ -32,6 +32,7 @@
 //   inputs whose segment lengths run past the end of the data (see that file).
 
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using AotVit.Runtime.Imaging.Jpeg;
 using AotVit.Runtime.Interop;
 using StbImageSharp;
@@ -159,31 +160,43 @@ public static class ImageDecoder
         CheckNotTruncated(encoded, format, header.Width, header.Height);
         fixed (byte* data = encoded)
         {
-            ImageResult result;
+            // stb's BMP loader called directly, not through ImageResult.FromStream: that entry tries every stb format
+            // in turn, which keeps stb's JPEG, PNG, GIF, PSD, HDR and TGA decoders in the NativeAOT binaries (unused:
+            // those formats are ours; ≈50 KB of code). For a file whose header is BMP the two give the same pixels:
+            // FromStream reaches the BMP loader first (the JPEG and PNG tests reject "BM"), with the same request
+            // (RedGreenBlue: grey -> (g, g, g), alpha dropped, palettes expanded, as Image.convert("RGB")).
+            int width, height, components;
+            StbImage.stbi__result_info info;
+            byte* pixels = null;
             try
             {
                 using var stream = new ClampedMemoryStream(data, encoded.Length);
-                // RedGreenBlue makes stb convert like Image.convert("RGB"): grey -> (g, g, g), grey+alpha and
-                // RGBA drop alpha, palettes (with or without tRNS) expand to their RGB entries.
-                result = ImageResult.FromStream(stream, ColorComponents.RedGreenBlue);
+                pixels = (byte*)StbImage.stbi__bmp_load(new StbImage.stbi__context(stream), &width, &height, &components,
+                                                         (int)ColorComponents.RedGreenBlue, &info);
+                if (pixels is null)
+                {
+                    throw new InvalidOperationException(StbImage.stbi__g_failure_reason);   // as FromStream reports it
+                }
+                if (width != header.Width || height != header.Height)
+                {
+                    throw new ImageDecodeException(
+                        $"Corrupt {format} data: header says {header.Width}x{header.Height}, decoder produced {width}x{height}.");
+                }
+                var rgb = new byte[(long)width * height * 3];
+                new ReadOnlySpan<byte>(pixels, rgb.Length).CopyTo(rgb);
+                return new RgbImage(width, height, rgb);
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e) when (e is not OutOfMemoryException and not ImageDecodeException)
             {
                 // stb reports corrupt data as InvalidOperationException, but truncated or hostile input can also
                 // surface as IndexOutOfRange/NullReference/Overflow from its ported C code: all are "corrupt".
                 throw new ImageDecodeException($"Corrupt or truncated {format} data: {e.Message}", e);
             }
-            if (result is null || result.Data is null)
+            finally
             {
-                throw new ImageDecodeException($"Corrupt {format} data: the decoder returned no pixels.");
+                // stb allocates its result with Marshal.AllocHGlobal (its CRuntime.malloc, internal to the package).
+                if (pixels is not null) Marshal.FreeHGlobal((nint)pixels);
             }
-            if (result.Width != header.Width || result.Height != header.Height
-                || result.Data.Length != (long)result.Width * result.Height * 3)
-            {
-                throw new ImageDecodeException(
-                    $"Corrupt {format} data: header says {header.Width}x{header.Height}, decoder produced {result.Width}x{result.Height}.");
-            }
-            return new RgbImage(result.Width, result.Height, result.Data);
         }
     }
 
