@@ -6,10 +6,10 @@
 #     libaotvit.so         NativeAOT C ABI library, x86-64-v4    libaotvit-x86-64-v3.so
 #     include/aotvit.h
 #   tools/publish.sh --arm64    linux-arm64 (cross-compiled; tools/arm64_toolchain.sh installs what it needs), into
-#                               artifacts/dist/linux-arm64: aotvit (without `selftest`: size budget), aotvit-selftest
-#                               (the same CLI with it), libaotvit.so (armv8-a: AdvSimd kernels), include/aotvit.h
+#                               artifacts/dist/linux-arm64: aotvit, libaotvit.so (armv8-a: AdvSimd kernels), include/aotvit.h
 #   tools/publish.sh --all      both
 # Sizes are of the published files, which NativeAOT already strips (StripSymbols; the symbols go to *.dbg, not shipped).
+# Budget: every NativeAOT `aotvit` (x86-64-v4, x86-64-v3, linux-arm64) is at most 3,000,000 bytes; over it, this fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 x64=1; arm64=0
@@ -22,6 +22,9 @@ for arg in "$@"; do
 done
 out=artifacts/dist
 sizes() { echo "$1:"; find "$1" -maxdepth 1 -type f -printf '  %10s  %f\n' | sort -k2; }
+limit=3000000
+budget() { local size; size=$(stat -c %s "$1")
+  [ "$size" -le $limit ] || { echo "publish.sh: $1 is $size bytes, over the $limit-byte budget" >&2; exit 1; }; }
 
 if [ $x64 = 1 ]; then
   # Only the x64 files are replaced: an arm64 build in $out/linux-arm64 stays.
@@ -38,6 +41,7 @@ if [ $x64 = 1 ]; then
   cp tests/AotVit.Tests/data/images/chelsea.png "$out/"
   gcc -O2 -s -Wall -Wextra -o "$out/aotvit" src/Launcher/launcher.c
   sizes "$out"
+  budget "$out/aotvit-x86-64-v4"; budget "$out/aotvit-x86-64-v3"
 fi
 
 if [ $arm64 = 1 ]; then
@@ -50,16 +54,12 @@ if [ $arm64 = 1 ]; then
     || { echo "publish.sh --arm64: no arm64 sysroot (libc6-dev:arm64, zlib1g-dev:arm64): run tools/arm64_toolchain.sh (as root)" >&2; exit 1; }
   a=$out/linux-arm64
   rm -rf "$a" && mkdir -p "$a/include"
-  # aotvit without `selftest` (within the 3,000,000-byte budget), and the same CLI with it as aotvit-selftest.
-  dotnet publish src/Cli -c Release -r linux-arm64 -p:AotVitSelfTest=true -o artifacts/publish/cli-linux-arm64-selftest -v q -nologo
-  cp artifacts/publish/cli-linux-arm64-selftest/aotvit "$a/aotvit-selftest"
-  dotnet publish src/Cli -c Release -r linux-arm64 -p:AotVitSelfTest=false -o artifacts/publish/cli-linux-arm64 -v q -nologo
+  dotnet publish src/Cli -c Release -r linux-arm64 -o artifacts/publish/cli-linux-arm64 -v q -nologo
   dotnet publish src/Native -c Release -r linux-arm64 -o artifacts/publish/native-linux-arm64 -v q -nologo
   cp artifacts/publish/cli-linux-arm64/aotvit "$a/aotvit"
   cp artifacts/publish/native-linux-arm64/libaotvit.so "$a/libaotvit.so"
   cp src/Native/include/aotvit.h "$a/include/"
   cp tests/AotVit.Tests/data/images/chelsea.png "$a/"
   sizes "$a"
-  limit=3000000; size=$(stat -c %s "$a/aotvit")
-  [ "$size" -le $limit ] || { echo "publish.sh --arm64: aotvit is $size bytes, over the $limit-byte budget" >&2; exit 1; }
+  budget "$a/aotvit"
 fi

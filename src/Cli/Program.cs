@@ -71,8 +71,9 @@ namespace AotVit.Cli
             """;
 
         private const string SelfTestUsage = """
-              aotvit selftest [--image chelsea.png]
-                  checks this machine: every kernel against reference loops, and both seed models against PyTorch values (exit 4 on a mismatch)
+              aotvit selftest [--image chelsea.png] [--kernels]
+                  checks this machine: every kernel against reference loops, and both seed models against PyTorch values (exit 4 on a mismatch);
+                  --kernels: the kernel checks only
             """;
 
         public static string Usage => Lines(ClassifyUsage, EmbedUsage, BenchUsage, PreprocessUsage, InfoUsage, MakeWeightsUsage, SelfTestUsage,
@@ -139,11 +140,7 @@ namespace AotVit.Cli
                                                      "--weights", "--markdown", "--profile", "--profile-all")),
                     "info" => Commands.Info(options.For("info", positionals: false)),
                     "make-weights" => Commands.MakeWeights(options.For("make-weights", positionals: true, "--seed", "--dtype")),
-#if AOTVIT_SELFTEST
-                    _ => SelfTest.Run(options.For("selftest", positionals: false, "--image")),
-#else
-                    _ => throw new UsageException("selftest is not compiled into this build of aotvit (built with AotVitSelfTest=false); run aotvit-selftest selftest, published next to it"),
-#endif
+                    _ => SelfTest.Run(options.For("selftest", positionals: false, "--image", "--kernels")),
                 };
             }
             catch (UsageException e)
@@ -172,7 +169,7 @@ namespace AotVit.Cli
     /// "-" is a positional argument (stdin); after "--" every argument is positional.</summary>
     internal sealed class Options
     {
-        private static readonly HashSet<string> Switches = ["--json", "--full", "--logits", "--recursive", "--profile", "--profile-all", "--no-exif-transpose"];
+        private static readonly HashSet<string> Switches = ["--json", "--full", "--logits", "--recursive", "--profile", "--profile-all", "--no-exif-transpose", "--kernels"];
         private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype", "--stage", "-o",
                                                          "--markdown", "--format", "--decoders", "--image"];
 

@@ -97,6 +97,13 @@ public sealed class CliTests : IDisposable
 
         string missing = Path.Combine(_dir, "chelsea.png");
         AssertInputError(Run("selftest", "--image", missing), $"not found at {missing}");
+
+        // --kernels: the kernel checks only, no image needed.
+        var kernels = Run("selftest", "--kernels");
+        Assert.True(kernels.Code == 0, kernels.Out + kernels.Err);
+        Assert.Contains(", 0 failed", kernels.Out);
+        Assert.DoesNotContain("forward", kernels.Out);
+        Assert.Equal(1, Run("selftest", "--kernels", "--image", Image).Code);
     }
 
     [Fact]
