@@ -5,8 +5,15 @@
 # without which the link fails with "cannot open crtbeginS.o") and binutils-aarch64-linux-gnu (objcopy for symbol
 # stripping; the arm64 ld.bfd, the SDK's default linker). Idempotent: does nothing when all are present.
 # Needs root (apt; waits up to 10 minutes for another apt/dpkg to release its lock).
+#   tools/arm64_toolchain.sh --check   installs nothing: exit 1 (and the missing packages on stderr) when any is missing.
 # Exit status: 0 when everything is installed afterwards, 1 otherwise (the reason on stderr).
 set -uo pipefail
+check_only=0
+case "${1:-}" in
+  --check) check_only=1 ;;
+  "") ;;
+  *) echo "arm64_toolchain.sh: unknown option '$1' (use --check)" >&2; exit 2 ;;
+esac
 gcc_major=$(gcc -dumpversion 2>/dev/null | cut -d. -f1); gcc_major=${gcc_major:-12}
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -14,6 +21,7 @@ for p in clang lld binutils-aarch64-linux-gnu libc6-dev:arm64 zlib1g-dev:arm64 "
   have_pkg "$p" || need+=("$p")
 done
 if [ ${#need[@]} -eq 0 ]; then echo "arm64 toolchain: present"; exit 0; fi
+if [ $check_only = 1 ]; then echo "arm64 toolchain: missing ${need[*]} (tools/arm64_toolchain.sh installs them, as root)" >&2; exit 1; fi
 if [ "$(id -u)" -ne 0 ]; then echo "arm64 toolchain: missing ${need[*]} and not root (apt-get needs root)" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

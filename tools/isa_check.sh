@@ -4,7 +4,9 @@
 #  2. natively, the launcher picks v4 and `info` reports Vector512 kernels;
 #  3. under qemu-user emulating a Haswell (AVX2, no AVX-512), the launcher picks v3, and the v3 binary itself,
 #     run inside the emulator, classifies chelsea.png with the same top-5 and logits within 1e-5 of native v4;
-#  4. the v4 binary on that emulated CPU refuses to start (the runtime's ISA check) instead of computing garbage.
+#  4. the v4 binary on that emulated CPU refuses to start (the runtime's ISA check) instead of computing garbage;
+#  5. `aotvit selftest` (every kernel against its reference loops, both seed models against built-in PyTorch values)
+#     passes with the v4 binary natively and with the v3 binary on the emulated Haswell.
 # Needs qemu-user (Debian package); skips steps 3-4 with a message when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,8 @@ chosen=$(AOTVIT_LAUNCHER_VERBOSE=1 $d/aotvit info 2>&1 >/dev/null | head -1)
 $d/aotvit info | grep -q "SIMD: Vector512" || fail "native build does not report Vector512 kernels"
 echo "isa_check: native: launcher runs aotvit-x86-64-v4, kernels Vector512"
 $d/aotvit-x86-64-v4 classify $d/chelsea.png --json 2>/dev/null > artifacts/isa-native.json
+$d/aotvit-x86-64-v4 selftest > artifacts/isa-selftest-v4.txt || { cat artifacts/isa-selftest-v4.txt; fail "aotvit-x86-64-v4 selftest"; }
+echo "isa_check: native v4 $(tail -1 artifacts/isa-selftest-v4.txt)"
 
 if ! command -v qemu-x86_64 >/dev/null; then echo "isa_check: qemu-x86_64 missing: emulated-CPU checks skipped"; exit 0; fi
 q() { qemu-x86_64 -cpu Haswell "$@" 2> >(grep -v "qemu-x86_64: warning" >&2); }
@@ -36,3 +40,6 @@ PY
 if q $d/aotvit-x86-64-v4 info >/dev/null 2>artifacts/isa-v4-on-haswell.txt; then fail "v4 build started on a CPU without AVX-512"; fi
 grep -q "required instruction sets are not supported" artifacts/isa-v4-on-haswell.txt || fail "v4 on Haswell: unexpected failure: $(cat artifacts/isa-v4-on-haswell.txt)"
 echo "isa_check: v4 build on emulated Haswell refuses to start: $(grep -m1 required artifacts/isa-v4-on-haswell.txt)"
+t0=$SECONDS
+q $d/aotvit-x86-64-v3 selftest > artifacts/isa-selftest-v3-haswell.txt || { cat artifacts/isa-selftest-v3-haswell.txt; fail "aotvit-x86-64-v3 selftest on emulated Haswell"; }
+echo "isa_check: v3 on emulated Haswell $(tail -1 artifacts/isa-selftest-v3-haswell.txt) ($((SECONDS - t0)) s)"
