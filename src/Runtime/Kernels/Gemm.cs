@@ -2,13 +2,14 @@
 // with an implicit-im2col A. The driver blocks the problem as
 //   item (chunk of ≤64 rows, ≤256 when B is over 1 MiB, × a range of 32-column panels) → one WorkerPool claim gets a run of items
 //     panel → K block of 256 → 8-row block (10-row when M is a multiple of 10 only; 6-row with AVX2 only) → microkernel
-//     (Gemm.Vector512.cs / Gemm.Fma256.cs / Gemm.Portable.cs / scalar below)
+//     (Gemm.Vector512.cs / Gemm.Fma256.cs / Gemm.Neon.cs on AArch64 / Gemm.Portable.cs / scalar below)
 // A 256×32 B block (32 KiB) stays in L1 across the row blocks; row blocks 1–4 prefetch the next block into L2, so its
 // first use does not wait on DRAM (ViT-B/32, 40 GEMMs of 50×3072×768 streamed from DRAM: 157 → 183 GFLOP/s on 1 thread).
 // Partial sums live in a thread-static tile, never in c, so the epilogue may read residual from c itself.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using AotVit.Runtime.Kernels.Common;
 using AotVit.Runtime.Threading;
 
@@ -352,6 +353,13 @@ public static unsafe partial class Gemm
                     Gemm_f32_4x2v_Broadcast<Vector256Ops, Vector256<float>>(kc, a + r * lda, lda, Math.Min(4, rows - r),
                         packed + column, tile + r * PanelWidth + column, accumulate);
                 }
+            }
+        }
+        else if (AdvSimd.Arm64.IsSupported)
+        {
+            for (int column = 0; column < PanelWidth; column += 2 * Vector128<float>.Count)
+            {
+                Gemm_f32_8x8_ByLane(kc, a, lda, rows, packed + column, tile + column, accumulate);
             }
         }
         else if (Vector128.IsHardwareAccelerated)

@@ -71,6 +71,53 @@ public sealed unsafe class GemmTests
         Assert.Equal(packed.Panels * 32L * k * sizeof(float), packed.ByteSize);
     }
 
+    // The AArch64 microkernel (Gemm.Neon.cs), called directly: on x64 its FMLA-by-element steps run as broadcasts, so the
+    // k unrolling by 4, the kc % 4 tail, the row duplication below 8 rows and the 8-column steps across a panel are
+    // checked here against double sums; the NEON instructions themselves run under qemu (aotvit selftest in arm64_check).
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 4)]
+    [InlineData(5, 7)]
+    [InlineData(7, 13)]
+    [InlineData(8, 256)]
+    [InlineData(8, 3)]
+    [InlineData(6, 37)]
+    public void NeonByLaneKernelMatchesSums(int rows, int kc)
+    {
+        const int panel = 32;
+        long lda = kc + 3;
+        using NativeBuffer a = TestData.Random(rows * lda, 11);
+        using NativeBuffer packed = TestData.Random((long)kc * panel, 12);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            using NativeBuffer start = TestData.Random(9 * panel, 13);   // 8 rows and a sentinel row
+            using NativeBuffer tile = new(9 * panel);
+            new Span<float>(start.Pointer, 9 * panel).CopyTo(new Span<float>(tile.Pointer, 9 * panel));
+            for (int column = 0; column < panel; column += 8)
+            {
+                Gemm.Gemm_f32_8x8_ByLane(kc, a.Pointer, lda, rows, packed.Pointer + column, tile.Pointer + column, accumulate);
+            }
+
+            for (int r = 0; r < 9; r++)
+            {
+                for (int j = 0; j < panel; j++)
+                {
+                    double expected = start.Pointer[r * panel + j];   // rows ≥ rows are left as they were
+                    if (r < rows)
+                    {
+                        double sum = accumulate ? expected : 0;
+                        for (int p = 0; p < kc; p++) sum += (double)a.Pointer[r * lda + p] * packed.Pointer[(long)p * panel + j];
+                        expected = sum;
+                    }
+
+                    double actual = tile.Pointer[r * panel + j];
+                    Assert.True(Math.Abs(actual - expected) <= 1e-5 * Math.Sqrt(kc) * (1 + Math.Abs(expected)),
+                        $"rows={rows} kc={kc} accumulate={accumulate} [{r}, {j}]: {actual} vs {expected}");
+                }
+            }
+        }
+    }
+
     // residualMode: 0 none, 1 separate buffer, 2 residual aliases c. Strided a, c and residual.
     private static void Check(int m, int n, int k, Activation act, bool withBias, int residualMode, int threads)
     {
