@@ -139,21 +139,39 @@ public abstract unsafe class VisionModel : IDisposable
     /// resize reads the stored pixels in oriented order) and, for JPEG (decoded in MCU rows, only the pixels the
     /// model input depends on), without holding the full-resolution RGB image.
     /// </summary>
-    public void PreprocessEncoded(ReadOnlySpan<byte> encoded, Span<float> destination)
+    public void PreprocessEncoded(ReadOnlySpan<byte> encoded, Span<float> destination) =>
+        PreprocessEncoded(encoded, destination, useModelThreads: true);
+
+    /// <summary>
+    /// <see cref="PreprocessEncoded(ReadOnlySpan{byte}, Span{float})"/>; with <paramref name="useModelThreads"/>, a
+    /// large JPEG is decoded with two of the model's threads when the model is not running (Options.Threads &gt; 1),
+    /// otherwise on the calling thread. The values are the same either way. Callers that decode on their own threads
+    /// while another thread runs this model pass false, so a decode never delays the model.
+    /// </summary>
+    public void PreprocessEncoded(ReadOnlySpan<byte> encoded, Span<float> destination, bool useModelThreads)
     {
-        using var stream = ImageDecoder.DecodeStreaming(encoded, Plan, Options.ImageLimits, ApplyExifOrientation);
-        CheckInputShape(3, stream.OutputHeight, stream.OutputWidth);
-        stream.Finish(destination);
+        bool pooled = useModelThreads && _pool is not null && _gate.TryEnter();
+        try
+        {
+            using var stream = ImageDecoder.DecodeStreaming(encoded, Plan, Options.ImageLimits, ApplyExifOrientation,
+                                                            pooled && !_disposed ? _pool : null);
+            CheckInputShape(3, stream.OutputHeight, stream.OutputWidth);
+            stream.Finish(destination);
+        }
+        finally
+        {
+            if (pooled) _gate.Exit();
+        }
     }
 
     /// <summary><see cref="PreprocessEncoded"/> of the file at <paramref name="path"/> (read as <see cref="LoadImage"/> reads it).</summary>
     public void PreprocessFile(string path, Span<float> destination) =>
         PreprocessEncoded(ImageDecoder.ReadFile(path, Options.ImageLimits), destination);
 
-    public float[] PreprocessEncoded(ReadOnlySpan<byte> encoded)
+    public float[] PreprocessEncoded(ReadOnlySpan<byte> encoded, bool useModelThreads = true)
     {
         var pixels = new float[InputFloatsPerImage];
-        PreprocessEncoded(encoded, pixels);
+        PreprocessEncoded(encoded, pixels, useModelThreads);
         return pixels;
     }
 

@@ -158,7 +158,7 @@ internal sealed class DecodePipeline : IDisposable
         var limits = _model.Options.ImageLimits;
         byte[] encoded = item.IsStdin ? ReadStdin(limits.MaxEncodedBytes) : ImageDecoder.ReadFile(item.Path, limits);
         var (width, height, _) = ImageDecoder.ReadInfo(encoded, limits, _model.ApplyExifOrientation);
-        _model.PreprocessEncoded(encoded, destination);
+        _model.PreprocessEncoded(encoded, destination, useModelThreads: false);
         return (width, height);
     }
 
