@@ -9,6 +9,8 @@
 // - _slotItem[s] == i exactly when item i is finished (decoded or failed) and not yet released.
 // - The consumer takes units in input order: one failed item, or up to `batch` consecutive decoded items whose slots
 //   are consecutive (a unit never wraps around the ring), so their pixels are one [n, C, H, W] span.
+// - With one input the model is idle while it is decoded, so the decode may borrow the model's threads
+//   (VisionModel.PreprocessEncoded useModelThreads); with more, decoders never take them from a running forward pass.
 // Memory: Capacity · InputFloatsPerImage floats of pixels plus, per decoder, one encoded file and its decoded RGB.
 // The pipeline depends only on VisionModel.PreprocessEncoded and ImageDecoder.ReadInfo, not on a decoder's internals.
 using System.Runtime.InteropServices;
@@ -158,7 +160,7 @@ internal sealed class DecodePipeline : IDisposable
         var limits = _model.Options.ImageLimits;
         byte[] encoded = item.IsStdin ? ReadStdin(limits.MaxEncodedBytes) : ImageDecoder.ReadFile(item.Path, limits);
         var (width, height, _) = ImageDecoder.ReadInfo(encoded, limits, _model.ApplyExifOrientation);
-        _model.PreprocessEncoded(encoded, destination, useModelThreads: false);
+        _model.PreprocessEncoded(encoded, destination, useModelThreads: _items.Count == 1);
         return (width, height);
     }
 
