@@ -11,6 +11,8 @@
 //                                   for mobilevit-small checks them against ImageClassifier.PreprocessFile (the product
 //                                   API itself)                                             -> ok SAME_AS_PRODUCT(1/0/-)
 //       ort THREADS PIXELS.f32      ONNX Runtime on float32 [1,3,256,256] pixel_values written by the script  -> ok MS TOP5
+//       ortbatch THREADS PIXELS.f32 ONNX Runtime on a batch [N,3,256,256] (N from the file's size; tools/folder_bench.py)
+//                                   -> ok MS TOP1(comma-separated, one per image)
 //   AotVit.Bench --jpeg-rss pre MODEL PATH | e2e THREADS PATH  --cache DIR
 //     one measurement in a fresh process: setup (and, for e2e, a warm-up on a small image), then the peak RSS is reset
 //     (/proc/self/clear_refs) and the case runs once -> "ok RSS_BEFORE_MIB PEAK_MIB"
@@ -153,6 +155,33 @@ internal static class JpegBench
                             ort.Run();
                             double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                             reply = $"ok {F(ms)} {Top5(ClassifierFor(1), ort.Outputs[0])}";
+                            break;
+                        }
+                    case "ortbatch":
+                        {
+                            int threads = int.Parse(p[1], CultureInfo.InvariantCulture);
+                            if (!orts.TryGetValue(threads, out var ort))
+                            {
+                                ort = new OrtEngine(Models.OnnxPath(onnxDir, descriptor), descriptor, threads);
+                                orts[threads] = ort;
+                            }
+                            float[] px = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(p[2])).ToArray();
+                            int per = descriptor.InputFloatsPerImage, n = px.Length / per;
+                            if (n == 0 || n * per != px.Length) throw new InvalidDataException($"{p[2]}: {px.Length} floats is not a batch of [3, 256, 256] images");
+                            ort.Prepare(n, px);
+                            long t0 = Stopwatch.GetTimestamp();
+                            ort.Run();
+                            double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                            int classes = ort.Outputs[0].Length / n;
+                            var top1 = new string[n];
+                            for (int i = 0; i < n; i++)
+                            {
+                                var row = ort.Outputs[0].AsSpan(i * classes, classes);
+                                int best = 0;
+                                for (int k = 1; k < classes; k++) if (row[k] > row[best]) best = k;
+                                top1[i] = best.ToString(CultureInfo.InvariantCulture);
+                            }
+                            reply = $"ok {F(ms)} {string.Join(",", top1)}";
                             break;
                         }
                     default:
