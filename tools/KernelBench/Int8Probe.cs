@@ -8,7 +8,8 @@
 //                 pairs summed) + vpaddd: 64 MACs for 3 instructions. vpmaddubsw saturates an s16 pair sum, so exact
 //                 results need activations in [0, 127] (u7), which the probe uses; a quantizer would too.
 //   int8 VNNI     vpdpbusd (AvxVnni, 256-bit; 32 MACs per instruction): run only where AvxVnni.IsSupported.
-// The probe checks every variant's sums against a scalar loop before timing it.
+// The probe checks every variant's sums against a scalar loop before timing it. Then whole GEMMs on ViT-B/32's shapes:
+// the product's fp32 Gemm.Run against an int8 GEMM made of the maddubs tile (see WholeGemms).
 // Usage: dotnet run -c Release --project tools/KernelBench -- SECONDS int8
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -80,6 +81,118 @@ internal static unsafe class Int8Probe
         }
         if (!AvxVnni.IsSupported)
             Console.WriteLine("  int8 VNNI (AvxVnni, vpdpbusd): not supported by this CPU/runtime; .NET 10 has no API for 512-bit AVX512_VNNI");
+        WholeGemms(seconds);
+    }
+
+    // Whole GEMMs on ViT-B/32's shapes (50 tokens), one thread: the product's fp32 Gemm.Run against an int8 GEMM built
+    // from the maddubs tile: per call, each row of A is quantized (asymmetric, u7: scale and zero point from its min
+    // and max) into a buffer, every 4-row × 64-column tile runs the microkernel over the whole K, and the epilogue
+    // writes C = rowScale · colScale · (acc − rowZero · colSum). B (s8 per output channel, symmetric) is packed once.
+    private static void WholeGemms(double seconds)
+    {
+        (int N, int K, string Name)[] shapes = [(2304, 768, "attention.qkv 50x768 -> 2304"), (3072, 768, "intermediate.dense 50x768 -> 3072"), (768, 3072, "output.dense 50x3072 -> 768")];
+        const int m = 50, mPadded = 52;
+        float* rowScale = stackalloc float[mPadded];
+        int* rowZero = stackalloc int[mPadded];
+        foreach (var (n, k, name) in shapes)
+        {
+            var rng = new Random(n + k);
+            float* a = (float*)NativeMemory.AlignedAlloc((nuint)(m * k * 4), 64);
+            for (int i = 0; i < m * k; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
+            float[] w = new float[n * k];
+            for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() - 0.5) * 0.1f;
+            using var packed = AotVit.Runtime.Kernels.PackedMatrix.FromOutIn(w, n, k);
+            float* cf = (float*)NativeMemory.AlignedAlloc((nuint)(m * n * 4), 64);
+            // int8 B: per output channel j, scale = max|w| / 127; layout [panel][k / 4][64 columns][4 k].
+            sbyte* bq = (sbyte*)NativeMemory.AlignedAlloc((nuint)(n * k), 64);
+            float* colScale = (float*)NativeMemory.AlignedAlloc((nuint)(n * 4), 64);
+            int* colSum = (int*)NativeMemory.AlignedAlloc((nuint)(n * 4), 64);
+            for (int j = 0; j < n; j++)
+            {
+                float mx = 0;
+                for (int p = 0; p < k; p++) mx = Math.Max(mx, Math.Abs(w[j * k + p]));
+                colScale[j] = mx / 127;
+                int sum = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    sbyte q = (sbyte)Math.Clamp((int)MathF.Round(w[j * k + p] / colScale[j]), -127, 127);
+                    bq[(long)(j / 64) * k * 64 + (p / 4) * 256 + (j % 64 / 16) * 64 + (j % 16) * 4 + p % 4] = q;
+                    sum += q;
+                }
+                colSum[j] = sum;
+            }
+            byte* aq = (byte*)NativeMemory.AlignedAlloc((nuint)(mPadded * k), 64);
+            new Span<byte>(aq, mPadded * k).Clear();
+            float* c8 = (float*)NativeMemory.AlignedAlloc((nuint)(m * n * 4), 64);
+            int* tile = (int*)NativeMemory.AlignedAlloc(Rows * Cols * 4, 64);
+
+            void Fp32() => AotVit.Runtime.Kernels.Gemm.Run(null, m, a, k, packed, null, AotVit.Runtime.Kernels.Activation.None, null, 0, cf, n);
+            void Int8()
+            {
+                for (int r = 0; r < m; r++)
+                {
+                    float* row = a + r * k;
+                    Vector512<float> lo = Vector512.Load(row), hi = lo;
+                    for (int p = 16; p < k; p += 16) { var v = Vector512.Load(row + p); lo = Vector512.Min(lo, v); hi = Vector512.Max(hi, v); }
+                    float mn = Math.Min(0, Vector512.Min(lo, lo).ToScalar()), mx = Math.Max(0, hi.ToScalar());
+                    for (int e = 1; e < 16; e++) { mn = Math.Min(mn, lo.GetElement(e)); mx = Math.Max(mx, hi.GetElement(e)); }
+                    float scale = (mx - mn) / 127;
+                    if (scale == 0) scale = 1;
+                    int zero = (int)MathF.Round(-mn / scale);
+                    rowScale[r] = scale;
+                    rowZero[r] = zero;
+                    Vector512<float> inv = Vector512.Create(1 / scale), z = Vector512.Create((float)zero);
+                    for (int p = 0; p < k; p += 16)
+                    {
+                        Vector512<int> q = Vector512.ConvertToInt32(Vector512.Round(Vector512.Load(row + p) * inv) + z);
+                        q = Vector512.Min(Vector512.Max(q, Vector512<int>.Zero), Vector512.Create(127));
+                        Avx512F.ConvertToVector128Byte(q).Store(aq + r * k + p);
+                    }
+                }
+                for (int panel = 0; panel < n / 64; panel++)
+                {
+                    sbyte* bp = bq + (long)panel * k * 64;
+                    for (int r0 = 0; r0 < m; r0 += Rows)
+                    {
+                        Maddubs4x64(aq + r0 * k, bp, tile, k);
+                        for (int r = r0; r < Math.Min(r0 + Rows, m); r++)
+                        {
+                            Vector512<float> rs = Vector512.Create(rowScale[r]), rz = Vector512.Create((float)rowZero[r]);
+                            for (int j = 0; j < Cols; j += 16)
+                            {
+                                int col = panel * 64 + j;
+                                Vector512<float> acc = Vector512.ConvertToSingle(Vector512.Load(tile + (r - r0) * Cols + j));
+                                Vector512<float> corrected = acc - rz * Vector512.ConvertToSingle(Vector512.Load(colSum + col));
+                                (corrected * rs * Vector512.Load(colScale + col)).Store(c8 + r * n + col);
+                            }
+                        }
+                    }
+                }
+            }
+
+            Fp32();
+            Int8();
+            double err = 0, refMax = 0;
+            for (int i = 0; i < m * n; i++) { err = Math.Max(err, Math.Abs(cf[i] - c8[i])); refMax = Math.Max(refMax, Math.Abs(cf[i])); }
+            var tf = new List<double>();
+            var t8 = new List<double>();
+            double end = ThreadCpuSeconds() + 2 * seconds;
+            double macs = (double)m * n * k;
+            while (ThreadCpuSeconds() < end)
+            {
+                double t0 = ThreadCpuSeconds();
+                for (int i = 0; i < 20; i++) Fp32();
+                double t1 = ThreadCpuSeconds();
+                for (int i = 0; i < 20; i++) Int8();
+                double t2 = ThreadCpuSeconds();
+                tf.Add(20 * macs / (t1 - t0) / 1e9);
+                t8.Add(20 * macs / (t2 - t1) / 1e9);
+            }
+            double f = Median(tf), q8 = Median(t8);
+            Console.WriteLine($"  {name,-36} fp32 Gemm.Run {f,6:F1} GMAC/s   int8 {q8,6:F1} GMAC/s   {q8 / f:F2}x   (max |int8 - fp32| {err:G3} of max |C| {refMax:G3}; {tf.Count} rounds)");
+            NativeMemory.AlignedFree(a); NativeMemory.AlignedFree(cf); NativeMemory.AlignedFree(bq); NativeMemory.AlignedFree(colScale);
+            NativeMemory.AlignedFree(colSum); NativeMemory.AlignedFree(aq); NativeMemory.AlignedFree(c8); NativeMemory.AlignedFree(tile);
+        }
     }
 
     private static double Median(List<double> v)
