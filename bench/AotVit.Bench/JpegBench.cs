@@ -3,8 +3,8 @@
 //   AotVit.Bench --jpeg-serve --cache DIR --onnx-dir DIR
 //     reads commands on stdin, one per line, answers one line each ("ok ..." or "error MESSAGE"):
 //       decode PATH                 ImageDecoder.ReadFile + DecodeStored (no orientation, as Pillow's open + load)     -> ok MS
-//       pre MODEL PATH              the product's file -> pixel_values path (VisionModel.PreprocessEncoded:
-//                                   ReadFile, DecodeStored, StreamingPreprocessor)      -> ok TOTAL_MS READ_DECODE_MS STREAM_MS
+//       pre MODEL PATH              the product's file -> pixel_values path on one thread (VisionModel.PreprocessEncoded:
+//                                   ReadFile, DecodeStreaming, Finish)                  -> ok TOTAL_MS READ_MS DECODE_STREAM_MS
 //       e2e THREADS PATH            ImageClassifier.Classify(path, 5), MobileViT-S warm   -> ok MS TOP5(comma-separated)
 //       model THREADS PATH          the model alone on PATH's pixel_values (ClassifyPixelsBatch)   -> ok MS TOP5
 //       pixels MODEL PATH OUT.f32   writes the pixel_values of `pre` (float32, for the script's comparison with HF's), and
@@ -44,15 +44,16 @@ internal static class JpegBench
 
     /// <summary>VisionModel.PreprocessEncoded for any catalog model without loading its weights; returns the
     /// read+decode and streaming times.</summary>
-    private static (double Decode, double Stream) Preprocess(PreprocessPlan plan, string path, Span<float> destination)
+    // The product's file -> pixel_values path on the calling thread (VisionModel.PreprocessEncoded without the model's
+    // threads): ReadFile, then DecodeStreaming (a JPEG is decoded MCU row by MCU row straight into the streaming
+    // resize, only the stored pixels the output depends on) and Finish. Returns (read, decode + streamed preprocessing).
+    private static (double Read, double DecodeAndStream) Preprocess(PreprocessPlan plan, string path, Span<float> destination)
     {
         long t0 = Stopwatch.GetTimestamp();
         byte[] encoded = ImageDecoder.ReadFile(path);
-        var (stored, orientation) = ImageDecoder.DecodeStored(encoded);
         long t1 = Stopwatch.GetTimestamp();
-        using var stream = new StreamingPreprocessor(plan, stored.Width, stored.Height, orientation);
-        stream.OnRows(0, stored.Height, stored.Pixels, stored.Width * 3);
-        stream.Finish(destination);
+        using (var stream = ImageDecoder.DecodeStreaming(encoded, plan))
+            stream.Finish(destination);
         long t2 = Stopwatch.GetTimestamp();
         return (Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
     }
