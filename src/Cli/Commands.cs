@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using AotVit.Runtime;
 using AotVit.Runtime.Diagnostics;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Interop;
@@ -321,6 +322,7 @@ internal static class Commands
             return 0;
         }
         catch (ImageDecodeException e) { throw new ImageDecodeException($"{path}: {e.Message}", e); }
+        catch (LimitExceededException e) { throw new InputException($"{path}: {e.Message}", e); }
     }
 
     public static int Info(Options o)
