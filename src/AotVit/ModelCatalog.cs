@@ -23,7 +23,7 @@ public static class ModelCatalog
         public ModelKind Kind => Descriptor.Kind;
 
         /// <summary>The model's image processor (preprocessor_config.json) as a preprocessing plan.</summary>
-        public Runtime.Imaging.PreprocessPlan Plan => VisionModel.ToPlan(Descriptor.Preprocess);
+        public Runtime.Imaging.PreprocessPlan Plan => Descriptor.Preprocess;
 
         /// <summary>True for <paramref name="name"/> equal to the folder name or the repo id, ignoring case.</summary>
         public bool IsNamed(string name) =>

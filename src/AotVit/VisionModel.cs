@@ -24,7 +24,6 @@ public abstract unsafe class VisionModel : IDisposable
         options.Validate();
         Options = options;
         Descriptor = entry.Descriptor;
-        Plan = ToPlan(Descriptor.Preprocess);
         _applyExifOrientation = options.ApplyExifOrientation;
         if (weights is null)
         {
@@ -88,7 +87,8 @@ public abstract unsafe class VisionModel : IDisposable
 
     public ModelDescriptor Descriptor { get; }
     public ModelOptions Options { get; }
-    public PreprocessPlan Plan { get; }
+    /// <summary>The model's preprocessing (Descriptor.Preprocess).</summary>
+    public PreprocessPlan Plan => Descriptor.Preprocess;
     public bool IsSynthetic { get; }
     /// <summary>The checkpoint's full path (with where it was found, for a folder or the hub cache), or a description of
     /// the synthetic checkpoint.</summary>
@@ -99,13 +99,6 @@ public abstract unsafe class VisionModel : IDisposable
     public int InputFloatsPerImage => Descriptor.InputFloatsPerImage;
     /// <summary>Native bytes held: packed weights, constants and the activation arena.</summary>
     public long NativeBytes => _model.NativeBytes;
-
-    internal static PreprocessPlan ToPlan(PreprocessSettings s) => new(
-        s.Resize == ResizeKind.Exact ? new ResizeMode.Exact(s.ResizeHeight, s.ResizeWidth, s.Resample) : new ResizeMode.ShortestEdge(s.ShortestEdge, s.Resample),
-        s.CenterCrop ? (s.CropHeight, s.CropWidth) : null,
-        s.Rescale ? s.RescaleFactor : null,
-        s.Normalize ? new ChannelNormalization(s.Mean, s.Std) : null,
-        s.FlipChannelOrder);
 
     // ---- images → pixel_values ----
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using AotVit.Runtime;
 using AotVit.Runtime.Diagnostics;
@@ -94,7 +95,10 @@ internal static class Commands
     }
 
     /// <summary>Decodes and runs every input of <paramref name="run"/> through <paramref name="model"/>, writing each result
-    /// as it finishes. Exit status: 0 all inputs done, 2 one or more failed, 3 an internal error on some input.</summary>
+    /// as it finishes. Exit status: 0 all inputs done, 2 one or more failed, 3 an internal error on some input, 130 when
+    /// SIGINT (Ctrl-C) or SIGTERM stopped the run: the batch under way is finished and every output file is closed
+    /// complete and consistent (json closed, .npy header counting the rows written, index listing them); a second
+    /// signal ends the process at once.</summary>
     private static int RunImages(VisionModel model, ImageRun run, NpyArray[] arrays, Func<float[], float[]?, int, ImageRecord> record, string? textFooter)
     {
         var outputs = model.Descriptor.Outputs;
@@ -106,10 +110,11 @@ internal static class Commands
         long collectedAt = GC.GetTotalAllocatedBytes();
         using var writer = new ResultWriter(run.Format, run.Output, arrays, total, model);
         var progress = new Progress(total, writer.ToStdout);
+        int next = 0;
+        using var interrupt = new Interrupt();
         using (var pipeline = new DecodePipeline(model, run.Inputs, run.Batch, run.Decoders))
         {
-            int next = 0;
-            while (!writer.Closed && pipeline.Take(next, out var unit))
+            while (!writer.Closed && !interrupt.Requested && pipeline.Take(next, out var unit))
             {
                 string path = pipeline.Item(unit.First).Path;
                 if (unit.Error is { } error)
@@ -139,9 +144,44 @@ internal static class Commands
             }
         }
         progress.Clear();
+        if (interrupt.Requested)
+        {
+            writer.End(next, failed, null);
+            StdStream.Error.WriteLine($"aotvit: interrupted: stopped after {next} of {total} images ({failed} failed); " +
+                                      (run.Output is null ? "their results are above" : "the output files hold their results"));
+            return 130;
+        }
         writer.End(total, failed, model.IsSynthetic ? textFooter : null);
         if (failed > 0) StdStream.Error.WriteLine($"aotvit: {failed} of {total} images failed");
         return internalError ? 3 : failed > 0 ? 2 : 0;
+    }
+
+    /// <summary>SIGINT and SIGTERM while registered: the first sets <see cref="Requested"/> and keeps the process alive
+    /// so the run can stop between batches; a second one is left to its default action (the process ends).</summary>
+    private sealed class Interrupt : IDisposable
+    {
+        private readonly PosixSignalRegistration _int, _term;
+        private volatile bool _requested;
+
+        public Interrupt()
+        {
+            _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
+            _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
+        }
+
+        public bool Requested => _requested;
+
+        private void Handle(PosixSignalContext context)
+        {
+            context.Cancel = !_requested;
+            _requested = true;
+        }
+
+        public void Dispose()
+        {
+            _int.Dispose();
+            _term.Dispose();
+        }
     }
 
     /// <summary>Bytes allocated between two full collections in a classify/embed run.</summary>
@@ -345,10 +385,16 @@ internal static class Commands
             }
             StdStream.Out.WriteLine($"  weights {d.Tensors.Count} tensors, {parameters:N0} parameters");
             var p = d.Preprocess;
-            StdStream.Out.WriteLine($"  preprocess {(p.Resize == ResizeKind.Exact ? $"resize {p.ResizeHeight}×{p.ResizeWidth}" : $"shortest edge {p.ShortestEdge}")}" +
-                              $"{(p.CenterCrop ? $", center crop {p.CropHeight}×{p.CropWidth}" : "")}{(p.Rescale ? $", rescale {p.RescaleFactor:G6}" : "")}" +
-                              $"{(p.Normalize ? $", normalize mean {string.Join("/", p.Mean)} std {string.Join("/", p.Std)}" : "")}{(p.FlipChannelOrder ? ", RGB→BGR" : "")}" +
-                              $"{(p.Resample == ResampleFilter.Bicubic ? ", PIL BICUBIC" : ", PIL BILINEAR")}");
+            string resize = p.Resize switch
+            {
+                ResizeMode.Exact exact => $"resize {exact.Height}×{exact.Width}",
+                ResizeMode.ShortestEdge edge => $"shortest edge {edge.Size}",
+                _ => "no resize",
+            };
+            StdStream.Out.WriteLine($"  preprocess {resize}" +
+                              $"{(p.CenterCrop is { } crop ? $", center crop {crop.Height}×{crop.Width}" : "")}{(p.RescaleFactor is { } factor ? $", rescale {factor:G6}" : "")}" +
+                              $"{(p.Normalize is { } norm ? $", normalize mean {string.Join("/", norm.Mean)} std {string.Join("/", norm.Std)}" : "")}{(p.FlipChannelOrder ? ", RGB→BGR" : "")}" +
+                              $"{(p.Resize?.Filter == ResampleFilter.Bicubic ? ", PIL BICUBIC" : ", PIL BILINEAR")}");
             if (d.Labels is not null) StdStream.Out.WriteLine($"  labels  {d.Labels.Count} ({d.Labels[0]} … {d.Labels[^1]})");
         }
         return 0;

@@ -48,7 +48,7 @@ public sealed class CliTests : IDisposable
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private static Process Start((string Name, string Value)[] environment, string[] args)
+    internal static Process Start((string Name, string Value)[] environment, string[] args)
     {
         Assert.True(File.Exists(Dll), $"{Dll} is missing: build the solution (dotnet build aot-vit.sln -c Release)");
         var start = new ProcessStartInfo(Host) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
