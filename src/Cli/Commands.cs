@@ -10,7 +10,7 @@ using AotVit.Runtime.Weights;
 
 namespace AotVit.Cli;
 
-internal static class Commands
+internal static partial class Commands
 {
     private static ModelOptions ModelOptions(Options o) => new()
     {
@@ -156,32 +156,49 @@ internal static class Commands
         return internalError ? 3 : failed > 0 ? 2 : 0;
     }
 
-    /// <summary>SIGINT and SIGTERM while registered: the first sets <see cref="Requested"/> and keeps the process alive
-    /// so the run can stop between batches; a second one is left to its default action (the process ends).</summary>
-    private sealed class Interrupt : IDisposable
+    /// <summary>
+    /// SIGINT and SIGTERM while a run is under way: the first sets <see cref="Requested"/> and keeps the process alive so
+    /// the run can stop between batches; a later one gets the default action (the process ends). Through the runtime's
+    /// own signal thread (libSystem.Native, as Terminal uses it), which calls <see cref="OnSignal"/> outside signal
+    /// context; PosixSignalRegistration would do the same but dispatches through the task library, ~90 KB of the
+    /// NativeAOT executable. Installed once per process; nothing else in the CLI handles signals.
+    /// </summary>
+    private sealed unsafe partial class Interrupt : IDisposable
     {
-        private readonly PosixSignalRegistration _int, _term;
-        private volatile bool _requested;
+        private const int SIGINT = 2, SIGTERM = 15;   // Linux signal numbers
+        private static volatile int s_requested, s_active;
 
         public Interrupt()
         {
-            _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
-            _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
+            if (InitializeTerminalAndSignalHandling() == 0) return;   // no signal thread: signals keep their default action
+            SetPosixSignalHandler(&OnSignal);
+            EnablePosixSignalHandling(SIGINT);
+            EnablePosixSignalHandling(SIGTERM);
+            s_requested = 0;
+            s_active = 1;
         }
 
-        public bool Requested => _requested;
+        public bool Requested => s_requested != 0;
 
-        private void Handle(PosixSignalContext context)
+        /// <summary>Nonzero: the signal is handled here; zero: the runtime applies its default action.</summary>
+        [UnmanagedCallersOnly]
+        private static int OnSignal(int signalCode, int signal)
         {
-            context.Cancel = !_requested;
-            _requested = true;
+            if (s_active == 0 || s_requested != 0) return 0;
+            s_requested = 1;
+            return 1;
         }
 
-        public void Dispose()
-        {
-            _int.Dispose();
-            _term.Dispose();
-        }
+        public void Dispose() => s_active = 0;
+
+        [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_InitializeTerminalAndSignalHandling")]
+        private static partial int InitializeTerminalAndSignalHandling();
+
+        [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_SetPosixSignalHandler")]
+        private static partial void SetPosixSignalHandler(delegate* unmanaged<int, int, int> handler);
+
+        [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_EnablePosixSignalHandling")]
+        private static partial int EnablePosixSignalHandling(int signalCode);
     }
 
     /// <summary>Bytes allocated between two full collections in a classify/embed run.</summary>
