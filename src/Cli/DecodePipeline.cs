@@ -14,6 +14,7 @@
 // Memory: Capacity · InputFloatsPerImage floats of pixels plus, per decoder, one encoded file and its decoded RGB.
 // The pipeline depends only on VisionModel.PreprocessEncoded and ImageDecoder.ReadInfo, not on a decoder's internals.
 using System.Runtime.InteropServices;
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using Microsoft.Win32.SafeHandles;
 
@@ -171,10 +172,9 @@ internal sealed class DecodePipeline : IDisposable
         return e switch
         {
             InputExpansionException => (e.Message, false),
-            ImageDecodeException => ($"{name}: {e.Message}", false),
+            InputException => ($"{name}: {e.Message}", false),
             // UserFiles' messages already name the file ("image file not found: x.png").
-            FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException =>
-                (item.IsStdin ? $"stdin: {e.Message}" : e.Message, false),
+            IOException or UnauthorizedAccessException => (item.IsStdin ? $"stdin: {e.Message}" : e.Message, false),
             _ => ($"{name}: internal error while decoding: {e}", true),
         };
     }

@@ -12,6 +12,9 @@ using AotVit.Runtime.Threading;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>Multi-head softmax attention.</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class Attention
 {
     private const int Padding = 16;

@@ -85,18 +85,7 @@ public sealed class JpegTarget : FuzzTarget
             if (one != two)
                 throw new FuzzInvariantException($"one-thread decode {one}, two-thread decode {two}");
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RgbImage image = ImageDecoder.Decode(bytes, _limits);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        long pixels = (long)image.Width * image.Height;
-        if (pixels > _limits.MaxPixels || image.Pixels.Length != pixels * 3)
-            throw new FuzzInvariantException($"decoded {image.Width}x{image.Height} with {image.Pixels.Length} bytes (limit {_limits.MaxPixels} pixels)");
-        long bound = (64L << 20) + 64L * bytes.Length + 16 * pixels;
-        if (allocated > bound)
-            throw new FuzzInvariantException($"decoding {bytes.Length} bytes into {image.Width}x{image.Height} allocated {allocated >> 20} MiB");
-        var (w, h, format) = ImageDecoder.ReadInfo(bytes, _limits);
-        if (w != image.Width || h != image.Height)
-            throw new FuzzInvariantException($"ReadInfo says {w}x{h}, Decode produced {image.Width}x{image.Height}");
+        var (image, format) = ImageTarget.DecodeChecked(bytes, _limits);
         if (!_checkDeterminism) return FuzzResult.Ok($"decoded {format}");
         byte[] first = SHA256.HashData(image.Pixels);
         var (stored, orientation) = ImageDecoder.DecodeStored(bytes, _limits);
