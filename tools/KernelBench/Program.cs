@@ -139,7 +139,7 @@ unsafe
                     long t1 = Stopwatch.GetTimestamp();
                     Gemm.Run(p, 50, ln, 768, qkv[l], bias.Pointer, Activation.None, null, 2304, wide, 2304);
                     long t2 = Stopwatch.GetTimestamp();
-                    Attention.Run(p, 1, 50, 12, 64, 0.125f, wide, wide + 768, wide + 1536, 2304, ln, 768);
+                    Attention.RunKeyPanels(p, 1, 50, 12, 64, 0.125f, wide, wide + 768, wide + 1536, 2304, ln, 768);
                     long t3 = Stopwatch.GetTimestamp();
                     Gemm.Run(p, 50, ln, 768, ao[l], bias.Pointer, Activation.None, hidden, 768, hidden, 768);
                     long t4 = Stopwatch.GetTimestamp();
@@ -199,9 +199,9 @@ unsafe
                 long t0 = Stopwatch.GetTimestamp();
                 Gemm.Run(p, 50, x.Pointer, 768, qkvW, null, Activation.None, null, 0, qkv.Pointer, 2304);
                 long t1 = Stopwatch.GetTimestamp();
-                Attention.Run(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
+                Attention.RunKeyPanels(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
                 long t2 = Stopwatch.GetTimestamp();
-                Attention.Run(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
+                Attention.RunKeyPanels(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
                 long t3 = Stopwatch.GetTimestamp();
                 g.Add((t1 - t0) * 1e3 / Stopwatch.Frequency); at.Add((t2 - t1) * 1e3 / Stopwatch.Frequency); at2.Add((t3 - t2) * 1e3 / Stopwatch.Frequency);
             }
@@ -302,14 +302,28 @@ internal static unsafe class OtherKernels
         Random random = new(2);
         if (suite is "attention" or "all")
         {
-            foreach ((int s, int t, int h, int d) in new[] { (4, 256, 4, 36), (4, 64, 4, 48), (4, 16, 4, 60), (1, 50, 12, 64) })
+            // Both variants on the models' shapes (MobileViT-S/XS/XXS stages, ViT-B/32, ViT-B/16, DeiT-S), interleaved call by
+            // call: medians in ms and the key-panel / query-lane ratio. ATTENTION_SHAPES=SxTxHxD,... replaces the list.
+            (int, int, int, int)[] attentionShapes =
+            {
+                (4, 256, 4, 36), (4, 64, 4, 48), (4, 16, 4, 60), (4, 256, 4, 24), (4, 64, 4, 30), (4, 16, 4, 36),
+                (4, 256, 4, 16), (4, 64, 4, 20), (4, 16, 4, 24), (1, 50, 12, 64), (1, 197, 12, 64), (1, 198, 6, 64),
+            };
+            if (Environment.GetEnvironmentVariable("ATTENTION_SHAPES") is { Length: > 0 } custom)
+            {
+                attentionShapes = custom.Split(',').Select(item => item.Split('x').Select(int.Parse).ToArray()).Select(x => (x[0], x[1], x[2], x[3])).ToArray();
+            }
+
+            foreach ((int s, int t, int h, int d) in attentionShapes)
             {
                 int width = h * d;
                 using NativeBuffer qkv = Fill(random, (long)s * t * 3 * width);
                 using NativeBuffer o = new((long)s * t * width);
                 double flops = 4.0 * s * h * t * t * d;
-                Time($"attention s={s} t={t} h={h} d={d}", flops, seconds, pool, p =>
-                    Attention.Run(p, s, t, h, d, 1f / MathF.Sqrt(d), qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width));
+                float scale = 1f / MathF.Sqrt(d);
+                Compare($"attention s={s} t={t} h={h} d={d}", flops, seconds, pool,
+                    ("key-panels", p => Attention.RunKeyPanels(p, s, t, h, d, scale, qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width)),
+                    ("query-lanes", p => Attention.RunQueryLanes(p, s, t, h, d, scale, qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width)));
             }
         }
 
@@ -387,6 +401,39 @@ internal static unsafe class OtherKernels
         NativeBuffer buffer = new(n);
         for (long i = 0; i < n; i++) buffer.Pointer[i] = (float)random.NextDouble() - 0.5f;
         return buffer;
+    }
+
+    // Variants timed alternately call by call (1 thread, then 2), so that load from other processes falls on all of them
+    // alike; medians, and each variant's median relative to the first's.
+    private static void Compare(string name, double flops, double seconds, WorkerPool pool, params (string Name, Action<WorkerPool?> Call)[] variants)
+    {
+        foreach (WorkerPool? p in new[] { null, pool })
+        {
+            var times = variants.Select(_ => new List<double>()).ToArray();
+            for (int i = 0; i < 3; i++) foreach (var variant in variants) variant.Call(p);
+            Stopwatch total = Stopwatch.StartNew();
+            while (total.Elapsed.TotalSeconds < seconds * variants.Length || times[0].Count < 11)
+            {
+                for (int v = 0; v < variants.Length; v++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    variants[v].Call(p);
+                    times[v].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            }
+
+            double first = Median(times[0]);
+            string line = string.Join("  ", variants.Select((variant, v) =>
+                $"{variant.Name} {Median(times[v]),8:F3} ms {flops / Median(times[v]) / 1e6,6:F1} GFLOP/s x{first / Median(times[v]):F2}"));
+            Console.WriteLine($"{name,-32} {(p == null ? 1 : 2)}T  {line}");
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        List<double> sorted = new(values);
+        sorted.Sort();
+        return sorted[sorted.Count / 2];
     }
 
     private static void Time(string name, double flops, double seconds, WorkerPool pool, Action<WorkerPool?> call)

@@ -1,8 +1,14 @@
 // Attention: scaled dot-product attention for every (sequence, head) pair, reading q/k/v as column slices of a
-// fused QKV activation. Per pair, kᵀ and v are packed into thread-static scratch in the GEMM panel layout
-// ([32-column panel][rows][32]), so both products (scores = q·kᵀ, out = p·v) run on the register-tiled GEMM
-// microkernel, 8 query rows at a time. Not a flash-attention kernel: tokens ≤ a few hundred here, and the
-// 8 score rows of a block (8·tokens floats) fit in L1.
+// fused QKV activation. Two variants with one contract; the generator names the one a model calls from its static
+// shapes (AttentionOp):
+//   RunKeyPanels (this file): per pair, kᵀ and v are packed into thread-static scratch in the GEMM panel layout
+//     ([32-column panel][rows][32]), so both products (scores = q·kᵀ, out = p·v) run on the register-tiled GEMM
+//     microkernel, 8 query rows at a time. The packing is paid once per pair and amortised over its query rows;
+//     keys are padded to a multiple of 32 and head columns to a multiple of 32 (a tail of ≤ 8 columns excepted).
+//   RunQueryLanes (Attention.QueryLanes.cs): one query per vector lane, keys and values broadcast straight from
+//     the QKV rows: no packing, no padding of keys or head columns, and the softmax runs down the key axis.
+// Not flash-attention kernels: tokens ≤ a few hundred here, and a block's scores (8 or one vector of queries ×
+// tokens) stay in L1.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -12,19 +18,20 @@ using AotVit.Runtime.Threading;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>Multi-head softmax attention.</summary>
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     private const int Padding = 16;
 
     /// <summary>
     /// For each of `sequences` independent sequences of `tokens` rows and each head h:
     ///   out[s, t, h·d..] = softmax(q·kᵀ · scale) · v     (d = headDim)
+    /// Key-panel variant: kᵀ and v packed per (sequence, head) into the GEMM panel layout, 8 query rows per microkernel call.
     /// </summary>
     /// <param name="q">[sequences·tokens, ldqkv], head h at columns h·d .. h·d + d − 1</param>
     /// <param name="k">[sequences·tokens, ldqkv], same column layout</param>
     /// <param name="v">[sequences·tokens, ldqkv], same column layout</param>
     /// <param name="output">[sequences·tokens, ldo], same column layout; must not overlap q, k, v</param>
-    public static void Run(WorkerPool? pool, int sequences, int tokens, int heads, int headDim, float scale,
+    public static void RunKeyPanels(WorkerPool? pool, int sequences, int tokens, int heads, int headDim, float scale,
                            float* q, float* k, float* v, int ldqkv, float* output, int ldo)
     {
         Job job = new()
@@ -43,7 +50,7 @@ public static unsafe class Attention
         }
     }
 
-    /// <summary>Scalar oracle in double, same contract as <see cref="Run"/>.</summary>
+    /// <summary>Scalar oracle in double, same contract as <see cref="RunKeyPanels"/> and <see cref="RunQueryLanes"/>.</summary>
     public static void Reference(int sequences, int tokens, int heads, int headDim, float scale,
                                  float* q, float* k, float* v, int ldqkv, float* output, int ldo)
     {
