@@ -215,7 +215,19 @@ unsafe
     {
         // The model case: every weight matrix is used once per forward, so B streams from DRAM (40 matrices ≫ L3).
         using WorkerPool streamPool = new(2);
-        foreach ((int M, int N, int K, Activation act) in new[] { (50, 3072, 768, Activation.Gelu), (50, 3072, 768, Activation.None), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None), (50, 768, 768, Activation.None) })
+        (int, int, int, Activation)[] streamShapes = { (50, 3072, 768, Activation.Gelu), (50, 3072, 768, Activation.None), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None), (50, 768, 768, Activation.None) };
+        // KERNELBENCH_SHAPES=MxNxK[:act],... replaces the list here too (DeiT-S: 198x1152x384,198x384x384,198x1536x384:gelu,198x384x1536).
+        if (Environment.GetEnvironmentVariable("KERNELBENCH_SHAPES") is { Length: > 0 } streamCustom)
+        {
+            streamShapes = streamCustom.Split(',').Select(item =>
+            {
+                string[] parts = item.Split(':');
+                int[] dims = parts[0].Split('x').Select(int.Parse).ToArray();
+                return (dims[0], dims[1], dims[2], parts.Length > 1 ? Enum.Parse<Activation>(parts[1], ignoreCase: true) : Activation.None);
+            }).ToArray();
+        }
+
+        foreach ((int M, int N, int K, Activation act) in streamShapes)
         {
             int count = (int)Math.Max(8, 360_000_000L / (4L * N * K));
             Random random = new(1);

@@ -77,18 +77,28 @@ public static unsafe partial class Attention
             float* k = job->K + row0 * ld + column0;
             float* v = job->V + row0 * ld + column0;
 
-            // QT[t, lane] = q[i0 + lane, t]; empty lanes 0
+            // QT[t, lane] = q[i0 + lane, t]; empty lanes 0. A full AVX-512 block: 16×16 register transposes, then the
+            // head columns past the last multiple of 16 one by one.
             float* q = job->Q + (row0 + i0) * ld + column0;
+            int transposed = 0;
+            if (w == 16 && count == 16 && Vector512.IsHardwareAccelerated)
+            {
+                for (; transposed + 16 <= d; transposed += 16)
+                {
+                    Transpose16x16(q + transposed, ld, qt + transposed * 16, 16);
+                }
+            }
+
             for (int lane = 0; lane < w; lane++)
             {
                 float* source = q + lane * ld;
                 if (lane < count)
                 {
-                    for (int t = 0; t < d; t++) qt[t * w + lane] = source[t];
+                    for (int t = transposed; t < d; t++) qt[t * w + lane] = source[t];
                 }
                 else
                 {
-                    for (int t = 0; t < d; t++) qt[t * w + lane] = 0f;
+                    for (int t = transposed; t < d; t++) qt[t * w + lane] = 0f;
                 }
             }
 
