@@ -183,31 +183,50 @@ unsafe
 
     if (suite == "seq")
     {
-        // Attention right after the QKV GEMM that wrote its input, as in the model: where did the GEMM leave q/k/v?
+        // Attention right after the QKV GEMM that wrote its input, as in the model (12 distinct QKV weights, streamed like
+        // a forward's): where did the GEMM leave q/k/v? Both attention variants, after the GEMM and again right after.
+        // SEQ_SHAPE=tokens,heads,headDim (default 50,12,64: ViT-B/32; DeiT-S is 198,6,64).
+        int[] shape = (Environment.GetEnvironmentVariable("SEQ_SHAPE") ?? "50,12,64").Split(',').Select(int.Parse).ToArray();
+        int tokens = shape[0], heads = shape[1], headDim = shape[2], width = heads * headDim;
+        float scale = 1f / MathF.Sqrt(headDim);
         using WorkerPool seqPool = new(2);
         Random random = new(1);
-        float[] weight = new float[2304 * 768];
-        for (int i = 0; i < weight.Length; i++) weight[i] = (float)random.NextDouble() - 0.5f;
-        using PackedMatrix qkvW = PackedMatrix.FromOutIn(weight, 2304, 768);
-        using NativeBuffer x = new(50L * 768), qkv = new(50L * 2304), o = new(50L * 768);
+        float[] weight = new float[3 * width * width];
+        for (int i = 0; i < weight.Length; i++) weight[i] = ((float)random.NextDouble() - 0.5f) * 0.1f;
+        var qkvWeights = new PackedMatrix[12];
+        for (int i = 0; i < qkvWeights.Length; i++) qkvWeights[i] = PackedMatrix.FromOutIn(weight, 3 * width, width);
+        using NativeBuffer x = new((long)tokens * width), qkv = new((long)tokens * 3 * width), o = new((long)tokens * width);
         for (long i = 0; i < x.Length; i++) x.Pointer[i] = (float)random.NextDouble() - 0.5f;
-        foreach (WorkerPool? p in new[] { null, seqPool, null, seqPool })
+        string[] names = { "key-panels", "query-lanes" };
+        foreach (WorkerPool? p in new[] { null, seqPool })
         {
-            List<double> g = new(), at = new(), at2 = new();
-            for (int rep = 0; rep < 3000; rep++)
+            List<double> g = new();
+            List<double>[] after = { new(), new() }, again = { new(), new() };
+            for (int rep = 0; rep < Math.Max(240, 60_000 / tokens); rep++)
             {
-                long t0 = Stopwatch.GetTimestamp();
-                Gemm.Run(p, 50, x.Pointer, 768, qkvW, null, Activation.None, null, 0, qkv.Pointer, 2304);
-                long t1 = Stopwatch.GetTimestamp();
-                Attention.RunKeyPanels(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
-                long t2 = Stopwatch.GetTimestamp();
-                Attention.RunKeyPanels(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
-                long t3 = Stopwatch.GetTimestamp();
-                g.Add((t1 - t0) * 1e3 / Stopwatch.Frequency); at.Add((t2 - t1) * 1e3 / Stopwatch.Frequency); at2.Add((t3 - t2) * 1e3 / Stopwatch.Frequency);
+                for (int variant = 0; variant < 2; variant++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    Gemm.Run(p, tokens, x.Pointer, width, qkvWeights[rep % qkvWeights.Length], null, Activation.None, null, 0, qkv.Pointer, 3 * width);
+                    long t1 = Stopwatch.GetTimestamp();
+                    for (int call = 0; call < 2; call++)
+                    {
+                        if (variant == 0) Attention.RunKeyPanels(p, 1, tokens, heads, headDim, scale, qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width);
+                        else Attention.RunQueryLanes(p, 1, tokens, heads, headDim, scale, qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width);
+                        long t2 = Stopwatch.GetTimestamp();
+                        (call == 0 ? after : again)[variant].Add((t2 - t1) * 1e3 / Stopwatch.Frequency);
+                        t1 = t2;
+                    }
+
+                    g.Add((t1 - t0) * 1e3 / Stopwatch.Frequency);
+                }
             }
-            g.Sort(); at.Sort(); at2.Sort();
-            Console.WriteLine($"{(p == null ? 1 : 2)}T gemm {g[g.Count / 2]:F3} attention-after-gemm {at[at.Count / 2]:F3} attention-again {at2[at2.Count / 2]:F3} ms (medians)");
+
+            string line = string.Join("  ", names.Select((name, v) => $"{name} after-gemm {OtherKernels.Median(after[v]):F3} again {OtherKernels.Median(again[v]):F3}"));
+            Console.WriteLine($"seq t={tokens} h={heads} d={headDim} {(p == null ? 1 : 2)}T  {line} ms (medians)");
         }
+
+        foreach (PackedMatrix m in qkvWeights) m.Dispose();
         return;
     }
 
@@ -441,7 +460,7 @@ internal static unsafe class OtherKernels
         }
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         List<double> sorted = new(values);
         sorted.Sort();
