@@ -33,10 +33,10 @@ namespace AotVit.Generator.Ir
         public string Variant => ChooseVariant(Tokens, HeadDim);
 
         /// <summary>
-        /// RunQueryLanes (one query per vector lane, k and v broadcast from their rows, nothing packed or padded) unless the
-        /// key-panel kernel's padding is small and its packing is amortised: a head dimension that is a multiple of 32
-        /// (no padded head columns) and few tokens (packing kᵀ and v is a large share of a pair's work, and one vector of
-        /// queries would leave many lanes empty). RunKeyPanels then (ViT-B/32: 50 tokens × 64).
+        /// RunQueryLanes (one query per vector lane, k and v broadcast from their rows, nothing packed or padded), except
+        /// for a head dimension that is a multiple of 32 with at most 64 tokens: there the key-panel kernel pads nothing
+        /// but the keys, while blocks of one vector of queries leave a large share of the last block's lanes empty
+        /// (50 tokens: 14 of 64 with 16 lanes). RunKeyPanels then (ViT-B/32: 50 tokens × 64).
         /// </summary>
         public static string ChooseVariant(int tokens, int headDim) =>
             headDim % 32 == 0 && tokens <= 64 ? "RunKeyPanels" : "RunQueryLanes";
