@@ -21,6 +21,13 @@ echo "isa_check: native: launcher runs aotvit-x86-64-v4, kernels Vector512"
 $d/aotvit-x86-64-v4 classify $d/chelsea.png --json 2>/dev/null > artifacts/isa-native.json
 $d/aotvit-x86-64-v4 selftest > artifacts/isa-selftest-v4.txt || { cat artifacts/isa-selftest-v4.txt; fail "aotvit-x86-64-v4 selftest"; }
 echo "isa_check: native v4 $(tail -1 artifacts/isa-selftest-v4.txt)"
+# Input errors speak in the runtime's own words in the NativeAOT build, whose BCL messages are resource keys
+# (UseSystemResourceKeys): a 1x4000 BMP is too extreme in aspect ratio for MobileViT's shortest-edge resize.
+python3 -c "import struct,sys; w,h=1,4000; st=(3*w+3)&~3; sys.stdout.buffer.write(b'BM'+struct.pack('<IHHI',54+st*h,0,0,54)+struct.pack('<IiiHHIIiiII',40,w,h,1,24,0,0,0,0,0,0)+b'\x80'*st*h)" > artifacts/isa-tall.bmp
+rc=0; $d/aotvit-x86-64-v4 classify artifacts/isa-tall.bmp >/dev/null 2>artifacts/isa-tall.txt || rc=$?
+[ $rc = 2 ] && grep -q "^aotvit: error: .*aspect ratio is too extreme for this model" artifacts/isa-tall.txt && ! grep -q "Arg_\|internal error" artifacts/isa-tall.txt \
+  || fail "input error on the NativeAOT build: exit $rc: $(cat artifacts/isa-tall.txt)"
+echo "isa_check: NativeAOT input error: exit 2, $(grep -m1 'aspect ratio' artifacts/isa-tall.txt)"
 
 if ! command -v qemu-x86_64 >/dev/null; then echo "isa_check: qemu-x86_64 missing: emulated-CPU checks skipped"; exit 0; fi
 q() { qemu-x86_64 -cpu Haswell "$@" 2> >(grep -v "qemu-x86_64: warning" >&2); }

@@ -3,14 +3,16 @@
 //   AotVit.Bench --jpeg-serve --cache DIR --onnx-dir DIR
 //     reads commands on stdin, one per line, answers one line each ("ok ..." or "error MESSAGE"):
 //       decode PATH                 ImageDecoder.ReadFile + DecodeStored (no orientation, as Pillow's open + load)     -> ok MS
-//       pre MODEL PATH              the product's file -> pixel_values path (VisionModel.PreprocessEncoded:
-//                                   ReadFile, DecodeStored, StreamingPreprocessor)      -> ok TOTAL_MS READ_DECODE_MS STREAM_MS
+//       pre MODEL PATH              the product's file -> pixel_values path on one thread (VisionModel.PreprocessEncoded:
+//                                   ReadFile, DecodeStreaming, Finish)                  -> ok TOTAL_MS READ_MS DECODE_STREAM_MS
 //       e2e THREADS PATH            ImageClassifier.Classify(path, 5), MobileViT-S warm   -> ok MS TOP5(comma-separated)
 //       model THREADS PATH          the model alone on PATH's pixel_values (ClassifyPixelsBatch)   -> ok MS TOP5
 //       pixels MODEL PATH OUT.f32   writes the pixel_values of `pre` (float32, for the script's comparison with HF's), and
 //                                   for mobilevit-small checks them against ImageClassifier.PreprocessFile (the product
 //                                   API itself)                                             -> ok SAME_AS_PRODUCT(1/0/-)
 //       ort THREADS PIXELS.f32      ONNX Runtime on float32 [1,3,256,256] pixel_values written by the script  -> ok MS TOP5
+//       ortbatch THREADS PIXELS.f32 ONNX Runtime on a batch [N,3,256,256] (N from the file's size; tools/folder_bench.py)
+//                                   -> ok MS TOP1(comma-separated, one per image)
 //   AotVit.Bench --jpeg-rss pre MODEL PATH | e2e THREADS PATH  --cache DIR
 //     one measurement in a fresh process: setup (and, for e2e, a warm-up on a small image), then the peak RSS is reset
 //     (/proc/self/clear_refs) and the case runs once -> "ok RSS_BEFORE_MIB PEAK_MIB"
@@ -42,15 +44,16 @@ internal static class JpegBench
 
     /// <summary>VisionModel.PreprocessEncoded for any catalog model without loading its weights; returns the
     /// read+decode and streaming times.</summary>
-    private static (double Decode, double Stream) Preprocess(PreprocessPlan plan, string path, Span<float> destination)
+    // The product's file -> pixel_values path on the calling thread (VisionModel.PreprocessEncoded without the model's
+    // threads): ReadFile, then DecodeStreaming (a JPEG is decoded MCU row by MCU row straight into the streaming
+    // resize, only the stored pixels the output depends on) and Finish. Returns (read, decode + streamed preprocessing).
+    private static (double Read, double DecodeAndStream) Preprocess(PreprocessPlan plan, string path, Span<float> destination)
     {
         long t0 = Stopwatch.GetTimestamp();
         byte[] encoded = ImageDecoder.ReadFile(path);
-        var (stored, orientation) = ImageDecoder.DecodeStored(encoded);
         long t1 = Stopwatch.GetTimestamp();
-        using var stream = new StreamingPreprocessor(plan, stored.Width, stored.Height, orientation);
-        stream.OnRows(0, stored.Height, stored.Pixels, stored.Width * 3);
-        stream.Finish(destination);
+        using (var stream = ImageDecoder.DecodeStreaming(encoded, plan))
+            stream.Finish(destination);
         long t2 = Stopwatch.GetTimestamp();
         return (Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
     }
@@ -153,6 +156,33 @@ internal static class JpegBench
                             ort.Run();
                             double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                             reply = $"ok {F(ms)} {Top5(ClassifierFor(1), ort.Outputs[0])}";
+                            break;
+                        }
+                    case "ortbatch":
+                        {
+                            int threads = int.Parse(p[1], CultureInfo.InvariantCulture);
+                            if (!orts.TryGetValue(threads, out var ort))
+                            {
+                                ort = new OrtEngine(Models.OnnxPath(onnxDir, descriptor), descriptor, threads);
+                                orts[threads] = ort;
+                            }
+                            float[] px = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(p[2])).ToArray();
+                            int per = descriptor.InputFloatsPerImage, n = px.Length / per;
+                            if (n == 0 || n * per != px.Length) throw new InvalidDataException($"{p[2]}: {px.Length} floats is not a batch of [3, 256, 256] images");
+                            ort.Prepare(n, px);
+                            long t0 = Stopwatch.GetTimestamp();
+                            ort.Run();
+                            double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                            int classes = ort.Outputs[0].Length / n;
+                            var top1 = new string[n];
+                            for (int i = 0; i < n; i++)
+                            {
+                                var row = ort.Outputs[0].AsSpan(i * classes, classes);
+                                int best = 0;
+                                for (int k = 1; k < classes; k++) if (row[k] > row[best]) best = k;
+                                top1[i] = best.ToString(CultureInfo.InvariantCulture);
+                            }
+                            reply = $"ok {F(ms)} {string.Join(",", top1)}";
                             break;
                         }
                     default:

@@ -36,7 +36,7 @@ from . import _native
 __version__ = "0.1.0"
 
 __all__ = [
-    "AotVitError", "BaseModelOutputWithPooling", "ImageClassifierOutput", "ImageInput", "Model", "ModelInfo",
+    "AotVitError", "AotVitInternalError", "BaseModelOutputWithPooling", "ImageClassifierOutput", "ImageInput", "Model", "ModelInfo",
     "ModelOutput", "Prediction", "Status", "catalog", "library_path", "library_version",
 ]
 
@@ -62,8 +62,18 @@ class Status(enum.IntEnum):
     INTERNAL_ERROR = 10
 
 
+# The statuses that describe what the caller gave (a name, a value, a file, an image, a checkpoint, a size); every
+# other failure status is the library's (or this package's) fault, raised as AotVitInternalError.
+_INPUT_STATUSES = frozenset({
+    Status.INVALID_ARGUMENT, Status.IO_ERROR, Status.BAD_CHECKPOINT, Status.BAD_IMAGE, Status.WRONG_MODEL_KIND,
+    Status.LIMIT_EXCEEDED,
+})
+
+
 class AotVitError(Exception):
-    """A call into libaotvit failed. ``status`` is the :class:`Status`, ``message`` the library's explanation."""
+    """A call into libaotvit failed. ``status`` is the :class:`Status`, ``message`` the library's explanation.
+    ``is_input_error`` is True when the input is at fault (unknown model, missing file, bad image or checkpoint, a size
+    limit) and False for :class:`AotVitInternalError` and OUT_OF_MEMORY."""
 
     def __init__(self, status: int, message: str) -> None:
         try:
@@ -72,12 +82,24 @@ class AotVitError(Exception):
         except ValueError:  # a newer library with a status this package does not know
             self.status, label = status, str(status)
         self.message = message
+        self.is_input_error = self.status in _INPUT_STATUSES
         super().__init__(f"AOTVIT_{label}: {message}")
+
+
+class AotVitInternalError(AotVitError):
+    """A failure that is not the input's fault: INTERNAL_ERROR (a bug in libaotvit), or NULL_POINTER /
+    BUFFER_TOO_SMALL (a bug in this package, which passes every pointer and length). Worth a bug report."""
+
+
+def _error(status: int, message: str) -> AotVitError:
+    """The exception for a failed call: AotVitInternalError for the statuses that are bugs, else AotVitError."""
+    internal = status in (Status.INTERNAL_ERROR, Status.NULL_POINTER, Status.BUFFER_TOO_SMALL)
+    return (AotVitInternalError if internal else AotVitError)(status, message)
 
 
 def _check(status: int) -> None:
     if status != Status.OK:
-        raise AotVitError(status, _native.last_error())
+        raise _error(status, _native.last_error())
 
 
 def library_path() -> str:

@@ -145,6 +145,18 @@ def test_unknown_model() -> None:
     assert str(error.value).startswith("AOTVIT_INVALID_ARGUMENT: ")
 
 
+def test_input_and_internal_errors_are_told_apart(mobilevit: aotvit.Model) -> None:
+    # 1x4000 through MobileViT's shortest-edge resize is a 288x1152000 intermediate: a size limit, the input's fault.
+    with pytest.raises(aotvit.AotVitError) as error:
+        mobilevit(np.zeros((4000, 1, 3), dtype=np.uint8))
+    assert error.value.status == aotvit.Status.LIMIT_EXCEEDED and error.value.is_input_error
+    assert not isinstance(error.value, aotvit.AotVitInternalError)
+    assert "aspect ratio is too extreme" in error.value.message and "Arg_" not in error.value.message
+    internal = aotvit._error(aotvit.Status.INTERNAL_ERROR, "internal error (System.ArgumentException): k")
+    assert isinstance(internal, aotvit.AotVitInternalError) and not internal.is_input_error
+    assert aotvit._error(aotvit.Status.BAD_IMAGE, "x").is_input_error
+
+
 def test_missing_weights(tmp_path: Path) -> None:
     with pytest.raises(aotvit.AotVitError) as error:
         aotvit.Model(MOBILEVIT, tmp_path / "nothing.safetensors")

@@ -9,11 +9,13 @@
 Outputs come back shaped per image ([50, 768] and [768] for ViT, [1000] for MobileViT; batches add a leading
 dimension) as float32 numpy arrays, or as flat Python lists of floats when numpy is not installed.
 Errors raise AotVitError(status, message). The library is found through $AOTVIT_LIBRARY, then next to this
-file, then ../../artifacts/native/libaotvit.so, then the system loader path.
+file, then ../../artifacts/native/libaotvit.so. The C declarations come from the Python package's
+python/aotvit/_native.py (standard library only), so this file needs the repository beside it.
 A Model may be shared between Python threads (calls are serialised inside the library and ctypes releases
 the GIL while they run); for parallel throughput use one Model per thread.
 """
 import ctypes
+import importlib.util
 import os
 from ctypes import POINTER, c_char_p, c_float, c_int, c_int32, c_size_t, c_uint8, c_void_p
 
@@ -24,7 +26,22 @@ except ImportError:  # the wrapper also works without numpy: results are lists
 if os.environ.get("AOTVIT_NO_NUMPY"):  # force the list fallback (tools/native_check.sh tests both)
     _np = None
 
-ABI_VERSION = 1
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_declarations():
+    """The Python package's C ABI declarations (python/aotvit/_native.py: library loading, the ctypes signature of
+    every function, the ABI version check; standard library only), loaded by path so that this one-file sample and the
+    package share them."""
+    path = os.path.join(_HERE, "..", "..", "python", "aotvit", "_native.py")
+    spec = importlib.util.spec_from_file_location("_aotvit_native", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_native = _load_declarations()
+ABI_VERSION = _native.ABI_VERSION
 
 STATUS_NAMES = {
     0: "OK", 1: "INVALID_ARGUMENT", 2: "NULL_POINTER", 3: "BUFFER_TOO_SMALL", 4: "IO_ERROR", 5: "BAD_CHECKPOINT",
@@ -41,58 +58,15 @@ class AotVitError(Exception):
         self.message = message
 
 
-def _find_library():
-    here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [os.environ.get("AOTVIT_LIBRARY"),
-                  os.path.join(here, "libaotvit.so"),
-                  os.path.join(here, "..", "..", "artifacts", "native", "libaotvit.so")]
-    for path in candidates:
-        if path and os.path.exists(path):
-            return path
-    return "libaotvit.so"
-
-
-_lib = None
-
-
 def library():
-    """Loads libaotvit once (it cannot be unloaded) and declares the signatures."""
-    global _lib
-    if _lib is not None:
-        return _lib
-    lib = ctypes.CDLL(_find_library())
-    model, fp, size = c_void_p, POINTER(c_float), c_size_t
-    signatures = {
-        "aotvit_abi_version": (c_int, []),
-        "aotvit_version": (c_char_p, []),
-        "aotvit_last_error": (c_char_p, []),
-        "aotvit_catalog_size": (c_int, []),
-        "aotvit_catalog_entry": (c_int, [c_int, POINTER(c_char_p), POINTER(c_char_p), POINTER(c_int)]),
-        "aotvit_model_open": (c_int, [c_char_p, c_char_p, c_int, POINTER(c_void_p)]),
-        "aotvit_model_set_exif_transpose": (c_int, [model, c_int]),
-        "aotvit_model_destroy": (c_int, [model]),
-        "aotvit_model_name": (c_int, [model, POINTER(c_char_p)]),
-        "aotvit_model_kind": (c_int, [model, POINTER(c_int)]),
-        "aotvit_model_input_shape": (c_int, [model, POINTER(c_int), POINTER(c_int), POINTER(c_int)]),
-        "aotvit_model_output_count": (c_int, [model, POINTER(c_int)]),
-        "aotvit_model_output_info": (c_int, [model, c_int, POINTER(c_char_p), POINTER(c_int), POINTER(c_int), POINTER(c_size_t)]),
-        "aotvit_model_label_count": (c_int, [model, POINTER(c_int)]),
-        "aotvit_model_label": (c_int, [model, c_int, POINTER(c_char_p)]),
-        "aotvit_run_image_file": (c_int, [model, c_char_p, fp, size, fp, size]),
-        "aotvit_run_image_bytes": (c_int, [model, POINTER(c_uint8), size, fp, size, fp, size]),
-        "aotvit_run_rgb8": (c_int, [model, POINTER(c_uint8), size, c_int, c_int, fp, size, fp, size]),
-        "aotvit_run_pixels": (c_int, [model, c_int, fp, size, fp, size, fp, size]),
-        "aotvit_preprocess_image_file": (c_int, [model, c_char_p, fp, size]),
-        "aotvit_preprocess_image_bytes": (c_int, [model, POINTER(c_uint8), size, fp, size]),
-        "aotvit_classify_top_k": (c_int, [model, fp, size, c_int, POINTER(c_int32), size, fp, size]),
-    }
-    for name, (restype, argtypes) in signatures.items():
-        function = getattr(lib, name)
-        function.restype, function.argtypes = restype, argtypes
-    if lib.aotvit_abi_version() != ABI_VERSION:
-        raise AotVitError(1, f"libaotvit ABI {lib.aotvit_abi_version()}, this wrapper expects {ABI_VERSION}")
-    _lib = lib
-    return lib
+    """libaotvit, loaded once (it cannot be unloaded) with its signatures declared. Without $AOTVIT_LIBRARY, the
+    library next to this file or the repository's artifacts/native/libaotvit.so (tools/native_check.sh builds it)."""
+    if not os.environ.get("AOTVIT_LIBRARY"):
+        for path in (os.path.join(_HERE, "libaotvit.so"), os.path.join(_HERE, "..", "..", "artifacts", "native", "libaotvit.so")):
+            if os.path.exists(path):
+                os.environ["AOTVIT_LIBRARY"] = path
+                break
+    return _native.library()
 
 
 def version():
@@ -114,7 +88,7 @@ def catalog():
 def _check(status):
     if status != 0:
         # Read the message on the same thread, straight after the failing call (it is thread-local).
-        raise AotVitError(status, library().aotvit_last_error().decode("utf-8", "replace"))
+        raise AotVitError(status, _native.last_error())
 
 
 class _Buffer:

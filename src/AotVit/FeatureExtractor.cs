@@ -1,3 +1,4 @@
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Model;
 
@@ -34,7 +35,7 @@ public sealed class FeatureExtractor : VisionModel
     /// a folder holding one, or a hub repo id ("org/name[@revision]") in the local Hugging Face cache
     /// (<see cref="Runtime.Weights.CheckpointLocator"/>). A folder's config.json must match the compiled model.
     /// </summary>
-    /// <exception cref="ArgumentException">Unknown model (the message lists the compiled ones), or a classifier.</exception>
+    /// <exception cref="InputException">Unknown model (the message lists the compiled ones), or a classifier.</exception>
     public static FeatureExtractor Load(string model, string weights, ModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(weights);

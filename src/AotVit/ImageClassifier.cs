@@ -1,3 +1,4 @@
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Model;
 
@@ -67,12 +68,12 @@ public sealed class ImageClassifier : VisionModel
 
     private void CheckTop(int top)
     {
-        if (top < 0 || top > ClassCount) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be between 0 and {ClassCount}");
+        if (top < 0 || top > ClassCount) throw new InputException($"top is {top}; it must be between 0 and {ClassCount}");
     }
 
     /// <summary>Softmax (in double, max-subtracted) and the k best classes; ties keep the lower class index first.</summary>
     /// <exception cref="ArgumentException">logits does not hold ClassCount values.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">k is outside [0, ClassCount].</exception>
+    /// <exception cref="InputException">k is outside [0, ClassCount].</exception>
     public IReadOnlyList<Prediction> TopK(ReadOnlySpan<float> logits, int k)
     {
         if (logits.Length != ClassCount)

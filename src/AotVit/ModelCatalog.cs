@@ -1,3 +1,4 @@
+using AotVit.Runtime;
 using AotVit.Models;
 using AotVit.Runtime.Model;
 using AotVit.Runtime.Threading;
@@ -22,7 +23,7 @@ public static class ModelCatalog
         public ModelKind Kind => Descriptor.Kind;
 
         /// <summary>The model's image processor (preprocessor_config.json) as a preprocessing plan.</summary>
-        public Runtime.Imaging.PreprocessPlan Plan => VisionModel.ToPlan(Descriptor.Preprocess);
+        public Runtime.Imaging.PreprocessPlan Plan => Descriptor.Preprocess;
 
         /// <summary>True for <paramref name="name"/> equal to the folder name or the repo id, ignoring case.</summary>
         public bool IsNamed(string name) =>
@@ -52,9 +53,9 @@ public static class ModelCatalog
     }
 
     /// <summary>The model named <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">No compiled model has that name; the message lists them.</exception>
+    /// <exception cref="InputException">No compiled model has that name; the message lists them.</exception>
     public static Entry Find(string name) =>
-        TryFind(name) ?? throw new ArgumentException($"unknown model '{name}'; compiled models: {Names()}", nameof(name));
+        TryFind(name) ?? throw new InputException($"unknown model '{name}'; compiled models: {Names()}");
 
     /// <summary>The compiled models as "name (org/repo, task)", comma-separated: for messages.</summary>
     public static string Names()

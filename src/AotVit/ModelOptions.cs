@@ -1,3 +1,4 @@
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 
 namespace AotVit;
@@ -13,7 +14,7 @@ public sealed record ModelOptions
 
     /// <summary>
     /// Largest batch one call accepts (Run, ExtractBatch, ClassifyBatch, the *PixelsBatch methods); larger requests are
-    /// refused with ArgumentOutOfRangeException before anything is allocated. Bounds the output arrays a caller-chosen
+    /// refused with LimitExceededException before anything is allocated. Bounds the output arrays a caller-chosen
     /// batch number can make the library allocate. Default 1024.
     /// </summary>
     public int MaxBatchPerCall { get; init; } = 1024;
@@ -33,9 +34,9 @@ public sealed record ModelOptions
 
     internal void Validate()
     {
-        if (Threads < 1 || Threads > 256) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "threads must be between 1 and 256");
-        if (MaxBatch < 1 || MaxBatch > 1024) throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, "max batch must be between 1 and 1024");
-        if (MaxBatchPerCall < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatchPerCall), MaxBatchPerCall, "max batch per call must be at least 1");
-        ArgumentNullException.ThrowIfNull(ImageLimits);
+        if (Threads < 1 || Threads > 256) throw new InputException($"ModelOptions.Threads is {Threads}; it must be between 1 and 256");
+        if (MaxBatch < 1 || MaxBatch > 1024) throw new InputException($"ModelOptions.MaxBatch is {MaxBatch}; it must be between 1 and 1024");
+        if (MaxBatchPerCall < 1) throw new InputException($"ModelOptions.MaxBatchPerCall is {MaxBatchPerCall}; it must be at least 1");
+        if (ImageLimits is null) throw new InputException("ModelOptions.ImageLimits is null");
     }
 }

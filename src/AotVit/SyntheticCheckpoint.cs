@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using AotVit.Runtime;
 using AotVit.Runtime.Model;
 using AotVit.Runtime.Weights;
 
@@ -16,7 +17,7 @@ public static class SyntheticCheckpoint
     {
         var entry = ModelCatalog.Find(modelName);
         if (dtype is not (DType.F32 or DType.F16 or DType.BF16))
-            throw new ArgumentException($"dtype {dtype.Name()} is not a checkpoint float type (F32, F16, BF16)", nameof(dtype));
+            throw new InputException($"dtype {dtype.Name()} is not a checkpoint float type (F32, F16, BF16)");
         var specs = WeightSources.Specs(entry.Descriptor);
         foreach (var t in entry.Descriptor.Tensors)
             if (t.Name.EndsWith(".running_var", StringComparison.Ordinal)) specs.Add(new TensorSpec(t.Name[..^".running_var".Length] + ".num_batches_tracked", ImmutableArray<long>.Empty, DType.I64));

@@ -3,6 +3,7 @@
 // their task. Thread safety: any number of threads may call one instance; calls are serialised
 // by a lock (one activation arena per model). For parallel throughput, load one instance per thread.
 using System.Runtime.InteropServices;
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Model;
 using AotVit.Runtime.Threading;
@@ -23,7 +24,6 @@ public abstract unsafe class VisionModel : IDisposable
         options.Validate();
         Options = options;
         Descriptor = entry.Descriptor;
-        Plan = ToPlan(Descriptor.Preprocess);
         _applyExifOrientation = options.ApplyExifOrientation;
         if (weights is null)
         {
@@ -70,7 +70,7 @@ public abstract unsafe class VisionModel : IDisposable
         if (entry.Kind != kind)
         {
             string what = entry.Kind == ModelKind.Classifier ? "an image classifier" : "a feature extractor";
-            throw new ArgumentException($"model '{entry.Name}' is {what} ({entry.Descriptor.Architecture}); open it with {otherClass}", "model");
+            throw new InputException($"model '{entry.Name}' is {what} ({entry.Descriptor.Architecture}); open it with {otherClass}");
         }
         return entry;
     }
@@ -87,7 +87,8 @@ public abstract unsafe class VisionModel : IDisposable
 
     public ModelDescriptor Descriptor { get; }
     public ModelOptions Options { get; }
-    public PreprocessPlan Plan { get; }
+    /// <summary>The model's preprocessing (Descriptor.Preprocess).</summary>
+    public PreprocessPlan Plan => Descriptor.Preprocess;
     public bool IsSynthetic { get; }
     /// <summary>The checkpoint's full path (with where it was found, for a folder or the hub cache), or a description of
     /// the synthetic checkpoint.</summary>
@@ -98,13 +99,6 @@ public abstract unsafe class VisionModel : IDisposable
     public int InputFloatsPerImage => Descriptor.InputFloatsPerImage;
     /// <summary>Native bytes held: packed weights, constants and the activation arena.</summary>
     public long NativeBytes => _model.NativeBytes;
-
-    internal static PreprocessPlan ToPlan(PreprocessSettings s) => new(
-        s.Resize == ResizeKind.Exact ? new ResizeMode.Exact(s.ResizeHeight, s.ResizeWidth, s.Resample) : new ResizeMode.ShortestEdge(s.ShortestEdge, s.Resample),
-        s.CenterCrop ? (s.CropHeight, s.CropWidth) : null,
-        s.Rescale ? s.RescaleFactor : null,
-        s.Normalize ? new ChannelNormalization(s.Mean, s.Std) : null,
-        s.FlipChannelOrder);
 
     // ---- images → pixel_values ----
 
@@ -139,21 +133,39 @@ public abstract unsafe class VisionModel : IDisposable
     /// resize reads the stored pixels in oriented order) and, for JPEG (decoded in MCU rows, only the pixels the
     /// model input depends on), without holding the full-resolution RGB image.
     /// </summary>
-    public void PreprocessEncoded(ReadOnlySpan<byte> encoded, Span<float> destination)
+    public void PreprocessEncoded(ReadOnlySpan<byte> encoded, Span<float> destination) =>
+        PreprocessEncoded(encoded, destination, useModelThreads: true);
+
+    /// <summary>
+    /// <see cref="PreprocessEncoded(ReadOnlySpan{byte}, Span{float})"/>; with <paramref name="useModelThreads"/>, a
+    /// large JPEG is decoded with two of the model's threads when the model is not running (Options.Threads &gt; 1),
+    /// otherwise on the calling thread. The values are the same either way. Callers that decode on their own threads
+    /// while another thread runs this model pass false, so a decode never delays the model.
+    /// </summary>
+    public void PreprocessEncoded(ReadOnlySpan<byte> encoded, Span<float> destination, bool useModelThreads)
     {
-        using var stream = ImageDecoder.DecodeStreaming(encoded, Plan, Options.ImageLimits, ApplyExifOrientation);
-        CheckInputShape(3, stream.OutputHeight, stream.OutputWidth);
-        stream.Finish(destination);
+        bool pooled = useModelThreads && _pool is not null && _gate.TryEnter();
+        try
+        {
+            using var stream = ImageDecoder.DecodeStreaming(encoded, Plan, Options.ImageLimits, ApplyExifOrientation,
+                                                            pooled && !_disposed ? _pool : null);
+            CheckInputShape(3, stream.OutputHeight, stream.OutputWidth);
+            stream.Finish(destination);
+        }
+        finally
+        {
+            if (pooled) _gate.Exit();
+        }
     }
 
     /// <summary><see cref="PreprocessEncoded"/> of the file at <paramref name="path"/> (read as <see cref="LoadImage"/> reads it).</summary>
     public void PreprocessFile(string path, Span<float> destination) =>
         PreprocessEncoded(ImageDecoder.ReadFile(path, Options.ImageLimits), destination);
 
-    public float[] PreprocessEncoded(ReadOnlySpan<byte> encoded)
+    public float[] PreprocessEncoded(ReadOnlySpan<byte> encoded, bool useModelThreads = true)
     {
         var pixels = new float[InputFloatsPerImage];
-        PreprocessEncoded(encoded, pixels);
+        PreprocessEncoded(encoded, pixels, useModelThreads);
         return pixels;
     }
 
@@ -229,9 +241,9 @@ public abstract unsafe class VisionModel : IDisposable
     /// </summary>
     private protected void CheckBatch(int batch, long pixelFloats)
     {
-        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
+        if (batch < 1) throw new InputException($"batch is {batch}; it must be at least 1");
         if (batch > Options.MaxBatchPerCall)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch {batch} is above the limit of {Options.MaxBatchPerCall} images per call (ModelOptions.MaxBatchPerCall)");
+            throw new LimitExceededException($"batch {batch} is above the limit of {Options.MaxBatchPerCall} images per call (ModelOptions.MaxBatchPerCall)");
         long input = (long)batch * InputFloatsPerImage;
         if (pixelFloats != input)
             throw new ArgumentException($"pixel_values holds {pixelFloats} floats; [{batch}, {string.Join(", ", Descriptor.InputShape)}] needs {input}", "pixelValues");
@@ -248,9 +260,9 @@ public abstract unsafe class VisionModel : IDisposable
     public float[] PreprocessBatch(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        if (images.Count == 0) throw new ArgumentException("no images", nameof(images));
+        if (images.Count == 0) throw new InputException("no images: a batch needs at least one");
         if (images.Count > Options.MaxBatchPerCall)
-            throw new ArgumentOutOfRangeException(nameof(images), images.Count, $"{images.Count} images is above the limit of {Options.MaxBatchPerCall} per call (ModelOptions.MaxBatchPerCall)");
+            throw new LimitExceededException($"{images.Count} images is above the limit of {Options.MaxBatchPerCall} per call (ModelOptions.MaxBatchPerCall)");
         var pixels = new float[(long)images.Count * InputFloatsPerImage];
         for (int i = 0; i < images.Count; i++)
         {

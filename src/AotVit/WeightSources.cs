@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Reflection;
 using AotVit.Runtime.Model;
 using AotVit.Runtime.Weights;
@@ -11,7 +10,7 @@ internal static class WeightSources
     public static List<TensorSpec> Specs(ModelDescriptor d)
     {
         var specs = new List<TensorSpec>(d.Tensors.Count);
-        foreach (var t in d.Tensors) specs.Add(new TensorSpec(t.Name, ImmutableArray.Create(t.Shape)));
+        foreach (var t in d.Tensors) specs.Add(t);
         return specs;
     }
 

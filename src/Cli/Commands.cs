@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
+using AotVit.Runtime;
 using AotVit.Runtime.Diagnostics;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Interop;
@@ -8,7 +10,7 @@ using AotVit.Runtime.Weights;
 
 namespace AotVit.Cli;
 
-internal static class Commands
+internal static partial class Commands
 {
     private static ModelOptions ModelOptions(Options o) => new()
     {
@@ -93,7 +95,10 @@ internal static class Commands
     }
 
     /// <summary>Decodes and runs every input of <paramref name="run"/> through <paramref name="model"/>, writing each result
-    /// as it finishes. Exit status: 0 all inputs done, 2 one or more failed, 3 an internal error on some input.</summary>
+    /// as it finishes. Exit status: 0 all inputs done, 2 one or more failed, 3 an internal error on some input, 130 when
+    /// SIGINT (Ctrl-C) or SIGTERM stopped the run: the batch under way is finished and every output file is closed
+    /// complete and consistent (json closed, .npy header counting the rows written, index listing them); a second
+    /// signal ends the process at once.</summary>
     private static int RunImages(VisionModel model, ImageRun run, NpyArray[] arrays, Func<float[], float[]?, int, ImageRecord> record, string? textFooter)
     {
         var outputs = model.Descriptor.Outputs;
@@ -105,10 +110,11 @@ internal static class Commands
         long collectedAt = GC.GetTotalAllocatedBytes();
         using var writer = new ResultWriter(run.Format, run.Output, arrays, total, model);
         var progress = new Progress(total, writer.ToStdout);
+        int next = 0;
+        using var interrupt = new Interrupt();
         using (var pipeline = new DecodePipeline(model, run.Inputs, run.Batch, run.Decoders))
         {
-            int next = 0;
-            while (!writer.Closed && pipeline.Take(next, out var unit))
+            while (!writer.Closed && !interrupt.Requested && pipeline.Take(next, out var unit))
             {
                 string path = pipeline.Item(unit.First).Path;
                 if (unit.Error is { } error)
@@ -138,9 +144,61 @@ internal static class Commands
             }
         }
         progress.Clear();
+        if (interrupt.Requested)
+        {
+            writer.End(next, failed, null);
+            StdStream.Error.WriteLine($"aotvit: interrupted: stopped after {next} of {total} images ({failed} failed); " +
+                                      (run.Output is null ? "their results are above" : "the output files hold their results"));
+            return 130;
+        }
         writer.End(total, failed, model.IsSynthetic ? textFooter : null);
         if (failed > 0) StdStream.Error.WriteLine($"aotvit: {failed} of {total} images failed");
         return internalError ? 3 : failed > 0 ? 2 : 0;
+    }
+
+    /// <summary>
+    /// SIGINT and SIGTERM while a run is under way: the first sets <see cref="Requested"/> and keeps the process alive so
+    /// the run can stop between batches; a later one gets the default action (the process ends). Through the runtime's
+    /// own signal thread (libSystem.Native, as Terminal uses it), which calls <see cref="OnSignal"/> outside signal
+    /// context; PosixSignalRegistration would do the same but dispatches through the task library, ~90 KB of the
+    /// NativeAOT executable. Installed once per process; nothing else in the CLI handles signals.
+    /// </summary>
+    private sealed unsafe partial class Interrupt : IDisposable
+    {
+        private const int SIGINT = 2, SIGTERM = 15;   // Linux signal numbers
+        private static volatile int s_requested, s_active;
+
+        public Interrupt()
+        {
+            if (InitializeTerminalAndSignalHandling() == 0) return;   // no signal thread: signals keep their default action
+            SetPosixSignalHandler(&OnSignal);
+            EnablePosixSignalHandling(SIGINT);
+            EnablePosixSignalHandling(SIGTERM);
+            s_requested = 0;
+            s_active = 1;
+        }
+
+        public bool Requested => s_requested != 0;
+
+        /// <summary>Nonzero: the signal is handled here; zero: the runtime applies its default action.</summary>
+        [UnmanagedCallersOnly]
+        private static int OnSignal(int signalCode, int signal)
+        {
+            if (s_active == 0 || s_requested != 0) return 0;
+            s_requested = 1;
+            return 1;
+        }
+
+        public void Dispose() => s_active = 0;
+
+        [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_InitializeTerminalAndSignalHandling")]
+        private static partial int InitializeTerminalAndSignalHandling();
+
+        [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_SetPosixSignalHandler")]
+        private static partial void SetPosixSignalHandler(delegate* unmanaged<int, int, int> handler);
+
+        [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_EnablePosixSignalHandling")]
+        private static partial int EnablePosixSignalHandling(int signalCode);
     }
 
     /// <summary>Bytes allocated between two full collections in a classify/embed run.</summary>
@@ -321,6 +379,7 @@ internal static class Commands
             return 0;
         }
         catch (ImageDecodeException e) { throw new ImageDecodeException($"{path}: {e.Message}", e); }
+        catch (LimitExceededException e) { throw new InputException($"{path}: {e.Message}", e); }
     }
 
     public static int Info(Options o)
@@ -343,10 +402,16 @@ internal static class Commands
             }
             StdStream.Out.WriteLine($"  weights {d.Tensors.Count} tensors, {parameters:N0} parameters");
             var p = d.Preprocess;
-            StdStream.Out.WriteLine($"  preprocess {(p.Resize == ResizeKind.Exact ? $"resize {p.ResizeHeight}×{p.ResizeWidth}" : $"shortest edge {p.ShortestEdge}")}" +
-                              $"{(p.CenterCrop ? $", center crop {p.CropHeight}×{p.CropWidth}" : "")}{(p.Rescale ? $", rescale {p.RescaleFactor:G6}" : "")}" +
-                              $"{(p.Normalize ? $", normalize mean {string.Join("/", p.Mean)} std {string.Join("/", p.Std)}" : "")}{(p.FlipChannelOrder ? ", RGB→BGR" : "")}" +
-                              $"{(p.Resample == ResampleFilter.Bicubic ? ", PIL BICUBIC" : ", PIL BILINEAR")}");
+            string resize = p.Resize switch
+            {
+                ResizeMode.Exact exact => $"resize {exact.Height}×{exact.Width}",
+                ResizeMode.ShortestEdge edge => $"shortest edge {edge.Size}",
+                _ => "no resize",
+            };
+            StdStream.Out.WriteLine($"  preprocess {resize}" +
+                              $"{(p.CenterCrop is { } crop ? $", center crop {crop.Height}×{crop.Width}" : "")}{(p.RescaleFactor is { } factor ? $", rescale {factor:G6}" : "")}" +
+                              $"{(p.Normalize is { } norm ? $", normalize mean {string.Join("/", norm.Mean)} std {string.Join("/", norm.Std)}" : "")}{(p.FlipChannelOrder ? ", RGB→BGR" : "")}" +
+                              $"{(p.Resize?.Filter == ResampleFilter.Bicubic ? ", PIL BICUBIC" : ", PIL BILINEAR")}");
             if (d.Labels is not null) StdStream.Out.WriteLine($"  labels  {d.Labels.Count} ({d.Labels[0]} … {d.Labels[^1]})");
         }
         return 0;

@@ -9,9 +9,12 @@
 // - _slotItem[s] == i exactly when item i is finished (decoded or failed) and not yet released.
 // - The consumer takes units in input order: one failed item, or up to `batch` consecutive decoded items whose slots
 //   are consecutive (a unit never wraps around the ring), so their pixels are one [n, C, H, W] span.
+// - With one input the model is idle while it is decoded, so the decode may borrow the model's threads
+//   (VisionModel.PreprocessEncoded useModelThreads); with more, decoders never take them from a running forward pass.
 // Memory: Capacity · InputFloatsPerImage floats of pixels plus, per decoder, one encoded file and its decoded RGB.
 // The pipeline depends only on VisionModel.PreprocessEncoded and ImageDecoder.ReadInfo, not on a decoder's internals.
 using System.Runtime.InteropServices;
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using Microsoft.Win32.SafeHandles;
 
@@ -158,7 +161,7 @@ internal sealed class DecodePipeline : IDisposable
         var limits = _model.Options.ImageLimits;
         byte[] encoded = item.IsStdin ? ReadStdin(limits.MaxEncodedBytes) : ImageDecoder.ReadFile(item.Path, limits);
         var (width, height, _) = ImageDecoder.ReadInfo(encoded, limits, _model.ApplyExifOrientation);
-        _model.PreprocessEncoded(encoded, destination);
+        _model.PreprocessEncoded(encoded, destination, useModelThreads: _items.Count == 1);
         return (width, height);
     }
 
@@ -169,10 +172,9 @@ internal sealed class DecodePipeline : IDisposable
         return e switch
         {
             InputExpansionException => (e.Message, false),
-            ImageDecodeException => ($"{name}: {e.Message}", false),
+            InputException => ($"{name}: {e.Message}", false),
             // UserFiles' messages already name the file ("image file not found: x.png").
-            FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException =>
-                (item.IsStdin ? $"stdin: {e.Message}" : e.Message, false),
+            IOException or UnauthorizedAccessException => (item.IsStdin ? $"stdin: {e.Message}" : e.Message, false),
             _ => ($"{name}: internal error while decoding: {e}", true),
         };
     }

@@ -47,9 +47,10 @@ internal static class Npy
 }
 
 /// <summary>
-/// A float32 .npy array [rows, ...] written a row at a time: the header is reserved for <c>maxRows</c> rows and
-/// rewritten with the rows actually appended when the writer is disposed (a shorter count never needs more header
-/// bytes), so the file is a valid array after every normal or failed end of the run, and no row is held in memory.
+/// A float32 .npy array [rows, ...] written a row at a time: the header is reserved for <c>maxRows</c> rows (a shorter
+/// count never needs more header bytes) and rewritten with the rows appended so far at every <see cref="Flush"/> and
+/// at <see cref="Dispose"/>. So after each flush the file is a valid array of exactly the rows written, whatever ends
+/// the process next (a signal, a crash, a kill), and no row is held in memory.
 /// </summary>
 internal sealed class NpyRowWriter : IDisposable
 {
@@ -84,14 +85,21 @@ internal sealed class NpyRowWriter : IDisposable
         _rows++;
     }
 
-    public void Flush() => _stream.Flush();
+    /// <summary>Writes the header with the rows appended so far, then pushes everything to the file.</summary>
+    public void Flush()
+    {
+        long end = _stream.Position;
+        _stream.Position = 0;
+        _stream.Write(Npy.Header("<f4", Shape(_rows), _headerLength));
+        _stream.Position = end;
+        _stream.Flush();
+    }
 
     public void Dispose()
     {
         try
         {
-            _stream.Position = 0;
-            _stream.Write(Npy.Header("<f4", Shape(_rows), _headerLength));
+            Flush();
         }
         finally
         {

@@ -1,10 +1,11 @@
 // aotvit — the command-line face of aot-vit. Usage texts below; `aotvit help COMMAND` prints one command's.
 // Exit codes: 0 success, 1 usage error (found before any model or file is loaded), 2 input error (classify/embed: one or
-// more inputs failed, or the model could not be loaded), 3 internal error, 4 a selftest check failed.
+// more inputs failed, or the model could not be loaded), 3 internal error (any exception that is not the input's fault,
+// as InputException.IsInputError draws the line: ArgumentException from a kernel is a bug here, not a user's error),
+// 4 a selftest check failed.
 using AotVit;
 using AotVit.Cli;
-using AotVit.Runtime.Imaging;
-using AotVit.Runtime.Weights;
+using AotVit.Runtime;
 
 return CommandLine.Run(args);
 
@@ -149,18 +150,19 @@ namespace AotVit.Cli
                 StdStream.Error.WriteLine((command is null ? null : CommandUsage(command)) ?? Usage);
                 return 1;
             }
-            catch (Exception e) when (e is CheckpointException or ImageDecodeException or FileNotFoundException or DirectoryNotFoundException
-                                          or UnauthorizedAccessException or IOException or InvalidDataException or ArgumentException)
-            {
-                StdStream.Error.WriteLine($"aotvit: error: {e.Message}");
-                return 2;
-            }
             catch (Exception e)
             {
-                StdStream.Error.WriteLine($"aotvit: internal error: {e}");
-                return 3;
+                var (code, message) = Failure(e);
+                StdStream.Error.WriteLine(message);
+                return code;
             }
         }
+
+        /// <summary>The exit code and stderr line for an exception that ended a command: 2 and the message for the
+        /// input's fault (<see cref="InputException.IsInputError"/>), 3 and the exception's type and message for
+        /// anything else, ArgumentException included.</summary>
+        internal static (int Code, string Message) Failure(Exception e) =>
+            InputException.IsInputError(e) ? (2, $"aotvit: error: {e.Message}") : (3, $"aotvit: internal error: {e}");
     }
 
     internal sealed class UsageException(string message) : Exception(message);

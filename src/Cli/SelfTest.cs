@@ -108,8 +108,11 @@ internal static unsafe class SelfTest
         float scale = 1f / MathF.Sqrt(headDim);
         float* q = qkv.Pointer, k = q + width, v = q + 2 * width;
         Attention.Reference(sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, expected.Pointer, ldo);
-        Attention.Run(pool, sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
-        Compare($"attention {sequences}x{tokens} tokens, {heads}x{headDim}", pool, expected.Pointer, actual.Pointer, (int)rows, width, ldo, 2e-5);
+        // Both variants the generator may pick for a model's shape (key panels, query lanes).
+        Attention.RunKeyPanels(pool, sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
+        Compare($"attention (key panels) {sequences}x{tokens} tokens, {heads}x{headDim}", pool, expected.Pointer, actual.Pointer, (int)rows, width, ldo, 2e-5);
+        Attention.RunQueryLanes(pool, sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
+        Compare($"attention (query lanes) {sequences}x{tokens} tokens, {heads}x{headDim}", pool, expected.Pointer, actual.Pointer, (int)rows, width, ldo, 2e-5);
     }
 
     private static void CheckConv(WorkerPool? pool, int h, int w, int c0, int c1, int cout, int kernel, int stride)

@@ -286,7 +286,7 @@ internal static unsafe class NativeApi
             var m = ModelRegistry.Get(handle);
             string file = Utf8Required(path, "path");
             CheckPixels(m, pixels, pixelsLength);
-            Preprocess(m, Decode(m, ReadFile(m, file)), new Span<float>(pixels, m.Model.InputFloatsPerImage));
+            m.Model.Preprocess(Decode(m, ReadFile(m, file)), new Span<float>(pixels, m.Model.InputFloatsPerImage));
             return Errors.Ok();
         }
         catch (Exception e) { return Errors.Report(e); }
@@ -299,7 +299,7 @@ internal static unsafe class NativeApi
             var m = ModelRegistry.Get(handle);
             var bytes = Bytes(data, size, "data");
             CheckPixels(m, pixels, pixelsLength);
-            Preprocess(m, Decode(m, bytes), new Span<float>(pixels, m.Model.InputFloatsPerImage));
+            m.Model.Preprocess(Decode(m, bytes), new Span<float>(pixels, m.Model.InputFloatsPerImage));
             return Errors.Ok();
         }
         catch (Exception e) { return Errors.Report(e); }
@@ -409,23 +409,10 @@ internal static unsafe class NativeApi
     private static void RunOne(NativeModel m, RgbImage image, float* out0, float* out1)
     {
         var pixels = new float[m.Model.InputFloatsPerImage];
-        Preprocess(m, image, pixels);
+        m.Model.Preprocess(image, pixels);
         Forward(m, 1, pixels, out0, out1);
     }
 
-    /// <summary>The model's preprocessing; an image whose resize intermediate is above Preprocessor.MaxResizedPixels
-    /// (an extreme aspect ratio, e.g. 1x300 through MobileViT's shortest-edge resize) is a size limit: LIMIT_EXCEEDED.</summary>
-    private static void Preprocess(NativeModel m, RgbImage image, Span<float> destination)
-    {
-        try
-        {
-            m.Model.Preprocess(image, destination);
-        }
-        catch (ArgumentException e) when (e is not ArgumentNullException && e.ParamName == "image")
-        {
-            throw new NativeError(Status.LimitExceeded, e.Message);
-        }
-    }
 
     private static void Forward(NativeModel m, int batch, ReadOnlySpan<float> pixels, float* out0, float* out1)
     {

@@ -4,6 +4,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Weights;
 
@@ -75,14 +76,21 @@ internal static unsafe class Errors
         }
     }
 
+    /// <summary>
+    /// The status and message for <paramref name="e"/>. The caller's mistakes are the ones NativeApi finds itself
+    /// (NativeError) and the runtime's InputExceptions; any other exception, ArgumentException from a kernel or from
+    /// the C# API included, means this library is wrong and is INTERNAL_ERROR (NativeApi checks every pointer,
+    /// length and size before it calls the C# API, so a C caller cannot reach those checks).
+    /// </summary>
     internal static (Status, string) Classify(Exception e) => e switch
     {
         NativeError n => (n.Status, n.Message),
-        ArgumentNullException a => (Status.NullPointer, $"{a.ParamName ?? "argument"} is NULL"),
+        // A handle destroyed by another thread while this call was using it.
         ObjectDisposedException => (Status.InvalidArgument, "the model handle has been destroyed"),
-        ArgumentException a => (Status.InvalidArgument, a.Message),
         CheckpointException s => (Status.BadCheckpoint, s.Message),
         ImageDecodeException i => (Status.BadImage, i.Message),
+        LimitExceededException l => (Status.LimitExceeded, l.Message),
+        InputException i => (Status.InvalidArgument, i.Message),
         // Files the caller names are opened through UserFiles, whose messages say what and why ("image file not found:
         // /x.png"); the runtime's own IO messages are resource keys in this NativeAOT build (UseSystemResourceKeys).
         UnauthorizedAccessException or IOException => (Status.IoError, e.Message),   // IOException covers FileNotFound and DirectoryNotFound

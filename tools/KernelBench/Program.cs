@@ -1,5 +1,5 @@
 // KernelBench: GFLOP/s of Gemm.Run on the ViT-B/32 and MobileViT shapes, 1 and 2 threads, reported as the median
-// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|attention|depthwise|conv|mv2|vitlayers|pool|ukernel|all]
+// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|int8|attention|depthwise|conv|mv2|vitlayers|pool|ukernel|all]
 // KERNELBENCH_SHAPES=MxNxK[:act],... runs the gemm suite on those shapes instead of the model ones.
 // seq: ViT attention timed right after the QKV GEMM that wrote its input, against a second call (where the data lies).
 // vitlayers [interOffset]: the ViT-B/32 encoder chain at batch 1 (12 layers, distinct weights), time per op kind, 1T and 2T.
@@ -16,6 +16,11 @@ unsafe
 {
     double secondsPerCase = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
     string suite = args.Length > 1 ? args[1] : "gemm";
+    if (suite == "int8")
+    {
+        Int8Probe.Run(secondsPerCase);
+        return;
+    }
     if (suite is "attention" or "depthwise" or "conv" or "mv2" or "all")
     {
         OtherKernels.Run(secondsPerCase, suite);
@@ -139,7 +144,7 @@ unsafe
                     long t1 = Stopwatch.GetTimestamp();
                     Gemm.Run(p, 50, ln, 768, qkv[l], bias.Pointer, Activation.None, null, 2304, wide, 2304);
                     long t2 = Stopwatch.GetTimestamp();
-                    Attention.Run(p, 1, 50, 12, 64, 0.125f, wide, wide + 768, wide + 1536, 2304, ln, 768);
+                    Attention.RunKeyPanels(p, 1, 50, 12, 64, 0.125f, wide, wide + 768, wide + 1536, 2304, ln, 768);
                     long t3 = Stopwatch.GetTimestamp();
                     Gemm.Run(p, 50, ln, 768, ao[l], bias.Pointer, Activation.None, hidden, 768, hidden, 768);
                     long t4 = Stopwatch.GetTimestamp();
@@ -183,31 +188,50 @@ unsafe
 
     if (suite == "seq")
     {
-        // Attention right after the QKV GEMM that wrote its input, as in the model: where did the GEMM leave q/k/v?
+        // Attention right after the QKV GEMM that wrote its input, as in the model (12 distinct QKV weights, streamed like
+        // a forward's): where did the GEMM leave q/k/v? Both attention variants, after the GEMM and again right after.
+        // SEQ_SHAPE=tokens,heads,headDim (default 50,12,64: ViT-B/32; DeiT-S is 198,6,64).
+        int[] shape = (Environment.GetEnvironmentVariable("SEQ_SHAPE") ?? "50,12,64").Split(',').Select(int.Parse).ToArray();
+        int tokens = shape[0], heads = shape[1], headDim = shape[2], width = heads * headDim;
+        float scale = 1f / MathF.Sqrt(headDim);
         using WorkerPool seqPool = new(2);
         Random random = new(1);
-        float[] weight = new float[2304 * 768];
-        for (int i = 0; i < weight.Length; i++) weight[i] = (float)random.NextDouble() - 0.5f;
-        using PackedMatrix qkvW = PackedMatrix.FromOutIn(weight, 2304, 768);
-        using NativeBuffer x = new(50L * 768), qkv = new(50L * 2304), o = new(50L * 768);
+        float[] weight = new float[3 * width * width];
+        for (int i = 0; i < weight.Length; i++) weight[i] = ((float)random.NextDouble() - 0.5f) * 0.1f;
+        var qkvWeights = new PackedMatrix[12];
+        for (int i = 0; i < qkvWeights.Length; i++) qkvWeights[i] = PackedMatrix.FromOutIn(weight, 3 * width, width);
+        using NativeBuffer x = new((long)tokens * width), qkv = new((long)tokens * 3 * width), o = new((long)tokens * width);
         for (long i = 0; i < x.Length; i++) x.Pointer[i] = (float)random.NextDouble() - 0.5f;
-        foreach (WorkerPool? p in new[] { null, seqPool, null, seqPool })
+        string[] names = { "key-panels", "query-lanes" };
+        foreach (WorkerPool? p in new[] { null, seqPool })
         {
-            List<double> g = new(), at = new(), at2 = new();
-            for (int rep = 0; rep < 3000; rep++)
+            List<double> g = new();
+            List<double>[] after = { new(), new() }, again = { new(), new() };
+            for (int rep = 0; rep < Math.Max(240, 60_000 / tokens); rep++)
             {
-                long t0 = Stopwatch.GetTimestamp();
-                Gemm.Run(p, 50, x.Pointer, 768, qkvW, null, Activation.None, null, 0, qkv.Pointer, 2304);
-                long t1 = Stopwatch.GetTimestamp();
-                Attention.Run(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
-                long t2 = Stopwatch.GetTimestamp();
-                Attention.Run(p, 1, 50, 12, 64, 0.125f, qkv.Pointer, qkv.Pointer + 768, qkv.Pointer + 1536, 2304, o.Pointer, 768);
-                long t3 = Stopwatch.GetTimestamp();
-                g.Add((t1 - t0) * 1e3 / Stopwatch.Frequency); at.Add((t2 - t1) * 1e3 / Stopwatch.Frequency); at2.Add((t3 - t2) * 1e3 / Stopwatch.Frequency);
+                for (int variant = 0; variant < 2; variant++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    Gemm.Run(p, tokens, x.Pointer, width, qkvWeights[rep % qkvWeights.Length], null, Activation.None, null, 0, qkv.Pointer, 3 * width);
+                    long t1 = Stopwatch.GetTimestamp();
+                    for (int call = 0; call < 2; call++)
+                    {
+                        if (variant == 0) Attention.RunKeyPanels(p, 1, tokens, heads, headDim, scale, qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width);
+                        else Attention.RunQueryLanes(p, 1, tokens, heads, headDim, scale, qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width);
+                        long t2 = Stopwatch.GetTimestamp();
+                        (call == 0 ? after : again)[variant].Add((t2 - t1) * 1e3 / Stopwatch.Frequency);
+                        t1 = t2;
+                    }
+
+                    g.Add((t1 - t0) * 1e3 / Stopwatch.Frequency);
+                }
             }
-            g.Sort(); at.Sort(); at2.Sort();
-            Console.WriteLine($"{(p == null ? 1 : 2)}T gemm {g[g.Count / 2]:F3} attention-after-gemm {at[at.Count / 2]:F3} attention-again {at2[at2.Count / 2]:F3} ms (medians)");
+
+            string line = string.Join("  ", names.Select((name, v) => $"{name} after-gemm {OtherKernels.Median(after[v]):F3} again {OtherKernels.Median(again[v]):F3}"));
+            Console.WriteLine($"seq t={tokens} h={heads} d={headDim} {(p == null ? 1 : 2)}T  {line} ms (medians)");
         }
+
+        foreach (PackedMatrix m in qkvWeights) m.Dispose();
         return;
     }
 
@@ -215,7 +239,19 @@ unsafe
     {
         // The model case: every weight matrix is used once per forward, so B streams from DRAM (40 matrices ≫ L3).
         using WorkerPool streamPool = new(2);
-        foreach ((int M, int N, int K, Activation act) in new[] { (50, 3072, 768, Activation.Gelu), (50, 3072, 768, Activation.None), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None), (50, 768, 768, Activation.None) })
+        (int, int, int, Activation)[] streamShapes = { (50, 3072, 768, Activation.Gelu), (50, 3072, 768, Activation.None), (50, 768, 3072, Activation.None), (50, 2304, 768, Activation.None), (50, 768, 768, Activation.None) };
+        // KERNELBENCH_SHAPES=MxNxK[:act],... replaces the list here too (DeiT-S: 198x1152x384,198x384x384,198x1536x384:gelu,198x384x1536).
+        if (Environment.GetEnvironmentVariable("KERNELBENCH_SHAPES") is { Length: > 0 } streamCustom)
+        {
+            streamShapes = streamCustom.Split(',').Select(item =>
+            {
+                string[] parts = item.Split(':');
+                int[] dims = parts[0].Split('x').Select(int.Parse).ToArray();
+                return (dims[0], dims[1], dims[2], parts.Length > 1 ? Enum.Parse<Activation>(parts[1], ignoreCase: true) : Activation.None);
+            }).ToArray();
+        }
+
+        foreach ((int M, int N, int K, Activation act) in streamShapes)
         {
             int count = (int)Math.Max(8, 360_000_000L / (4L * N * K));
             Random random = new(1);
@@ -302,14 +338,28 @@ internal static unsafe class OtherKernels
         Random random = new(2);
         if (suite is "attention" or "all")
         {
-            foreach ((int s, int t, int h, int d) in new[] { (4, 256, 4, 36), (4, 64, 4, 48), (4, 16, 4, 60), (1, 50, 12, 64) })
+            // Both variants on the models' shapes (MobileViT-S/XS/XXS stages, ViT-B/32, ViT-B/16, DeiT-S), interleaved call by
+            // call: medians in ms and the key-panel / query-lane ratio. ATTENTION_SHAPES=SxTxHxD,... replaces the list.
+            (int, int, int, int)[] attentionShapes =
+            {
+                (4, 256, 4, 36), (4, 64, 4, 48), (4, 16, 4, 60), (4, 256, 4, 24), (4, 64, 4, 30), (4, 16, 4, 36),
+                (4, 256, 4, 16), (4, 64, 4, 20), (4, 16, 4, 24), (1, 50, 12, 64), (1, 197, 12, 64), (1, 198, 6, 64),
+            };
+            if (Environment.GetEnvironmentVariable("ATTENTION_SHAPES") is { Length: > 0 } custom)
+            {
+                attentionShapes = custom.Split(',').Select(item => item.Split('x').Select(int.Parse).ToArray()).Select(x => (x[0], x[1], x[2], x[3])).ToArray();
+            }
+
+            foreach ((int s, int t, int h, int d) in attentionShapes)
             {
                 int width = h * d;
                 using NativeBuffer qkv = Fill(random, (long)s * t * 3 * width);
                 using NativeBuffer o = new((long)s * t * width);
                 double flops = 4.0 * s * h * t * t * d;
-                Time($"attention s={s} t={t} h={h} d={d}", flops, seconds, pool, p =>
-                    Attention.Run(p, s, t, h, d, 1f / MathF.Sqrt(d), qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width));
+                float scale = 1f / MathF.Sqrt(d);
+                Compare($"attention s={s} t={t} h={h} d={d}", flops, seconds, pool,
+                    ("key-panels", p => Attention.RunKeyPanels(p, s, t, h, d, scale, qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width)),
+                    ("query-lanes", p => Attention.RunQueryLanes(p, s, t, h, d, scale, qkv.Pointer, qkv.Pointer + width, qkv.Pointer + 2 * width, 3 * width, o.Pointer, width)));
             }
         }
 
@@ -387,6 +437,39 @@ internal static unsafe class OtherKernels
         NativeBuffer buffer = new(n);
         for (long i = 0; i < n; i++) buffer.Pointer[i] = (float)random.NextDouble() - 0.5f;
         return buffer;
+    }
+
+    // Variants timed alternately call by call (1 thread, then 2), so that load from other processes falls on all of them
+    // alike; medians, and each variant's median relative to the first's.
+    private static void Compare(string name, double flops, double seconds, WorkerPool pool, params (string Name, Action<WorkerPool?> Call)[] variants)
+    {
+        foreach (WorkerPool? p in new[] { null, pool })
+        {
+            var times = variants.Select(_ => new List<double>()).ToArray();
+            for (int i = 0; i < 3; i++) foreach (var variant in variants) variant.Call(p);
+            Stopwatch total = Stopwatch.StartNew();
+            while (total.Elapsed.TotalSeconds < seconds * variants.Length || times[0].Count < 11)
+            {
+                for (int v = 0; v < variants.Length; v++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    variants[v].Call(p);
+                    times[v].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            }
+
+            double first = Median(times[0]);
+            string line = string.Join("  ", variants.Select((variant, v) =>
+                $"{variant.Name} {Median(times[v]),8:F3} ms {flops / Median(times[v]) / 1e6,6:F1} GFLOP/s x{first / Median(times[v]):F2}"));
+            Console.WriteLine($"{name,-32} {(p == null ? 1 : 2)}T  {line}");
+        }
+    }
+
+    internal static double Median(List<double> values)
+    {
+        List<double> sorted = new(values);
+        sorted.Sort();
+        return sorted[sorted.Count / 2];
     }
 
     private static void Time(string name, double flops, double seconds, WorkerPool pool, Action<WorkerPool?> call)

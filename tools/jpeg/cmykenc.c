@@ -1,5 +1,6 @@
-/* cmykenc: writes 4-component JPEGs that Pillow's encoder cannot (it only writes Adobe CMYK), for
- * tools/jpeg_corpus.py. Reads raw interleaved CMYK (width*height*4 bytes) on stdin, writes a JPEG on stdout.
+/* cmykenc: writes 4-component JPEGs that cjpeg and Pillow's encoder cannot (Pillow only writes Adobe CMYK), for
+ * tools/jpeg_corpus.py, tools/jpeg/make_entropy_fixtures.py and tools/jpeg/make_pixel_fixtures.py, the one CMYK/YCCK
+ * encoder they share. Reads raw interleaved CMYK (width*height*4 bytes) on stdin, writes a JPEG on stdout.
  *   gcc -O2 -o /tmp/cmykenc tools/jpeg/cmykenc.c -ljpeg
  *   cmykenc WIDTH HEIGHT QUALITY ycck|cmyk|cmyk-noadobe [HxV,HxV,HxV,HxV] [progressive] < in.cmyk > out.jpg
  * ycck: libjpeg converts CMYK -> YCCK (Adobe marker, transform 2); cmyk: stored as is (Adobe transform 0);

@@ -37,7 +37,31 @@ def tool(name):
 
 
 COEFDUMP = tool("coefdump")
-CMYKENC = tool("cmykenc_fixture")
+CMYKENC = tool("cmykenc")
+
+
+def cmyk_pattern(w, h):
+    """Raw interleaved CMYK: ramps in C and M, a noisy diagonal in Y, a product pattern in K. The noise is a 32-bit
+    linear congruential generator (seed 12345), so the bytes are the same on every machine."""
+    out = bytearray(w * h * 4)
+    seed = 12345
+    for y in range(h):
+        for x in range(w):
+            seed = (seed * 1103515245 + 12345) & 0xFFFFFFFF
+            n = (seed >> 16) & 15
+            i = 4 * (y * w + x)
+            out[i] = (x * 255) // (w - 1 if w > 1 else 1)
+            out[i + 1] = (y * 255) // (h - 1 if h > 1 else 1)
+            out[i + 2] = ((x + y) * 4 + n) & 255
+            out[i + 3] = ((x * y) >> 3) & 255
+    return bytes(out)
+
+
+def cmykenc(name, w, h, mode, quality, *extra):
+    """tools/jpeg/cmykenc.c on cmyk_pattern(w, h): Adobe CMYK (mode cmyk) or YCCK (mode ycck)."""
+    with open(os.path.join(OUT, name + ".jpg"), "wb") as out:
+        subprocess.run([CMYKENC, str(w), str(h), str(quality), mode, *extra], input=cmyk_pattern(w, h), stdout=out,
+                       check=True)
 
 
 def picture(w, h, seed, grey=False):
@@ -67,6 +91,11 @@ def script(name, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def scans(name):
+    """A cjpeg -scans file of tools/jpeg/scans (one scan per line: components: Ss-Se, Ah, Al;)."""
+    return os.path.join(ROOT, "tools", "jpeg", "scans", name + ".txt")
 
 
 def cjpeg(name, w, h, *args, seed=1, grey=False):
@@ -120,75 +149,12 @@ def scan_ranges(data):
     return ranges
 
 
-SA_SCRIPT = """
-0,1,2: 0-0, 0, 1;
-0: 1-5, 0, 2;
-2: 1-63, 0, 1;
-1: 1-63, 0, 1;
-0: 6-63, 0, 2;
-0: 1-63, 2, 1;
-0,1,2: 0-0, 1, 0;
-2: 1-63, 1, 0;
-1: 1-63, 1, 0;
-0: 1-63, 1, 0;
-"""
 
-DEEP_SA_SCRIPT = """
-0,1,2: 0-0, 0, 4;
-0: 1-2, 0, 5;
-0: 3-63, 0, 3;
-1: 1-63, 0, 3;
-2: 1-63, 0, 2;
-0,1,2: 0-0, 4, 3;
-0,1,2: 0-0, 3, 2;
-0: 1-2, 5, 4;
-0: 1-2, 4, 3;
-0: 1-63, 3, 2;
-0,1,2: 0-0, 2, 1;
-0,1,2: 0-0, 1, 0;
-0: 1-63, 2, 1;
-0: 1-63, 1, 0;
-1: 1-63, 3, 2;
-1: 1-63, 2, 1;
-1: 1-63, 1, 0;
-2: 1-63, 2, 1;
-2: 1-63, 1, 0;
-"""
 
-INCOMPLETE_SCRIPT = """
-0,1,2: 0-0, 0, 2;
-0: 1-9, 0, 1;
-1: 1-5, 0, 0;
-0: 1-9, 1, 0;
-"""
 
-NONINTERLEAVED_DC_SCRIPT = """
-0: 0-0, 0, 0;
-1: 0-0, 0, 0;
-2: 0-0, 0, 0;
-0: 1-63, 0, 0;
-2: 1-63, 0, 0;
-1: 1-63, 0, 0;
-"""
 
-SEQ_SCRIPT = """
-0: 0-63, 0, 0;
-1: 0-63, 0, 0;
-2: 0-63, 0, 0;
-"""
 
-SEQ_2_1_SCRIPT = """
-0,1: 0-63, 0, 0;
-2: 0-63, 0, 0;
-"""
 
-GREY_SA_SCRIPT = """
-0: 0-0, 0, 1;
-0: 1-63, 0, 2;
-0: 0-0, 1, 0;
-0: 1-63, 2, 1;
-0: 1-63, 1, 0;
-"""
 
 # 16-bit quantisation values (above 255 makes libjpeg write 16-bit DQT entries and SOF1).
 QTABLES = " ".join(str(300 + 7 * i) for i in range(64)) + "\n" + " ".join(str(2 + i) for i in range(64)) + "\n"
@@ -232,24 +198,24 @@ def build():
     cjpeg("prog_grey", 64, 40, "-progressive", "-grayscale", seed=21, grey=True)
     cjpeg("prog_rst_3b", 100, 75, "-progressive", "-restart", "3B", seed=22)
     cjpeg("prog_rst_row", 77, 55, "-progressive", "-restart", "1", "-sample", "2x1", seed=23)
-    cjpeg("prog_sa", 100, 75, "-scans", script("sa", SA_SCRIPT), seed=24)
-    cjpeg("prog_deep_sa", 80, 64, "-scans", script("deep", DEEP_SA_SCRIPT), "-quality", "97", seed=25)
-    cjpeg("prog_deep_sa_rst", 80, 64, "-scans", script("deep", DEEP_SA_SCRIPT), "-quality", "97",
+    cjpeg("prog_sa", 100, 75, "-scans", scans("sa"), seed=24)
+    cjpeg("prog_deep_sa", 80, 64, "-scans", scans("deep_sa"), "-quality", "97", seed=25)
+    cjpeg("prog_deep_sa_rst", 80, 64, "-scans", scans("deep_sa"), "-quality", "97",
           "-restart", "2B", seed=26)
-    cjpeg("prog_incomplete", 100, 75, "-scans", script("incomplete", INCOMPLETE_SCRIPT), seed=27)
-    cjpeg("prog_dc_noninterleaved", 70, 50, "-scans", script("nidc", NONINTERLEAVED_DC_SCRIPT), seed=28)
-    cjpeg("prog_grey_sa", 50, 31, "-grayscale", "-scans", script("greysa", GREY_SA_SCRIPT), seed=29, grey=True)
+    cjpeg("prog_incomplete", 100, 75, "-scans", scans("incomplete"), seed=27)
+    cjpeg("prog_dc_noninterleaved", 70, 50, "-scans", scans("noninterleaved_dc"), seed=28)
+    cjpeg("prog_grey_sa", 50, 31, "-grayscale", "-scans", scans("grey_sa"), seed=29, grey=True)
     cjpeg("prog_opt_411", 90, 30, "-progressive", "-optimize", "-sample", "4x1", seed=30)
 
     # Sequential files with several scans.
-    cjpeg("seq_3scans_420", 100, 75, "-scans", script("seq", SEQ_SCRIPT), seed=31)
-    cjpeg("seq_2plus1_422", 57, 43, "-scans", script("seq21", SEQ_2_1_SCRIPT), "-sample", "2x1", seed=32)
-    cjpeg("seq_3scans_rst", 60, 40, "-scans", script("seq", SEQ_SCRIPT), "-restart", "3B", seed=33)
+    cjpeg("seq_3scans_420", 100, 75, "-scans", scans("seq_3scans"), seed=31)
+    cjpeg("seq_2plus1_422", 57, 43, "-scans", scans("seq_2plus1"), "-sample", "2x1", seed=32)
+    cjpeg("seq_3scans_rst", 60, 40, "-scans", scans("seq_3scans"), "-restart", "3B", seed=33)
 
     # Four components.
-    sh(CMYKENC, os.path.join(OUT, "cmyk_base.jpg"), "45", "30", "cmyk", "85")
-    sh(CMYKENC, os.path.join(OUT, "ycck_base.jpg"), "45", "30", "ycck", "85")
-    sh(CMYKENC, os.path.join(OUT, "cmyk_prog.jpg"), "33", "21", "cmyk", "90", "progressive")
+    cmykenc("cmyk_base", 45, 30, "cmyk", 85)
+    cmykenc("ycck_base", 45, 30, "ycck", 85)
+    cmykenc("cmyk_prog", 33, 21, "cmyk", 90, "progressive")
 
     # Pillow's encoder (what most test images come from).
     Image.fromarray(picture(120, 90, 34)).save(os.path.join(OUT, "pil_q92_420.jpg"), quality=92)

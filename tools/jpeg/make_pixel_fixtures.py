@@ -4,7 +4,7 @@
 For each generated JPEG: libjpeg's quantized coefficients (tools/jpeg/coefdump.c output, gzipped) and the SHA-256 of
 Pillow's Image.open(f).convert("RGB").tobytes(), so CI checks the pixel half against Pillow 9.4 / libjpeg-turbo 2.1.5
 without either. Needs Debian's python3-pil + numpy (/usr/bin/python3), libjpeg-turbo-progs (cjpeg) and
-libjpeg62-turbo-dev (to build coefdump.c and mkjpeg.c).
+libjpeg62-turbo-dev (to build coefdump.c, mkjpeg.c and cmykenc.c).
 
     /usr/bin/python3 tools/jpeg/make_pixel_fixtures.py [--keep DIR]
 
@@ -30,7 +30,7 @@ OUT = os.path.join(ROOT, "tests", "AotVit.Tests", "data", "jpeg", "pixels")
 
 def build(tmp):
     tools = {}
-    for name in ("coefdump", "mkjpeg"):
+    for name in ("coefdump", "mkjpeg", "cmykenc"):
         exe = os.path.join(tmp, name)
         subprocess.check_call(["gcc", "-O2", "-o", exe, os.path.join(ROOT, "tools", "jpeg", name + ".c"), "-ljpeg"])
         tools[name] = exe
@@ -101,10 +101,10 @@ def cases(tmp, tools):
         for samp in ("1x1", "2x2"):
             for (w, h) in [(1, 1), (7, 9), (33, 17), (64, 48)]:
                 seed += 1
-                raw = os.path.join(tmp, "cmyk.raw")
-                photo(w, h, seed, 4).tofile(raw)
                 name = f"{kind}_{samp}_{w}x{h}"
-                subprocess.check_call([tools["mkjpeg"], kind, str(w), str(h), "85", samp, raw, path(name)])
+                with open(path(name), "wb") as out:
+                    subprocess.run([tools["cmykenc"], str(w), str(h), "85", kind, f"{samp},1x1,1x1,{samp}"],
+                                   input=photo(w, h, seed, 4).tobytes(), stdout=out, check=True)
                 yield name, path(name)
     # Progressive: complete (no smoothing) and incomplete scan scripts (block smoothing on).
     scripts = {

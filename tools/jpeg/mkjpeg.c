@@ -1,9 +1,7 @@
-/* mkjpeg: writes the JPEG test inputs that cjpeg and Pillow cannot make, with libjpeg(-turbo) itself.
+/* mkjpeg: writes JPEG files of chosen quantized coefficients, which no encoder makes, with libjpeg(-turbo) itself
+ * (4-component files come from tools/jpeg/cmykenc.c).
  * A development tool (needs libjpeg62-turbo-dev) used by tools/jpeg/make_pixel_fixtures.py; not part of CI.
  *   gcc -O2 -o /tmp/mkjpeg tools/jpeg/mkjpeg.c -ljpeg
- *   mkjpeg cmyk|ycck W H QUALITY HxV in.raw out.jpg
- *       in.raw: W*H*4 bytes CMYK; written with an Adobe marker, as CMYK (transform 0) or YCCK (transform 2);
- *       HxV: sampling factors of components 0 and 3 (1 and 2 get 1x1), e.g. 2x2.
  *   mkjpeg coef W H NCOMP SEED AMPLITUDE out.jpg
  *       baseline YCbCr/grey file whose quantized coefficients are seeded random values in [-AMPLITUDE, AMPLITUDE]
  *       (quantisers 1..4), written with jpeg_write_coefficients: blocks no encoder makes, for IDCT range-limit cases.
@@ -15,35 +13,6 @@
 
 static unsigned long long rng_state;
 static unsigned rnd(void) { rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL; return (unsigned)(rng_state >> 33); }
-
-static int write_cmyk(int ycck, int w, int h, int q, int hs, int vs, const char *in, const char *out) {
-  FILE *fi = fopen(in, "rb"); if (!fi) { perror(in); return 2; }
-  unsigned char *px = malloc((size_t)w * h * 4);
-  if (fread(px, 1, (size_t)w * h * 4, fi) != (size_t)w * h * 4) { fprintf(stderr, "short input\n"); return 2; }
-  fclose(fi);
-  FILE *fo = fopen(out, "wb"); if (!fo) { perror(out); return 2; }
-  struct jpeg_compress_struct c; struct jpeg_error_mgr e;
-  c.err = jpeg_std_error(&e);
-  jpeg_create_compress(&c);
-  jpeg_stdio_dest(&c, fo);
-  c.image_width = w; c.image_height = h; c.input_components = 4; c.in_color_space = JCS_CMYK;
-  jpeg_set_defaults(&c);
-  jpeg_set_colorspace(&c, ycck ? JCS_YCCK : JCS_CMYK);
-  jpeg_set_quality(&c, q, TRUE);
-  c.comp_info[0].h_samp_factor = hs; c.comp_info[0].v_samp_factor = vs;
-  c.comp_info[3].h_samp_factor = hs; c.comp_info[3].v_samp_factor = vs;
-  for (int i = 1; i < 3; i++) { c.comp_info[i].h_samp_factor = 1; c.comp_info[i].v_samp_factor = 1; }
-  jpeg_start_compress(&c, TRUE);
-  while (c.next_scanline < c.image_height) {
-    JSAMPROW row = px + (size_t)c.next_scanline * w * 4;
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  jpeg_destroy_compress(&c);
-  fclose(fo);
-  free(px);
-  return 0;
-}
 
 static int write_coef(int w, int h, int ncomp, unsigned seed, int amp, const char *out) {
   rng_state = seed;
@@ -95,11 +64,6 @@ static int write_coef(int w, int h, int ncomp, unsigned seed, int amp, const cha
 }
 
 int main(int argc, char **argv) {
-  if (argc == 8 && (!strcmp(argv[1], "cmyk") || !strcmp(argv[1], "ycck"))) {
-    int hs, vs;
-    if (sscanf(argv[5], "%dx%d", &hs, &vs) != 2) return 2;
-    return write_cmyk(!strcmp(argv[1], "ycck"), atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), hs, vs, argv[6], argv[7]);
-  }
   if (argc == 8 && !strcmp(argv[1], "coef"))
     return write_coef(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), (unsigned)atoi(argv[5]), atoi(argv[6]), argv[7]);
   fprintf(stderr, "usage: see the header of mkjpeg.c\n");

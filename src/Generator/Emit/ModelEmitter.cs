@@ -114,7 +114,7 @@ namespace AotVit.Generator.Emit
             foreach (var o in g.Outputs) w.Line($"new OutputDescriptor(\"{o.Name}\", new[] {{ {string.Join(", ", o.Value.Shape)} }}),");
             w.Outdent();
             w.Line("},");
-            // UTF-8 literals (static data), parsed by the descriptor, instead of an array initialiser: ~500 TensorShape
+            // UTF-8 literals (static data), parsed by the descriptor, instead of an array initialiser: ~500 TensorSpec
             // objects as code were ~50 KB of machine code in the NativeAOT executable. Names apart from shapes: models of
             // one architecture at different sizes have the same names literal, stored once (MobileViT S/XS/XXS: 21 KB each).
             foreach (var t in g.Tensors)
@@ -127,10 +127,14 @@ namespace AotVit.Generator.Emit
             w.Line($"optionalPrefixes: new string[] {{ {string.Join(", ", g.OptionalPrefixes.Select(Quote))} }},");
             w.Line($"labels: {(g.Labels.Count == 0 ? "null" : "Labels")},");
             var p = spec.Preprocess;
-            w.Line($"preprocess: new PreprocessSettings(ResizeKind.{p.Resize}, ResizeHeight: {p.ResizeHeight}, ResizeWidth: {p.ResizeWidth}, ShortestEdge: {p.ShortestEdge},");
-            w.Line($"    CenterCrop: {B(p.CenterCrop)}, CropHeight: {p.CropHeight}, CropWidth: {p.CropWidth}, Rescale: {B(p.Rescale)}, RescaleFactor: {D(p.RescaleFactor)},");
-            w.Line($"    Normalize: {B(p.Normalize)}, Mean: new double[] {{ {string.Join(", ", p.Mean.Select(D))} }}, Std: new double[] {{ {string.Join(", ", p.Std.Select(D))} }}, FlipChannelOrder: {B(p.FlipChannelOrder)},");
-            w.Line($"    Resample: {(p.Resample == 3 ? "ResampleFilter.Bicubic" : "ResampleFilter.Bilinear")}),");
+            string filter = p.Resample == 3 ? "ResampleFilter.Bicubic" : "ResampleFilter.Bilinear";
+            w.Line("preprocess: new PreprocessPlan(");
+            w.Line(p.Resize == ResizeMode.Exact ? $"    resize: new ResizeMode.Exact({p.ResizeHeight}, {p.ResizeWidth}, {filter}),"
+                                                : $"    resize: new ResizeMode.ShortestEdge({p.ShortestEdge}, {filter}),");
+            w.Line($"    centerCrop: {(p.CenterCrop ? $"({p.CropHeight}, {p.CropWidth})" : "null")}, rescaleFactor: {(p.Rescale ? D(p.RescaleFactor) : "null")},");
+            w.Line(p.Normalize ? $"    normalize: new ChannelNormalization(new double[] {{ {string.Join(", ", p.Mean.Select(D))} }}, new double[] {{ {string.Join(", ", p.Std.Select(D))} }}),"
+                               : "    normalize: null,");
+            w.Line($"    flipChannelOrder: {B(p.FlipChannelOrder)}),");
             w.Line("macsPerImage: MacsPerImage, arenaFloatsPerImage: ArenaFloatsPerImage, constantFloats: ConstantFloats,");
             // The config.json fields the architecture was built from: a checkpoint folder's config.json is checked against them.
             w.Line("configFields: new ConfigField[]");

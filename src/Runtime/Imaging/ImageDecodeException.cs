@@ -4,7 +4,7 @@ namespace AotVit.Runtime.Imaging;
 /// The only exception <see cref="ImageDecoder"/> lets escape for bad input: unknown format, corrupt or
 /// truncated data, or an image larger than <see cref="ImageLimits.MaxPixels"/>.
 /// </summary>
-public sealed class ImageDecodeException : Exception
+public sealed class ImageDecodeException : InputException
 {
     public ImageDecodeException(string message) : base(message)
     {

@@ -35,6 +35,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using AotVit.Runtime.Imaging.Jpeg;
 using AotVit.Runtime.Interop;
+using AotVit.Runtime.Threading;
 using StbImageSharp;
 
 namespace AotVit.Runtime.Imaging;
@@ -60,12 +61,14 @@ public static class ImageDecoder
     /// would apply to them (TopLeft when none, or when <paramref name="applyExifOrientation"/> is false): for consumers
     /// that orient while they read (StreamingPreprocessor) instead of materialising the turned image. Same errors as Decode.
     /// </summary>
-    public static (RgbImage Stored, ImageOrientation Orientation) DecodeStored(ReadOnlySpan<byte> encoded, ImageLimits? limits = null, bool applyExifOrientation = true)
+    /// <param name="pool">As for <see cref="DecodeStreaming"/>.</param>
+    public static (RgbImage Stored, ImageOrientation Orientation) DecodeStored(ReadOnlySpan<byte> encoded, ImageLimits? limits = null, bool applyExifOrientation = true,
+                                                                               WorkerPool? pool = null)
     {
         var header = ValidateHeader(encoded, limits);
         RgbImage image = header.Format switch
         {
-            "JPEG" => JpegDecoder.Decode(header.Jpeg!, encoded),
+            "JPEG" => JpegDecoder.Decode(header.Jpeg!, encoded, pool),
             "PNG" => PngDecoder.Decode(encoded, header.Png!),
             "GIF" => GifDecoder.Decode(encoded, header.Gif!),
             "TGA" => TgaDecoder.Decode(encoded, header.Tga!),
@@ -82,8 +85,10 @@ public static class ImageDecoder
     /// preprocessor's StoredRegion are produced (no full-resolution RGB image is built); other formats are decoded
     /// whole, then streamed. Same errors as Decode, plus the StreamingPreprocessor constructor's.
     /// </summary>
+    /// <param name="pool">Threads a large single-scan JPEG may be decoded with (the caller and one worker; the pool
+    /// must not be running anything else); null decodes on the calling thread. The result is the same either way.</param>
     public static StreamingPreprocessor DecodeStreaming(ReadOnlySpan<byte> encoded, PreprocessPlan plan, ImageLimits? limits = null,
-                                                        bool applyExifOrientation = true)
+                                                        bool applyExifOrientation = true, WorkerPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         StreamingPreprocessor stream;
@@ -94,7 +99,7 @@ public static class ImageDecoder
             stream = new StreamingPreprocessor(plan, header.Width, header.Height, orientation);
             try
             {
-                JpegDecoder.DecodeInto(header.Jpeg!, encoded, stream);
+                JpegDecoder.DecodeInto(header.Jpeg!, encoded, stream, pool);
             }
             catch
             {

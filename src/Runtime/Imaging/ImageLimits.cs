@@ -15,7 +15,7 @@ public sealed record ImageLimits
         get => _maxPixels;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            if (value <= 0) throw new InputException($"ImageLimits.MaxPixels is {value}; it must be positive");
             _maxPixels = value;
         }
     }
@@ -26,7 +26,7 @@ public sealed record ImageLimits
         get => _maxEncodedBytes;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            if (value <= 0) throw new InputException($"ImageLimits.MaxEncodedBytes is {value}; it must be positive");
             _maxEncodedBytes = value;
         }
     }

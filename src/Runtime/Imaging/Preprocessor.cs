@@ -24,7 +24,12 @@ public static class Preprocessor
     /// </summary>
     public const long MaxResizedPixels = 1L << 24;
 
+    /// <summary>The error for an image whose resized intermediate is above <see cref="MaxResizedPixels"/>.</summary>
+    internal static LimitExceededException TooLarge(int width, int height, int resizedWidth, int resizedHeight) =>
+        new($"a {width}x{height} image resizes to {resizedWidth}x{resizedHeight}, above the limit of {MaxResizedPixels} pixels; its aspect ratio is too extreme for this model");
+
     /// <summary>Size (height, width) of the image after the resize step, for an input of the given size.</summary>
+    /// <exception cref="LimitExceededException">The resized long side would not fit in an int.</exception>
     public static (int Height, int Width) ResizedSize(PreprocessPlan plan, int imageWidth, int imageHeight)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -45,7 +50,7 @@ public static class Preprocessor
                     double scaled = (double)((long)edge.Size * longSide) / shortSide;
                     if (scaled > int.MaxValue)
                     {
-                        throw new ArgumentOutOfRangeException(nameof(imageWidth), "Resized image would be too large.");
+                        throw new LimitExceededException($"a {imageWidth}x{imageHeight} image resizes to a long side of {scaled:F0} pixels; its aspect ratio is too extreme for this model");
                     }
                     int newLong = (int)scaled;
                     return imageWidth <= imageHeight ? (newLong, edge.Size) : (edge.Size, newLong);
@@ -90,9 +95,7 @@ public static class Preprocessor
         (int resizedHeight, int resizedWidth) = ResizedSize(plan, image.Width, image.Height);
         if ((long)resizedWidth * resizedHeight > MaxResizedPixels)
         {
-            throw new ArgumentException(
-                $"A {image.Width}x{image.Height} image resizes to {resizedWidth}x{resizedHeight}, above the limit of {MaxResizedPixels} pixels (Preprocessor.MaxResizedPixels); its aspect ratio is too extreme for this model.",
-                nameof(image));
+            throw TooLarge(image.Width, image.Height, resizedWidth, resizedHeight);
         }
         (_, int outHeight, int outWidth) = OutputSize(plan, image.Width, image.Height);
         long planeLength = (long)outHeight * outWidth;

@@ -44,7 +44,7 @@ public sealed class StreamingPreprocessor : IDisposable, Jpeg.IRgbRowSink
 
     /// <param name="orientation">EXIF orientation of the stored image, applied as ImageOps.exif_transpose does
     /// (<see cref="ImageOrientation"/>; TopLeft = as stored).</param>
-    /// <exception cref="ArgumentException">The resized image would exceed <see cref="Preprocessor.MaxResizedPixels"/>.</exception>
+    /// <exception cref="LimitExceededException">The resized image would exceed <see cref="Preprocessor.MaxResizedPixels"/>.</exception>
     public StreamingPreprocessor(PreprocessPlan plan, int storedWidth, int storedHeight, ImageOrientation orientation = ImageOrientation.TopLeft)
         : this(plan, storedWidth, storedHeight, (int)orientation)
     {
@@ -68,9 +68,7 @@ public sealed class StreamingPreprocessor : IDisposable, Jpeg.IRgbRowSink
         (_resizedHeight, _resizedWidth) = Preprocessor.ResizedSize(plan, _orientedWidth, _orientedHeight);
         if ((long)_resizedWidth * _resizedHeight > Preprocessor.MaxResizedPixels)
         {
-            throw new ArgumentException(
-                $"A {_orientedWidth}x{_orientedHeight} image resizes to {_resizedWidth}x{_resizedHeight}, above the limit of {Preprocessor.MaxResizedPixels} pixels (Preprocessor.MaxResizedPixels); its aspect ratio is too extreme for this model.",
-                nameof(storedWidth));
+            throw Preprocessor.TooLarge(_orientedWidth, _orientedHeight, _resizedWidth, _resizedHeight);
         }
         (OutputHeight, OutputWidth) = plan.CenterCrop is { } crop ? (crop.Height, crop.Width) : (_resizedHeight, _resizedWidth);
         (Top, Left) = plan.CenterCrop is { } c ? ((_resizedHeight - c.Height) >> 1, (_resizedWidth - c.Width) >> 1) : (0, 0);

@@ -9,6 +9,9 @@ using AotVit.Runtime.Kernels.Common;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>Element-wise activation applied by kernel epilogues.</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public enum Activation
 {
     /// <summary>y = x</summary>
@@ -22,6 +25,9 @@ public enum Activation
 }
 
 /// <summary>Scalar and width-generic forms of exp, erf and the <see cref="Activation"/> functions.</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ActivationMath
 {
     // exp: x = n·ln2 + r, |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial (truncation 6e-9 relative), 2^n via the exponent bits.

@@ -1,8 +1,14 @@
 // Attention: scaled dot-product attention for every (sequence, head) pair, reading q/k/v as column slices of a
-// fused QKV activation. Per pair, kᵀ and v are packed into thread-static scratch in the GEMM panel layout
-// ([32-column panel][rows][32]), so both products (scores = q·kᵀ, out = p·v) run on the register-tiled GEMM
-// microkernel, 8 query rows at a time. Not a flash-attention kernel: tokens ≤ a few hundred here, and the
-// 8 score rows of a block (8·tokens floats) fit in L1.
+// fused QKV activation. Two variants with one contract; the generator names the one a model calls from its static
+// shapes (AttentionOp):
+//   RunKeyPanels (this file): per pair, kᵀ and v are packed into thread-static scratch in the GEMM panel layout
+//     ([32-column panel][rows][32]), so both products (scores = q·kᵀ, out = p·v) run on the register-tiled GEMM
+//     microkernel, 8 query rows at a time. The packing is paid once per pair and amortised over its query rows;
+//     keys and head columns are padded to multiples of 32.
+//   RunQueryLanes (Attention.QueryLanes.cs): one query per vector lane, keys and values broadcast straight from
+//     the QKV rows: no packing, no padding of keys or head columns, and the softmax runs down the key axis.
+// Not flash-attention kernels: tokens ≤ a few hundred here, and a block's scores (8 or one vector of queries ×
+// tokens) stay in L1.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -12,19 +18,23 @@ using AotVit.Runtime.Threading;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>Multi-head softmax attention.</summary>
-public static unsafe class Attention
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+public static unsafe partial class Attention
 {
     private const int Padding = 16;
 
     /// <summary>
     /// For each of `sequences` independent sequences of `tokens` rows and each head h:
     ///   out[s, t, h·d..] = softmax(q·kᵀ · scale) · v     (d = headDim)
+    /// Key-panel variant: kᵀ and v packed per (sequence, head) into the GEMM panel layout, 8 query rows per microkernel call.
     /// </summary>
     /// <param name="q">[sequences·tokens, ldqkv], head h at columns h·d .. h·d + d − 1</param>
     /// <param name="k">[sequences·tokens, ldqkv], same column layout</param>
     /// <param name="v">[sequences·tokens, ldqkv], same column layout</param>
     /// <param name="output">[sequences·tokens, ldo], same column layout; must not overlap q, k, v</param>
-    public static void Run(WorkerPool? pool, int sequences, int tokens, int heads, int headDim, float scale,
+    public static void RunKeyPanels(WorkerPool? pool, int sequences, int tokens, int heads, int headDim, float scale,
                            float* q, float* k, float* v, int ldqkv, float* output, int ldo)
     {
         Job job = new()
@@ -43,7 +53,7 @@ public static unsafe class Attention
         }
     }
 
-    /// <summary>Scalar oracle in double, same contract as <see cref="Run"/>.</summary>
+    /// <summary>Scalar oracle in double, same contract as <see cref="RunKeyPanels"/> and <see cref="RunQueryLanes"/>.</summary>
     public static void Reference(int sequences, int tokens, int heads, int headDim, float scale,
                                  float* q, float* k, float* v, int ldqkv, float* output, int ldo)
     {
@@ -113,37 +123,21 @@ public static unsafe class Attention
         int tokens = job->Tokens, d = job->HeadDim;
         int keyPanels = CeilDiv(tokens, PanelWidth), valuePanels = CeilDiv(d, PanelWidth);
         int tokensPadded = keyPanels * PanelWidth;
-        // A last value panel with only a few head columns (MobileViT-S: d = 36 = 32 + 4) would spend 32 lanes on
-        // 4 columns: those columns are computed as dot products over the tokens instead (DotColumns512).
-        int tailColumns = d % PanelWidth;
-        bool dotTail = Vector512.IsHardwareAccelerated && tailColumns is > 0 and <= MaxDotColumns;
-        int tiledPanels = dotTail ? d / PanelWidth : valuePanels;
         float* keys = Scratch.Attention((long)keyPanels * d * PanelWidth + (long)valuePanels * tokens * PanelWidth
                                         + (long)keyPanels * RowBlock * PanelWidth + (long)RowBlock * tokensPadded
-                                        + (long)valuePanels * RowBlock * PanelWidth + RowBlock
-                                        + (long)MaxDotColumns * tokensPadded);
+                                        + (long)valuePanels * RowBlock * PanelWidth + RowBlock);
         float* values = keys + (long)keyPanels * d * PanelWidth;                 // [valuePanels][tokens][32]
         float* scores = values + (long)valuePanels * tokens * PanelWidth;        // [keyPanels][RowBlock][32]
         float* probabilities = scores + (long)keyPanels * RowBlock * PanelWidth; // [RowBlock][tokensPadded]
         float* outTile = probabilities + (long)RowBlock * tokensPadded;          // [valuePanels][RowBlock][32]
         float* inverseSums = outTile + (long)valuePanels * RowBlock * PanelWidth;  // [RowBlock]
-        float* tailValues = inverseSums + RowBlock;                              // [tailColumns][tokensPadded] (vᵀ)
         for (int pair = begin; pair < end; pair++)
         {
             int sequence = pair / job->Heads, head = pair % job->Heads;
             long row0 = (long)sequence * tokens;
             int column0 = head * d;
             PackKeys(tokens, d, job->K + row0 * job->Ldqkv + column0, job->Ldqkv, keys);
-            if (dotTail)
-            {
-                PackValues(tokens, tiledPanels * PanelWidth, job->V + row0 * job->Ldqkv + column0, job->Ldqkv, values);
-                PackTailTransposed(tokens, tokensPadded, tailColumns, job->V + row0 * job->Ldqkv + column0 + tiledPanels * PanelWidth,
-                    job->Ldqkv, tailValues);
-            }
-            else
-            {
-                PackValues(tokens, d, job->V + row0 * job->Ldqkv + column0, job->Ldqkv, values);
-            }
+            PackValues(tokens, d, job->V + row0 * job->Ldqkv + column0, job->Ldqkv, values);
 
             for (int i0 = 0; i0 < tokens; i0 += RowBlock)
             {
@@ -159,15 +153,10 @@ public static unsafe class Attention
                     inverseSums[r] = 1f / SoftmaxRow(tokens, keyPanels, job->Scale, scores + r * PanelWidth, probabilities + r * tokensPadded);
                 }
 
-                for (int panel = 0; panel < tiledPanels; panel++)
+                for (int panel = 0; panel < valuePanels; panel++)
                 {
                     Gemm.Microkernel(tokens, probabilities, tokensPadded, rows, values + (long)panel * tokens * PanelWidth,
                         outTile + panel * RowBlock * PanelWidth, false);
-                }
-
-                if (dotTail)
-                {
-                    DotColumns512(rows, tailColumns, tokensPadded, probabilities, tailValues, outTile + tiledPanels * RowBlock * PanelWidth);
                 }
 
                 for (int r = 0; r < rows; r++)
@@ -314,93 +303,6 @@ public static unsafe class Attention
                 }
             }
         }
-    }
-
-    private const int MaxDotColumns = 8;
-
-    /// <summary>vT[t, j] = v[j, t] for t &lt; columns, j &lt; tokens; 0 for tokens ≤ j &lt; padded.</summary>
-    /// <param name="v">[tokens, columns] row stride ld</param>
-    /// <param name="vT">[columns][padded]</param>
-    private static void PackTailTransposed(int tokens, int padded, int columns, float* v, int ld, float* vT)
-    {
-        for (int t = 0; t < columns; t++)
-        {
-            float* destination = vT + (long)t * padded;
-            for (int j = 0; j < tokens; j++)
-            {
-                destination[j] = v[(long)j * ld + t];
-            }
-
-            new Span<float>(destination + tokens, padded - tokens).Clear();
-        }
-    }
-
-    /// <summary>
-    /// tile[r, t] = Σ_j p[r, j]·vT[t, j] for r &lt; rows (≤ 8), t &lt; columns (≤ 8): 4 rows × 4 columns of
-    /// 16-lane partial sums at a time (16 accumulators, 8 loads per 16 FMAs), reduced across lanes at the end.
-    /// </summary>
-    /// <param name="p">[rows][padded], padded a multiple of 16</param>
-    /// <param name="vT">[columns][padded]</param>
-    /// <param name="tile">[8][32] tile, columns 0..columns written</param>
-    private static void DotColumns512(int rows, int columns, int padded, float* p, float* vT, float* tile)
-    {
-        for (int r0 = 0; r0 < rows; r0 += 4)
-        {
-            // Rows and columns past the end repeat the last one (computed, not stored).
-            float* p0 = p + (long)r0 * padded;
-            float* p1 = p + (long)Math.Min(r0 + 1, rows - 1) * padded;
-            float* p2 = p + (long)Math.Min(r0 + 2, rows - 1) * padded;
-            float* p3 = p + (long)Math.Min(r0 + 3, rows - 1) * padded;
-            for (int t0 = 0; t0 < columns; t0 += 4)
-            {
-                float* v0 = vT + (long)t0 * padded;
-                float* v1 = vT + (long)Math.Min(t0 + 1, columns - 1) * padded;
-                float* v2 = vT + (long)Math.Min(t0 + 2, columns - 1) * padded;
-                float* v3 = vT + (long)Math.Min(t0 + 3, columns - 1) * padded;
-                Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-                Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-                Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-                Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-                for (int j = 0; j < padded; j += 16)
-                {
-                    Vector512<float> w0 = Vector512.Load(v0 + j), w1 = Vector512.Load(v1 + j);
-                    Vector512<float> w2 = Vector512.Load(v2 + j), w3 = Vector512.Load(v3 + j);
-                    Vector512<float> x = Vector512.Load(p0 + j);
-                    a00 = Vector512.FusedMultiplyAdd(x, w0, a00); a01 = Vector512.FusedMultiplyAdd(x, w1, a01);
-                    a02 = Vector512.FusedMultiplyAdd(x, w2, a02); a03 = Vector512.FusedMultiplyAdd(x, w3, a03);
-                    x = Vector512.Load(p1 + j);
-                    a10 = Vector512.FusedMultiplyAdd(x, w0, a10); a11 = Vector512.FusedMultiplyAdd(x, w1, a11);
-                    a12 = Vector512.FusedMultiplyAdd(x, w2, a12); a13 = Vector512.FusedMultiplyAdd(x, w3, a13);
-                    x = Vector512.Load(p2 + j);
-                    a20 = Vector512.FusedMultiplyAdd(x, w0, a20); a21 = Vector512.FusedMultiplyAdd(x, w1, a21);
-                    a22 = Vector512.FusedMultiplyAdd(x, w2, a22); a23 = Vector512.FusedMultiplyAdd(x, w3, a23);
-                    x = Vector512.Load(p3 + j);
-                    a30 = Vector512.FusedMultiplyAdd(x, w0, a30); a31 = Vector512.FusedMultiplyAdd(x, w1, a31);
-                    a32 = Vector512.FusedMultiplyAdd(x, w2, a32); a33 = Vector512.FusedMultiplyAdd(x, w3, a33);
-                }
-
-                StoreSums(tile, r0, t0, rows, columns, 0, a00, a01, a02, a03);
-                StoreSums(tile, r0, t0, rows, columns, 1, a10, a11, a12, a13);
-                StoreSums(tile, r0, t0, rows, columns, 2, a20, a21, a22, a23);
-                StoreSums(tile, r0, t0, rows, columns, 3, a30, a31, a32, a33);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreSums(float* tile, int r0, int t0, int rows, int columns, int dr,
-                                  Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3)
-    {
-        if (r0 + dr >= rows)
-        {
-            return;
-        }
-
-        float* row = tile + (r0 + dr) * PanelWidth + t0;
-        row[0] = Vector512.Sum(s0);
-        if (t0 + 1 < columns) row[1] = Vector512.Sum(s1);
-        if (t0 + 2 < columns) row[2] = Vector512.Sum(s2);
-        if (t0 + 3 < columns) row[3] = Vector512.Sum(s3);
     }
 
     /// <summary>

@@ -10,6 +10,9 @@ using AotVit.Runtime.Threading;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>NHWC (channels last) convolutions; padding (k−1)/2; no dilation.</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class Conv2d
 {
     /// <summary>

@@ -6,6 +6,9 @@ using AotVit.Runtime.Kernels.Common;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>Element-wise kernels over n contiguous floats. Outputs may alias inputs.</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class Elementwise
 {
     /// <summary>y[i] = a[i] + b[i]</summary>

@@ -17,6 +17,9 @@ using AotVit.Runtime.Threading;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>A fused MobileNetV2 inverted-residual block over NHWC feature maps.</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class InvertedResidual
 {
     // Ring and band buffer together, in floats (128 KiB): one-row bands for every MobileViT-S block. KernelBench mv2, best of,

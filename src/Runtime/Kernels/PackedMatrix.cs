@@ -5,6 +5,9 @@ using AotVit.Runtime.Threading;
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>B operand of a GEMM ([K, N]) packed once at load into 64-byte aligned panels [N/32][K][32].</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed unsafe partial class PackedMatrix : IDisposable
 {
     /// <summary>Columns per panel: two zmm, four ymm or eight xmm registers.</summary>

@@ -3,6 +3,9 @@
 namespace AotVit.Runtime.Kernels;
 
 /// <summary>Pooling kernels.</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class Pooling
 {
     /// <summary>output[b, ch] = Σ_i input[b, i, ch] / hw</summary>

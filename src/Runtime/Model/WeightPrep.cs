@@ -7,6 +7,9 @@ using AotVit.Runtime.Weights;
 
 namespace AotVit.Runtime.Model;
 
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class WeightPrep
 {
     /// <summary>HF MobileViTConvLayer hard-codes BatchNorm2d(eps = 1e-5).</summary>

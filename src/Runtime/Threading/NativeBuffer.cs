@@ -10,6 +10,9 @@ using AotVit.Runtime.Interop;
 namespace AotVit.Runtime.Threading;
 
 /// <summary>64-byte aligned native memory block of <see cref="Length"/> floats, zeroed, freed on Dispose.</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed unsafe class NativeBuffer : IDisposable
 {
     /// <summary>Alignment of <see cref="Pointer"/> in bytes (one cache line, one zmm register).</summary>

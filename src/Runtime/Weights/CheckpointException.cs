@@ -5,7 +5,7 @@ namespace AotVit.Runtime.Weights;
 /// A checkpoint is malformed, changed while it was read, or does not match what a model expects. The message names
 /// the file and, where there is one, the tensor (also in <see cref="TensorName"/>).
 /// </summary>
-public sealed class CheckpointException : Exception
+public sealed class CheckpointException : InputException
 {
     /// <param name="message">What is wrong; the file and tensor names are prepended ("checkpoint 'f': tensor 't': ...").</param>
     public CheckpointException(string message, string? fileName = null, string? tensorName = null, Exception? inner = null)

@@ -1,6 +1,6 @@
-// What a model expects of one checkpoint tensor.
+// What a model expects of one checkpoint tensor: the one description of a tensor by name and shape (a checkpoint's
+// own entries, with their dtype and place in the file, are TensorInfo).
 using System.Collections.Immutable;
-using System.Globalization;
 
 namespace AotVit.Runtime.Weights;
 
@@ -22,44 +22,45 @@ public sealed record TensorSpec(string Name, ImmutableArray<long> Shape, DType D
     public override int GetHashCode() => HashCode.Combine(Name, DType, Shape.Length);
 
     /// <summary>
-    /// Parses the tensor tables of tests/AotVit.Tests/data/spec (<c>tensors_vit.tsv</c>): one tensor per line,
-    /// <c>name &lt;TAB&gt; [d0, d1, ...] &lt;TAB&gt; DTYPE</c>. Blank lines and lines starting with '#' are skipped.
+    /// Parses the two tables generated models list their tensors in (all F32): <paramref name="names"/>, one tensor name per line,
+    /// and <paramref name="shapes"/>, line for line the same tensors' shapes as "[d0, d1, ...]" ("[]" for a scalar).
+    /// Names and shapes are apart so that models of one architecture at different sizes carry the same names literal,
+    /// which the compiler stores once.
     /// </summary>
-    public static IReadOnlyList<TensorSpec> ParseTsv(string text)
+    /// <exception cref="FormatException">A line is not of that form, or the two tables have different line counts.</exception>
+    public static TensorSpec[] ParseTables(ReadOnlySpan<byte> names, ReadOnlySpan<byte> shapes)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var specs = new List<TensorSpec>();
-        int lineNumber = 0;
-        foreach (string rawLine in text.Split('\n'))
+        if (names.IsEmpty && shapes.IsEmpty) return [];
+        var result = new List<TensorSpec>();
+        var nameLines = names.Split((byte)'\n');
+        var shapeLines = shapes.Split((byte)'\n');
+        while (true)
         {
-            lineNumber++;
-            string line = rawLine.TrimEnd('\r');
-            if (line.Length == 0 || line.StartsWith('#')) continue;
-            string[] columns = line.Split('\t');
-            if (columns.Length != 3)
+            bool moreNames = nameLines.MoveNext(), moreShapes = shapeLines.MoveNext();
+            if (!moreNames && !moreShapes) break;
+            if (moreNames != moreShapes)
+                throw new FormatException($"tensor tables: {(moreNames ? "more names" : "more shapes")} than {(moreNames ? "shapes" : "names")} ({result.Count} pairs read)");
+            ReadOnlySpan<byte> name = names[nameLines.Current];
+            ReadOnlySpan<byte> line = shapes[shapeLines.Current];
+            int number = result.Count + 1;
+            if (name.IsEmpty || name.IndexOfAny((byte)' ', (byte)'[') >= 0)
+                throw new FormatException($"tensor table line {number}: '{Text(name)}' is not a tensor name");
+            if (line.Length < 2 || line[0] != (byte)'[' || line[^1] != (byte)']')
+                throw new FormatException($"tensor table line {number}: '{Text(line)}' is not '[d0, d1, ...]'");
+            ReadOnlySpan<byte> dims = line[1..^1].Trim((byte)' ');
+            var shape = new List<long>();
+            foreach (Range dimRange in dims.Split((byte)','))
             {
-                throw new FormatException($"line {lineNumber}: expected 'name<TAB>[shape]<TAB>dtype', found {columns.Length} columns");
+                if (dims.IsEmpty) break; // "[]": a scalar
+                ReadOnlySpan<byte> dim = dims[dimRange].Trim((byte)' ');
+                if (!System.Buffers.Text.Utf8Parser.TryParse(dim, out long value, out int used) || used != dim.Length || value < 0)
+                    throw new FormatException($"tensor table line {number}: '{Text(line)}' has a bad dimension");
+                shape.Add(value);
             }
-            string shapeText = columns[1].Trim();
-            if (shapeText.Length < 2 || shapeText[0] != '[' || shapeText[^1] != ']')
-            {
-                throw new FormatException($"line {lineNumber}: shape '{shapeText}' is not of the form [d0, d1, ...]");
-            }
-            string inner = shapeText[1..^1].Trim();
-            var shape = ImmutableArray<long>.Empty;
-            if (inner.Length > 0)
-            {
-                string[] dims = inner.Split(',');
-                var builder = ImmutableArray.CreateBuilder<long>(dims.Length);
-                foreach (string d in dims) builder.Add(long.Parse(d.Trim(), NumberStyles.None, CultureInfo.InvariantCulture));
-                shape = builder.MoveToImmutable();
-            }
-            if (!DTypeExtensions.TryParseSafeTensorsName(columns[2].Trim(), out DType dtype))
-            {
-                throw new FormatException($"line {lineNumber}: unknown dtype '{columns[2].Trim()}'");
-            }
-            specs.Add(new TensorSpec(columns[0], shape, dtype));
+            result.Add(new TensorSpec(Text(name), [.. shape]));
         }
-        return specs;
+        return [.. result];
     }
+
+    private static string Text(ReadOnlySpan<byte> utf8) => System.Text.Encoding.UTF8.GetString(utf8);
 }

@@ -38,6 +38,30 @@ public sealed class ConcurrencyTests(ViTFixture vit) : IClassFixture<ViTFixture>
     }
 
     [Fact]
+    public void Shared_MobileViT_classifies_a_large_JPEG_from_8_threads_while_decodes_borrow_its_threads()
+    {
+        // rocket.jpg is large enough for the two-thread decode, which takes the model's pool only while no forward
+        // pass holds it; decodes and forwards of other callers interleave with it here.
+        using var model = ImageClassifier.CreateSynthetic("mobilevit-small", Options);
+        byte[] jpeg = File.ReadAllBytes(TestPaths.Data("images", "rocket.jpg"));
+        float[] pixels = model.PreprocessEncoded(jpeg, useModelThreads: false);
+        float[] expectedPixels = model.PreprocessEncoded(jpeg);
+        Assert.Equal(pixels, expectedPixels);
+        float[] expected = model.Classify(jpeg, 0).Logits;
+        var failures = new List<string>();
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
+        {
+            for (int k = 0; k < 3; k++)
+            {
+                float[] got = (t % 2 == 0) ? model.Classify(jpeg, 0).Logits : Logits(model, model.PreprocessEncoded(jpeg));
+                if (!got.AsSpan().SequenceEqual(expected))
+                    lock (failures) failures.Add($"thread {t}, round {k}");
+            }
+        });
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void Separate_MobileViT_instances_on_8_threads_agree_bit_for_bit()
     {
         using var reference = ImageClassifier.CreateSynthetic("mobilevit-small", Options);

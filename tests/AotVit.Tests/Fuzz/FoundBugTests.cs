@@ -1,6 +1,7 @@
 // One test per bug the fuzz targets found (docs/FUZZING.md, "Bugs found"), named after the bug.
 using System.Diagnostics;
 using AotVit.Fuzzing;
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using AotVit.Tests.Models;
 using Xunit;
@@ -74,8 +75,8 @@ public sealed class FoundBugTests(MobileViTFixture mobileViT) : IClassFixture<Mo
         foreach (var (w, h) in new[] { (1, 4000), (4000, 1), (1, 65535) })
         {
             var image = new RgbImage(w, h, new byte[w * h * 3]);
-            var e = Assert.Throws<ArgumentException>(() => mobileViT.Model.Preprocess(image));
-            Assert.Contains("Preprocessor.MaxResizedPixels", e.Message);
+            var e = Assert.Throws<LimitExceededException>(() => mobileViT.Model.Preprocess(image));
+            Assert.Contains("aspect ratio is too extreme", e.Message);
         }
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
         // Wide but reasonable images still work: 4000x30 → 38400x288 intermediate.
@@ -83,19 +84,19 @@ public sealed class FoundBugTests(MobileViTFixture mobileViT) : IClassFixture<Mo
     }
 
     [Fact]
-    public void Negative_or_huge_batch_is_ArgumentOutOfRange_not_OverflowException()
+    public void Negative_or_huge_batch_is_an_input_error_not_OverflowException()
     {
         // ClassifyPixelsBatch allocated new float[batch · 1000] before validating: -1 and int.MaxValue threw
         // OverflowException; 1e6 allocated 4 GB before the pixel-length check refused it.
         var model = mobileViT.Model;
         foreach (int batch in new[] { -1, 0, int.MinValue })
-            Assert.Throws<ArgumentOutOfRangeException>(() => model.ClassifyPixelsBatch(batch, new float[1]));
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.ClassifyPixelsBatch(int.MaxValue, new float[1]));
+            Assert.Throws<InputException>(() => model.ClassifyPixelsBatch(batch, new float[1]));
+        var e = Assert.Throws<LimitExceededException>(() => model.ClassifyPixelsBatch(int.MaxValue, new float[1]));
         Assert.Contains("MaxBatchPerCall", e.Message);
         long before = GC.GetAllocatedBytesForCurrentThread();
         Assert.Throws<ArgumentException>(() => model.ClassifyPixelsBatch(1000, new float[model.InputFloatsPerImage]));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "allocated outputs for a request it then refused");
-        Assert.Throws<ArgumentOutOfRangeException>(() => model.Run(1025, new float[1], new float[1]));
+        Assert.Throws<LimitExceededException>(() => model.Run(1025, new float[1], new float[1]));
     }
 
     [Fact]
@@ -112,13 +113,14 @@ public sealed class FoundBugTests(MobileViTFixture mobileViT) : IClassFixture<Mo
         var model = mobileViT.Model;
         Assert.Throws<ArgumentException>(() => model.TopK(new float[999], 5));
         Assert.Throws<ArgumentException>(() => model.TopK(new float[1001], 1001));
-        Assert.Throws<ArgumentOutOfRangeException>(() => model.TopK(new float[1000], -1));
+        Assert.Throws<InputException>(() => model.TopK(new float[1000], -1));
         Assert.Equal(5, model.TopK(new float[1000], 5).Count);
     }
 
     [Fact]
     public void MaxBatchPerCall_must_be_positive()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => ImageClassifier.CreateSynthetic("mobilevit-small", new ModelOptions { MaxBatchPerCall = 0 }));
+        var e = Assert.Throws<InputException>(() => ImageClassifier.CreateSynthetic("mobilevit-small", new ModelOptions { MaxBatchPerCall = 0 }));
+        Assert.Equal("ModelOptions.MaxBatchPerCall is 0; it must be at least 1", e.Message);
     }
 }

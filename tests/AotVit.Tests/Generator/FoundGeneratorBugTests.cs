@@ -34,7 +34,7 @@ public sealed class FoundGeneratorBugTests
         var output = Run(ModelFolder("g3", TinyViTConfig, "{ \"size\": 64, \"image_mean\": 0, \"image_std\": 1 }"));
         Assert.DoesNotContain(output.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
         var source = Assert.Single(output.Sources).Source;
-        Assert.Contains("Mean: new double[] { 0, 0, 0 }, Std: new double[] { 1, 1, 1 }", source);
+        Assert.Contains("normalize: new ChannelNormalization(new double[] { 0, 0, 0 }, new double[] { 1, 1, 1 })", source);
     }
 
     [Fact]

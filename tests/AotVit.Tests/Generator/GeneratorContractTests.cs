@@ -44,6 +44,24 @@ public sealed class GeneratorContractTests
         Assert.Contains("EncoderLayer2", second.Sources.Single(s => s.HintName.StartsWith("TinyVit", StringComparison.Ordinal)).Source);
     }
 
+    [Theory]
+    [InlineData(64, 4, 64, "RunQueryLanes")]      // 17 tokens × d 16: head columns not a multiple of 32
+    [InlineData(128, 2, 64, "RunKeyPanels")]      // 17 tokens × d 64
+    [InlineData(128, 2, 160, "RunQueryLanes")]    // 101 tokens × d 64: more than 64 tokens
+    public void The_attention_variant_is_named_from_the_static_shape(int hidden, int heads, int imageSize, string variant)
+    {
+        string config = TinyViTConfig.Replace("\"hidden_size\": 64", $"\"hidden_size\": {hidden}")
+            .Replace("\"num_attention_heads\": 4", $"\"num_attention_heads\": {heads}")
+            .Replace("\"image_size\": 64", $"\"image_size\": {imageSize}");
+        string source = Run(ModelFolder("tiny-vit", config, TinyViTPreprocessor)).Sources.Single().Source;
+        string[] calls = source.Split('\n').Where(l => l.Contains("Attention.Run", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, calls.Length);   // one per encoder layer
+        Assert.All(calls, call => Assert.Contains($"Attention.{variant}(", call));
+        // The comment above each call names the HF module and the variant.
+        Assert.Equal(2, source.Split('\n').Count(l => l.Contains("encoder.layer.", StringComparison.Ordinal) && l.Contains(".attention.attention: softmax", StringComparison.Ordinal) && l.TrimEnd().EndsWith("; " + variant, StringComparison.Ordinal)));
+        Assert.DoesNotContain("Attention.Run(", source);
+    }
+
     [Fact]
     public void Emitted_source_does_not_depend_on_the_current_culture()
     {

@@ -1,23 +1,24 @@
+using AotVit.Runtime.Weights;
 using AotVit.Runtime.Model;
 using Xunit;
 
 namespace AotVit.Tests.Generator;
 
-/// <summary>The tensor tables generated descriptors carry (TensorShape.ParseTables): names, and line for line "[d0, d1, ...]".</summary>
+/// <summary>The tensor tables generated descriptors carry (TensorSpec.ParseTables): names, and line for line "[d0, d1, ...]".</summary>
 [Trait("Category", "Generator")]
 public sealed class TensorTableTests
 {
     [Fact]
     public void Parses_names_shapes_and_scalars()
     {
-        var t = TensorShape.ParseTables("a.weight\nb.bias\nc.num_batches_tracked"u8, "[768, 3, 32, 32]\n[768]\n[]"u8);
+        var t = TensorSpec.ParseTables("a.weight\nb.bias\nc.num_batches_tracked"u8, "[768, 3, 32, 32]\n[768]\n[]"u8);
         Assert.Equal(3, t.Length);
         Assert.Equal("a.weight", t[0].Name);
-        Assert.Equal([768L, 3, 32, 32], t[0].Shape);
-        Assert.Equal([768L], t[1].Shape);
+        Assert.Equal([768L, 3, 32, 32], t[0].Shape.ToArray());
+        Assert.Equal([768L], t[1].Shape.ToArray());
         Assert.Equal("c.num_batches_tracked", t[2].Name);
         Assert.Empty(t[2].Shape);
-        Assert.Empty(TensorShape.ParseTables(""u8, ""u8));
+        Assert.Empty(TensorSpec.ParseTables(""u8, ""u8));
     }
 
     [Theory]
@@ -31,7 +32,7 @@ public sealed class TensorTableTests
     [InlineData("x\ny", "[1]")]
     [InlineData("x", "[1]\n[2]")]
     public void Rejects_malformed_lines(string names, string shapes) =>
-        Assert.Throws<FormatException>(() => TensorShape.ParseTables(System.Text.Encoding.UTF8.GetBytes(names), System.Text.Encoding.UTF8.GetBytes(shapes)));
+        Assert.Throws<FormatException>(() => TensorSpec.ParseTables(System.Text.Encoding.UTF8.GetBytes(names), System.Text.Encoding.UTF8.GetBytes(shapes)));
 
     [Fact]
     public void Models_of_one_architecture_share_the_names_table()

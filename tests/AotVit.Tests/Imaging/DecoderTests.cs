@@ -96,7 +96,7 @@ public sealed class DecoderTests(ITestOutputHelper output)
         Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(png, new ImageLimits { MaxPixels = 29_999 }));
         Assert.Equal(200, ImageDecoder.Decode(png, new ImageLimits { MaxPixels = 30_000 }).Width);
         Assert.Equal((200, 150, "PNG"), ImageDecoder.ReadInfo(png));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ImageLimits { MaxPixels = 0 });
+        Assert.Equal("ImageLimits.MaxPixels is 0; it must be positive", Assert.Throws<AotVit.Runtime.InputException>(() => new ImageLimits { MaxPixels = 0 }).Message);
         Assert.Equal(89_478_485, ImageLimits.Default.MaxPixels);
     }
 

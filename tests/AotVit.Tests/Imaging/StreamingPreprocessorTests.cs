@@ -3,6 +3,7 @@
 // mapping read off Pillow 9.4's Image.transpose), bit for bit, with BILINEAR and BICUBIC plans; and the stored region
 // it reports is all it reads. With BICUBIC it is also checked against Pillow itself: oriented_bicubic.bin.gz holds
 // Pillow's transpose + BICUBIC resize of seeded images in all 8 orientations (tools/pil_goldens.py).
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using Xunit;
 
@@ -227,6 +228,6 @@ public sealed class StreamingPreprocessorTests
         Assert.Throws<ArgumentException>(() => s.OnRows(1, 2, new byte[59], 30));
         Assert.Throws<InvalidOperationException>(() => s.Finish(new float[3 * 224 * 224]));   // rows missing
         Assert.Throws<ArgumentOutOfRangeException>(() => new StreamingPreprocessor(PreprocessorTests.Vit, 10, 10, orientation: 9));
-        Assert.Throws<ArgumentException>(() => new StreamingPreprocessor(PreprocessorTests.MobileVit, 1, 4000));
+        Assert.Throws<LimitExceededException>(() => new StreamingPreprocessor(PreprocessorTests.MobileVit, 1, 4000));
     }
 }

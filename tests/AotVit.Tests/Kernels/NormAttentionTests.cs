@@ -68,6 +68,13 @@ public sealed unsafe class NormAttentionTests
     [InlineData(2, 1, 1, 5)]
     [InlineData(1, 33, 2, 70)]
     [InlineData(3, 9, 2, 32)]
+    [InlineData(1, 198, 2, 64)]
+    [InlineData(1, 197, 1, 64)]
+    [InlineData(4, 256, 2, 16)]
+    [InlineData(2, 64, 3, 20)]
+    [InlineData(1, 23, 2, 30)]
+    [InlineData(2, 5, 1, 3)]
+    [InlineData(1, 40, 1, 13)]
     public void AttentionMatchesReference(int sequences, int tokens, int heads, int headDim)
     {
         int width = heads * headDim;
@@ -81,8 +88,25 @@ public sealed unsafe class NormAttentionTests
         Attention.Reference(sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, expected.Pointer, ldo);
         foreach (int threads in new[] { 1, 2 })
         {
-            Attention.Run(TestData.Pool(threads), sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
-            TestData.AssertClose(expected.Pointer, actual.Pointer, rows * ldo, 3e-6, $"attention threads={threads}");
+            new Span<float>(actual.Pointer, (int)(rows * ldo)).Fill(float.NaN);
+            Attention.RunKeyPanels(TestData.Pool(threads), sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
+            AssertCloseInColumns(expected.Pointer, actual.Pointer, rows, ldo, width, 3e-6, $"key-panel attention threads={threads}");
+            new Span<float>(actual.Pointer, (int)(rows * ldo)).Fill(float.NaN);
+            Attention.RunQueryLanes(TestData.Pool(threads), sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
+            AssertCloseInColumns(expected.Pointer, actual.Pointer, rows, ldo, width, 3e-6, $"query-lane attention threads={threads}");
+        }
+    }
+
+    // Columns [0, width) of each row; the padding columns of the output must not be written (they stay NaN).
+    private static void AssertCloseInColumns(float* expected, float* actual, long rows, int ld, int width, double tolerance, string what)
+    {
+        for (long r = 0; r < rows; r++)
+        {
+            TestData.AssertClose(expected + r * ld, actual + r * ld, width, tolerance, $"{what} row {r}");
+            for (int c = width; c < ld; c++)
+            {
+                Assert.True(float.IsNaN(actual[r * ld + c]), $"{what}: row {r} column {c} past the heads was written");
+            }
         }
     }
 

@@ -289,7 +289,8 @@ public sealed unsafe class WorkerPoolTests
                 {
                     Gemm.Run(p, m, a.Pointer, k, packed, gamma.Pointer, Activation.Gelu, c.Pointer, n, c.Pointer, n);
                     LayerNorm.Run(p, m, n, c.Pointer, n, gamma.Pointer, gamma.Pointer, 1e-5f, output.Pointer, n);
-                    Attention.Run(p, 1, m, heads, headDim, 0.1f, c.Pointer, c.Pointer + n, c.Pointer + 2 * n, 3 * n / 3, output.Pointer, n);
+                    Attention.RunKeyPanels(p, 1, m, heads, headDim, 0.1f, c.Pointer, c.Pointer + n, c.Pointer + 2 * n, 3 * n / 3, output.Pointer, n);
+                    Attention.RunQueryLanes(p, 1, m, heads, headDim, 0.1f, c.Pointer, c.Pointer + n, c.Pointer + 2 * n, 3 * n / 3, output.Pointer, n);
                     Conv2d.Run(p, 1, 8, 8, image.Pointer, 16, null, 0, 3, 1, convWeight, null, Activation.Silu, imageOut.Pointer);
                     Conv2d.Depthwise3x3(p, 1, 8, 8, 16, image.Pointer, 1, image.Pointer, null, Activation.Silu, imageOut.Pointer);
                 }

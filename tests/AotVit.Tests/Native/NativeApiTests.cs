@@ -394,8 +394,10 @@ public sealed unsafe class NativeApiTests(NativeMobileViTFixture fixture) : ICla
     [Fact]
     public void Every_exception_type_maps_to_a_status()
     {
-        Assert.Equal(Status.NullPointer, Errors.Classify(new ArgumentNullException("x")).Item1);
-        Assert.Equal(Status.InvalidArgument, Errors.Classify(new ArgumentOutOfRangeException("x")).Item1);
+        // The caller's mistakes: NativeApi's own checks and the runtime's InputExceptions.
+        Assert.Equal(Status.NullPointer, Errors.Classify(new NativeError(Status.NullPointer, "x is NULL")).Item1);
+        Assert.Equal(Status.InvalidArgument, Errors.Classify(new AotVit.Runtime.InputException("bad value")).Item1);
+        Assert.Equal(Status.LimitExceeded, Errors.Classify(new AotVit.Runtime.LimitExceededException("too big")).Item1);
         Assert.Equal(Status.InvalidArgument, Errors.Classify(new ObjectDisposedException("m")).Item1);
         Assert.Equal(Status.BadCheckpoint, Errors.Classify(new AotVit.Runtime.Weights.CheckpointException("bad")).Item1);
         Assert.Equal(Status.BadImage, Errors.Classify(new AotVit.Runtime.Imaging.ImageDecodeException("bad")).Item1);
@@ -403,6 +405,12 @@ public sealed unsafe class NativeApiTests(NativeMobileViTFixture fixture) : ICla
         Assert.Equal(Status.IoError, Errors.Classify(new UnauthorizedAccessException("no")).Item1);
         Assert.Equal(Status.OutOfMemory, Errors.Classify(new OutOfMemoryException()).Item1);
         Assert.Equal(Status.InternalError, Errors.Classify(new InvalidOperationException("bug")).Item1);
+        // A kernel precondition or a C# API check that NativeApi should have made first: this library's bug.
+        var (status, message) = Errors.Classify(new ArgumentOutOfRangeException("k", "k must be positive"));
+        Assert.Equal(Status.InternalError, status);
+        Assert.StartsWith("internal error (System.ArgumentOutOfRangeException): ", message);
+        Assert.Equal(Status.InternalError, Errors.Classify(new ArgumentNullException("x")).Item1);
+        Assert.Equal(Status.InternalError, Errors.Classify(new ArgumentException("rows too short")).Item1);
         Assert.Equal(Status.LimitExceeded, Errors.Classify(new NativeError(Status.LimitExceeded, "big")).Item1);
     }
 

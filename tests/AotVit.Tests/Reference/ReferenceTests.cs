@@ -26,7 +26,7 @@ public sealed class ReferenceTests(ITestOutputHelper output)
     }
 
     private static Dictionary<string, float[]> Synthetic(ModelDescriptor d) =>
-        SyntheticWeights.Generate(d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList(), 0);
+        SyntheticWeights.Generate(d.Tensors, 0);
 
     [Fact]
     public void Reference_matches_pytorch_on_vit_b32()
@@ -100,7 +100,7 @@ public sealed class ReferenceTests(ITestOutputHelper output)
     {
         var d = ModelCatalog.Find("mobilevit-small").Descriptor;
         using var calibration = SafeTensorsFile.Open(TestPaths.Repo("src", "Graphs", "mobilevit-small", "synthetic-bn-calibration.safetensors"));
-        var tensors = SyntheticWeights.Generate(d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList(), 0, calibration);
+        var tensors = SyntheticWeights.Generate(d.Tensors, 0, calibration);
         var reference = new MobileViTReference(n => tensors[n], [16, 32, 64, 96, 128, 160, 640], [144, 192, 240], 4, 4.0, 2.0, 256);
         using var golden = SafeTensorsFile.Open(Golden.File("mobilevit-small_chelsea.safetensors"));
         var logits = reference.Forward(golden.GetFloats("pixel_values").ToArray());

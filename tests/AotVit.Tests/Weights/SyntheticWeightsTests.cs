@@ -174,11 +174,11 @@ public sealed class SyntheticWeightsTests(ITestOutputHelper output)
     [Fact]
     public void ParsesTheSpecTables()
     {
-        var specs = TensorSpec.ParseTsv("embeddings.cls_token\t[1, 1, 768]\tF32\r\nx.num_batches_tracked\t[]\tI64\n\n");
+        var specs = SpecTables.Parse("embeddings.cls_token\t[1, 1, 768]\tF32\r\nx.num_batches_tracked\t[]\tI64\n\n");
         Assert.Equal(2, specs.Count);
         Assert.Equal(new TensorSpec("embeddings.cls_token", [1, 1, 768]), specs[0]);
         Assert.Equal(new TensorSpec("x.num_batches_tracked", [], DType.I64), specs[1]);
-        Assert.Throws<FormatException>(() => TensorSpec.ParseTsv("a\t1\tF32"));
+        Assert.Throws<FormatException>(() => SpecTables.Parse("a\t1\tF32"));
     }
 
     [Fact]

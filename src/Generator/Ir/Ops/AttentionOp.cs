@@ -7,7 +7,7 @@ using static AotVit.Generator.Helpers.IndentedTextWriter;
 namespace AotVit.Generator.Ir
 {
     /// <summary>Multi-head self-attention core: softmax(q·kᵀ·scale)·v per sequence and head.
-    /// q, k, v are column slices (offsets QCol, KCol, VCol) of Values with row stride Ld each. Kernel: Attention.Run.</summary>
+    /// q, k, v are column slices (offsets QCol, KCol, VCol) of Values with row stride Ld each. Kernel: Attention.RunKeyPanels or Attention.RunQueryLanes (<see cref="Variant"/>).</summary>
     internal sealed class AttentionOp : Op
     {
         public AttentionOp(string module, Value q, Value k, Value v, Value output, int sequences, int tokens, int heads, int headDim)
@@ -29,11 +29,23 @@ namespace AotVit.Generator.Ir
         public override long Macs => 2L * Sequences * Heads * Tokens * Tokens * HeadDim;
         public override string ProfileKind => "Attention";
 
+        /// <summary>The Attention kernel variant this op calls, chosen from its static shape (see <see cref="ChooseVariant"/>).</summary>
+        public string Variant => ChooseVariant(Tokens, HeadDim);
+
+        /// <summary>
+        /// RunQueryLanes (one query per vector lane, k and v broadcast from their rows, nothing packed or padded), except
+        /// for a head dimension that is a multiple of 32 with at most 64 tokens: there the key-panel kernel pads nothing
+        /// but the keys, while blocks of one vector of queries leave a large share of the last block's lanes empty
+        /// (50 tokens: 14 of 64 with 16 lanes). RunKeyPanels then (ViT-B/32: 50 tokens × 64).
+        /// </summary>
+        public static string ChooseVariant(int tokens, int headDim) =>
+            headDim % 32 == 0 && tokens <= 64 ? "RunKeyPanels" : "RunQueryLanes";
+
         public override void Emit(OpWriter w)
         {
             float scale = (float)(1.0 / Math.Sqrt(HeadDim));
-            w.Line($"// {Module}: softmax(q·kᵀ / √{HeadDim})·v, {Heads} heads, {Sequences} sequence(s) × {Tokens} tokens per image → {Output.ShapeText}");
-            w.Line($"Attention.Run(_pool, batch * {Sequences}, {Tokens}, {Heads}, {HeadDim}, {F(scale)}, " +
+            w.Line($"// {Module}: softmax(q·kᵀ / √{HeadDim})·v, {Heads} heads, {Sequences} sequence(s) × {Tokens} tokens per image → {Output.ShapeText}; {Variant}");
+            w.Line($"Attention.{Variant}(_pool, batch * {Sequences}, {Tokens}, {Heads}, {HeadDim}, {F(scale)}, " +
                    $"{w.Ptr(Q)} + {QCol}, {w.Ptr(K)} + {KCol}, {w.Ptr(V)} + {VCol}, {Ld}, {w.Ptr(Output)}, {Output.Shape[Output.Shape.Length - 1]});");
         }
     }

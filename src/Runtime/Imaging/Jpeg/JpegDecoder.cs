@@ -12,6 +12,10 @@
 // * Bad input surfaces only as ImageDecodeException (anything else the decoder might throw on hostile data is
 //   wrapped), and every MCU row is entropy-decoded even when no pixel of it is needed, so truncated or corrupt data
 //   is an error exactly as in a whole-image decode.
+// * Given a WorkerPool with a second thread (not running another For), a large single-scan file is decoded by two
+//   threads (JpegOverlap: entropy decoding ahead of the pixel stage); the pixels and errors are the one-thread decode's.
+using AotVit.Runtime.Threading;
+
 namespace AotVit.Runtime.Imaging.Jpeg;
 
 internal static class JpegDecoder
@@ -31,27 +35,33 @@ internal static class JpegDecoder
     }
 
     /// <summary>The whole image (stored orientation) as RGB.</summary>
-    public static RgbImage Decode(JpegReader reader, ReadOnlySpan<byte> data)
+    /// <param name="overlapAnySize">Decode with <paramref name="pool"/> whatever the image's size (tests: small files
+    /// through the two-thread path).</param>
+    public static RgbImage Decode(JpegReader reader, ReadOnlySpan<byte> data, WorkerPool? pool = null, bool overlapAnySize = false)
     {
         JpegFrame frame = reader.Frame;
         byte[] rgb = GC.AllocateUninitializedArray<byte>(checked(frame.Width * frame.Height * 3));
-        Run(reader, data, new JpegPixelPipeline(frame, null, null, rgb));
+        Run(reader, data, new JpegPixelPipeline(frame, null, null, rgb), pool, overlapAnySize);
         return new RgbImage(frame.Width, frame.Height, rgb);
     }
 
     /// <summary>Decodes into <paramref name="sink"/> (built for this image's stored size), producing only the pixels of
     /// its StoredRegion.</summary>
-    public static void DecodeInto(JpegReader reader, ReadOnlySpan<byte> data, StreamingPreprocessor sink)
+    public static void DecodeInto(JpegReader reader, ReadOnlySpan<byte> data, StreamingPreprocessor sink, WorkerPool? pool = null)
     {
         var region = sink.StoredRegion;
-        Run(reader, data, new JpegPixelPipeline(reader.Frame, region, sink, null));
+        Run(reader, data, new JpegPixelPipeline(reader.Frame, region, sink, null), pool, false);
     }
 
-    private static void Run(JpegReader reader, ReadOnlySpan<byte> data, JpegPixelPipeline pipeline)
+    private static void Run(JpegReader reader, ReadOnlySpan<byte> data, JpegPixelPipeline pipeline, WorkerPool? pool, bool overlapAnySize)
     {
         try
         {
-            if (reader.IsSingleScan)
+            if (pool is { ThreadCount: > 1 } && reader.IsSingleScan && (overlapAnySize || JpegOverlap.Worthwhile(reader.Frame)))
+            {
+                JpegOverlap.Run(reader, data, pipeline, pool!);
+            }
+            else if (reader.IsSingleScan)
             {
                 reader.DecodeRows(data, pipeline);
             }

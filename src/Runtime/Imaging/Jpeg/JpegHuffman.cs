@@ -89,7 +89,7 @@ internal sealed class JpegHuffmanSpec
 /// </summary>
 internal sealed class JpegHuffmanTable
 {
-    public const int LookupBits = 9;
+    public const int LookupBits = 11;
 
     public readonly ushort[] Fast = new ushort[1 << LookupBits];
     public readonly int[] FastAc = new int[1 << LookupBits];

@@ -23,6 +23,19 @@ internal interface IJpegMcuRowSink
     void OnMcuRows(JpegCoefficients rows);
 }
 
+/// <summary>Lends the entropy decoder the buffers for each MCU row of a single-scan file and learns when the row is
+/// decoded. Rows are acquired and published in order, each acquired row published before the next is acquired; a
+/// buffer set stays the decoder's from Acquire to Publish.</summary>
+internal interface IJpegMcuRowTarget
+{
+    /// <summary>The buffers (one per component, layout of <see cref="JpegReader.AllocateMcuRow"/>) to decode MCU row
+    /// <paramref name="row"/> into; may wait until one is free.</summary>
+    short[][] Acquire(int row);
+
+    /// <summary>MCU row <paramref name="row"/> is decoded into the buffers Acquire returned.</summary>
+    void Publish(int row);
+}
+
 /// <summary>One restart interval of a scan: MCUs [FirstMcu, FirstMcu + McuCount) (in scan order) are coded in the
 /// bytes [Offset, Offset + Length) of the file, the RST marker that ends it excluded.</summary>
 internal readonly record struct JpegRestartSegment(int FirstMcu, int McuCount, int Offset, int Length);
@@ -462,33 +475,56 @@ internal sealed partial class JpegReader
     /// <summary>Streams a single-scan file (<see cref="IsSingleScan"/>): each MCU row's coefficients are handed to
     /// <paramref name="sink"/> in one reused <see cref="JpegCoefficients"/> (McuRows = 1), then the markers up to EOI
     /// are read. No whole-image buffer is allocated.</summary>
-    public void DecodeRows(ReadOnlySpan<byte> data, IJpegMcuRowSink sink)
+    public void DecodeRows(ReadOnlySpan<byte> data, IJpegMcuRowSink sink) => DecodeRows(data, new OneRowTarget(this, sink));
+
+    /// <summary>Streams a single-scan file (<see cref="IsSingleScan"/>) MCU row by MCU row into the buffers
+    /// <paramref name="target"/> lends (each cleared here before it is decoded into), then reads the markers up to
+    /// EOI.</summary>
+    public void DecodeRows(ReadOnlySpan<byte> data, IJpegMcuRowTarget target)
     {
         if (_hasMultipleScans)
             throw new InvalidOperationException("DecodeRows needs a single-scan sequential JPEG; use DecodeAll.");
         BeginDecode();
         StartScan(data.Length);
-        JpegCoefficients rows = Allocate(mcuRows: 1);
-        // Decoding writes through unchecked references, so it goes to arrays kept here; the view handed to the sink is
-        // restored to them before every call, whatever the sink did to it.
-        short[][] own = rows.Blocks;
-        var view = new short[own.Length][];
         var br = new JpegBitReader(data, _pos, FillIsData);
         for (int row = 0; row < Frame.McusHigh; row++)
         {
-            foreach (short[] blocks in own)
-                Array.Clear(blocks);
-            DecodeSequential(ref br, _st, own, row, row, row + 1);
-            own.CopyTo(view, 0);
-            rows.Blocks = view;
-            rows.Frame = Frame;
-            rows.FirstMcuRow = row;
-            rows.McuRows = 1;
-            sink.OnMcuRows(rows);
+            short[][] blocks = target.Acquire(row);
+            foreach (short[] b in blocks)
+                Array.Clear(b);
+            DecodeSequential(ref br, _st, blocks, row, row, row + 1);
+            target.Publish(row);
         }
         _pos = br.Pos;
         if (ReadMarkers(data))
             throw new ImageDecodeException("Corrupt JPEG: a second scan after a single scan holding all components (end of image expected).");
+    }
+
+    /// <summary>Coefficient buffers for one MCU row, one per component, in the layout <see cref="DecodeRows(ReadOnlySpan{byte}, IJpegMcuRowTarget)"/>
+    /// decodes into (component c: BlocksPerLine × V blocks of 64 coefficients).</summary>
+    public short[][] AllocateMcuRow() => Allocate(mcuRows: 1).Blocks;
+
+    // The IJpegMcuRowSink form: one buffer set, reused for every row. Decoding writes through unchecked references,
+    // so it goes to arrays kept here; the view handed to the sink is restored to them before every call, whatever the
+    // sink did to it.
+    private sealed class OneRowTarget(JpegReader reader, IJpegMcuRowSink sink) : IJpegMcuRowTarget
+    {
+        private readonly short[][] _own = reader.AllocateMcuRow();
+        private readonly JpegCoefficients _view = new() { Frame = reader.Frame, Blocks = [] };
+        private short[][]? _viewBlocks;
+
+        public short[][] Acquire(int row) => _own;
+
+        public void Publish(int row)
+        {
+            _viewBlocks ??= new short[_own.Length][];
+            _own.CopyTo(_viewBlocks, 0);
+            _view.Blocks = _viewBlocks;
+            _view.Frame = reader.Frame;
+            _view.FirstMcuRow = row;
+            _view.McuRows = 1;
+            sink.OnMcuRows(_view);
+        }
     }
 
     /// <summary>Decodes every scan through EOI into one whole-image coefficient buffer (FirstMcuRow 0, McuRows =

@@ -33,7 +33,9 @@ internal static unsafe class JpegUpsample
             // Interior pairs with both neighbours inside [0, dw): i in [max(i0, 1), min(i1, dw − 2)].
             int lo = Math.Max(i0, 1), hi = Math.Min(i1, dw - 2);
             for (; i < lo; i++) PairH2V1(input, output, i, dw);
-            i = FancyH2V1Vector(input, output, lo, hi);
+            if (Vector512.IsHardwareAccelerated) i = FancyH2V1Vector512(input, output, i, hi);
+            if (Vector256.IsHardwareAccelerated) i = FancyH2V1Vector256(input, output, i, hi);
+            i = FancyH2V1Vector(input, output, i, hi);
         }
         for (; i <= i1; i++) PairH2V1(input, output, i, dw);
     }
@@ -66,9 +68,66 @@ internal static unsafe class JpegUpsample
         return i;
     }
 
+    // The same as FancyH2V1Vector with 32 and 64 pairs per step.
+    private static int FancyH2V1Vector256(byte* input, byte* output, int lo, int hi)
+    {
+        int i = lo;
+        Vector256<ushort> one = Vector256.Create((ushort)1), two = Vector256.Create((ushort)2), three = Vector256.Create((ushort)3);
+        for (; i + 32 <= hi + 1; i += 32)
+        {
+            var (cLo, cHi) = Vector256.Widen(Vector256.Load(input + i));
+            var (lLo, lHi) = Vector256.Widen(Vector256.Load(input + i - 1));
+            var (rLo, rHi) = Vector256.Widen(Vector256.Load(input + i + 1));
+            Vector256<ushort> c3Lo = cLo * three, c3Hi = cHi * three;
+            Vector256<ushort> evenLo = (c3Lo + lLo + one) >> 2, evenHi = (c3Hi + lHi + one) >> 2;
+            Vector256<ushort> oddLo = (c3Lo + rLo + two) >> 2, oddHi = (c3Hi + rHi + two) >> 2;
+            (evenLo | (oddLo << 8)).AsByte().Store(output + 2 * i);
+            (evenHi | (oddHi << 8)).AsByte().Store(output + 2 * i + 32);
+        }
+        return i;
+    }
+
+    private static int FancyH2V1Vector512(byte* input, byte* output, int lo, int hi)
+    {
+        int i = lo;
+        Vector512<ushort> one = Vector512.Create((ushort)1), two = Vector512.Create((ushort)2), three = Vector512.Create((ushort)3);
+        for (; i + 64 <= hi + 1; i += 64)
+        {
+            var (cLo, cHi) = Vector512.Widen(Vector512.Load(input + i));
+            var (lLo, lHi) = Vector512.Widen(Vector512.Load(input + i - 1));
+            var (rLo, rHi) = Vector512.Widen(Vector512.Load(input + i + 1));
+            Vector512<ushort> c3Lo = cLo * three, c3Hi = cHi * three;
+            Vector512<ushort> evenLo = (c3Lo + lLo + one) >> 2, evenHi = (c3Hi + lHi + one) >> 2;
+            Vector512<ushort> oddLo = (c3Lo + rLo + two) >> 2, oddHi = (c3Hi + rHi + two) >> 2;
+            (evenLo | (oddLo << 8)).AsByte().Store(output + 2 * i);
+            (evenHi | (oddHi << 8)).AsByte().Store(output + 2 * i + 64);
+        }
+        return i;
+    }
+
     public static void FancyH1V2(byte* near, byte* far, byte* output, int x0, int x1, int bias)
     {
         int x = x0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<ushort> b = Vector512.Create((ushort)bias), three = Vector512.Create((ushort)3);
+            for (; x + 64 <= x1; x += 64)
+            {
+                var (nLo, nHi) = Vector512.Widen(Vector512.Load(near + x));
+                var (fLo, fHi) = Vector512.Widen(Vector512.Load(far + x));
+                Vector512.Narrow((nLo * three + fLo + b) >> 2, (nHi * three + fHi + b) >> 2).Store(output + x);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<ushort> b = Vector256.Create((ushort)bias), three = Vector256.Create((ushort)3);
+            for (; x + 32 <= x1; x += 32)
+            {
+                var (nLo, nHi) = Vector256.Widen(Vector256.Load(near + x));
+                var (fLo, fHi) = Vector256.Widen(Vector256.Load(far + x));
+                Vector256.Narrow((nLo * three + fLo + b) >> 2, (nHi * three + fHi + b) >> 2).Store(output + x);
+            }
+        }
         if (Vector128.IsHardwareAccelerated)
         {
             Vector128<ushort> b = Vector128.Create((ushort)bias), three = Vector128.Create((ushort)3);
@@ -91,7 +150,9 @@ internal static unsafe class JpegUpsample
         {
             int lo = Math.Max(i0, 1), hi = Math.Min(i1, dw - 2);
             for (; i < lo; i++) PairH2V2(near, far, output, i, dw);
-            i = FancyH2V2Vector(near, far, output, lo, hi);
+            if (Vector512.IsHardwareAccelerated) i = FancyH2V2Vector512(near, far, output, i, hi);
+            if (Vector256.IsHardwareAccelerated) i = FancyH2V2Vector256(near, far, output, i, hi);
+            i = FancyH2V2Vector(near, far, output, i, hi);
         }
         for (; i <= i1; i++) PairH2V2(near, far, output, i, dw);
     }
@@ -125,6 +186,48 @@ internal static unsafe class JpegUpsample
             Vector128<ushort> oddLo = (s3Lo + srLo + seven) >> 4, oddHi = (s3Hi + srHi + seven) >> 4;
             (evenLo | (oddLo << 8)).AsByte().Store(output + 2 * i);
             (evenHi | (oddHi << 8)).AsByte().Store(output + 2 * i + 16);
+        }
+        return i;
+    }
+    // The same as FancyH2V2Vector with 32 and 64 pairs per step.
+    private static int FancyH2V2Vector256(byte* near, byte* far, byte* output, int lo, int hi)
+    {
+        int i = lo;
+        Vector256<ushort> seven = Vector256.Create((ushort)7), eight = Vector256.Create((ushort)8), three = Vector256.Create((ushort)3);
+        for (; i + 32 <= hi + 1; i += 32)
+        {
+            var (cnLo, cnHi) = Vector256.Widen(Vector256.Load(near + i));
+            var (cfLo, cfHi) = Vector256.Widen(Vector256.Load(far + i));
+            var (lnLo, lnHi) = Vector256.Widen(Vector256.Load(near + i - 1));
+            var (lfLo, lfHi) = Vector256.Widen(Vector256.Load(far + i - 1));
+            var (rnLo, rnHi) = Vector256.Widen(Vector256.Load(near + i + 1));
+            var (rfLo, rfHi) = Vector256.Widen(Vector256.Load(far + i + 1));
+            Vector256<ushort> s3Lo = (cnLo * three + cfLo) * three, s3Hi = (cnHi * three + cfHi) * three;
+            Vector256<ushort> slLo = lnLo * three + lfLo, slHi = lnHi * three + lfHi;
+            Vector256<ushort> srLo = rnLo * three + rfLo, srHi = rnHi * three + rfHi;
+            (((s3Lo + slLo + eight) >> 4) | (((s3Lo + srLo + seven) >> 4) << 8)).AsByte().Store(output + 2 * i);
+            (((s3Hi + slHi + eight) >> 4) | (((s3Hi + srHi + seven) >> 4) << 8)).AsByte().Store(output + 2 * i + 32);
+        }
+        return i;
+    }
+
+    private static int FancyH2V2Vector512(byte* near, byte* far, byte* output, int lo, int hi)
+    {
+        int i = lo;
+        Vector512<ushort> seven = Vector512.Create((ushort)7), eight = Vector512.Create((ushort)8), three = Vector512.Create((ushort)3);
+        for (; i + 64 <= hi + 1; i += 64)
+        {
+            var (cnLo, cnHi) = Vector512.Widen(Vector512.Load(near + i));
+            var (cfLo, cfHi) = Vector512.Widen(Vector512.Load(far + i));
+            var (lnLo, lnHi) = Vector512.Widen(Vector512.Load(near + i - 1));
+            var (lfLo, lfHi) = Vector512.Widen(Vector512.Load(far + i - 1));
+            var (rnLo, rnHi) = Vector512.Widen(Vector512.Load(near + i + 1));
+            var (rfLo, rfHi) = Vector512.Widen(Vector512.Load(far + i + 1));
+            Vector512<ushort> s3Lo = (cnLo * three + cfLo) * three, s3Hi = (cnHi * three + cfHi) * three;
+            Vector512<ushort> slLo = lnLo * three + lfLo, slHi = lnHi * three + lfHi;
+            Vector512<ushort> srLo = rnLo * three + rfLo, srHi = rnHi * three + rfHi;
+            (((s3Lo + slLo + eight) >> 4) | (((s3Lo + srLo + seven) >> 4) << 8)).AsByte().Store(output + 2 * i);
+            (((s3Hi + slHi + eight) >> 4) | (((s3Hi + srHi + seven) >> 4) << 8)).AsByte().Store(output + 2 * i + 64);
         }
         return i;
     }

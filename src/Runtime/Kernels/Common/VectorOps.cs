@@ -1,4 +1,4 @@
-// VectorOps: one static-abstract interface over Vector512/256/128<float>, so that element-wise maths (exp, erf,
+// VectorOps: one static-abstract interface over Vector512/256/128<float> (and float, one lane), so that element-wise maths (exp, erf,
 // activations) and the simple drivers are written once and instantiated per width by the JIT/ILC
 // (struct type arguments are specialised, and every member below inlines to one or two instructions).
 // Not used by the GEMM microkernels: their register tiling differs per width, see Gemm.Vector512.cs.
@@ -120,4 +120,31 @@ internal unsafe struct Vector128Ops : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector128<float> value) =>
         MathF.Max(MathF.Max(value.GetElement(0), value.GetElement(1)), MathF.Max(value.GetElement(2), value.GetElement(3)));
+}
+
+/// <summary>One float as a one-lane "vector": the width-generic kernels' path without SIMD.</summary>
+internal unsafe struct ScalarOps : IVectorOps<float>
+{
+    public static int Count => 1;
+    public static bool IsHardwareAccelerated => true;
+    public static float Zero => 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Create(float value) => value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Load(float* source) => *source;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float value, float* destination) => *destination = value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Add(float left, float right) => left + right;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Subtract(float left, float right) => left - right;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Multiply(float left, float right) => left * right;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Divide(float left, float right) => left / right;
+    // minps/maxps semantics: right when either is NaN
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Min(float left, float right) => left < right ? left : right;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Max(float left, float right) => left > right ? left : right;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MultiplyAdd(float left, float right, float addend) => left * right + addend;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Abs(float value) => MathF.Abs(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float CopySign(float magnitude, float sign) => MathF.CopySign(magnitude, sign);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Round(float value) => MathF.Round(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Pow2(float integral) => BitConverter.Int32BitsToSingle(((int)integral + 127) << 23);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float LessThan(float left, float right) => left < right ? BitConverter.Int32BitsToSingle(-1) : 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Select(float mask, float ifTrue, float ifFalse) => BitConverter.SingleToInt32Bits(mask) != 0 ? ifTrue : ifFalse;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(float value) => value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(float value) => value;
 }

@@ -5,6 +5,7 @@
 // Expected errors: the argument exception family, ObjectDisposedException, OperationCanceledException,
 // ImageDecodeException, FileNotFoundException. Invariant: a successful classification of the reference pixels gives
 // the reference logits bit for bit (no state leaks from earlier bad calls into later good ones).
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 
 namespace AotVit.Fuzzing;
@@ -38,7 +39,7 @@ public sealed class ApiTarget : FuzzTarget
 
     public override string? ExpectedError(Exception exception) => exception switch
     {
-        ArgumentException or ObjectDisposedException or OperationCanceledException or ImageDecodeException or FileNotFoundException => Bucket(exception),
+        InputException or ArgumentException or ObjectDisposedException or OperationCanceledException or ImageDecodeException or FileNotFoundException => Bucket(exception),
         _ => null,
     };
 

@@ -81,21 +81,28 @@ public sealed class ImageTarget : FuzzTarget
 
     private FuzzCase Case(string kind, byte[] bytes) => new(kind, bytes, ".img", () => Decode(bytes));
 
-    private FuzzResult Decode(byte[] bytes)
+    private FuzzResult Decode(byte[] bytes) => FuzzResult.Ok($"decoded {DecodeChecked(bytes, _limits).Format}");
+
+    /// <summary>
+    /// ImageDecoder.Decode with the invariants every decoded image keeps (this target's and the jpeg target's): the
+    /// size within the limit and the pixel buffer exactly width·height·3, the allocation bounded by the input and
+    /// output sizes, and ReadInfo's (oriented) size equal to what Decode produced.
+    /// </summary>
+    internal static (RgbImage Image, string Format) DecodeChecked(byte[] bytes, ImageLimits limits)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
-        RgbImage image = ImageDecoder.Decode(bytes, _limits);
+        RgbImage image = ImageDecoder.Decode(bytes, limits);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         long pixels = (long)image.Width * image.Height;
-        if (pixels > _limits.MaxPixels || image.Pixels.Length != pixels * 3)
-            throw new FuzzInvariantException($"decoded {image.Width}x{image.Height} with {image.Pixels.Length} bytes (limit {_limits.MaxPixels} pixels)");
+        if (pixels > limits.MaxPixels || image.Pixels.Length != pixels * 3)
+            throw new FuzzInvariantException($"decoded {image.Width}x{image.Height} with {image.Pixels.Length} bytes (limit {limits.MaxPixels} pixels)");
         long bound = (64L << 20) + 64L * bytes.Length + 16 * pixels;
         if (allocated > bound)
             throw new FuzzInvariantException($"decoding {bytes.Length} bytes into {image.Width}x{image.Height} allocated {allocated >> 20} MiB");
-        var (w, h, format) = ImageDecoder.ReadInfo(bytes, _limits);   // oriented size, as Decode applies EXIF
+        var (w, h, format) = ImageDecoder.ReadInfo(bytes, limits);   // oriented size, as Decode applies EXIF
         if (w != image.Width || h != image.Height)
             throw new FuzzInvariantException($"ReadInfo says {w}x{h}, Decode produced {image.Width}x{image.Height}");
-        return FuzzResult.Ok($"decoded {format}");
+        return (image, format);
     }
 
     private FuzzResult ExpectRefused(byte[] png, string what)

@@ -19,9 +19,13 @@
 // Invariants on success (as the `image` target): size within the limit, ReadInfo = Decode (oriented size), decode
 // allocation proportional to input and output; plus: decoding the same bytes twice gives the same pixels (no state
 // kept between decodes, no uninitialised pooled memory), and DecodeStored + ExifOrientation.Apply equals Decode.
+// On every input, success or not: the two-thread decode (JpegOverlap, forced whatever the size) gives the one-thread
+// decode's pixels or its error message.
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using AotVit.Runtime.Imaging;
+using AotVit.Runtime.Imaging.Jpeg;
+using AotVit.Runtime.Threading;
 
 namespace AotVit.Fuzzing;
 
@@ -71,20 +75,17 @@ public sealed class JpegTarget : FuzzTarget
         return new FuzzCase($"{string.Join("+", kinds)} {name}", bytes, ".jpg", () => Decode(bytes));
     }
 
+    private static readonly WorkerPool TwoThreads = new(2);
+
     private FuzzResult Decode(byte[] bytes)
     {
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RgbImage image = ImageDecoder.Decode(bytes, _limits);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        long pixels = (long)image.Width * image.Height;
-        if (pixels > _limits.MaxPixels || image.Pixels.Length != pixels * 3)
-            throw new FuzzInvariantException($"decoded {image.Width}x{image.Height} with {image.Pixels.Length} bytes (limit {_limits.MaxPixels} pixels)");
-        long bound = (64L << 20) + 64L * bytes.Length + 16 * pixels;
-        if (allocated > bound)
-            throw new FuzzInvariantException($"decoding {bytes.Length} bytes into {image.Width}x{image.Height} allocated {allocated >> 20} MiB");
-        var (w, h, format) = ImageDecoder.ReadInfo(bytes, _limits);
-        if (w != image.Width || h != image.Height)
-            throw new FuzzInvariantException($"ReadInfo says {w}x{h}, Decode produced {image.Width}x{image.Height}");
+        if (_checkDeterminism)
+        {
+            string one = JpegOutcome(bytes, null), two = JpegOutcome(bytes, TwoThreads);
+            if (one != two)
+                throw new FuzzInvariantException($"one-thread decode {one}, two-thread decode {two}");
+        }
+        var (image, format) = ImageTarget.DecodeChecked(bytes, _limits);
         if (!_checkDeterminism) return FuzzResult.Ok($"decoded {format}");
         byte[] first = SHA256.HashData(image.Pixels);
         var (stored, orientation) = ImageDecoder.DecodeStored(bytes, _limits);
@@ -92,6 +93,20 @@ public sealed class JpegTarget : FuzzTarget
         if (!SHA256.HashData(turned.Pixels).AsSpan().SequenceEqual(first))
             throw new FuzzInvariantException($"a second decode (DecodeStored + Apply({orientation})) gave different pixels");
         return FuzzResult.Ok($"decoded {format}");
+    }
+
+    // The JPEG decoder alone (stored orientation): "sha256:…" of the pixels or "error:…".
+    private string JpegOutcome(byte[] bytes, WorkerPool? pool)
+    {
+        try
+        {
+            JpegReader reader = JpegDecoder.ReadHeader(bytes, _limits);
+            return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(JpegDecoder.Decode(reader, bytes, pool, overlapAnySize: true).Pixels));
+        }
+        catch (ImageDecodeException e)
+        {
+            return "error:" + e.Message;
+        }
     }
 
     // ---- JPEG structure ----

@@ -2,6 +2,7 @@
 // PreprocessPlans and through random plans (exact or shortest-edge resize with BILINEAR or BICUBIC, crops larger
 // than the image, odd rescale factors, normalisation). Invariants on success: the output size is what OutputSize promised (and the
 // model's input shape for the model plans), every value is finite and inside the range the plan can produce.
+using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Model;
 
@@ -13,21 +14,13 @@ public sealed class PreprocessTarget : FuzzTarget
 
     public PreprocessTarget()
     {
-        _models = ModelCatalog.All.Select(e => (e.Descriptor.Name, ToPlan(e.Descriptor.Preprocess), e.Descriptor.InputShape)).ToList();
+        _models = ModelCatalog.All.Select(e => (e.Descriptor.Name, e.Descriptor.Preprocess, e.Descriptor.InputShape)).ToList();
     }
 
     public override string Name => "preprocess";
 
     public override string? ExpectedError(Exception exception) =>
-        exception is ArgumentException ? Bucket(exception) : null;
-
-    /// <summary>The plan VisionModel builds from a descriptor (same mapping as VisionModel.ToPlan).</summary>
-    public static PreprocessPlan ToPlan(PreprocessSettings s) => new(
-        s.Resize == ResizeKind.Exact ? new ResizeMode.Exact(s.ResizeHeight, s.ResizeWidth) : new ResizeMode.ShortestEdge(s.ShortestEdge),
-        s.CenterCrop ? (s.CropHeight, s.CropWidth) : null,
-        s.Rescale ? s.RescaleFactor : null,
-        s.Normalize ? new ChannelNormalization(s.Mean, s.Std) : null,
-        s.FlipChannelOrder);
+        exception is InputException or ArgumentException ? Bucket(exception) : null;   // too large to resize; destination too small (slack)
 
     private static readonly (int W, int H)[] Extremes =
         [(1, 1), (1, 2), (2, 1), (4000, 30), (30, 4000), (4000, 1), (1, 4000), (1, 224), (224, 1), (223, 225), (256, 256), (3, 4000), (1500, 1500)];

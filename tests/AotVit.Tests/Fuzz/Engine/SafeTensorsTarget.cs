@@ -4,7 +4,7 @@
 //   overlapping, past the end, one element, 2^64), duplicate keys, odd names, __metadata__ of every JSON type,
 //   deep nesting, huge numbers; then the length prefix, the padding and the data section; then optional raw
 //   byte mutations. The file is opened from memory, every tensor read, and bound against a small spec list or the
-//   real ViT/MobileViT TensorShape lists (AotVit.ModelCatalog).
+//   real ViT/MobileViT TensorSpec lists (AotVit.ModelCatalog).
 // * Every LoadEvery-th input is a whole MobileViT-small checkpoint (the seed-0 synthetic weights) with
 //   "valid-looking" edits (dtype re-encoding, prefixes, dropped/extra/transposed tensors, non-finite values),
 //   loaded through WeightBinder → the generated model's constructor (WeightPrep, PackedMatrix) → one forward pass.
@@ -67,7 +67,7 @@ public sealed unsafe class SafeTensorsTarget : FuzzTarget
 
     /// <summary>The tensors a model expects, as the binder takes them (shared with the torch-bin target).</summary>
     internal static IReadOnlyList<TensorSpec> ModelSpecs(ModelDescriptor d) =>
-        d.Tensors.Select(t => new TensorSpec(t.Name, ImmutableArray.Create(t.Shape))).ToList();
+        d.Tensors;
 
     private sealed class Entry(string name, string dtype, string shape, long begin, long end)
     {
