@@ -465,25 +465,29 @@ public static class ImageDecoder
         }
     }
 
+    // Only BMP reaches here (DetectFormat gives every other format to our own readers or refuses it): stb's BMP header
+    // parser is called directly, not through ImageInfo.FromStream, which tries every stb format in turn and so would keep
+    // their header parsers in the NativeAOT binaries. For a "BM" file the answer is the same (FromStream's JPEG, PNG and
+    // GIF probes reject it before the BMP one; after a failed BMP probe none of the others accepts "BM" either).
     private static unsafe ImageInfo ReadHeader(byte* data, int length, string format)
     {
-        ImageInfo? info;
+        int width, height, components, found;
         try
         {
             using var stream = new ClampedMemoryStream(data, length);
-            info = ImageInfo.FromStream(stream);
+            found = StbImage.stbi__bmp_info(new StbImage.stbi__context(stream), &width, &height, &components);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new ImageDecodeException($"Corrupt {format} header: {e.Message}", e);
         }
-        if (info is null)
+        if (found == 0)
         {
             throw new ImageDecodeException(format == "TGA"
                 ? "Unknown image format (expected JPEG, PNG, BMP, GIF or TGA)."
                 : $"Corrupt or truncated {format} header.");
         }
-        return info.Value;
+        return new ImageInfo { Width = width, Height = height, ColorComponents = (ColorComponents)components, BitsPerChannel = 8 };
     }
 
     private static void CheckLimits(long width, long height, string format, ImageLimits limits)
