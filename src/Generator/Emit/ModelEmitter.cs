@@ -170,8 +170,8 @@ namespace AotVit.Generator.Emit
         {
             w.Line("/// <summary>Checkpoint tensor <paramref name=\"i\"/> of the descriptor's table.</summary>");
             w.Line("private static string T(int i) => Descriptor.Tensors[i].Name;");
-            w.Line("/// <summary>The BatchNorm2d module whose weight is tensor <paramref name=\"i\"/> (its name without \".weight\").</summary>");
-            w.Line("private static string BN(int i) => Descriptor.Tensors[i].Name.Substring(0, Descriptor.Tensors[i].Name.Length - 7);");
+            w.Line("/// <summary>The BatchNorm2d module whose weight is tensor <paramref name=\"i\"/> (its name without \".weight\"), with its eps.</summary>");
+            w.Line("private static FoldedBatchNorm BN(int i, double eps) => new(Descriptor.Tensors[i].Name.Substring(0, Descriptor.Tensors[i].Name.Length - 7), eps);");
             w.Line();
             w.Line("/// <summary>Builds the model from checkpoint tensors: packs GEMM weights, folds BatchNorm, fills the constants block.</summary>");
             using (w.Block($"public {g.ClassName}(ITensorSource weights, WorkerPool? pool)"))
@@ -222,7 +222,7 @@ namespace AotVit.Generator.Emit
         /// </summary>
         private static void EmitLoad(IndentedTextWriter w, Graph g, Param p)
         {
-            string bn = p.BatchNorm is null ? "null" : BatchNormRef(g, p.BatchNorm);
+            string bn = p.BatchNorm is null ? "null" : BatchNormRef(g, p.BatchNorm, p.BatchNormEps);
             string names = "new[] { " + string.Join(", ", p.Sources.Select(s => TensorRefText(g, s.Name))) + " }";
             string comment = " // " + string.Join(", ", p.Sources.Select(s => s.Name).Concat(p.BatchNorm is null ? Enumerable.Empty<string>() : new[] { p.BatchNorm }));
             switch (p.Kind)
@@ -258,10 +258,10 @@ namespace AotVit.Generator.Emit
             return $"T({i})";
         }
 
-        private static string BatchNormRef(Graph g, string module)
+        private static string BatchNormRef(Graph g, string module, double eps)
         {
             int i = g.Tensors.FindIndex(t => t.Name == module + ".weight");
-            return i < 0 ? Quote(module) : $"BN({i})";
+            return i < 0 ? $"new FoldedBatchNorm({Quote(module)}, eps: {D(eps)})" : $"BN({i}, eps: {D(eps)})";
         }
 
         private static void EmitRun(IndentedTextWriter w, Graph g)

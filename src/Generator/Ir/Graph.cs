@@ -57,6 +57,8 @@ namespace AotVit.Generator.Ir
         /// <summary>Prefix of a BatchNorm2d (".weight/.bias/.running_mean/.running_var") folded into this param, or null.</summary>
         public string? BatchNorm { get; set; }
         public int BatchNormChannels { get; set; }
+        /// <summary>The folded BatchNorm's eps (meaningful when <see cref="BatchNorm"/> is set).</summary>
+        public double BatchNormEps { get; set; }
         /// <summary>A factor every value is multiplied by at load (exact when a power of two); 1 for none.</summary>
         public double Scale { get; set; } = 1;
         public long Floats { get; set; }

@@ -25,12 +25,12 @@ namespace AotVit.Generator.Lowering
         public static Param Depthwise(Graph g, string module, int channels) =>
             g.AddParam(new Param(Field(module), ParamKind.DepthwiseTaps, new[] { g.Tensor(module + ".weight", channels, 1, 3, 3) }, null, 9L * channels, channels, 9));
 
-        /// <summary>Registers a BatchNorm2d's four tensors and returns the (unfused) op.</summary>
-        public static BatchNormOp BatchNorm(Graph g, string module, Value input, Value output)
+        /// <summary>Registers a BatchNorm2d's four tensors and returns the (unfused) op with the module's eps.</summary>
+        public static BatchNormOp BatchNorm(Graph g, string module, Value input, Value output, double eps)
         {
             int c = input.Shape[input.Shape.Length - 1];
             foreach (var suffix in new[] { "weight", "bias", "running_mean", "running_var" }) g.Tensor($"{module}.{suffix}", c);
-            return new BatchNormOp(module, input, output, c);
+            return new BatchNormOp(module, input, output, c, eps);
         }
 
         public static LayerNormOp LayerNorm(Graph g, string module, Value input, Value output, double eps)

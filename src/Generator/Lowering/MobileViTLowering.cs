@@ -89,7 +89,8 @@ namespace AotVit.Generator.Lowering
             if (norm)
             {
                 var bn = new Value(m + ".normalization", ho, wo, cout);
-                _block.Ops.Add(BatchNorm(_g, m + ".normalization", y, bn));
+                // HF MobileViTConvLayer: nn.BatchNorm2d(num_features=out_channels, eps=1e-5, ...), not from the config.
+                _block.Ops.Add(BatchNorm(_g, m + ".normalization", y, bn, eps: 1e-5));
                 y = bn;
             }
             if (act)

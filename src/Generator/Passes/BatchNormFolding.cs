@@ -19,11 +19,12 @@ namespace AotVit.Generator.Passes
             {
                 var producer = Producer(g, bn.Input);
                 var bias = g.AddParam(new Param(LoweringFieldBias(bn.Module), ParamKind.FoldedBias, Array.Empty<TensorRef>(), bn.Module, bn.Channels, bn.Channels)
-                { BatchNormChannels = bn.Channels });
+                { BatchNormChannels = bn.Channels, BatchNormEps = bn.Eps });
                 if (producer is not IWeightedOp weighted || weighted.Bias is not null)
                     throw new InvalidOperationException($"BatchNorm {bn.Module} does not follow a bias-free convolution");
                 weighted.Weight.BatchNorm = bn.Module;
                 weighted.Weight.BatchNormChannels = bn.Channels;
+                weighted.Weight.BatchNormEps = bn.Eps;
                 weighted.Bias = bias;
                 weighted.Output = bn.Output;
                 Remove(g, bn);

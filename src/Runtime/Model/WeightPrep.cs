@@ -7,14 +7,18 @@ using AotVit.Runtime.Weights;
 
 namespace AotVit.Runtime.Model;
 
+/// <summary>An eval-mode BatchNorm2d folded into the convolution before it: the module whose weight, bias, running_mean
+/// and running_var tensors are read, and the eps its HF module adds to the variance (named by the generator).</summary>
+/// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
+/// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+public readonly record struct FoldedBatchNorm(string Module, double Eps);
+
 /// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
 /// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static unsafe class WeightPrep
 {
-    /// <summary>HF MobileViTConvLayer hard-codes BatchNorm2d(eps = 1e-5).</summary>
-    public const double BatchNormEps = 1e-5;
-
     /// <summary>destination[0..floats) = tensor · factor (factor 1: a plain copy).</summary>
     public static void Copy(ITensorSource weights, string name, long floats, float* destination, double factor = 1)
     {
@@ -29,16 +33,17 @@ public static unsafe class WeightPrep
     }
 
     /// <summary>Per-channel scale gamma / sqrt(var + eps), computed in double.</summary>
-    private static double[] BatchNormScale(ITensorSource weights, string bn, int channels)
+    private static double[] BatchNormScale(ITensorSource weights, FoldedBatchNorm bn, int channels)
     {
-        var gamma = Vector(weights, bn + ".weight", channels);
-        var variance = Vector(weights, bn + ".running_var", channels);
+        string m = bn.Module;
+        var gamma = Vector(weights, m + ".weight", channels);
+        var variance = Vector(weights, m + ".running_var", channels);
         var scale = new double[channels];
         for (int c = 0; c < channels; c++)
         {
-            if (!(variance[c] + BatchNormEps > 0))
-                throw new CheckpointException($"tensor '{bn}.running_var'[{c}] = {variance[c]} makes BatchNorm undefined", tensorName: bn + ".running_var");
-            scale[c] = gamma[c] / Math.Sqrt(variance[c] + BatchNormEps);
+            if (!(variance[c] + bn.Eps > 0))
+                throw new CheckpointException($"tensor '{m}.running_var'[{c}] = {variance[c]} makes BatchNorm undefined", tensorName: m + ".running_var");
+            scale[c] = gamma[c] / Math.Sqrt(variance[c] + bn.Eps);
         }
         return scale;
     }
@@ -51,11 +56,11 @@ public static unsafe class WeightPrep
     }
 
     /// <summary>bias[c] = beta[c] − mean[c]·gamma[c]/sqrt(var[c] + eps): the BatchNorm of a bias-free conv as a bias.</summary>
-    public static void FoldedBatchNormBias(ITensorSource weights, string bn, int channels, float* destination)
+    public static void FoldedBatchNormBias(ITensorSource weights, FoldedBatchNorm bn, int channels, float* destination)
     {
         var scale = BatchNormScale(weights, bn, channels);
-        var beta = Vector(weights, bn + ".bias", channels);
-        var mean = Vector(weights, bn + ".running_mean", channels);
+        var beta = Vector(weights, bn.Module + ".bias", channels);
+        var mean = Vector(weights, bn.Module + ".running_mean", channels);
         for (int c = 0; c < channels; c++) destination[c] = (float)(beta[c] - mean[c] * scale[c]);
     }
 
@@ -64,9 +69,9 @@ public static unsafe class WeightPrep
     /// row scaled by its BatchNorm factor when <paramref name="batchNorm"/> is given, and every value by
     /// <paramref name="factor"/> (a head averaged with another is packed halved).
     /// </summary>
-    public static PackedMatrix PackOutIn(ITensorSource weights, string[] names, string? batchNorm, int n, int k, double factor = 1)
+    public static PackedMatrix PackOutIn(ITensorSource weights, string[] names, FoldedBatchNorm? batchNorm, int n, int k, double factor = 1)
     {
-        var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, n);
+        var scale = batchNorm is { } bnN ? BatchNormScale(weights, bnN, n) : null;
         if (factor != 1)
         {
             if (scale is null) { scale = new double[n]; Array.Fill(scale, 1.0); }
@@ -108,12 +113,12 @@ public static unsafe class WeightPrep
     /// Conv2d weight [Cout, Cin, k, k] → GEMM B operand [(ky, kx, cin), cout] for the NHWC implicit-im2col convolution,
     /// BatchNorm-scaled per output channel.
     /// </summary>
-    public static PackedMatrix PackConv(ITensorSource weights, string name, string? batchNorm, int outChannels, int inChannels, int kernel)
+    public static PackedMatrix PackConv(ITensorSource weights, string name, FoldedBatchNorm? batchNorm, int outChannels, int inChannels, int kernel)
     {
         var w = weights.Get(name);
         long expected = (long)outChannels * inChannels * kernel * kernel;
         if (w.Length != expected) throw new CheckpointException($"tensor '{name}' has {w.Length} values, expected {expected}", tensorName: name);
-        var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, outChannels);
+        var scale = batchNorm is { } bnC ? BatchNormScale(weights, bnC, outChannels) : null;
         int kk = kernel * kernel * inChannels;
         var b = new float[(long)kk * outChannels];
         for (int o = 0; o < outChannels; o++)
@@ -129,11 +134,11 @@ public static unsafe class WeightPrep
     }
 
     /// <summary>Depthwise weight [C, 1, 3, 3] → tap-major [9, C], BatchNorm-scaled per channel.</summary>
-    public static void DepthwiseTaps(ITensorSource weights, string name, string? batchNorm, int channels, float* destination)
+    public static void DepthwiseTaps(ITensorSource weights, string name, FoldedBatchNorm? batchNorm, int channels, float* destination)
     {
         var w = weights.Get(name);
         if (w.Length != 9L * channels) throw new CheckpointException($"tensor '{name}' has {w.Length} values, expected {9L * channels}", tensorName: name);
-        var scale = batchNorm is null ? null : BatchNormScale(weights, batchNorm, channels);
+        var scale = batchNorm is { } bnD ? BatchNormScale(weights, bnD, channels) : null;
         for (int c = 0; c < channels; c++)
             for (int tap = 0; tap < 9; tap++)
                 destination[tap * channels + c] = scale is null ? w[c * 9 + tap] : (float)(w[c * 9 + tap] * scale[c]);
