@@ -46,7 +46,7 @@ internal static class Report
         L($"- {jit.Dotnet}; ONNX Runtime {jit.OrtVersion ?? "not run"} (NuGet `Microsoft.ML.OnnxRuntime`, CPU execution provider)" +
           (torch is null ? "; PyTorch: not run" : $"; PyTorch {torch.TorchVersion} eager (Debian `python3-torch`)"));
         L($"- measured FMA peak in the same process: {string.Join(", ", jit.FmaPeak.Select(p => $"{F(p.Gflops, 1)} GFLOP/s with {p.Threads} thread(s)"))}" +
-          " (the quiet-machine figure is 245 GFLOP/s per core: `docs/PLATFORM.md`)");
+          " (it depends on the host: 245 GFLOP/s per core on a quiet Zen 5, 117 on an EPYC that splits 512-bit FMAs; `docs/PLATFORM.md`)");
         L($"- load average (1, 5, 15 min) at the start of the JIT run: **{jit.LoadAvgStart}**, at its end: {jit.LoadAvgEnd}" +
           (aot is null ? "" : $"; NativeAOT run: {aot.LoadAvgStart} → {aot.LoadAvgEnd}"));
         L();
