@@ -260,6 +260,30 @@ internal sealed partial class JpegReader
     }
 
     /// <summary>Bits lo..hi (0 ≤ lo ≤ hi ≤ 63).</summary>
+    /// <summary>One correction bit, in zigzag order, for each position set in <paramref name="positions"/> (nonzero
+    /// coefficients passed over in a refinement scan), read from the caller's local bit buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RefineAll(ref JpegBitReader br, ref ulong buf, ref int count, ulong positions, ref short block, ref byte nat, int p1, int m1)
+    {
+        while (positions != 0)
+        {
+            int z = BitOperations.TrailingZeroCount(positions);
+            positions &= positions - 1;
+            if (count < 1)
+            {
+                br.Buf = buf;
+                br.Count = count;
+                br.Refill();
+                buf = br.Buf;
+                count = br.Count;
+            }
+            int bit = (int)(buf >> 63);
+            buf <<= 1;
+            count--;
+            Refine(ref Unsafe.Add(ref block, Unsafe.Add(ref nat, z)), bit, p1, m1);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong BandMask(int lo, int hi) => (ulong.MaxValue >> (63 - hi)) & (ulong.MaxValue << lo);
 
@@ -326,24 +350,7 @@ internal sealed partial class JpegReader
                 for (int i = 0; i < r && zeros != 0; i++)
                     zeros &= zeros - 1;
                 int t = zeros != 0 ? BitOperations.TrailingZeroCount(zeros) : se + 1;
-                ulong passed = nz & band & (t >= 64 ? ulong.MaxValue : (1UL << t) - 1);
-                while (passed != 0)
-                {
-                    int z = BitOperations.TrailingZeroCount(passed);
-                    passed &= passed - 1;
-                    if (count < 1)
-                    {
-                        br.Buf = buf;
-                        br.Count = count;
-                        br.Refill();
-                        buf = br.Buf;
-                        count = br.Count;
-                    }
-                    int bit = (int)(buf >> 63);
-                    buf <<= 1;
-                    count--;
-                    Refine(ref Unsafe.Add(ref block, Unsafe.Add(ref nat, z)), bit, p1, m1);
-                }
+                RefineAll(ref br, ref buf, ref count, nz & band & (t >= 64 ? ulong.MaxValue : (1UL << t) - 1), ref block, ref nat, p1, m1);
                 k = t;
                 if (s != 0)
                 {
@@ -357,24 +364,7 @@ internal sealed partial class JpegReader
             // The rest of the band lies in an EOB run: correction bits for its nonzero coefficients only.
             if (k <= se)
             {
-                ulong passed = nz & BandMask(k, se);
-                while (passed != 0)
-                {
-                    int z = BitOperations.TrailingZeroCount(passed);
-                    passed &= passed - 1;
-                    if (count < 1)
-                    {
-                        br.Buf = buf;
-                        br.Count = count;
-                        br.Refill();
-                        buf = br.Buf;
-                        count = br.Count;
-                    }
-                    int bit = (int)(buf >> 63);
-                    buf <<= 1;
-                    count--;
-                    Refine(ref Unsafe.Add(ref block, Unsafe.Add(ref nat, z)), bit, p1, m1);
-                }
+                RefineAll(ref br, ref buf, ref count, nz & BandMask(k, se), ref block, ref nat, p1, m1);
             }
             eobrun--;
         }
