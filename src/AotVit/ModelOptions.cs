@@ -29,6 +29,18 @@ public sealed record ModelOptions
     /// </summary>
     public bool ApplyExifOrientation { get; init; } = true;
 
+    /// <summary>
+    /// Arithmetic of the nn.Linear layers (default Float32, which matches PyTorch). Int8: per-output-channel int8 weights
+    /// and per-row 7-bit activations; on load from a float checkpoint the calibration images run in both precisions
+    /// and the model's QuantizationReport says how far int8 is from float32. An int8 checkpoint (aotvit quantize)
+    /// needs Int8.
+    /// </summary>
+    public ModelPrecision Precision { get; init; } = ModelPrecision.Float32;
+
+    /// <summary>Image files the int8 calibration runs on (default: built-in synthetic images; real photos of the
+    /// model's domain give a figure that means something for them).</summary>
+    public IReadOnlyList<string>? CalibrationImages { get; init; }
+
     /// <summary>Seed of the synthetic checkpoint used when no weights file is given.</summary>
     public ulong SyntheticSeed { get; init; }
 
@@ -38,5 +50,7 @@ public sealed record ModelOptions
         if (MaxBatch < 1 || MaxBatch > 1024) throw new InputException($"ModelOptions.MaxBatch is {MaxBatch}; it must be between 1 and 1024");
         if (MaxBatchPerCall < 1) throw new InputException($"ModelOptions.MaxBatchPerCall is {MaxBatchPerCall}; it must be at least 1");
         if (ImageLimits is null) throw new InputException("ModelOptions.ImageLimits is null");
+        if (Precision is not (ModelPrecision.Float32 or ModelPrecision.Int8)) throw new InputException($"ModelOptions.Precision is {(int)Precision}; it must be Float32 or Int8");
+        if (CalibrationImages is { Count: > 64 }) throw new InputException($"ModelOptions.CalibrationImages lists {CalibrationImages.Count} images; at most 64 are used for calibration");
     }
 }

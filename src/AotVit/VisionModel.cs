@@ -32,8 +32,12 @@ public abstract unsafe class VisionModel : IDisposable
             IsSynthetic = true;
             Warnings = warnings;
             _pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
-            try { _model = entry.Create(source, _pool); }
-            catch { _pool?.Dispose(); throw; }
+            try
+            {
+                _model = entry.Create(source, _pool);
+                QuantizationReport = ApplyPrecision(null);
+            }
+            catch { _model?.Dispose(); _pool?.Dispose(); throw; }
             return;
         }
 
@@ -42,6 +46,9 @@ public abstract unsafe class VisionModel : IDisposable
         if (resolved.ConfigPath is not null) ConfigCheck.Require(Descriptor, resolved.ConfigPath);
         using Checkpoint file = CheckpointFile.Open(resolved.Path);
         var (bound, bindWarnings) = WeightSources.Bind(file, Descriptor);
+        bool int8File = ((WeightSources.BinderSource)bound).Binder.HasInt8;
+        if (int8File && options.Precision != ModelPrecision.Int8)
+            throw new InputException($"{resolved.Path} is an int8 checkpoint (aotvit quantize); open it with ModelOptions.Precision = Int8 (CLI: --precision int8)");
         _pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
         try
         {
@@ -49,6 +56,7 @@ public abstract unsafe class VisionModel : IDisposable
             // Packed weights and constants are copies: the file is needed only while loading, and what was read must
             // be one version of it.
             file.CheckUnchanged();
+            QuantizationReport = ApplyPrecision(int8File ? file : null);
         }
         catch
         {
@@ -61,6 +69,34 @@ public abstract unsafe class VisionModel : IDisposable
         WeightsDescription = fullPath + (resolved.Source == "file" ? "" : $" ({resolved.Source}; {file.Format})")
             + (IsSynthetic ? $" (a synthetic checkpoint file, seed {file.Metadata[SyntheticWeights.SeedMetadataKey]}: random weights, outputs are meaningless)" : "");
         Warnings = [.. resolved.Notes, .. bindWarnings];
+    }
+
+    /// <summary>
+    /// Int8 precision: from an int8 checkpoint, the report it carries; otherwise runs the calibration images in float32,
+    /// quantizes the nn.Linear weights, runs them again and returns the comparison. Float32: nothing, null.
+    /// </summary>
+    private QuantizationReport? ApplyPrecision(Checkpoint? int8File)
+    {
+        if (Options.Precision != ModelPrecision.Int8) return null;
+        if (int8File is not null)
+        {
+            return int8File.Metadata.TryGetValue(QuantizationReport.MetadataKey, out string? text) && QuantizationReport.TryParse(text) is { } stored
+                ? stored
+                : new QuantizationReport(0, "none: the int8 checkpoint carries no report", [], null, null, FromCheckpoint: true);
+        }
+        var (pixels, count, description) = Int8Quantization.CalibrationPixels(this);
+        float[][] reference = RunAll(pixels, count), quantized;
+        _model.QuantizeLinearWeights();
+        quantized = RunAll(pixels, count);
+        return Int8Quantization.Compare(Descriptor, count, description, reference, quantized);
+    }
+
+    private float[][] RunAll(float[] pixels, int count)
+    {
+        var outputs = new float[Descriptor.Outputs.Count][];
+        for (int o = 0; o < outputs.Length; o++) outputs[o] = new float[(long)count * Descriptor.Outputs[o].FloatsPerImage];
+        Run(count, pixels, outputs[0], outputs.Length > 1 ? outputs[1] : default);
+        return outputs;
     }
 
     /// <summary>The entry, checked to be of the task the opening class serves.</summary>
@@ -90,6 +126,11 @@ public abstract unsafe class VisionModel : IDisposable
     /// <summary>The model's preprocessing (Descriptor.Preprocess).</summary>
     public PreprocessPlan Plan => Descriptor.Preprocess;
     public bool IsSynthetic { get; }
+    /// <summary>The arithmetic of the nn.Linear layers (Options.Precision).</summary>
+    public ModelPrecision Precision => Options.Precision;
+    /// <summary>In int8 precision, how far int8 is from float32 on this checkpoint (measured at load on the calibration
+    /// images, or stored in the int8 checkpoint); null in float32.</summary>
+    public QuantizationReport? QuantizationReport { get; }
     /// <summary>The checkpoint's full path (with where it was found, for a folder or the hub cache), or a description of
     /// the synthetic checkpoint.</summary>
     public string WeightsDescription { get; }

@@ -17,7 +17,7 @@ internal static class WeightSources
     /// <summary>Binds a checkpoint file: every tensor the model reads must be present with its exact shape and a float dtype.</summary>
     public static (ITensorSource Source, IReadOnlyList<string> Warnings) Bind(Checkpoint file, ModelDescriptor d)
     {
-        var binder = WeightBinder.Bind(file, Specs(d), d.OptionalPrefixes, d.Name);
+        var binder = WeightBinder.Bind(file, Specs(d), d.OptionalPrefixes, d.Name, d.Int8Tensors);
         return (new BinderSource(binder), binder.Warnings);
     }
 
@@ -67,9 +67,11 @@ internal static class WeightSources
         return false;
     }
 
-    private sealed class BinderSource(WeightBinder binder) : ITensorSource
+    internal sealed class BinderSource(WeightBinder binder) : ITensorSource
     {
+        public WeightBinder Binder => binder;
         public ReadOnlySpan<float> Get(string name) => binder.Get(name);
+        public bool TryGetInt8(string name, out sbyte[] values, out float[] scales) => binder.TryGetInt8(name, out values, out scales);
     }
 
     private sealed class DictionarySource(Dictionary<string, float[]> tensors) : ITensorSource

@@ -144,7 +144,9 @@ namespace AotVit.Generator.Emit
                 w.Line($"new ConfigField({Quote(f.Key)}, ConfigFieldKind.{f.Kind}, {Quote(f.Value)}, {Quote(f.Default)}),");
             w.Outdent();
             w.Line("},");
-            w.Line($"repoId: {(spec.RepoId is null ? "null" : Quote(spec.RepoId))}, architecture: {Quote(spec.Architecture)});");
+            var int8Tensors = g.Params.Where(q => q.Int8).SelectMany(q => q.Sources).Select(t => g.Tensors.FindIndex(x => x.Name == t.Name)).ToList();
+            w.Line($"repoId: {(spec.RepoId is null ? "null" : Quote(spec.RepoId))}, architecture: {Quote(spec.Architecture)},");
+            w.Line($"int8Tensors: new int[] {{ {string.Join(", ", int8Tensors.Select(i => I(i)))} }});");
             w.Outdent();
             w.Line();
             w.Line("ModelDescriptor IGeneratedModel.Descriptor => Descriptor;");
@@ -194,6 +196,20 @@ namespace AotVit.Generator.Emit
                 }
             }
             w.Line();
+            var int8 = g.Params.Where(q => q.Int8).ToList();
+            w.Line($"/// <summary>int8 mode: the {int8.Count} nn.Linear weights (Passes.Int8Eligibility) become per-output-channel int8; the rest stays float32.</summary>");
+            using (w.Block("public void QuantizeLinearWeights()"))
+            {
+                if (int8.Count == 0) w.Line("// no nn.Linear weight in this model");
+                else
+                {
+                    w.Line("WeightPrep.QuantizeInParallel(");
+                    w.Indent();
+                    for (int i = 0; i < int8.Count; i++) w.Line($"{int8[i].Field}{(i + 1 < int8.Count ? "," : ");")} // {int8[i].Describe}");
+                    w.Outdent();
+                }
+            }
+            w.Line();
             foreach (var block in g.Blocks)
             {
                 var parms = BlockParams(g, block);
@@ -240,6 +256,9 @@ namespace AotVit.Generator.Emit
                     break;
                 case ParamKind.DepthwiseTaps:
                     w.Line($"WeightPrep.DepthwiseTaps(weights, {TensorRefText(g, p.Sources[0].Name)}, {bn}, {p.N}, c + {I(p.ConstOffset)});{comment}");
+                    break;
+                case ParamKind.PackedOutIn when p.Int8:
+                    w.Line($"{p.Field} = WeightPrep.PackLinear(weights, {names}, n: {p.N}, k: {p.K}{(p.Scale == 1 ? "" : $", factor: {D(p.Scale)}")});{comment}");
                     break;
                 case ParamKind.PackedOutIn:
                     w.Line($"{p.Field} = WeightPrep.PackOutIn(weights, {names}, {bn}, n: {p.N}, k: {p.K}{(p.Scale == 1 ? "" : $", factor: {D(p.Scale)}")});{comment}");

@@ -66,6 +66,8 @@ namespace AotVit.Generator.Ir
         public int K { get; set; }
         /// <summary>Offset in the constants block (floats), for Vector/FoldedBias/DepthwiseTaps.</summary>
         public long ConstOffset { get; set; } = -1;
+        /// <summary>An nn.Linear weight that int8 mode stores in int8 (set by Passes.Int8Eligibility).</summary>
+        public bool Int8 { get; set; }
         public bool IsPacked => Kind == ParamKind.PackedOutIn || Kind == ParamKind.PackedConv;
         public string Describe => Kind == ParamKind.FoldedBias ? $"{BatchNorm} (folded BatchNorm)" : string.Join(" + ", Sources.Select(s => s.Name)) + (BatchNorm is null ? "" : $" ⊙ {BatchNorm}");
     }

@@ -5,6 +5,7 @@
 //   4. QkvFusion         the three q/k/v Linears of an attention read one input: one GEMM with N = 3·D.
 //   5. MemoryPlan        liveness-based offsets for every activation in one arena (in-place residuals).
 //   6. ConstantLayout    offsets of every small constant (biases, norms, embeddings, depthwise taps) in one block.
+//   7. Int8Eligibility   marks the nn.Linear weights that int8 mode quantizes (read only by Gemm.Run).
 // Each pass logs what it did into Graph.PassLog, which the emitter writes into the generated file header.
 using System;
 using System.Collections.Generic;
@@ -25,6 +26,7 @@ namespace AotVit.Generator.Passes
             QkvFusion.Run(g);
             MemoryPlan.Run(g);
             ConstantLayout.Run(g);
+            Int8Eligibility.Run(g);
             return g;
         }
 

@@ -56,6 +56,11 @@ public static unsafe partial class Gemm
                            float* bias, Activation act, float* residual, int ldr, float* c, int ldc)
     {
         ArgumentNullException.ThrowIfNull(b);
+        if (b.Int8 is { } int8)
+        {
+            Int8Gemm.Run(pool, m, a, lda, int8, bias, act, residual, ldr, c, ldc);
+            return;
+        }
         Job job = new()
         {
             M = m, A = a, Lda = lda, B = b.Data, K = b.K, N = b.N, Panels = b.Panels,

@@ -13,7 +13,19 @@ public sealed unsafe partial class PackedMatrix : IDisposable
     /// <summary>Columns per panel: two zmm, four ymm or eight xmm registers.</summary>
     public const int PanelWidth = 32;
 
-    private readonly NativeBuffer _buffer;
+    // The float32 panels; after QuantizeToInt8 (or for a matrix built from int8 weights) a 0-float buffer, and the
+    // weights live in _int8 instead. Exactly one of the two forms holds the weights at any time.
+    private NativeBuffer _buffer;
+    private Int8Matrix? _int8;
+
+    private PackedMatrix(Int8Matrix int8)
+    {
+        K = int8.K;
+        N = int8.N;
+        Panels = (N + PanelWidth - 1) / PanelWidth;
+        _buffer = new NativeBuffer(0);
+        _int8 = int8;
+    }
 
     private PackedMatrix(int k, int n)
     {
@@ -34,11 +46,39 @@ public sealed unsafe partial class PackedMatrix : IDisposable
     /// <summary>Number of 32-column panels, ⌈N/32⌉.</summary>
     public int Panels { get; }
 
-    /// <summary>Size of the packed data in bytes.</summary>
-    public long ByteSize => _buffer.Length * sizeof(float);
+    /// <summary>Size of the packed data in bytes (the int8 form's when the matrix is quantized).</summary>
+    public long ByteSize => _int8?.ByteSize ?? _buffer.Length * sizeof(float);
 
-    /// <summary>Packed data: [Panels][K][32], panel p holds columns 32p .. 32p+31.</summary>
-    internal float* Data => _buffer.Pointer;
+    /// <summary>Packed data: [Panels][K][32], panel p holds columns 32p .. 32p+31. Only a float32 matrix has them:
+    /// kernels other than Gemm.Run never receive a quantized matrix (the generator quantizes only nn.Linear weights).</summary>
+    internal float* Data => _int8 is null ? _buffer.Pointer : throw new InvalidOperationException("this weight matrix is stored in int8; only Gemm.Run reads int8 weights");
+
+    /// <summary>The int8 form of the weights (Gemm.Run runs Int8Gemm on it), or null for float32.</summary>
+    internal Int8Matrix? Int8 => _int8;
+
+    /// <summary>Whether the weights are stored in int8 (per output channel, symmetric).</summary>
+    public bool IsInt8 => _int8 is not null;
+
+    /// <summary>A matrix whose weights are the given int8 ones (from an int8 checkpoint); takes ownership.</summary>
+    public static PackedMatrix FromInt8(Int8Matrix int8)
+    {
+        ArgumentNullException.ThrowIfNull(int8);
+        return new PackedMatrix(int8);
+    }
+
+    /// <summary>
+    /// Replaces the float32 panels by int8 weights quantized per output channel (Int8Matrix.QuantizeRows on each
+    /// column of B, i.e. each row of the torch weight) and frees the panels. Idempotent.
+    /// </summary>
+    public void QuantizeToInt8()
+    {
+        if (_int8 is not null) return;
+        Int8Matrix int8 = Int8Matrix.FromPacked(this);
+        NativeBuffer old = _buffer;
+        _buffer = new NativeBuffer(0);
+        _int8 = int8;
+        old.Dispose();
+    }
 
     /// <summary>Packs B = weightᵀ from a torch Linear / 1x1 conv weight.</summary>
     /// <param name="weight">[n, k] row-major (out, in)</param>
@@ -87,5 +127,9 @@ public sealed unsafe partial class PackedMatrix : IDisposable
         return packed;
     }
 
-    public void Dispose() => _buffer.Dispose();
+    public void Dispose()
+    {
+        _buffer.Dispose();
+        _int8?.Dispose();
+    }
 }

@@ -15,6 +15,13 @@ public unsafe interface IGeneratedModel : IDisposable
     void Run(int batch, float* input, ReadOnlySpan<nint> outputs);
 
     long NativeBytes { get; }
+
+    /// <summary>
+    /// int8 mode: replaces the float32 weights of the model's nn.Linear layers (those the generator marked int8 in
+    /// Descriptor.Int8Tensors, all run by Gemm.Run) by per-output-channel int8 ones. Everything else stays float32.
+    /// Idempotent; not thread-safe with Run.
+    /// </summary>
+    void QuantizeLinearWeights();
 }
 
 /// <summary>Where a model's constructor reads checkpoint tensors from, by their HF names (without prefix).</summary>
@@ -26,4 +33,16 @@ public interface ITensorSource
     /// <summary>The tensor's values as float32, row-major; its shape was validated against the model's TensorSpec list.
     /// Safe to call from several threads at once (WeightPrep.LoadInParallel).</summary>
     ReadOnlySpan<float> Get(string name);
+
+    /// <summary>
+    /// The tensor as int8 weights with one float32 scale per output row (an int8 checkpoint written by
+    /// <c>aotvit quantize</c>: <c>name</c> I8 and <c>name_scale</c> F32), or false when the source holds it in a
+    /// floating-point type. Only asked for tensors listed in the descriptor's Int8Tensors.
+    /// </summary>
+    bool TryGetInt8(string name, out sbyte[] values, out float[] scales)
+    {
+        values = [];
+        scales = [];
+        return false;
+    }
 }

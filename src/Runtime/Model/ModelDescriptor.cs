@@ -37,8 +37,11 @@ public sealed class ModelDescriptor
     public ModelDescriptor(string name, ModelKind kind, int[] inputShape, OutputDescriptor[] outputs, TensorSpec[] tensors,
                            string[] optionalPrefixes, string[]? labels, PreprocessPlan preprocess,
                            long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? configFields = null,
-                           string? repoId = null, string architecture = "")
+                           string? repoId = null, string architecture = "", int[]? int8Tensors = null)
     {
+        var int8 = new string[int8Tensors?.Length ?? 0];
+        for (int i = 0; i < int8.Length; i++) int8[i] = tensors[int8Tensors![i]].Name;
+        Int8Tensors = int8;
         ConfigFields = configFields ?? [];
         RepoId = repoId;
         Architecture = architecture;
@@ -55,9 +58,9 @@ public sealed class ModelDescriptor
                            ReadOnlySpan<byte> tensorNames, ReadOnlySpan<byte> tensorShapes,
                            string[] optionalPrefixes, string[]? labels, PreprocessPlan preprocess,
                            long macsPerImage, long arenaFloatsPerImage, long constantFloats, ConfigField[]? configFields = null,
-                           string? repoId = null, string architecture = "")
+                           string? repoId = null, string architecture = "", int[]? int8Tensors = null)
         : this(name, kind, inputShape, outputs, TensorSpec.ParseTables(tensorNames, tensorShapes), optionalPrefixes, labels, preprocess,
-               macsPerImage, arenaFloatsPerImage, constantFloats, configFields, repoId, architecture)
+               macsPerImage, arenaFloatsPerImage, constantFloats, configFields, repoId, architecture, int8Tensors)
     {
     }
 
@@ -83,4 +86,11 @@ public sealed class ModelDescriptor
     public string? RepoId { get; }
     /// <summary>The HF class the model implements (config.json architectures[0]), e.g. "ViTForImageClassification".</summary>
     public string Architecture { get; }
+    /// <summary>
+    /// The weights int8 mode quantizes (per output channel, symmetric): those of the nn.Linear layers, all run by
+    /// Gemm.Run. An int8 checkpoint stores each as I8 with a "_scale" F32 companion of one value per output row.
+    /// </summary>
+    public IReadOnlyList<string> Int8Tensors { get; }
+    /// <summary>The name of the per-row scale tensor of an int8 weight in an int8 checkpoint.</summary>
+    public static string Int8ScaleName(string weightName) => weightName + "_scale";
 }

@@ -101,12 +101,65 @@ public static unsafe class WeightPrep
     }
 
     /// <summary>
+    /// Packs an nn.Linear weight [N, K] (several tensors concatenated along N, e.g. q, k, v) that int8 mode may quantize:
+    /// from an int8 checkpoint (every part int8, the scales multiplied by <paramref name="factor"/>) straight into an
+    /// int8 matrix; otherwise as <see cref="PackOutIn"/>. A mix of int8 and float parts is a checkpoint error.
+    /// </summary>
+    public static PackedMatrix PackLinear(ITensorSource weights, string[] names, int n, int k, double factor = 1)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(names);
+        if (!weights.TryGetInt8(names[0], out sbyte[] first, out float[] firstScales))
+        {
+            for (int i = 1; i < names.Length; i++)
+            {
+                if (weights.TryGetInt8(names[i], out _, out _))
+                    throw new CheckpointException($"tensor '{names[i]}' is int8 but '{names[0]}', fused with it, is not", tensorName: names[i]);
+            }
+            return PackOutIn(weights, names, null, n, k, factor);
+        }
+
+        var q = new sbyte[(long)n * k];
+        var scales = new float[n];
+        int row = 0;
+        for (int i = 0; i < names.Length; i++)
+        {
+            sbyte[] part; float[] partScales;
+            if (i == 0) { part = first; partScales = firstScales; }
+            else if (!weights.TryGetInt8(names[i], out part, out partScales))
+                throw new CheckpointException($"tensor '{names[i]}' is not int8 but '{names[0]}', fused with it, is", tensorName: names[i]);
+            int count = partScales.Length;
+            if ((long)count * k != part.Length || row + count > n)
+                throw new CheckpointException($"int8 tensor '{names[i]}' ({part.Length} values, {count} scales) does not fit rows {row}.. of a [{n}, {k}] weight", tensorName: names[i]);
+            part.CopyTo(q, (long)row * k);
+            for (int r = 0; r < count; r++) scales[row + r] = (float)(partScales[r] * factor);
+            row += count;
+        }
+        if (row != n) throw new CheckpointException($"tensors {string.Join(", ", names)} hold {row} rows, expected {n}");
+        try
+        {
+            return PackedMatrix.FromInt8(Int8Matrix.FromQuantized(q, scales, n, k));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointException($"int8 weights {string.Join(", ", names)}: {e.Message}", tensorName: names[0]);
+        }
+    }
+
+    /// <summary>
     /// Runs a generated model's per-block loaders on all cores: each writes its own packed matrices and its own
     /// slices of the constants block, so they are independent. The first failure is rethrown as itself.
     /// </summary>
     public static void LoadInParallel(ITensorSource weights, params Action<ITensorSource>[] loaders)
     {
         ParallelIndices.For(loaders.Length, i => loaders[i](weights), "aotvit-load");
+    }
+
+    /// <summary>Quantizes each matrix to int8 (PackedMatrix.QuantizeToInt8), on all cores: the matrices are independent.</summary>
+    public static void QuantizeInParallel(params PackedMatrix[] matrices)
+    {
+        ArgumentNullException.ThrowIfNull(matrices);
+        ParallelIndices.For(matrices.Length, i => matrices[i].QuantizeToInt8(), "aotvit-quantize");
     }
 
     /// <summary>

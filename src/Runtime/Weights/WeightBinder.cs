@@ -16,10 +16,13 @@ public sealed class WeightBinder
 {
     private const string NumBatchesTracked = "num_batches_tracked";
     private readonly Dictionary<string, TensorInfo> _resolved;
+    // int8 weights of an int8 checkpoint: expected name → its "_scale" companion (F32 or another float type, [rows]).
+    private readonly Dictionary<string, TensorInfo> _int8Scales;
 
     private WeightBinder(Checkpoint file, IReadOnlyList<TensorSpec> expected, Dictionary<string, TensorInfo> resolved,
-                         IReadOnlyList<string> warnings)
+                         Dictionary<string, TensorInfo> int8Scales, IReadOnlyList<string> warnings)
     {
+        _int8Scales = int8Scales;
         File = file;
         Expected = expected;
         _resolved = resolved;
@@ -42,9 +45,14 @@ public sealed class WeightBinder
     /// </summary>
     /// <param name="optionalPrefixes">Prefixes a checkpoint may put before every expected name, e.g. <c>"vit."</c>.</param>
     /// <param name="modelName">Used in the "is this a ... checkpoint?" hint of missing-tensor errors, e.g. <c>"vit-base-patch32"</c>.</param>
+    /// <param name="int8Tensors">Expected names that may be stored as I8 with a per-row "&lt;name&gt;_scale" tensor (an int8
+    /// checkpoint of <c>aotvit quantize</c>); any other name must have a floating-point dtype.</param>
     public static WeightBinder Bind(Checkpoint file, IReadOnlyList<TensorSpec> expected,
-                                    IReadOnlyList<string>? optionalPrefixes = null, string? modelName = null)
+                                    IReadOnlyList<string>? optionalPrefixes = null, string? modelName = null,
+                                    IReadOnlyList<string>? int8Tensors = null)
     {
+        var int8Allowed = new HashSet<string>(int8Tensors ?? [], StringComparer.Ordinal);
+        var int8Scales = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(expected);
         optionalPrefixes ??= [];
@@ -84,6 +92,25 @@ public sealed class WeightBinder
             if (!found.Shape.AsSpan().SequenceEqual(spec.Shape.AsSpan()))
             {
                 problems.Add((spec.Name, $"{label}: expected shape {spec.ShapeText}, found {found.ShapeText}"));
+                continue;
+            }
+            if (found.DType == DType.I8 && int8Allowed.Contains(spec.Name))
+            {
+                string scaleName = found.Name + "_scale";
+                if (!file.TryGetInfo(scaleName, out TensorInfo scale))
+                {
+                    problems.Add((spec.Name, $"{label} is int8 but its per-row scale tensor '{scaleName}' is missing"));
+                    continue;
+                }
+                used.Add(scale.Name);
+                if (scale.Shape.Length != 1 || scale.Shape[0] != spec.Shape[0] || !scale.DType.IsFloatingPoint())
+                {
+                    problems.Add((spec.Name, $"tensor '{scaleName}': expected a floating-point [{spec.Shape[0]}] scale per output row, found {scale.ShapeText} {scale.DType.ToSafeTensorsName()}"));
+                    continue;
+                }
+                int8Scales.Add(spec.Name, scale);
+                resolved.Add(spec.Name, found);
+                bound.Add(spec);
                 continue;
             }
             if (!found.DType.IsFloatingPoint())
@@ -126,7 +153,7 @@ public sealed class WeightBinder
             }
             throw CheckpointException.NamingTensorItself(message.ToString(), file.FileName, problems[0].Tensor);
         }
-        return new WeightBinder(file, bound, resolved, warnings);
+        return new WeightBinder(file, bound, resolved, int8Scales, warnings);
     }
 
     /// <summary>The checkpoint entry bound to expected name <paramref name="name"/> (unprefixed).</summary>
@@ -144,6 +171,36 @@ public sealed class WeightBinder
         float[] values = File.GetFloats(info);
         CheckFinite(values, File.FileName, info.Name);
         return values;
+    }
+
+    /// <summary>Whether the checkpoint stores any weight in int8 (an <c>aotvit quantize</c> checkpoint).</summary>
+    public bool HasInt8 => _int8Scales.Count > 0;
+
+    /// <summary>
+    /// The bound tensor as int8 values [rows × …] and one finite, non-negative scale per row, when the checkpoint stores
+    /// it in int8; false when it is a floating-point tensor.
+    /// </summary>
+    /// <exception cref="CheckpointException">A scale is negative or not finite, or a value is −128 (int8 weights are
+    /// symmetric in [−127, 127]).</exception>
+    public bool TryGetInt8(string name, out sbyte[] values, out float[] scales)
+    {
+        if (!_int8Scales.TryGetValue(name, out TensorInfo? scaleInfo))
+        {
+            values = [];
+            scales = [];
+            return false;
+        }
+        TensorInfo info = GetInfo(name);
+        values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(File.GetBytes(info)).ToArray();
+        scales = File.GetFloats(scaleInfo);
+        CheckFinite(scales, File.FileName, scaleInfo.Name);
+        for (int i = 0; i < scales.Length; i++)
+        {
+            if (scales[i] < 0) throw new CheckpointException($"scale {i} is negative ({scales[i]}); int8 scales are max|w| / 127", File.FileName, scaleInfo.Name);
+        }
+        int bad = Array.IndexOf(values, (sbyte)-128);
+        if (bad >= 0) throw new CheckpointException($"value −128 at flat index {bad}; int8 weights are symmetric in [−127, 127]", File.FileName, info.Name);
+        return true;
     }
 
     /// <summary>Throws unless every value is finite.</summary>
