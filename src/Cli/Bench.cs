@@ -47,6 +47,7 @@ internal static class Bench
         for (int i = models.Count - 1; i > 0; i--)
             if (models.IndexOf(models[i]) < i) models.RemoveAt(i);   // keep the first mention of each model
         string? weights = o.Get("--weights");
+        var precision = Commands.Precision(o);
         if (weights is not null && models.Count != 1) throw new UsageException("--weights applies to one model: give --model NAME too");
         var threads = new List<int>();
         foreach (int t in o.GetInts("--threads", [1, Math.Min(2, Environment.ProcessorCount)], 1, 64))
@@ -62,7 +63,8 @@ internal static class Bench
         // The date by hand: DateTime's format-string machinery (with time zones) is ~80 KB of the NativeAOT executable.
         var now = DateTime.UtcNow;
         StdStream.Out.WriteLine($"aotvit bench — {(MachineInfo.IsNativeAot ? "NativeAOT" : "JIT")}, SIMD {MachineInfo.SimdDescription}, {Environment.ProcessorCount} cores, " +
-                                $"{now.Year:D4}-{now.Month:D2}-{now.Day:D2} {now.Hour:D2}:{now.Minute:D2} UTC");
+                                $"{now.Year:D4}-{now.Month:D2}-{now.Day:D2} {now.Hour:D2}:{now.Minute:D2} UTC" +
+                                (precision == ModelPrecision.Int8 ? ", precision int8 (nn.Linear layers)" : ""));
         var peaks = new Dictionary<int, double>();
         foreach (int t in threads)
         {
@@ -76,7 +78,7 @@ internal static class Bench
         {
             foreach (int t in threads)
             {
-                var options = new ModelOptions { Threads = t, MaxBatch = maxBatch };
+                var options = new ModelOptions { Threads = t, MaxBatch = maxBatch, Precision = precision };
                 var sw = Stopwatch.StartNew();
                 using VisionModel model = entry.Kind == Runtime.Model.ModelKind.Classifier
                     ? (weights is null ? ImageClassifier.CreateSynthetic(entry.Name, options) : ImageClassifier.Load(entry.Name, weights, options))

@@ -12,11 +12,80 @@ namespace AotVit.Cli;
 
 internal static partial class Commands
 {
-    private static ModelOptions ModelOptions(Options o) => new()
+    private static ModelOptions ModelOptions(Options o) => o.Get("--calibration") is not null && Precision(o) != ModelPrecision.Int8
+        ? throw new UsageException("--calibration applies to --precision int8")
+        : new()
     {
         Threads = o.GetInt("--threads", Math.Clamp(Environment.ProcessorCount, 1, 8), 1, 256),
         ApplyExifOrientation = !o.Has("--no-exif-transpose"),
+        Precision = Precision(o),
+        CalibrationImages = CalibrationImages(o),
     };
+
+    /// <summary>--precision float32|int8 (default float32).</summary>
+    internal static ModelPrecision Precision(Options o) => o.Get("--precision") switch
+    {
+        null or "float32" or "fp32" => ModelPrecision.Float32,
+        "int8" => ModelPrecision.Int8,
+        var p => throw new UsageException($"--precision must be float32 or int8, got '{p}'"),
+    };
+
+    /// <summary>--calibration PATH: an image file, a comma-separated list of them, or a folder (its images, sorted,
+    /// at most 64); null when absent. Only meaningful with --precision int8.</summary>
+    internal static IReadOnlyList<string>? CalibrationImages(Options o)
+    {
+        string? value = o.Get("--calibration");
+        if (value is null) return null;
+        var files = new List<string>();
+        if (Directory.Exists(value))
+        {
+            var all = new List<string>(Directory.GetFiles(value));
+            all.Sort(StringComparer.Ordinal);
+            foreach (string f in all)
+            {
+                string ext = Path.GetExtension(f).ToLowerInvariant();
+                if (ext is ".jpg" or ".jpeg" or ".png" or ".bmp" or ".gif" or ".tga" or ".webp" or ".psd" or ".hdr" or ".pnm" or ".ppm" or ".pgm")
+                    files.Add(f);
+                if (files.Count == 64) break;
+            }
+            if (files.Count == 0) throw new UsageException($"--calibration: no image files in folder '{value}'");
+            return files;
+        }
+        foreach (string part in value.Split(','))
+        {
+            if (part.Length == 0) continue;
+            if (!File.Exists(part)) throw new UsageException($"--calibration: '{part}' is neither an image file nor a folder");
+            files.Add(part);
+        }
+        if (files.Count == 0) throw new UsageException("--calibration needs an image file, a comma-separated list or a folder");
+        if (files.Count > 64) throw new UsageException($"--calibration lists {files.Count} images; at most 64");
+        return files;
+    }
+
+    /// <summary>int8: how far the int8 model is from float32 on the calibration images, on stderr.</summary>
+    private static void PrintQuantization(VisionModel model)
+    {
+        if (model.QuantizationReport is { } report) StdStream.Error.WriteLine($"aotvit: {report}");
+    }
+
+    public static int Quantize(Options o)
+    {
+        if (o.Positional.Count != 2) throw new UsageException("quantize needs IN (a float checkpoint: file, folder or hub repo id) and OUT.safetensors");
+        if (o.Get("--precision") is not (null or "int8")) throw new UsageException("quantize writes int8; --precision must be int8 or absent");
+        string name = o.Get("--model") ?? throw new UsageException($"quantize needs --model M (compiled models: {ModelCatalog.Names()})");
+        var entry = ModelCatalog.TryFind(name) ?? throw new UsageException($"unknown model '{name}'; compiled models: {ModelCatalog.Names()}");
+        var options = new ModelOptions
+        {
+            Threads = o.GetInt("--threads", Math.Clamp(Environment.ProcessorCount, 1, 8), 1, 256),
+            Precision = ModelPrecision.Int8,
+            CalibrationImages = CalibrationImages(o),
+        };
+        var report = Int8Quantization.WriteCheckpoint(entry.Name, o.Positional[0], o.Positional[1], options);
+        long bytes = new FileInfo(o.Positional[1]).Length;
+        StdStream.Out.WriteLine($"wrote {o.Positional[1]} ({bytes:N0} bytes): {entry.Name}, {entry.Descriptor.Int8Tensors.Count} nn.Linear weights in int8 (per output channel), the rest float32");
+        StdStream.Out.WriteLine(report.ToString());
+        return 0;
+    }
 
     /// <summary>Loud notice on stderr: synthetic weights produce meaningless numbers.</summary>
     private static void WarnIfSynthetic(VisionModel model)
@@ -30,6 +99,7 @@ internal static partial class Commands
 
     private static void PrintWarnings(VisionModel model)
     {
+        PrintQuantization(model);
         if (!model.IsSynthetic || !model.WeightsDescription.StartsWith("synthetic checkpoint (", StringComparison.Ordinal))
             StdStream.Error.WriteLine($"aotvit: weights: {model.WeightsDescription}");
         foreach (var w in model.Warnings) StdStream.Error.WriteLine($"aotvit: checkpoint warning: {w}");

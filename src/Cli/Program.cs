@@ -39,6 +39,7 @@ namespace AotVit.Cli
         private const string ClassifyUsage = """
               aotvit classify INPUT... [--model M] [--weights W] [--top 5] [--logits] [--format text|json|jsonl|npy] [-o FILE]
                                        [--recursive] [--batch 8] [--threads N] [--decoders N] [--no-exif-transpose]
+                                       [--precision float32|int8] [--calibration IMAGES]
                   an image classifier (default mobilevit-small): each image's top labels and probabilities;
                   --logits adds the full logits vector (json, jsonl); npy writes the logits, float32 [N, classes]
             """;
@@ -46,13 +47,15 @@ namespace AotVit.Cli
         private const string EmbedUsage = """
               aotvit embed INPUT... [--model M] [--weights W] [--full] [--format text|json|jsonl|npy] [-o FILE]
                                     [--recursive] [--batch 8] [--threads N] [--decoders N] [--no-exif-transpose]
+                                    [--precision float32|int8] [--calibration IMAGES]
                   a feature extractor (default vit-base-patch32-224-in21k): each image's pooler_output;
                   --full adds last_hidden_state (json, jsonl; npy: FILE.last_hidden_state.npy [N, tokens, hidden] beside
                   FILE.npy, the pooler_output [N, hidden])
             """;
 
         private const string BenchUsage = """
-              aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights W] [--markdown FILE] [--profile | --profile-all]
+              aotvit bench [--model M,...|all] [--threads 1,2] [--batch 1,8] [--seconds 3] [--weights W] [--precision float32|int8]
+                           [--markdown FILE] [--profile | --profile-all]
                   median latency, GFLOP/s and % of the FMA peak per model, thread count and batch
             """;
 
@@ -66,6 +69,18 @@ namespace AotVit.Cli
                   the compiled models: inputs, outputs, cost, preprocessing; the SIMD path of this build
             """;
 
+        private const string QuantizeUsage = """
+              aotvit quantize IN OUT.safetensors --model M [--calibration IMAGES] [--threads N]
+                  an int8 checkpoint: the nn.Linear weights in int8 (per output channel), the rest float32, and the
+                  deviation from float32 measured on the calibration images (printed and stored in the file)
+            """;
+
+        private const string PrecisionHelp = """
+            --precision int8: nn.Linear layers in int8 (weights per output channel, activations per row); the rest float32.
+            Loading a float checkpoint in int8 runs the calibration images (IMAGES: a folder, a file or a comma-separated
+            list; default: built-in synthetic images) in both precisions and prints the deviation (cosine, max error, top-k).
+            """;
+
         private const string MakeWeightsUsage = """
               aotvit make-weights MODEL OUT.safetensors [--seed 0] [--dtype f32|f16|bf16]
                   a synthetic checkpoint file (seeded random weights of the real shapes)
@@ -77,15 +92,16 @@ namespace AotVit.Cli
                   --kernels: the kernel checks only
             """;
 
-        public static string Usage => Lines(ClassifyUsage, EmbedUsage, BenchUsage, PreprocessUsage, InfoUsage, MakeWeightsUsage, SelfTestUsage,
+        public static string Usage => Lines(ClassifyUsage, EmbedUsage, BenchUsage, PreprocessUsage, InfoUsage, QuantizeUsage, MakeWeightsUsage, SelfTestUsage,
             "  aotvit help COMMAND    the options of one command (also: aotvit COMMAND --help)\n  aotvit --version", ModelHelp, ImagesHelp);
 
         /// <summary>The usage of one command (null: not a command).</summary>
         public static string? CommandUsage(string command) => command switch
         {
-            "classify" => Lines(ClassifyUsage, ModelHelp, ImagesHelp),
-            "embed" => Lines(EmbedUsage, ModelHelp, ImagesHelp),
-            "bench" => Lines(BenchUsage, ModelHelp),
+            "classify" => Lines(ClassifyUsage, ModelHelp, ImagesHelp, PrecisionHelp),
+            "embed" => Lines(EmbedUsage, ModelHelp, ImagesHelp, PrecisionHelp),
+            "bench" => Lines(BenchUsage, ModelHelp, PrecisionHelp),
+            "quantize" => Lines(QuantizeUsage, ModelHelp, PrecisionHelp),
             "preprocess" => Lines(PreprocessUsage, "M: a compiled model, by folder name or hub repo id (aotvit info lists them)."),
             "info" => Lines(InfoUsage),
             "make-weights" => Lines(MakeWeightsUsage, "MODEL: vit, mobilevit, or a compiled model by name (aotvit info lists them)."),
@@ -133,12 +149,13 @@ namespace AotVit.Cli
                 return command switch
                 {
                     "classify" => Commands.Classify(options.For("classify", positionals: true, "--model", "--weights", "--top", "--logits", "--json", "--format", "-o",
-                                                                "--recursive", "--batch", "--threads", "--decoders", "--no-exif-transpose")),
+                                                                "--recursive", "--batch", "--threads", "--decoders", "--no-exif-transpose", "--precision", "--calibration")),
                     "embed" => Commands.Embed(options.For("embed", positionals: true, "--model", "--weights", "--full", "--json", "--format", "-o",
-                                                          "--recursive", "--batch", "--threads", "--decoders", "--no-exif-transpose")),
+                                                          "--recursive", "--batch", "--threads", "--decoders", "--no-exif-transpose", "--precision", "--calibration")),
                     "preprocess" => Commands.Preprocess(options.For("preprocess", positionals: true, "--model", "--stage", "-o", "--no-exif-transpose")),
                     "bench" => Bench.Run(options.For("bench", positionals: false, "--model", "--threads", "--batch", "--seconds",
-                                                     "--weights", "--markdown", "--profile", "--profile-all")),
+                                                     "--weights", "--markdown", "--profile", "--profile-all", "--precision")),
+                    "quantize" => Commands.Quantize(options.For("quantize", positionals: true, "--model", "--calibration", "--threads", "--precision")),
                     "info" => Commands.Info(options.For("info", positionals: false)),
                     "make-weights" => Commands.MakeWeights(options.For("make-weights", positionals: true, "--seed", "--dtype")),
                     _ => SelfTest.Run(options.For("selftest", positionals: false, "--image", "--kernels")),
@@ -173,7 +190,7 @@ namespace AotVit.Cli
     {
         private static readonly HashSet<string> Switches = ["--json", "--full", "--logits", "--recursive", "--profile", "--profile-all", "--no-exif-transpose", "--kernels"];
         private static readonly HashSet<string> Valued = ["--weights", "--top", "--threads", "--model", "--batch", "--seconds", "--seed", "--dtype", "--stage", "-o",
-                                                         "--markdown", "--format", "--decoders", "--image"];
+                                                         "--markdown", "--format", "--decoders", "--image", "--precision", "--calibration"];
 
         /// <summary>True when -h or --help comes before any "--".</summary>
         public static bool AsksForHelp(ReadOnlySpan<string> args)
