@@ -43,6 +43,36 @@ public static unsafe partial class Int8Gemm
         c30.Store(c + 192); c31.Store(c + 208); c32.Store(c + 224); c33.Store(c + 240);
     }
 
+    // 5 rows × 64 columns, 20 zmm accumulators (of 32: 4 weight vectors, the broadcast, a product and the ones remain).
+    private static void Tile5x64_Avx512(int kq, byte* a0, byte* a1, byte* a2, byte* a3, byte* a4, sbyte* b, int* c)
+    {
+        Vector512<short> ones = Vector512.Create((short)1);
+        Vector512<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<int> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<int> c40 = default, c41 = default, c42 = default, c43 = default;
+        for (int q = 0; q < kq; q++, b += 4 * PanelWidth)
+        {
+            Vector512<sbyte> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 64), b2 = Vector512.Load(b + 128), b3 = Vector512.Load(b + 192);
+            int offset = 4 * q;
+            Vector512<byte> x = Broadcast512(a0 + offset);
+            c00 += Dot512(x, b0, ones); c01 += Dot512(x, b1, ones); c02 += Dot512(x, b2, ones); c03 += Dot512(x, b3, ones);
+            x = Broadcast512(a1 + offset);
+            c10 += Dot512(x, b0, ones); c11 += Dot512(x, b1, ones); c12 += Dot512(x, b2, ones); c13 += Dot512(x, b3, ones);
+            x = Broadcast512(a2 + offset);
+            c20 += Dot512(x, b0, ones); c21 += Dot512(x, b1, ones); c22 += Dot512(x, b2, ones); c23 += Dot512(x, b3, ones);
+            x = Broadcast512(a3 + offset);
+            c30 += Dot512(x, b0, ones); c31 += Dot512(x, b1, ones); c32 += Dot512(x, b2, ones); c33 += Dot512(x, b3, ones);
+            x = Broadcast512(a4 + offset);
+            c40 += Dot512(x, b0, ones); c41 += Dot512(x, b1, ones); c42 += Dot512(x, b2, ones); c43 += Dot512(x, b3, ones);
+        }
+
+        c00.Store(c); c01.Store(c + 16); c02.Store(c + 32); c03.Store(c + 48);
+        c10.Store(c + 64); c11.Store(c + 80); c12.Store(c + 96); c13.Store(c + 112);
+        c20.Store(c + 128); c21.Store(c + 144); c22.Store(c + 160); c23.Store(c + 176);
+        c30.Store(c + 192); c31.Store(c + 208); c32.Store(c + 224); c33.Store(c + 240);
+        c40.Store(c + 256); c41.Store(c + 272); c42.Store(c + 288); c43.Store(c + 304);
+    }
+
     // 4 rows × 16 columns (a narrow last panel); b advances by stride bytes per k-quad.
     private static void Tile4x16_Avx512(int kq, byte* a0, byte* a1, byte* a2, byte* a3, sbyte* b, int stride, int* c)
     {

@@ -28,8 +28,13 @@ namespace AotVit.Runtime.Kernels;
 public static unsafe partial class Int8Gemm
 {
     private const int PanelWidth = Int8Matrix.PanelWidth;
-    /// <summary>Rows per microkernel call; the tile is [RowBlock][PanelWidth] int32.</summary>
+    /// <summary>Rows per microkernel call, except 5-row blocks (below).</summary>
     internal const int RowBlock = 4;
+    // AVX-512: M a multiple of 5 but not of 4 (ViT's 50 tokens per image) runs 5-row blocks (Tile5x64_Avx512), so no
+    // block is a partial one (50 rows as 12 × 4 + 2 computed 52).
+    private const int RowBlock5 = 5;
+    /// <summary>Rows of the int32 tile: two 4-row calls of the narrow kernel cover a 5-row block.</summary>
+    private const int TileRows = 8;
     private const int MaxChunkRows = 64;
     // B over L2: taller chunks so that each streams all of B from L3/DRAM fewer times (as Gemm.MaxChunkRowsLargeB).
     private const int MaxChunkRowsLargeB = 256;
@@ -139,6 +144,7 @@ public static unsafe partial class Int8Gemm
         public int* Acc;               // test hook: raw int32 sums [M, N] stride LdAcc instead of the epilogue
         public long LdAcc;
         public int ChunkRows, PanelGroups;
+        public int RowBlock;           // 4, or 5 (AVX-512, M a multiple of 5 and not of 4)
     }
 
     private static Job Describe(int m, Int8Matrix b) => new()
@@ -266,6 +272,7 @@ public static unsafe partial class Int8Gemm
     private static void Execute(WorkerPool? pool, Job* job)
     {
         int threads = pool?.ThreadCount ?? 1;
+        int rowBlock = Avx512BW.IsSupported && job->M % RowBlock5 == 0 && job->M % RowBlock != 0 ? RowBlock5 : RowBlock;
         int maxRows = (long)job->Kq * 4 * job->Panels * PanelWidth > LargeBBytes ? MaxChunkRowsLargeB : MaxChunkRows;
         int chunks = CeilDiv(job->M, maxRows);
         int panelGroups = 1;
@@ -278,7 +285,7 @@ public static unsafe partial class Int8Gemm
             else
             {
                 // Few columns and few rows: cut the rows finer (down to one 4-row block per item) and split the panels too.
-                chunks = Math.Min(2 * threads, CeilDiv(job->M, RowBlock));
+                chunks = Math.Min(2 * threads, CeilDiv(job->M, rowBlock));
                 panelGroups = job->Panels;
             }
 
@@ -294,14 +301,15 @@ public static unsafe partial class Int8Gemm
                 }
                 else
                 {
-                    int rowChunks = chunks, maxChunks = CeilDiv(job->M, RowBlock);
+                    int rowChunks = chunks, maxChunks = CeilDiv(job->M, rowBlock);
                     while (rowChunks < maxChunks && rowChunks * panelGroups % threads != 0) rowChunks++;
                     chunks = rowChunks;
                 }
             }
         }
 
-        job->ChunkRows = CeilDiv(CeilDiv(job->M, chunks), RowBlock) * RowBlock;
+        job->ChunkRows = CeilDiv(CeilDiv(job->M, chunks), rowBlock) * rowBlock;
+        job->RowBlock = rowBlock;
         job->PanelGroups = panelGroups;
         int items = CeilDiv(job->M, job->ChunkRows) * panelGroups;
         if (pool == null || threads == 1)
@@ -320,7 +328,7 @@ public static unsafe partial class Int8Gemm
     private static void RunItems(void* context, int begin, int end)
     {
         Job* job = (Job*)context;
-        int* tile = stackalloc int[RowBlock * PanelWidth];   // [4][64] sums of the current row block and panel
+        int* tile = stackalloc int[TileRows * PanelWidth];   // [8][64] sums of the current row block and panel
         float* values = stackalloc float[PanelWidth];        // one dequantized row of the tile
         for (int item = begin; item < end; item++)
         {
@@ -341,9 +349,9 @@ public static unsafe partial class Int8Gemm
         {
             sbyte* packed = job->B + (long)panel * job->Kq * 4 * PanelWidth;
             int width = panel < job->Panels - 1 ? PanelWidth : (job->N - panel * PanelWidth + 15) / 16 * 16;
-            for (int r = 0; r < rows; r += RowBlock)
+            for (int r = 0; r < rows; r += job->RowBlock)
             {
-                int count = Math.Min(RowBlock, rows - r);
+                int count = Math.Min(job->RowBlock, rows - r);
                 Microkernel(job->Kq, job->Q + (row0 + r) * job->Ldq, job->Ldq, count, packed, width, tile);
                 Finish(job, row0 + r, count, panel, width, tile, values);
             }
@@ -358,6 +366,27 @@ public static unsafe partial class Int8Gemm
         int* sums = job->ColSum + column0;
         float* scales = job->ColScale + column0;
         float* bias = job->Bias != null ? job->Bias + column0 : null;
+        if (Vector512.IsHardwareAccelerated && columns == PanelWidth && job->Acc == null)
+        {
+            switch (job->Act)
+            {
+                case Activation.Silu:
+                    Finish512<Epilogue.SiluActivation>(job, row0, rows, tile, sums, scales, bias, column0);
+                    break;
+                case Activation.Gelu:
+                    Finish512<Epilogue.GeluActivation>(job, row0, rows, tile, sums, scales, bias, column0);
+                    break;
+                case Activation.Tanh:
+                    Finish512<Epilogue.TanhActivation>(job, row0, rows, tile, sums, scales, bias, column0);
+                    break;
+                default:
+                    Finish512<Epilogue.NoActivation>(job, row0, rows, tile, sums, scales, bias, column0);
+                    break;
+            }
+
+            return;
+        }
+
         for (int r = 0; r < rows; r++)
         {
             long row = row0 + r;
@@ -371,6 +400,36 @@ public static unsafe partial class Int8Gemm
             Dequantize(acc, sums, scales, job->RowScale[row], job->ZeroPoint[row], values, width);
             float* residual = job->Residual != null ? job->Residual + row * job->Ldr + column0 : null;
             Epilogue.Row(values, bias, job->Act, residual, job->C + row * job->Ldc + column0, columns);
+        }
+    }
+
+    // Finish for a whole 64-column panel with Vector512: dequantization, bias, activation (chosen once) and residual in
+    // registers, 32 columns at a time (Epilogue.Row512), residual read before c is written.
+    private static void Finish512<TAct>(Job* job, int row0, int rows, int* tile, int* sums, float* scales, float* bias, int column0)
+        where TAct : struct, Epilogue.IActivation512
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            long row = row0 + r;
+            int* acc = tile + r * PanelWidth;
+            Vector512<int> zero = Vector512.Create(job->ZeroPoint[row]);
+            Vector512<float> rowScale = Vector512.Create(job->RowScale[row]);
+            float* residual = job->Residual != null ? job->Residual + row * job->Ldr + column0 : null;
+            float* c = job->C + row * job->Ldc + column0;
+            for (int half = 0; half < PanelWidth; half += 32)
+            {
+                Vector512<float> x0 = Vector512.ConvertToSingle(Vector512.Load(acc + half) - zero * Vector512.Load(sums + half))
+                                      * (rowScale * Vector512.Load(scales + half));
+                Vector512<float> x1 = Vector512.ConvertToSingle(Vector512.Load(acc + half + 16) - zero * Vector512.Load(sums + half + 16))
+                                      * (rowScale * Vector512.Load(scales + half + 16));
+                if (bias != null)
+                {
+                    x0 += Vector512.Load(bias + half);
+                    x1 += Vector512.Load(bias + half + 16);
+                }
+
+                Epilogue.Row512<TAct>(x0, x1, residual != null ? residual + half : null, c + half);
+            }
         }
     }
 
@@ -406,19 +465,40 @@ public static unsafe partial class Int8Gemm
         }
     }
 
+    /// <summary>The microkernel this process runs (for benchmarks and diagnostics).</summary>
+    internal static string MicrokernelName =>
+        Avx512BW.IsSupported ? "AVX-512BW pmaddubsw 4x64" : Avx2.IsSupported ? "AVX2 pmaddubsw 4x16" : Ssse3.IsSupported ? "SSSE3 pmaddubsw 4x8"
+        : AdvSimd.Arm64.IsSupported ? (Dp.IsSupported ? "AdvSimd SDOT 4x8" : "AdvSimd SMULL/ADDP/SADALP 4x8") : "scalar";
+
     /// <summary>
-    /// tile[r, j] = Σ_{q &lt; kq} Σ_{t &lt; 4} a[r, 4q + t]·packed[q, j, t] for r &lt; rows (1..4), j &lt; width (16, 32, 48
-    /// or 64); packed is one panel [kq][width][4], tile is [4][64]. Tile rows from rows to 3 may receive a copy of the last
-    /// row. a's bytes are u7 (0..127), packed's s8 in [−127, 127].
+    /// tile[r, j] = Σ_{q &lt; kq} Σ_{t &lt; 4} a[r, 4q + t]·packed[q, j, t] for r &lt; rows (1..4, or 5 with AVX-512BW),
+    /// j &lt; width (16, 32, 48 or 64); packed is one panel [kq][width][4], tile is [8][64]. Tile rows from rows to 7 may
+    /// receive a copy of the last row. a's bytes are u7 (0..127), packed's s8 in [−127, 127].
     /// </summary>
     internal static void Microkernel(int kq, byte* a, long lda, int rows, sbyte* packed, int width, int* tile)
     {
-        Debug.Assert(rows >= 1 && rows <= RowBlock && width % 16 == 0 && width >= 16 && width <= PanelWidth);
+        Debug.Assert(rows >= 1 && rows <= (Avx512BW.IsSupported ? RowBlock5 : RowBlock) && width % 16 == 0 && width >= 16 && width <= PanelWidth);
         // Rows past the last are read as the last row again (the same arithmetic, results ignored).
         byte* a1 = a + Math.Min(1, rows - 1) * lda, a2 = a + Math.Min(2, rows - 1) * lda, a3 = a + Math.Min(3, rows - 1) * lda;
         int stride = width * 4;   // bytes per k-quad of the panel
         if (Avx512BW.IsSupported)
         {
+            if (rows == RowBlock5)
+            {
+                byte* a4 = a + 4 * lda;
+                if (width == PanelWidth)
+                {
+                    Tile5x64_Avx512(kq, a, a1, a2, a3, a4, packed, tile);
+                    return;
+                }
+
+                // Narrow panel: row 4 as a second 4-row block (tile rows 4..7, of which 5..7 copy it).
+                for (int v = 0; v < width; v += 16)
+                {
+                    Tile4x16_Avx512(kq, a4, a4, a4, a4, packed + v * 4, stride, tile + 4 * PanelWidth + v);
+                }
+            }
+
             if (width == PanelWidth)
             {
                 Tile4x64_Avx512(kq, a, a1, a2, a3, packed, tile);
