@@ -1,5 +1,5 @@
 // KernelBench: GFLOP/s of Gemm.Run on the ViT-B/32 and MobileViT shapes, 1 and 2 threads, reported as the median
-// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|int8|attention|depthwise|conv|mv2|vitlayers|pool|ukernel|all]
+// of several timed batches (the VM is shared and noisy). Usage: dotnet run -c Release --project tools/KernelBench [seconds-per-case] [gemm|stream|seq|int8|int8gemm|attention|depthwise|conv|mv2|vitlayers|pool|ukernel|all]
 // KERNELBENCH_SHAPES=MxNxK[:act],... runs the gemm suite on those shapes instead of the model ones.
 // seq: ViT attention timed right after the QKV GEMM that wrote its input, against a second call (where the data lies).
 // vitlayers [interOffset]: the ViT-B/32 encoder chain at batch 1 (12 layers, distinct weights), time per op kind, 1T and 2T.
@@ -19,6 +19,12 @@ unsafe
     if (suite == "int8")
     {
         Int8Probe.Run(secondsPerCase);
+        Int8Bench.Run(secondsPerCase);
+        return;
+    }
+    if (suite == "int8gemm")
+    {
+        Int8Bench.Run(secondsPerCase);
         return;
     }
     if (suite is "attention" or "depthwise" or "conv" or "mv2" or "all")

@@ -10,6 +10,7 @@ internal static unsafe class Scratch
     [ThreadStatic] private static NativeBuffer? s_convRows;
     [ThreadStatic] private static NativeBuffer? s_attention;
     [ThreadStatic] private static NativeBuffer? s_invertedResidual;
+    [ThreadStatic] private static NativeBuffer? s_int8Rows;
 
     /// <summary>GEMM accumulator tile, at least <paramref name="floats"/> floats.</summary>
     public static float* GemmTile(long floats) => Get(ref s_gemmTile, floats);
@@ -22,6 +23,9 @@ internal static unsafe class Scratch
 
     /// <summary>InvertedResidual's ring of expanded rows and its depthwise band, at least <paramref name="floats"/> floats.</summary>
     public static float* InvertedResidual(long floats) => Get(ref s_invertedResidual, floats);
+
+    /// <summary>Int8Gemm's per-call quantized rows of A with their scales and zero points, at least <paramref name="floats"/>·4 bytes.</summary>
+    public static float* Int8Rows(long floats) => Get(ref s_int8Rows, floats);
 
     private static float* Get(ref NativeBuffer? slot, long floats)
     {
