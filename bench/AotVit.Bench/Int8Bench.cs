@@ -266,7 +266,7 @@ internal static class Int8Bench
                 var row = new DeviationRow(d.Name, name, reference, d.Outputs[o].Name, golden.Count, minCos, sumCos / golden.Count, maxDiff, maxRef, top5, top1);
                 results.Deviation.Add(row);
                 Console.WriteLine($"  deviation {d.Name} {d.Outputs[o].Name}: {name} vs {reference}: cosine min {minCos:F6} mean {row.MeanCosine:F6}, max |Δ| {maxDiff:E2} (max |ref| {maxRef:F3}), " +
-                                  $"top-5 identical {top5}/{golden.Count}, top-1 {top1}/{golden.Count}");
+                                  (top5 < 0 ? "no top-5 (not the last output)" : $"top-5 identical {top5}/{golden.Count}, top-1 {top1}/{golden.Count}"));
             }
     }
 
