@@ -3,6 +3,7 @@
 //                [--cold-reps N (0: no cold-start children)] [--profile-runs N (per-op profiles of both engines at batch 1; 0: none)]
 //   AotVit.Bench --cold aotvit|ort|none MODEL THREADS [--cache DIR] [--onnx-dir DIR]      (child: cold start + peak RSS)
 //   AotVit.Bench --jpeg-serve | --jpeg-rss ...   (the aot-vit side of tools/jpeg_bench.py, see JpegBench.cs)
+//   AotVit.Bench --int8 [...] | --int8-report RUN.json --md OUT   (issue 20: aot-vit and ORT, fp32 and int8, see Int8Bench.cs)
 //   AotVit.Bench --report --jit RUN.json [--aot RUN.json] [--torch TORCH.json] [--size NAME=PATH]... [--md OUT] [--svg OUT]
 using System.Globalization;
 using AotVit.Bench;
@@ -12,6 +13,10 @@ try
 {
     if (a.Positional("--cold", 3) is { } cold)
         return Runner.Cold(a, cold[0], cold[1], int.Parse(cold[2], CultureInfo.InvariantCulture));
+    if (a.Has("--int8-report"))
+        return Int8Bench.Report(a);
+    if (a.Has("--int8"))
+        return Int8Bench.Run(a);
     if (a.Has("--report"))
         return Report.Write(a);
     if (a.Has("--jpeg-serve"))

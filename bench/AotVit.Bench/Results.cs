@@ -60,6 +60,7 @@ internal sealed record TorchResults(
 [JsonSerializable(typeof(RunResults))]
 [JsonSerializable(typeof(ColdSample))]
 [JsonSerializable(typeof(TorchResults))]
+[JsonSerializable(typeof(Int8Results))]
 internal sealed partial class BenchJson : JsonSerializerContext
 {
     public static RunResults ReadRun(string path) => JsonSerializer.Deserialize(File.ReadAllText(path), Default.RunResults)!;
