@@ -42,26 +42,14 @@ internal static class Models
             : ImageClassifier.Load(entry.Name, checkpoint, options);
     }
 
-    /// <summary>
-    /// aot-vit in int8 (issue 20), or null with the reason. The int8 mode is being written on another branch; its API
-    /// is <c>ModelOptions.Precision = ModelPrecision.Int8</c> on the same load calls. Until it is merged this build
-    /// reports it as unavailable; the merge removes the <c>#if</c> (or defines AOTVIT_INT8).
-    /// </summary>
+    /// <summary>aot-vit in int8 (ModelOptions.Precision = Int8, calibrated on the built-in images), or null with the reason.</summary>
     public static VisionModel? TryLoadAotVitInt8(ModelCatalog.Entry entry, string checkpoint, int threads, int maxBatch, out string? unavailable)
     {
-        var options = new ModelOptions { Threads = threads, MaxBatch = maxBatch };
-#if AOTVIT_INT8
-        options = options with { Precision = ModelPrecision.Int8 };
-#else
-        unavailable = "aot-vit int8: not available in this build";
-        return null;
-#endif
-#pragma warning disable CS0162 // unreachable without AOTVIT_INT8
+        var options = new ModelOptions { Threads = threads, MaxBatch = maxBatch, Precision = ModelPrecision.Int8 };
         unavailable = null;
         return entry.Kind == ModelKind.FeatureExtractor
             ? FeatureExtractor.Load(entry.Name, checkpoint, options)
             : ImageClassifier.Load(entry.Name, checkpoint, options);
-#pragma warning restore CS0162
     }
 
     public static float[] Replicate(float[] single, int batch)
