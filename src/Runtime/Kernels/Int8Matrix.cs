@@ -226,12 +226,15 @@ public sealed unsafe class Int8Matrix : IDisposable
         int n = fp32.N, k = fp32.K;
         float[] weight = new float[(long)n * k];
         float* data = fp32.Data;
-        for (int j = 0; j < n; j++)
+        // Panel by panel, reading each [K][32] panel front to back (contiguous) and scattering into 32 weight rows.
+        for (int panel = 0; panel * PackedMatrix.PanelWidth < n; panel++)
         {
-            float* column = data + (long)(j / PackedMatrix.PanelWidth) * k * PackedMatrix.PanelWidth + j % PackedMatrix.PanelWidth;
+            int first = panel * PackedMatrix.PanelWidth, columns = Math.Min(PackedMatrix.PanelWidth, n - first);
+            float* source = data + (long)panel * k * PackedMatrix.PanelWidth;
             for (int p = 0; p < k; p++)
             {
-                weight[(long)j * k + p] = column[(long)p * PackedMatrix.PanelWidth];
+                float* line = source + (long)p * PackedMatrix.PanelWidth;
+                for (int c = 0; c < columns; c++) weight[(long)(first + c) * k + p] = line[c];
             }
         }
 
