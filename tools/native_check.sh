@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # native_check.sh: publishes libaotvit.so, builds and runs the C, Python and C# samples on chelsea.png with the
-# synthetic checkpoint, and checks that every path through the C ABI gives the managed API's outputs bit for bit.
+# synthetic checkpoint, and checks that every path through the C ABI gives the managed API's outputs bit for bit
+# (and that an int8 handle opens through aotvit_model_open_ex and reports its deviation: samples/c/int8.c).
 #
 #   tools/native_check.sh            publish (x86-64-v4), samples, bit-exact comparisons, checkpoint file, stress test
 #   tools/native_check.sh --no-publish   reuse artifacts/native
@@ -64,6 +65,9 @@ step "checkpoint file (MobileViT synthetic weights written by samples/csharp mak
 "$SAMPLE" make-weights mobilevit-small "$OUT/mobilevit-synthetic.safetensors"
 "$ROOT/artifacts/samples-c/classify" "$OUT/mobilevit-synthetic.safetensors" "$IMAGE" --dump "$OUT/c-file.cls.f32" > /dev/null
 same "$OUT/managed.cls.f32" "$OUT/c-file.cls.f32" "C classify from a checkpoint file == managed synthetic"
+
+step "int8 through aotvit_model_open_ex (MobileViT-XXS, synthetic weights, one calibration image)"
+"$ROOT/artifacts/samples-c/int8" - "$IMAGE" "$IMAGE"
 
 step "stress: 8 pthreads, shared handle / own handles / concurrent misuse"
 "$ROOT/artifacts/samples-c/stress" "$IMAGE" 8

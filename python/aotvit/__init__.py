@@ -11,6 +11,14 @@
         out = vit(np.asarray(image_rgb_uint8))              # H x W x 3 uint8
         out.last_hidden_state.shape, out.pooler_output.shape  # (1, 50, 768), (1, 768)
 
+int8 (``precision="int8"``): the nn.Linear layers run with int8 weights (per output channel) and 7-bit activations;
+on load the calibration images run in float32 and int8 and ``model.quantization_report`` says how far apart they are.
+``aotvit.quantize(model, src, dst)`` writes an int8 checkpoint that opens without that calibration run::
+
+    with aotvit.Model("mobilevit-small", "model.safetensors", precision="int8",
+                      calibration_images=["cat.jpg", "dog.png"]) as model:
+        print(model.precision, model.quantization_report)   # "int8", "int8 vs float32 on 2 calibration images ..."
+
 Models are the ones compiled into the library (:func:`catalog`), opened by folder name or hub repo id. Weights: a
 checkpoint file (safetensors or pytorch_model.bin), a folder holding one, or a hub repo id found offline in the local
 Hugging Face cache; never downloaded. Every output is a float32 NumPy array with a leading batch dimension.
@@ -37,7 +45,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AotVitError", "AotVitInternalError", "BaseModelOutputWithPooling", "ImageClassifierOutput", "ImageInput", "Model", "ModelInfo",
-    "ModelOutput", "Prediction", "Status", "catalog", "library_path", "library_version",
+    "ModelOutput", "PRECISIONS", "Prediction", "Status", "catalog", "library_path", "library_version", "quantize",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -100,6 +108,92 @@ def _error(status: int, message: str) -> AotVitError:
 def _check(status: int) -> None:
     if status != Status.OK:
         raise _error(status, _native.last_error())
+
+
+PRECISIONS = ("float32", "int8")
+"""The values of ``precision`` (aotvit_precision: AOTVIT_PRECISION_FLOAT32, AOTVIT_PRECISION_INT8)."""
+
+MAX_CALIBRATION_IMAGES = 64
+"""At most this many calibration images (the library's limit)."""
+
+
+def _open_options(precision: str, calibration_images: Any, threads: int, quantizing: bool = False
+                  ) -> Tuple["_native.OpenOptions", Any]:
+    """aotvit_open_options for the arguments, checked here first (TypeError / ValueError, as for other arguments),
+    and the ctypes array of paths that must stay alive while the call runs."""
+    if not isinstance(precision, str):
+        raise TypeError(f"precision must be a str, one of {PRECISIONS}, not {type(precision).__name__}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 0:
+        raise ValueError(f"threads must be an int >= 0 (0: default), not {threads!r}")
+    paths: List[bytes] = []
+    if calibration_images is not None:
+        if isinstance(calibration_images, (str, bytes, os.PathLike)):
+            raise TypeError("calibration_images must be a list of image paths, not a single path "
+                            f"(pass [{calibration_images!r}])")
+        try:
+            items = list(calibration_images)
+        except TypeError:
+            raise TypeError(f"calibration_images must be a list of image paths, not {type(calibration_images).__name__}"
+                            ) from None
+        for i, item in enumerate(items):
+            if not isinstance(item, (str, os.PathLike)):
+                raise TypeError(f"calibration_images[{i}] must be a path (str or os.PathLike), not {type(item).__name__}")
+            path = os.fsencode(item)
+            if not path:
+                raise ValueError(f"calibration_images[{i}] is an empty path")
+            if b"\0" in path:
+                raise ValueError(f"calibration_images[{i}] contains a NUL character")
+            paths.append(path)
+        if len(paths) > MAX_CALIBRATION_IMAGES:
+            raise ValueError(f"calibration_images lists {len(paths)} images; at most {MAX_CALIBRATION_IMAGES} are used")
+        if paths and precision != "int8" and not quantizing:
+            raise ValueError("calibration_images are used only with precision='int8'")
+    array = (c_char_p * max(len(paths), 1))(*paths)
+    options = _native.OpenOptions(ctypes.sizeof(_native.OpenOptions), threads,
+                                  _native.PRECISION_INT8 if precision == "int8" else _native.PRECISION_FLOAT32,
+                                  ctypes.cast(array, POINTER(c_char_p)) if paths else None, len(paths))
+    return options, array
+
+
+def quantize(model: str, src: PathLike, dst: PathLike, calibration_images: Optional[Any] = None, *,
+             threads: int = 0) -> str:
+    """Writes an int8 checkpoint of ``model`` (``aotvit quantize``; aotvit_quantize in the C ABI) and returns the
+    deviation from float32 measured on the calibration images, the report the file also stores.
+
+    Args:
+        model: a compiled model's name or hub repo id, as for :class:`Model`.
+        src: the float checkpoint: a file, a folder holding one, or a hub repo id in the local cache.
+        dst: the safetensors file to write (replaced if it exists; written to ``dst + ".partial"`` and renamed).
+        calibration_images: image paths to measure the deviation on (at most 64); None: 4 built-in synthetic images.
+        threads: worker threads, 0: default.
+
+    Open the result with ``Model(model, dst, precision="int8")``: it loads without a calibration run and its
+    :attr:`Model.quantization_report` is the one returned here (saying it was measured when the file was written).
+
+    Raises:
+        TypeError, ValueError: arguments of the wrong type or value (before anything runs).
+        AotVitError: INVALID_ARGUMENT (unknown model, ``src`` already int8, ``dst`` a folder), IO_ERROR (``src`` or a
+            calibration image not found, ``dst``'s folder missing), BAD_CHECKPOINT, BAD_IMAGE.
+    """
+    if not isinstance(model, str):
+        raise TypeError(f"model must be a str (a compiled model name or repo id), not {type(model).__name__}")
+    encoded = []
+    for what, value in (("src", src), ("dst", dst)):
+        if not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"{what} must be a path (str or os.PathLike), not {type(value).__name__}")
+        path = os.fsencode(value)
+        if not path or b"\0" in path:
+            raise ValueError(f"{what} must be a non-empty path without NUL characters, not {value!r}")
+        encoded.append(path)
+    options, keep = _open_options("int8", calibration_images, threads, quantizing=True)
+    report = c_char_p()
+    lib = _native.library()
+    status = lib.aotvit_quantize(model.encode("utf-8"), encoded[0], encoded[1], byref(options), byref(report))
+    del keep
+    _check(status)
+    return (report.value or b"").decode("utf-8", "replace")
 
 
 def library_path() -> str:
@@ -280,7 +374,8 @@ class Model:
     """
 
     def __init__(self, model: str, weights: Optional[PathLike] = None, *, threads: int = 0,
-                 exif_transpose: bool = True) -> None:
+                 exif_transpose: bool = True, precision: str = "float32",
+                 calibration_images: Optional[Any] = None) -> None:
         """Opens ``model`` (a compiled model's name or hub repo id, case-insensitive; see :func:`catalog`).
 
         Args:
@@ -292,19 +387,30 @@ class Model:
             threads: worker threads per inference, the calling thread included; 0: all cores, at most 8.
             exif_transpose: orient image files and bytes by their EXIF tag before preprocessing, as transformers'
                 ``load_image`` does (False: use the stored pixels). Arrays and PIL images are never rotated.
+            precision: ``"float32"`` (default; matches PyTorch) or ``"int8"``: int8 weights per output channel and
+                7-bit activations in the nn.Linear layers, the rest float32. Loading float weights in int8 runs the
+                calibration images in both precisions (see :attr:`quantization_report`); an int8 checkpoint written
+                by :func:`quantize` needs ``"int8"`` and loads without that run.
+            calibration_images: int8 only: image paths (at most 64) to measure the deviation on; None: 4 built-in
+                synthetic images. Photos of the model's domain give a figure that means something for them.
 
         Raises:
-            AotVitError: INVALID_ARGUMENT (unknown model: the message lists the compiled ones), IO_ERROR (weights not
-                found: the message lists where it looked), BAD_CHECKPOINT (wrong model, bad tensors), OUT_OF_MEMORY.
+            TypeError, ValueError: an argument of the wrong type or value (e.g. ``precision="fp16"``).
+            AotVitError: INVALID_ARGUMENT (unknown model: the message lists the compiled ones; an int8 checkpoint
+                opened in float32), IO_ERROR (weights or a calibration image not found: the message lists where it
+                looked), BAD_CHECKPOINT (wrong model, bad tensors), BAD_IMAGE (a calibration image), OUT_OF_MEMORY.
         """
         if not isinstance(model, str):
             raise TypeError(f"model must be a str (a compiled model name or repo id), not {type(model).__name__}")
         if not isinstance(threads, int) or threads < 0:
             raise ValueError(f"threads must be an int >= 0 (0: default), not {threads!r}")
+        options, keep = _open_options(precision, calibration_images, threads)
         lib = _native.library()
         handle = c_void_p()
         encoded_weights = None if weights is None else os.fsencode(weights)
-        _check(lib.aotvit_model_open(model.encode("utf-8"), encoded_weights, threads, byref(handle)))
+        status = lib.aotvit_model_open_ex(model.encode("utf-8"), encoded_weights, byref(options), byref(handle))
+        del keep
+        _check(status)
         self._handle: Optional[c_void_p] = handle
         self._exif_transpose = True
         try:
@@ -315,10 +421,12 @@ class Model:
             raise
 
     @classmethod
-    def from_pretrained(cls, repo_id: str, *, threads: int = 0, exif_transpose: bool = True) -> "Model":
+    def from_pretrained(cls, repo_id: str, *, threads: int = 0, exif_transpose: bool = True,
+                        precision: str = "float32", calibration_images: Optional[Any] = None) -> "Model":
         """As transformers' ``from_pretrained``, offline: the compiled model ``repo_id`` with that repo's weights from
         the local Hugging Face cache (``huggingface-cli download repo_id`` first)."""
-        return cls(repo_id, weights=repo_id, threads=threads, exif_transpose=exif_transpose)
+        return cls(repo_id, weights=repo_id, threads=threads, exif_transpose=exif_transpose, precision=precision,
+                   calibration_images=calibration_images)
 
     def _describe(self, lib: ctypes.CDLL) -> None:
         h = self._handle
@@ -333,6 +441,15 @@ class Model:
         c, hh, w = c_int(), c_int(), c_int()
         _check(lib.aotvit_model_input_shape(h, byref(c), byref(hh), byref(w)))
         self.input_shape: Tuple[int, int, int] = (c.value, hh.value, w.value)
+        precision, report = c_int(), c_char_p()
+        _check(lib.aotvit_model_precision(h, byref(precision)))
+        _check(lib.aotvit_model_quantization_report(h, byref(report)))
+        self.precision: str = "int8" if precision.value == _native.PRECISION_INT8 else "float32"
+        """``"float32"`` or ``"int8"``: the arithmetic of the nn.Linear layers."""
+        self.quantization_report: Optional[str] = (report.value or b"").decode("utf-8", "replace") or None
+        """int8: how far int8 is from float32 on the calibration images (per output cosine min/mean and max abs error;
+        for a classifier top-1 and top-5 agreement), one line; for an int8 checkpoint the report measured when it was
+        written. None for float32."""
         """pixel_values of one image: (channels, height, width)."""
         count = c_int()
         _check(lib.aotvit_model_output_count(h, byref(count)))
@@ -413,7 +530,8 @@ class Model:
             pass
 
     def __repr__(self) -> str:
-        state = "closed" if self.closed else f"{self.task}, input {self.input_shape}"
+        state = "closed" if self.closed else f"{self.task}, input {self.input_shape}" + \
+            (", int8" if getattr(self, "precision", "float32") == "int8" else "")
         return f"aotvit.Model({getattr(self, 'name', '?')!r}, {state})"
 
     # -- inference -------------------------------------------------------------------------------------------

@@ -153,6 +153,22 @@ def library_path() -> Path:
         f"{sorted('x86-64-' + isa for isa in shipped)}")
 
 
+class OpenOptions(ctypes.Structure):
+    """aotvit_open_options (include/aotvit.h), ABI 1: struct_size must be ctypes.sizeof(OpenOptions)."""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("threads", c_int),
+        ("precision", c_int),
+        ("calibration_images", POINTER(c_char_p)),
+        ("calibration_count", c_int),
+    ]
+
+
+PRECISION_FLOAT32 = 0
+PRECISION_INT8 = 1
+"""aotvit_precision values."""
+
+
 _SIGNATURES = {
     "aotvit_abi_version": (c_int, []),
     "aotvit_version": (c_char_p, []),
@@ -160,6 +176,10 @@ _SIGNATURES = {
     "aotvit_catalog_size": (c_int, []),
     "aotvit_catalog_entry": (c_int, [c_int, POINTER(c_char_p), POINTER(c_char_p), POINTER(c_int)]),
     "aotvit_model_open": (c_int, [c_char_p, c_char_p, c_int, POINTER(c_void_p)]),
+    "aotvit_model_open_ex": (c_int, [c_char_p, c_char_p, POINTER(OpenOptions), POINTER(c_void_p)]),
+    "aotvit_model_precision": (c_int, [c_void_p, POINTER(c_int)]),
+    "aotvit_model_quantization_report": (c_int, [c_void_p, POINTER(c_char_p)]),
+    "aotvit_quantize": (c_int, [c_char_p, c_char_p, c_char_p, POINTER(OpenOptions), POINTER(c_char_p)]),
     "aotvit_model_set_exif_transpose": (c_int, [c_void_p, c_int]),
     "aotvit_model_destroy": (c_int, [c_void_p]),
     "aotvit_model_name": (c_int, [c_void_p, POINTER(c_char_p)]),

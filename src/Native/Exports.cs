@@ -1,6 +1,7 @@
 // The exported C symbols (include/aotvit.h). Each one only forwards to NativeApi, whose methods never throw;
 // keep it that way: an exception escaping an [UnmanagedCallersOnly] method aborts the host process.
-// Parameter types follow the header: aotvit_model* = nint, size_t = nuint, enums and int32_t = int.
+// Parameter types follow the header: aotvit_model* = nint, size_t = nuint, enums and int32_t = int,
+// const aotvit_open_options* = NativeApi.OpenOptions*.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -30,6 +31,20 @@ internal static unsafe class Exports
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_open")]
     public static int ModelOpen(byte* modelName, byte* checkpointPath, int threads, nint* handleOut) =>
         NativeApi.ModelOpen(modelName, checkpointPath, threads, handleOut);
+
+    [UnmanagedCallersOnly(EntryPoint = "aotvit_model_open_ex")]
+    public static int ModelOpenEx(byte* modelName, byte* checkpointPath, NativeApi.OpenOptions* options, nint* handleOut) =>
+        NativeApi.ModelOpenEx(modelName, checkpointPath, options, handleOut);
+
+    [UnmanagedCallersOnly(EntryPoint = "aotvit_model_precision")]
+    public static int ModelPrecision(nint model, int* precision) => NativeApi.ModelPrecisionOf(model, precision);
+
+    [UnmanagedCallersOnly(EntryPoint = "aotvit_model_quantization_report")]
+    public static int ModelQuantizationReport(nint model, byte** report) => NativeApi.ModelQuantizationReport(model, report);
+
+    [UnmanagedCallersOnly(EntryPoint = "aotvit_quantize")]
+    public static int Quantize(byte* modelName, byte* inPath, byte* outPath, NativeApi.OpenOptions* options, byte** report) =>
+        NativeApi.Quantize(modelName, inPath, outPath, options, report);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_destroy")]
     public static int ModelDestroy(nint model) => NativeApi.ModelDestroy(model);

@@ -43,28 +43,194 @@ internal static unsafe class NativeApi
             *handleOut = 0;
             string name = Utf8Required(modelName, "model_name");
             string? checkpoint = checkpointPath == null ? null : Marshal.PtrToStringUTF8((nint)checkpointPath);
-            if (threads > 256) throw new NativeError(Status.InvalidArgument, $"threads is {threads}; at most 256");
+            CheckThreads(threads, "threads");
             var options = threads > 0 ? new ModelOptions { Threads = threads } : new ModelOptions();
-            var entry = ModelCatalog.TryFind(name)
-                ?? throw new NativeError(Status.InvalidArgument, $"unknown model '{name}'; compiled models: {ModelCatalog.Names()}");
+            *handleOut = Open(name, checkpoint, options);
+            return Errors.Ok();
+        }
+        catch (Exception e) { return Errors.Report(e); }
+    }
 
-            // The task comes from the catalog entry: every compiled model opens as what it is.
-            VisionModel model = entry.Kind == Runtime.Model.ModelKind.Classifier
-                ? (checkpoint is null ? ImageClassifier.CreateSynthetic(entry.Name, options) : ImageClassifier.Load(entry.Name, checkpoint, options))
-                : (checkpoint is null ? FeatureExtractor.CreateSynthetic(entry.Name, options) : FeatureExtractor.Load(entry.Name, checkpoint, options));
-            try
+    public static int ModelOpenEx(byte* modelName, byte* checkpointPath, OpenOptions* options, nint* handleOut)
+    {
+        try
+        {
+            if (handleOut == null) throw new NativeError(Status.NullPointer, "out is NULL");
+            *handleOut = 0;
+            string name = Utf8Required(modelName, "model_name");
+            string? checkpoint = checkpointPath == null ? null : Marshal.PtrToStringUTF8((nint)checkpointPath);
+            var modelOptions = ReadOptions(options, quantizing: false);
+            *handleOut = Open(name, checkpoint, modelOptions);
+            return Errors.Ok();
+        }
+        catch (Exception e) { return Errors.Report(e); }
+    }
+
+    /// <summary>Opens a catalog model as its own task and registers the handle (disposing the model if that fails).</summary>
+    private static nint Open(string name, string? checkpoint, ModelOptions options)
+    {
+        var entry = FindModel(name);
+        // The task comes from the catalog entry: every compiled model opens as what it is.
+        VisionModel model = entry.Kind == Runtime.Model.ModelKind.Classifier
+            ? (checkpoint is null ? ImageClassifier.CreateSynthetic(entry.Name, options) : ImageClassifier.Load(entry.Name, checkpoint, options))
+            : (checkpoint is null ? FeatureExtractor.CreateSynthetic(entry.Name, options) : FeatureExtractor.Load(entry.Name, checkpoint, options));
+        try
+        {
+            return ModelRegistry.Add(new NativeModel(model));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static ModelCatalog.Entry FindModel(string name) => ModelCatalog.TryFind(name)
+        ?? throw new NativeError(Status.InvalidArgument, $"unknown model '{name}'; compiled models: {ModelCatalog.Names()}");
+
+    private static void CheckThreads(int threads, string what)
+    {
+        if (threads > 256) throw new NativeError(Status.InvalidArgument, $"{what} is {threads}; at most 256");
+    }
+
+    // ---- int8 ----
+
+    /// <summary>aotvit_open_options, ABI version 1 (include/aotvit.h). Later versions only append fields.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct OpenOptions
+    {
+        public nuint StructSize;
+        public int Threads;
+        public int Precision;
+        public byte** CalibrationImages;
+        public int CalibrationCount;
+    }
+
+    /// <summary>sizeof(aotvit_open_options) in this library's header: the smallest struct_size accepted.</summary>
+    public static readonly int OpenOptionsSize = sizeof(OpenOptions);
+
+    /// <summary>Largest struct_size accepted: a newer header's struct with fields this library does not know (which
+    /// must then be zero). Far above any real struct; a larger value is an uninitialised struct_size.</summary>
+    public const int MaxOpenOptionsSize = 4096;
+
+    public const int MaxCalibrationImages = 64;
+
+    /// <summary>
+    /// ModelOptions from a caller's aotvit_open_options (NULL: the defaults). Every field is checked here, before any
+    /// work: struct_size (at least this version's size; a larger one only with zero bytes past the fields known here),
+    /// threads, precision, the calibration list and each of its entries.
+    /// </summary>
+    private static ModelOptions ReadOptions(OpenOptions* options, bool quantizing)
+    {
+        if (options == null) return new ModelOptions { Precision = quantizing ? ModelPrecision.Int8 : ModelPrecision.Float32 };
+        nuint size = options->StructSize;
+        if (size < (nuint)OpenOptionsSize)
+            throw new NativeError(Status.InvalidArgument,
+                $"options->struct_size is {size}; this library needs at least {OpenOptionsSize} (set it to sizeof(aotvit_open_options))");
+        if (size > MaxOpenOptionsSize)
+            throw new NativeError(Status.InvalidArgument,
+                $"options->struct_size is {size}, which no version of aotvit_open_options has (at most {MaxOpenOptionsSize}): set it to sizeof(aotvit_open_options)");
+        // A newer header's struct: usable only if every field this library does not know is left zero (its default).
+        var bytes = (byte*)options;
+        for (int i = OpenOptionsSize; i < (int)size; i++)
+        {
+            if (bytes[i] != 0)
+                throw new NativeError(Status.InvalidArgument,
+                    $"options->struct_size is {size} and byte {i} is not zero: the options set a field this library (ABI {AbiVersion}, aotvit_open_options of {OpenOptionsSize} bytes) does not know");
+        }
+        OpenOptions o = *options;
+        CheckThreads(o.Threads, "options->threads");
+        if (o.Precision is not (PrecisionFloat32 or PrecisionInt8))
+            throw new NativeError(Status.InvalidArgument,
+                $"options->precision is {o.Precision}; it must be AOTVIT_PRECISION_FLOAT32 ({PrecisionFloat32}) or AOTVIT_PRECISION_INT8 ({PrecisionInt8})");
+        if (o.CalibrationCount < 0)
+            throw new NativeError(Status.InvalidArgument, $"options->calibration_count is {o.CalibrationCount}; it must be 0 or more");
+        if (o.CalibrationCount > MaxCalibrationImages)
+            throw new NativeError(Status.InvalidArgument, $"options->calibration_count is {o.CalibrationCount}; at most {MaxCalibrationImages} images are used for calibration");
+        if (o.CalibrationCount > 0 && o.CalibrationImages == null)
+            throw new NativeError(Status.NullPointer, $"options->calibration_images is NULL but options->calibration_count is {o.CalibrationCount}");
+        if (o.CalibrationCount > 0 && o.Precision != PrecisionInt8 && !quantizing)
+            throw new NativeError(Status.InvalidArgument,
+                $"options->calibration_count is {o.CalibrationCount} but options->precision is AOTVIT_PRECISION_FLOAT32: calibration images are used only with AOTVIT_PRECISION_INT8");
+        string[]? calibration = null;
+        if (o.CalibrationCount > 0)
+        {
+            calibration = new string[o.CalibrationCount];
+            for (int i = 0; i < calibration.Length; i++)
             {
-                *handleOut = ModelRegistry.Add(new NativeModel(model));
+                byte* path = o.CalibrationImages[i];
+                if (path == null) throw new NativeError(Status.NullPointer, $"options->calibration_images[{i}] is NULL");
+                calibration[i] = Marshal.PtrToStringUTF8((nint)path)!;
+                if (calibration[i].Length == 0) throw new NativeError(Status.InvalidArgument, $"options->calibration_images[{i}] is an empty string");
             }
-            catch
+        }
+        var result = new ModelOptions
+        {
+            Precision = quantizing || o.Precision == PrecisionInt8 ? ModelPrecision.Int8 : ModelPrecision.Float32,
+            CalibrationImages = calibration,
+        };
+        return o.Threads > 0 ? result with { Threads = o.Threads } : result;
+    }
+
+    /// <summary>aotvit_precision (the numbers are ABI).</summary>
+    public const int PrecisionFloat32 = 0, PrecisionInt8 = 1;
+
+    public static int ModelPrecisionOf(nint handle, int* precision)
+    {
+        try
+        {
+            var m = ModelRegistry.Get(handle);
+            if (precision != null) *precision = m.Model.Precision == ModelPrecision.Int8 ? PrecisionInt8 : PrecisionFloat32;
+            return Errors.Ok();
+        }
+        catch (Exception e) { return Errors.Report(e); }
+    }
+
+    public static int ModelQuantizationReport(nint handle, byte** report)
+    {
+        try
+        {
+            var m = ModelRegistry.Get(handle);
+            if (report != null) *report = m.QuantizationReport;
+            return Errors.Ok();
+        }
+        catch (Exception e) { return Errors.Report(e); }
+    }
+
+    // aotvit_quantize's report: per thread, valid until the next call on the thread replaces it (as aotvit_last_error).
+    [ThreadStatic] private static byte[]? t_report;
+
+    public static int Quantize(byte* modelName, byte* inPath, byte* outPath, OpenOptions* options, byte** report)
+    {
+        try
+        {
+            if (report != null) *report = EmptyString;
+            string name = Utf8Required(modelName, "model_name");
+            string input = Utf8Required(inPath, "in_path");
+            string output = Utf8Required(outPath, "out_path");
+            if (input.Length == 0) throw new NativeError(Status.InvalidArgument, "in_path is an empty string");
+            if (output.Length == 0) throw new NativeError(Status.InvalidArgument, "out_path is an empty string");
+            var modelOptions = ReadOptions(options, quantizing: true);
+            var entry = FindModel(name);
+            // The write's own IO errors carry runtime resource keys in this build: say what is wrong with out_path first.
+            if (Directory.Exists(output)) throw new NativeError(Status.InvalidArgument, $"out_path '{output}' is a folder; give a file name");
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(output));
+            if (folder is not null && !Directory.Exists(folder))
+                throw new NativeError(Status.IoError, $"out_path's folder '{folder}' does not exist");
+            var written = Int8Quantization.WriteCheckpoint(entry.Name, input, output, modelOptions);
+            if (report != null)
             {
-                model.Dispose();
-                throw;
+                t_report = PinnedUtf8(written.ToString());
+                *report = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_report));
             }
             return Errors.Ok();
         }
         catch (Exception e) { return Errors.Report(e); }
     }
+
+    private static readonly byte[] s_empty = GC.AllocateArray<byte>(1, pinned: true);
+
+    internal static byte* EmptyString => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(s_empty));
 
     // ---- the catalog: what this library was built with ----
 

@@ -1,5 +1,5 @@
 // What a handle stands for: the managed model plus the NUL-terminated UTF-8 strings the C API hands out
-// (name, output names, labels). The strings live in pinned arrays owned by this object, so their pointers stay
+// (name, output names, labels, the int8 quantization report). The strings live in pinned arrays owned by this object, so their pointers stay
 // valid until the handle is destroyed and the GC reclaims them afterwards: nothing to free by hand.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -13,6 +13,7 @@ internal sealed unsafe class NativeModel : IDisposable
     private readonly byte[] _name;
     private readonly byte[][] _outputNames;
     private readonly byte[][] _labels;
+    private readonly byte[] _quantizationReport;
 
     public NativeModel(VisionModel model)
     {
@@ -20,6 +21,8 @@ internal sealed unsafe class NativeModel : IDisposable
         _name = Utf8(model.Descriptor.Name);
         _outputNames = model.Descriptor.Outputs.Select(o => Utf8(o.Name)).ToArray();
         _labels = (model.Descriptor.Labels ?? []).Select(Utf8).ToArray();
+        // int8: the report's one-line ToString(); float32: "".
+        _quantizationReport = Utf8(model.QuantizationReport?.ToString() ?? "");
     }
 
     public VisionModel Model { get; }
@@ -30,6 +33,7 @@ internal sealed unsafe class NativeModel : IDisposable
     public byte* OutputName(int index) => Pointer(_outputNames[index]);
     public int LabelCount => _labels.Length;
     public byte* Label(int index) => Pointer(_labels[index]);
+    public byte* QuantizationReport => Pointer(_quantizationReport);
 
     public void Dispose() => Model.Dispose();
 

@@ -16,7 +16,7 @@
  *     destroyed or garbage handles, short buffers and corrupt files all come back as status codes.
  *     (A pointer that is non-NULL but points to less memory than its length argument says cannot be
  *     detected: that part of the contract is the caller's, as with memcpy.)
- *   - Handles are opaque. aotvit_model_open() creates one; aotvit_model_destroy() releases it;
+ *   - Handles are opaque. aotvit_model_open() (or aotvit_model_open_ex()) creates one; aotvit_model_destroy() releases it;
  *     aotvit_model_destroy(NULL) is a harmless no-op. A destroyed handle is never reused: passing it
  *     again returns AOTVIT_INVALID_ARGUMENT.
  *   - Lengths are counts of elements (floats, bytes, ints), never bytes unless the type is a byte.
@@ -65,6 +65,34 @@ typedef enum aotvit_kind {
     AOTVIT_KIND_FEATURE_EXTRACTOR = 0, /* outputs are features (last_hidden_state, and pooler_output where present) */
     AOTVIT_KIND_CLASSIFIER = 1         /* one output, logits over the labels */
 } aotvit_kind;
+
+/* Arithmetic of a model's nn.Linear layers (aotvit_open_options.precision, aotvit_model_precision). */
+typedef enum aotvit_precision {
+    AOTVIT_PRECISION_FLOAT32 = 0, /* float32 everywhere: matches PyTorch float32. The default. */
+    AOTVIT_PRECISION_INT8 = 1     /* int8 weights (symmetric, per output channel) x 7-bit activations (per row) in the
+                                     nn.Linear layers; LayerNorm, softmax, GELU/SiLU, residuals and convolutions stay
+                                     float32. Deviates from float32 by what aotvit_model_quantization_report states. */
+} aotvit_precision;
+
+/*
+ * Options of aotvit_model_open_ex and aotvit_quantize. Versioned by size: set struct_size = sizeof(aotvit_open_options)
+ * and zero every field you do not set (AOTVIT_OPEN_OPTIONS_INIT, or memset). Later ABI revisions only append fields,
+ * whose zero value is the old behaviour: a library accepts a larger struct_size (a newer header) when the bytes past
+ * the fields it knows are all zero, and refuses it otherwise (INVALID_ARGUMENT), so an option is never silently ignored.
+ */
+typedef struct aotvit_open_options {
+    size_t struct_size;                     /* sizeof(aotvit_open_options): at least 32 on 64-bit targets, at most 4096. */
+    int threads;                            /* as in aotvit_model_open: <= 0 = default (all cores, at most 8); at most 256. */
+    int precision;                          /* an aotvit_precision: AOTVIT_PRECISION_FLOAT32 (0) or AOTVIT_PRECISION_INT8 (1). */
+    const char* const* calibration_images;  /* int8: image files (UTF-8 paths) run in float32 and int8 on load to measure
+                                               the deviation; NULL with calibration_count 0 = 4 built-in synthetic images.
+                                               Photos of the model's domain give a figure that means something for them. */
+    int calibration_count;                  /* entries in calibration_images, 0..64; > 0 only with AOTVIT_PRECISION_INT8
+                                               (aotvit_quantize: with either value). */
+} aotvit_open_options;
+
+/* Initialiser for the defaults: float32, default threads, no calibration images. */
+#define AOTVIT_OPEN_OPTIONS_INIT { sizeof(aotvit_open_options), 0, AOTVIT_PRECISION_FLOAT32, NULL, 0 }
 
 /* Largest output rank reported by aotvit_model_output_info. */
 #define AOTVIT_MAX_RANK 4
@@ -122,6 +150,62 @@ aotvit_status aotvit_catalog_entry(int index, const char** name, const char** re
  *         infinite weights, changed while read), OUT_OF_MEMORY.
  */
 aotvit_status aotvit_model_open(const char* model_name, const char* checkpoint_path, int threads, aotvit_model** out);
+
+/*
+ * aotvit_model_open with options: precision (int8) and calibration images besides threads.
+ *   options   NULL = the defaults (as aotvit_model_open with threads 0). See aotvit_open_options.
+ * With AOTVIT_PRECISION_INT8:
+ *   - a float checkpoint (or NULL: the synthetic one) is quantized on load, after the calibration images were run in
+ *     float32; they are run again in int8 and the comparison is kept (aotvit_model_quantization_report). This costs
+ *     two inferences per calibration image at load.
+ *   - an int8 checkpoint (written by aotvit_quantize or `aotvit quantize`) is loaded as it is and carries the report
+ *     measured when it was written; calibration_images are not run.
+ * An int8 checkpoint opened with AOTVIT_PRECISION_FLOAT32 (or by aotvit_model_open) is INVALID_ARGUMENT.
+ * Errors: as aotvit_model_open, and
+ *   INVALID_ARGUMENT  struct_size below sizeof(aotvit_open_options) of this header's version or above 4096, or a
+ *                     larger struct_size with a non-zero byte past the known fields; precision not an aotvit_precision;
+ *                     threads > 256; calibration_count < 0 or > 64, or > 0 with AOTVIT_PRECISION_FLOAT32; an empty
+ *                     calibration path
+ *   NULL_POINTER      calibration_images NULL with calibration_count > 0, or one of its first calibration_count entries NULL
+ *   IO_ERROR, BAD_IMAGE, LIMIT_EXCEEDED  a calibration image that is missing, undecodable or too large
+ * The message names the field (e.g. "options->precision is 7; ...").
+ */
+aotvit_status aotvit_model_open_ex(const char* model_name, const char* checkpoint_path,
+                                   const aotvit_open_options* options, aotvit_model** out);
+
+/* The handle's precision (AOTVIT_PRECISION_FLOAT32 for every handle from aotvit_model_open). precision may be NULL.
+ * Errors: NULL_POINTER (model), INVALID_ARGUMENT (not a live handle). */
+aotvit_status aotvit_model_precision(const aotvit_model* model, aotvit_precision* precision);
+
+/*
+ * How far this int8 handle is from float32, measured on the calibration images when it was loaded (or, for an int8
+ * checkpoint, when that was written), as one line of text: per output the cosine similarity (min and mean over the
+ * images) and the max abs error, and for a classifier the top-1 and top-5 agreement, e.g.
+ *   "int8 vs float32 on 4 calibration images (4 built-in synthetic images): logits: cosine min 0.999871 mean 0.999934,
+ *    max abs error 0.0123 (max |value| 4.51); top-1 agreement 100 %, top-5 agreement 100 %"
+ * (on one line). For a float32 handle: "" (the empty string). The text is for people and logs; its wording may change.
+ * *report is owned by the handle, valid until aotvit_model_destroy(); report may be NULL.
+ * Errors: NULL_POINTER (model), INVALID_ARGUMENT (not a live handle).
+ */
+aotvit_status aotvit_model_quantization_report(const aotvit_model* model, const char** report);
+
+/*
+ * Writes an int8 checkpoint, as `aotvit quantize IN OUT --model M` does: the float checkpoint in_path (a file, a folder
+ * or a hub repo id in the local cache, as aotvit_model_open takes; not NULL: the synthetic checkpoint has no file) of
+ * model model_name, with every nn.Linear weight quantized to int8 per output channel ("<name>_scale" F32 beside it) and
+ * every other tensor F32, to the safetensors file out_path (written to out_path + ".partial", then renamed; an existing
+ * file is replaced). The deviation from float32 is measured on the calibration images and stored in the file; open it
+ * with aotvit_model_open_ex and AOTVIT_PRECISION_INT8 (no calibration run then) to use it.
+ *   options  NULL = defaults; threads and calibration_images are used; precision may be either value (the output is
+ *            int8 regardless).
+ *   report   receives the measured report (the line aotvit_model_quantization_report gives for the written file), or ""
+ *            on failure; valid until the next aotvit_ call on the calling thread (as aotvit_last_error); may be NULL.
+ * Errors: NULL_POINTER (model_name, in_path, out_path), INVALID_ARGUMENT (unknown model, options as in
+ *         aotvit_model_open_ex, empty path, out_path a folder, in_path already an int8 checkpoint), IO_ERROR (in_path
+ *         not found, out_path's folder missing or not writable), BAD_CHECKPOINT, BAD_IMAGE, OUT_OF_MEMORY.
+ */
+aotvit_status aotvit_quantize(const char* model_name, const char* in_path, const char* out_path,
+                              const aotvit_open_options* options, const char** report);
 
 /*
  * Image orientation for aotvit_model_run_image_* and aotvit_preprocess_image_* on this handle: enabled != 0 (the
