@@ -33,7 +33,14 @@ public enum ModelPrecision
 /// <param name="MeanCosine">Mean cosine similarity over the images.</param>
 /// <param name="MaxAbsError">Largest |int8 − float32| over every value of every image.</param>
 /// <param name="MaxAbsValue">Largest |float32| over every value (the scale MaxAbsError is relative to).</param>
-public sealed record OutputDeviation(string Name, double MinCosine, double MeanCosine, double MaxAbsError, double MaxAbsValue);
+public sealed class OutputDeviation(string name, double minCosine, double meanCosine, double maxAbsError, double maxAbsValue)
+{
+    public string Name { get; } = name;
+    public double MinCosine { get; } = minCosine;
+    public double MeanCosine { get; } = meanCosine;
+    public double MaxAbsError { get; } = maxAbsError;
+    public double MaxAbsValue { get; } = maxAbsValue;
+}
 
 /// <summary>
 /// int8 against float32 on one checkpoint, measured on the calibration images: per output cosine and error and, for a
@@ -45,9 +52,17 @@ public sealed record OutputDeviation(string Name, double MinCosine, double MeanC
 /// <param name="Top1Agreement">Fraction of images whose top-1 class is the same (classifiers; null otherwise).</param>
 /// <param name="Top5Agreement">Fraction of images whose top-5 classes are the same set (classifiers; null otherwise).</param>
 /// <param name="FromCheckpoint">True when read from an int8 checkpoint's metadata (measured when it was written).</param>
-public sealed record QuantizationReport(int Images, string Inputs, IReadOnlyList<OutputDeviation> Outputs,
-                                       double? Top1Agreement, double? Top5Agreement, bool FromCheckpoint)
+/// <remarks>A class, not a record: a record's generated equality and printing cost the NativeAOT executable ~5 KB.</remarks>
+public sealed class QuantizationReport(int images, string inputs, IReadOnlyList<OutputDeviation> outputs,
+                                       double? top1Agreement, double? top5Agreement, bool fromCheckpoint)
 {
+    public int Images { get; } = images;
+    public string Inputs { get; } = inputs;
+    public IReadOnlyList<OutputDeviation> Outputs { get; } = outputs;
+    public double? Top1Agreement { get; } = top1Agreement;
+    public double? Top5Agreement { get; } = top5Agreement;
+    public bool FromCheckpoint { get; } = fromCheckpoint;
+
     /// <summary>Metadata key of the serialised report in an int8 checkpoint.</summary>
     internal const string MetadataKey = "aotvit.int8.report";
 
@@ -100,7 +115,7 @@ public sealed record QuantizationReport(int Images, string Inputs, IReadOnlyList
                     break;
             }
         }
-        return images < 1 || outputs.Count == 0 ? null : new QuantizationReport(images, inputs, outputs, top1, top5, FromCheckpoint: true);
+        return images < 1 || outputs.Count == 0 ? null : new QuantizationReport(images, inputs, outputs, top1, top5, fromCheckpoint: true);
     }
 
     private static bool TryDouble(string s, out double value) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
@@ -278,7 +293,7 @@ public static class Int8Quantization
             top1 = same1 / (double)images;
             top5 = same5 / (double)images;
         }
-        return new QuantizationReport(images, inputs, outputs, top1, top5, FromCheckpoint: false);
+        return new QuantizationReport(images, inputs, outputs, top1, top5, fromCheckpoint: false);
     }
 
     private static int[] TopK(ReadOnlySpan<float> values, int k)

@@ -82,7 +82,7 @@ public abstract unsafe class VisionModel : IDisposable
         {
             return int8File.Metadata.TryGetValue(QuantizationReport.MetadataKey, out string? text) && QuantizationReport.TryParse(text) is { } stored
                 ? stored
-                : new QuantizationReport(0, "none: the int8 checkpoint carries no report", [], null, null, FromCheckpoint: true);
+                : new QuantizationReport(0, "none: the int8 checkpoint carries no report", [], null, null, fromCheckpoint: true);
         }
         var (pixels, count, description) = Int8Quantization.CalibrationPixels(this);
         float[][] reference = RunAll(pixels, count), quantized;

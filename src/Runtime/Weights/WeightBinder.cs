@@ -198,7 +198,7 @@ public sealed class WeightBinder
         {
             if (scales[i] < 0) throw new CheckpointException($"scale {i} is negative ({scales[i]}); int8 scales are max|w| / 127", File.FileName, scaleInfo.Name);
         }
-        int bad = Array.IndexOf(values, (sbyte)-128);
+        int bad = AotVit.Runtime.Kernels.Int8Matrix.IndexOfMinus128(values);
         if (bad >= 0) throw new CheckpointException($"value −128 at flat index {bad}; int8 weights are symmetric in [−127, 127]", File.FileName, info.Name);
         return true;
     }
