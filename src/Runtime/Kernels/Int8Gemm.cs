@@ -13,6 +13,7 @@
 // Non-finite inputs: a row of a holding NaN or ±Inf (or whose range overflows float) gets scale NaN, so that row of c is
 // NaN; nothing else is affected and nothing reads out of bounds. A row whose range is below ~1e-36 counts as zero.
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
@@ -58,14 +59,10 @@ public static unsafe partial class Int8Gemm
     public static void Run(WorkerPool? pool, int m, float* a, int lda, Int8Matrix b,
                            float* bias, Activation act, float* residual, int ldr, float* c, int ldc)
     {
-        ArgumentNullException.ThrowIfNull(b);
-        ObjectDisposedException.ThrowIf(b.IsDisposed, b);
-        ArgumentOutOfRangeException.ThrowIfLessThan(m, 1);
-        if (a == null) throw new ArgumentNullException(nameof(a));
-        if (c == null) throw new ArgumentNullException(nameof(c));
-        ArgumentOutOfRangeException.ThrowIfLessThan(lda, b.K);
-        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, b.N);
-        if (residual != null) ArgumentOutOfRangeException.ThrowIfLessThan(ldr, b.N);
+        if (b == null || b.IsDisposed || m < 1 || a == null || c == null || lda < b.K || ldc < b.N || (residual != null && ldr < b.N))
+        {
+            ThrowInvalid(m, a, lda, b, residual, ldr, c, ldc);
+        }
 
         long ldq = (long)(b.Kq * 4 + 63) / 64 * 64;
         // Per call: [m][ldq] bytes of qa, then m row scales and m zero points (the calling thread's scratch).
@@ -94,6 +91,20 @@ public static unsafe partial class Int8Gemm
         }
 
         Execute(pool, &job);
+    }
+
+    // The exception Run throws for its arguments (one site, out of line).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowInvalid(int m, float* a, int lda, Int8Matrix? b, float* residual, int ldr, float* c, int ldc)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        ObjectDisposedException.ThrowIf(b.IsDisposed, b);
+        ArgumentOutOfRangeException.ThrowIfLessThan(m, 1);
+        if (a == null) throw new ArgumentNullException(nameof(a));
+        if (c == null) throw new ArgumentNullException(nameof(c));
+        ArgumentOutOfRangeException.ThrowIfLessThan(lda, b.K);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, b.N);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldr, b.N);
     }
 
     /// <summary>Test hook: acc[i, j] = Σ_k q[i, k]·W[j, k] (exact int32) through the same driver and microkernels.</summary>
@@ -424,17 +435,7 @@ public static unsafe partial class Int8Gemm
     private static void Dequantize(int* acc, int* sums, float* scales, float rowScale, int zero, float* values, int width)
     {
         int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<int> zero16 = Vector512.Create(zero);
-            Vector512<float> scale16 = Vector512.Create(rowScale);
-            for (; j < width; j += 16)
-            {
-                Vector512<int> centered = Vector512.Load(acc + j) - zero16 * Vector512.Load(sums + j);
-                (Vector512.ConvertToSingle(centered) * (scale16 * Vector512.Load(scales + j))).Store(values + j);
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
+        if (Vector128.IsHardwareAccelerated)
         {
             Vector128<int> zero4 = Vector128.Create(zero);
             Vector128<float> scale4 = Vector128.Create(rowScale);
