@@ -13,7 +13,6 @@
 // Non-finite inputs: a row of a holding NaN or ±Inf (or whose range overflows float) gets scale NaN, so that row of c is
 // NaN; nothing else is affected and nothing reads out of bounds. A row whose range is below ~1e-36 counts as zero.
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
@@ -59,10 +58,14 @@ public static unsafe partial class Int8Gemm
     public static void Run(WorkerPool? pool, int m, float* a, int lda, Int8Matrix b,
                            float* bias, Activation act, float* residual, int ldr, float* c, int ldc)
     {
-        if (b == null || b.IsDisposed || m < 1 || a == null || c == null || lda < b.K || ldc < b.N || (residual != null && ldr < b.N))
-        {
-            ThrowInvalid(m, a, lda, b, residual, ldr, c, ldc);
-        }
+        ArgumentNullException.ThrowIfNull(b);
+        ObjectDisposedException.ThrowIf(b.IsDisposed, b);
+        ArgumentOutOfRangeException.ThrowIfLessThan(m, 1);
+        if (a == null) throw new ArgumentNullException(nameof(a));
+        if (c == null) throw new ArgumentNullException(nameof(c));
+        ArgumentOutOfRangeException.ThrowIfLessThan(lda, b.K);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, b.N);
+        if (residual != null) ArgumentOutOfRangeException.ThrowIfLessThan(ldr, b.N);
 
         long ldq = (long)(b.Kq * 4 + 63) / 64 * 64;
         // Per call: [m][ldq] bytes of qa, then m row scales and m zero points (the calling thread's scratch).
@@ -91,20 +94,6 @@ public static unsafe partial class Int8Gemm
         }
 
         Execute(pool, &job);
-    }
-
-    // The exception Run throws for its arguments (one site, out of line).
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowInvalid(int m, float* a, int lda, Int8Matrix? b, float* residual, int ldr, float* c, int ldc)
-    {
-        ArgumentNullException.ThrowIfNull(b);
-        ObjectDisposedException.ThrowIf(b.IsDisposed, b);
-        ArgumentOutOfRangeException.ThrowIfLessThan(m, 1);
-        if (a == null) throw new ArgumentNullException(nameof(a));
-        if (c == null) throw new ArgumentNullException(nameof(c));
-        ArgumentOutOfRangeException.ThrowIfLessThan(lda, b.K);
-        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, b.N);
-        ArgumentOutOfRangeException.ThrowIfLessThan(ldr, b.N);
     }
 
     /// <summary>Test hook: acc[i, j] = Σ_k q[i, k]·W[j, k] (exact int32) through the same driver and microkernels.</summary>
