@@ -23,46 +23,51 @@ internal static unsafe class Int8Bench
 
     public static void Run(double seconds)
     {
-        (string Name, int M, int K, int N)[] shapes =
+        // As the models call them: bias everywhere, GELU (ViT) / SiLU (MobileViT) on fc1, the residual add on out and fc2.
+        const int none = 0, gelu = 1, silu = 2, residual = 8;
+        (string Name, int M, int K, int N, int Epilogue)[] shapes =
         [
-            ("ViT-B/32 qkv", 50, 768, 2304), ("ViT-B/32 fc1", 50, 768, 3072), ("ViT-B/32 fc2", 50, 3072, 768),
-            ("ViT-B/32 b8 qkv", 400, 768, 2304), ("ViT-B/32 b8 fc1", 400, 768, 3072), ("ViT-B/32 b8 fc2", 400, 3072, 768),
-            ("MViT-S L2 qkv", 1024, 144, 432), ("MViT-S L2 fc1", 1024, 144, 288), ("MViT-S L2 fc2", 1024, 288, 144),
-            ("MViT-S L3 qkv", 256, 192, 576), ("MViT-S L3 fc2", 256, 384, 192),
-            ("MViT-S L4 qkv", 64, 240, 720), ("MViT-S L4 out", 64, 240, 240), ("MViT-S L4 fc2", 64, 480, 240),
+            ("ViT-B/32 qkv", 50, 768, 2304, none), ("ViT-B/32 fc1", 50, 768, 3072, gelu), ("ViT-B/32 fc2", 50, 3072, 768, residual),
+            ("ViT-B/32 b8 qkv", 400, 768, 2304, none), ("ViT-B/32 b8 fc1", 400, 768, 3072, gelu), ("ViT-B/32 b8 fc2", 400, 3072, 768, residual),
+            ("MViT-S L2 qkv", 1024, 144, 432, none), ("MViT-S L2 fc1", 1024, 144, 288, silu), ("MViT-S L2 fc2", 1024, 288, 144, residual),
+            ("MViT-S L3 qkv", 256, 192, 576, none), ("MViT-S L3 fc2", 256, 384, 192, residual),
+            ("MViT-S L4 qkv", 64, 240, 720, none), ("MViT-S L4 out", 64, 240, 240, residual), ("MViT-S L4 fc2", 64, 480, 240, residual),
         ];
         string? only = Environment.GetEnvironmentVariable("INT8BENCH_SHAPES");   // e.g. "qkv" to run the shapes whose name contains it
         Console.WriteLine($"int8gemm: Int8Gemm.Run ({Int8Gemm.MicrokernelName}) vs Gemm.Run, {seconds} s per shape and thread count");
         Console.WriteLine("| GEMM | M×K→N | 1T fp32 | 1T int8 | 1T ratio | 2T fp32 (wall) | 2T int8 (wall) | 2T ratio | max err / max abs C |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
         using WorkerPool pool = new(2);
-        foreach (var (name, m, k, n) in shapes)
+        foreach (var (name, m, k, n, epilogue) in shapes)
         {
+            Activation act = (Activation)(epilogue & 7);
             if (only != null && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             Random random = new(m + k + n);
-            using NativeBuffer a = new((long)m * k), c32 = new((long)m * n), c8 = new((long)m * n), bias = new(n);
+            using NativeBuffer a = new((long)m * k), c32 = new((long)m * n), c8 = new((long)m * n), bias = new(n), res = new((long)m * n);
             for (long i = 0; i < a.Length; i++) a.Pointer[i] = (float)(random.NextDouble() * 2 - 1);
             for (int j = 0; j < n; j++) bias.Pointer[j] = (float)(random.NextDouble() - 0.5);
             float[] w = new float[n * k];
             for (int i = 0; i < w.Length; i++) w[i] = (float)(random.NextDouble() - 0.5) * 0.1f;
             using PackedMatrix fp32 = PackedMatrix.FromOutIn(w, n, k);
             using Int8Matrix int8 = Int8Matrix.FromOutIn(w, n, k);
-            float* ap = a.Pointer, bp = bias.Pointer, cf = c32.Pointer, cq = c8.Pointer;
+            for (long i = 0; i < res.Length; i++) res.Pointer[i] = (float)(random.NextDouble() - 0.5);
+            float* ap = a.Pointer, bp = bias.Pointer, cf = c32.Pointer, cq = c8.Pointer, rp = (epilogue & residual) != 0 ? res.Pointer : null;
 
-            Gemm.Run(null, m, ap, k, fp32, bp, Activation.None, null, 0, cf, n);
-            Int8Gemm.Run(null, m, ap, k, int8, bp, Activation.None, null, 0, cq, n);
+            Gemm.Run(null, m, ap, k, fp32, bp, act, rp, n, cf, n);
+            Int8Gemm.Run(null, m, ap, k, int8, bp, act, rp, n, cq, n);
             double err = 0, max = 0;
             for (long i = 0; i < (long)m * n; i++) { err = Math.Max(err, Math.Abs(cf[i] - cq[i])); max = Math.Max(max, Math.Abs(cf[i])); }
 
             double macs = (double)m * k * n;
             int reps = (int)Math.Clamp(2e8 / macs, 1, 1000);   // ~2-4 ms per batch at 1 thread
             var (f1, q1) = Measure(seconds, macs * reps, cpu: true,
-                () => { for (int r = 0; r < reps; r++) Gemm.Run(null, m, ap, k, fp32, bp, Activation.None, null, 0, cf, n); },
-                () => { for (int r = 0; r < reps; r++) Int8Gemm.Run(null, m, ap, k, int8, bp, Activation.None, null, 0, cq, n); });
+                () => { for (int r = 0; r < reps; r++) Gemm.Run(null, m, ap, k, fp32, bp, act, rp, n, cf, n); },
+                () => { for (int r = 0; r < reps; r++) Int8Gemm.Run(null, m, ap, k, int8, bp, act, rp, n, cq, n); });
             var (f2, q2) = Measure(seconds, macs * reps, cpu: false,
-                () => { for (int r = 0; r < reps; r++) Gemm.Run(pool, m, ap, k, fp32, bp, Activation.None, null, 0, cf, n); },
-                () => { for (int r = 0; r < reps; r++) Int8Gemm.Run(pool, m, ap, k, int8, bp, Activation.None, null, 0, cq, n); });
-            Console.WriteLine($"| {name} | {m}×{k}→{n} | {f1:F1} | {q1:F1} | **{q1 / f1:F2}×** | {f2:F1} | {q2:F1} | **{q2 / f2:F2}×** | {err:G2} / {max:G3} |");
+                () => { for (int r = 0; r < reps; r++) Gemm.Run(pool, m, ap, k, fp32, bp, act, rp, n, cf, n); },
+                () => { for (int r = 0; r < reps; r++) Int8Gemm.Run(pool, m, ap, k, int8, bp, act, rp, n, cq, n); });
+            string epi = (act == Activation.None ? "" : act.ToString()) + (rp != null ? "+res" : "");
+            Console.WriteLine($"| {name}{(epi.Length > 0 ? " (" + epi + ")" : "")} | {m}×{k}→{n} | {f1:F1} | {q1:F1} | **{q1 / f1:F2}×** | {f2:F1} | {q2:F1} | **{q2 / f2:F2}×** | {err:G2} / {max:G3} |");
         }
 
         Console.WriteLine("(GMAC/s; medians of interleaved batches)");

@@ -167,7 +167,7 @@ public static unsafe partial class Int8Gemm
     {
         float min = 0, max = 0;
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && k >= 16)
+        if (Vector512.IsHardwareAccelerated)
         {
             Vector512<float> low = Vector512<float>.Zero, high = low;
             for (; i <= k - 16; i += 16)
@@ -177,17 +177,14 @@ public static unsafe partial class Int8Gemm
                 high = Vector512.Max(high, value);
             }
 
-            Vector128<float> low4 = Vector128.Min(Vector128.Min(low.GetLower().GetLower(), low.GetLower().GetUpper()),
-                                                  Vector128.Min(low.GetUpper().GetLower(), low.GetUpper().GetUpper()));
-            Vector128<float> high4 = Vector128.Max(Vector128.Max(high.GetLower().GetLower(), high.GetLower().GetUpper()),
-                                                   Vector128.Max(high.GetUpper().GetLower(), high.GetUpper().GetUpper()));
-            min = Reduce(low4, min, max: false);
-            max = Reduce(high4, max, max: true);
+            min = Reduce(Vector128.Min(Vector128.Min(low.GetLower().GetLower(), low.GetLower().GetUpper()),
+                                       Vector128.Min(low.GetUpper().GetLower(), low.GetUpper().GetUpper())), min, max: false);
+            max = Reduce(Vector128.Max(Vector128.Max(high.GetLower().GetLower(), high.GetLower().GetUpper()),
+                                       Vector128.Max(high.GetUpper().GetLower(), high.GetUpper().GetUpper())), max, max: true);
         }
-
-        if (Vector128.IsHardwareAccelerated && k - i >= 4)
+        else if (Vector128.IsHardwareAccelerated)
         {
-            Vector128<float> low = Vector128.Create(min), high = Vector128.Create(max);
+            Vector128<float> low = Vector128<float>.Zero, high = low;
             for (; i <= k - 4; i += 4)
             {
                 Vector128<float> value = Vector128.Load(x + i);
@@ -228,7 +225,7 @@ public static unsafe partial class Int8Gemm
         zero = Math.Clamp((int)MathF.Round(-min * inv), 0, 127);
         float zeroF = zero;
         int j = 0;
-        if (Avx512F.IsSupported)
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
             Vector512<float> inv16 = Vector512.Create(inv), zero16 = Vector512.Create(zeroF), top = Vector512.Create(127f);
             for (; j <= k - 16; j += 16)
@@ -239,7 +236,7 @@ public static unsafe partial class Int8Gemm
             }
         }
 
-        if (Vector128.IsHardwareAccelerated)
+        else if (Vector128.IsHardwareAccelerated)
         {
             Vector128<float> inv4 = Vector128.Create(inv), zero4 = Vector128.Create(zeroF), top = Vector128.Create(127f);
             for (; j <= k - 16; j += 16)
@@ -366,24 +363,9 @@ public static unsafe partial class Int8Gemm
         int* sums = job->ColSum + column0;
         float* scales = job->ColScale + column0;
         float* bias = job->Bias != null ? job->Bias + column0 : null;
-        if (Vector512.IsHardwareAccelerated && columns == PanelWidth && job->Acc == null)
+        if (Vector512.IsHardwareAccelerated && columns % 16 == 0 && job->Acc == null)
         {
-            switch (job->Act)
-            {
-                case Activation.Silu:
-                    Finish512<Epilogue.SiluActivation>(job, row0, rows, tile, sums, scales, bias, column0);
-                    break;
-                case Activation.Gelu:
-                    Finish512<Epilogue.GeluActivation>(job, row0, rows, tile, sums, scales, bias, column0);
-                    break;
-                case Activation.Tanh:
-                    Finish512<Epilogue.TanhActivation>(job, row0, rows, tile, sums, scales, bias, column0);
-                    break;
-                default:
-                    Finish512<Epilogue.NoActivation>(job, row0, rows, tile, sums, scales, bias, column0);
-                    break;
-            }
-
+            Finish512(job, row0, rows, columns, tile, sums, scales, bias, column0);
             return;
         }
 
@@ -403,11 +385,12 @@ public static unsafe partial class Int8Gemm
         }
     }
 
-    // Finish for a whole 64-column panel with Vector512: dequantization, bias, activation (chosen once) and residual in
-    // registers, 32 columns at a time (Epilogue.Row512), residual read before c is written.
-    private static void Finish512<TAct>(Job* job, int row0, int rows, int* tile, int* sums, float* scales, float* bias, int column0)
-        where TAct : struct, Epilogue.IActivation512
+    // Finish with Vector512 when the panel's columns are a multiple of 16: dequantization, bias, activation and residual
+    // in registers, one 16-column vector at a time; residual is read before c is written. Not generic over the activation
+    // (one copy of the code in the binary; the switch per vector is predicted).
+    private static void Finish512(Job* job, int row0, int rows, int columns, int* tile, int* sums, float* scales, float* bias, int column0)
     {
+        Activation act = job->Act;
         for (int r = 0; r < rows; r++)
         {
             long row = row0 + r;
@@ -416,19 +399,22 @@ public static unsafe partial class Int8Gemm
             Vector512<float> rowScale = Vector512.Create(job->RowScale[row]);
             float* residual = job->Residual != null ? job->Residual + row * job->Ldr + column0 : null;
             float* c = job->C + row * job->Ldc + column0;
-            for (int half = 0; half < PanelWidth; half += 32)
+            for (int j = 0; j < columns; j += 16)
             {
-                Vector512<float> x0 = Vector512.ConvertToSingle(Vector512.Load(acc + half) - zero * Vector512.Load(sums + half))
-                                      * (rowScale * Vector512.Load(scales + half));
-                Vector512<float> x1 = Vector512.ConvertToSingle(Vector512.Load(acc + half + 16) - zero * Vector512.Load(sums + half + 16))
-                                      * (rowScale * Vector512.Load(scales + half + 16));
+                Vector512<float> x = Vector512.ConvertToSingle(Vector512.Load(acc + j) - zero * Vector512.Load(sums + j))
+                                     * (rowScale * Vector512.Load(scales + j));
                 if (bias != null)
                 {
-                    x0 += Vector512.Load(bias + half);
-                    x1 += Vector512.Load(bias + half + 16);
+                    x += Vector512.Load(bias + j);
                 }
 
-                Epilogue.Row512<TAct>(x0, x1, residual != null ? residual + half : null, c + half);
+                x = ActivationMath.Apply<Vector512Ops, Vector512<float>>(act, x);
+                if (residual != null)
+                {
+                    x += Vector512.Load(residual + j);
+                }
+
+                x.Store(c + j);
             }
         }
     }
@@ -438,17 +424,7 @@ public static unsafe partial class Int8Gemm
     private static void Dequantize(int* acc, int* sums, float* scales, float rowScale, int zero, float* values, int width)
     {
         int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<int> zero16 = Vector512.Create(zero);
-            Vector512<float> scale16 = Vector512.Create(rowScale);
-            for (; j < width; j += 16)
-            {
-                Vector512<int> centered = Vector512.Load(acc + j) - zero16 * Vector512.Load(sums + j);
-                (Vector512.ConvertToSingle(centered) * (scale16 * Vector512.Load(scales + j))).Store(values + j);
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
+        if (Vector128.IsHardwareAccelerated)
         {
             Vector128<int> zero4 = Vector128.Create(zero);
             Vector128<float> scale4 = Vector128.Create(rowScale);

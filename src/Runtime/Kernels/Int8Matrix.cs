@@ -90,9 +90,9 @@ public sealed unsafe class Int8Matrix : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         long count = (long)n * k;
-        if (weight.Length < count) throw new ArgumentException($"weight has {weight.Length} floats, expected [{n}, {k}] = {count}.", nameof(weight));
-        if (q.Length < count) throw new ArgumentException($"q has {q.Length} bytes, expected [{n}, {k}] = {count}.", nameof(q));
-        if (scales.Length < n) throw new ArgumentException($"scales has {scales.Length} floats, expected {n}.", nameof(scales));
+        CheckLength(weight.Length, n, k, nameof(weight));
+        CheckLength(q.Length, n, k, nameof(q));
+        CheckLength(scales.Length, n, 0, nameof(scales));
         fixed (float* w = weight)
         fixed (sbyte* output = q)
         {
@@ -112,7 +112,7 @@ public sealed unsafe class Int8Matrix : IDisposable
             float value = w[i];
             if (!float.IsFinite(value))
             {
-                throw new ArgumentException($"weight[{row}, {i}] is {value}; int8 quantization needs finite weights.", "weight");
+                throw Invalid("weight", row, i, value, "int8 quantization needs finite weights");
             }
 
             max = Math.Max(max, Math.Abs(value));
@@ -156,7 +156,7 @@ public sealed unsafe class Int8Matrix : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, MaxK);
-        if (weight.Length < (long)n * k) throw new ArgumentException($"weight has {weight.Length} floats, expected [{n}, {k}] = {(long)n * k}.", nameof(weight));
+        CheckLength(weight.Length, n, k, nameof(weight));
         Int8Matrix matrix = new(k, n);
         try
         {
@@ -190,21 +190,23 @@ public sealed unsafe class Int8Matrix : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, MaxK);
         long count = (long)n * k;
-        if (q.Length < count) throw new ArgumentException($"q has {q.Length} values, expected [{n}, {k}] = {count}.", nameof(q));
-        if (scales.Length < n) throw new ArgumentException($"scales has {scales.Length} values, expected {n}.", nameof(scales));
+        CheckLength(q.Length, n, k, nameof(q));
+        CheckLength(scales.Length, n, 0, nameof(scales));
         for (int j = 0; j < n; j++)
         {
             float scale = scales[j];
             if (!float.IsFinite(scale) || scale < 0)
             {
-                throw new ArgumentException($"scales[{j}] is {scale}; int8 weight scales must be finite and >= 0.", nameof(scales));
+                throw Invalid(nameof(scales), j, -1, scale, "int8 weight scales must be finite and >= 0");
             }
         }
 
-        int bad = IndexOfMinus128(q.Slice(0, checked((int)count)));
-        if (bad >= 0)
+        for (int i = 0; i < count; i++)
         {
-            throw new ArgumentException($"q[{bad / k}, {bad % k}] is -128; int8 weights must be in [-127, 127] (symmetric quantization).", nameof(q));
+            if (q[i] == sbyte.MinValue)
+            {
+                throw Invalid(nameof(q), i / k, i % k, -128, "int8 weights must be in [-127, 127] (symmetric quantization)");
+            }
         }
 
         Int8Matrix matrix = new(k, n);
@@ -255,9 +257,8 @@ public sealed unsafe class Int8Matrix : IDisposable
     /// <summary>Writes q [N, K] row-major and the N scales back out: exactly what was packed.</summary>
     public void CopyQuantized(Span<sbyte> q, Span<float> scales)
     {
-        long count = (long)N * K;
-        if (q.Length < count) throw new ArgumentException($"q has {q.Length} values, expected [{N}, {K}] = {count}.", nameof(q));
-        if (scales.Length < N) throw new ArgumentException($"scales has {scales.Length} values, expected {N}.", nameof(scales));
+        CheckLength(q.Length, N, K, nameof(q));
+        CheckLength(scales.Length, N, 0, nameof(scales));
         ObjectDisposedException.ThrowIf(_buffer.Pointer == null, this);
         for (int j = 0; j < N; j++)
         {
@@ -271,6 +272,21 @@ public sealed unsafe class Int8Matrix : IDisposable
             scales[j] = ColumnScales[j];
         }
     }
+
+    // Throws unless a span of `length` values holds [rows, columns] (columns 0: a vector of rows).
+    private static void CheckLength(int length, int rows, int columns, string name)
+    {
+        long need = columns == 0 ? rows : (long)rows * columns;
+        if (length < need)
+        {
+            throw new ArgumentException(name + " has " + length.ToString() + " values, expected " +
+                (columns == 0 ? "" : "[" + rows.ToString() + ", " + columns.ToString() + "] = ") + need.ToString() + ".", name);
+        }
+    }
+
+    // "name[row, column] is value; rule." (column −1: name[row]). One formatting site for every element check.
+    private static ArgumentException Invalid(string name, long row, long column, float value, string rule) =>
+        new(name + "[" + row.ToString() + (column >= 0 ? ", " + column.ToString() : "") + "] is " + value.ToString() + "; " + rule + ".", name);
 
     // Writes column j (q [K], its scale) into its panel and its column sum.
     private void PackColumn(int j, sbyte* q, float scale)
