@@ -40,6 +40,7 @@ internal static unsafe class SelfTest
             foreach (int[] a in AttentionShapes) CheckAttention(p, a[0], a[1], a[2], a[3]);
             foreach (int[] c in ConvShapes) CheckConv(p, c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
             foreach (int[] d in DepthwiseShapes) CheckDepthwise(p, d[0], d[1], d[2], d[3]);
+            foreach (int[] g in Int8GemmShapes) CheckInt8Gemm(p, g[0], g[1], g[2]);
         }
         CheckElementwise();
         StdStream.Out.WriteLine($"  kernels: {s_checks} checks, {s_failures} failed");
@@ -82,6 +83,45 @@ internal static unsafe class SelfTest
                 Gemm.Reference(m, n, k, a.Pointer, k, bp, n, bias.Pointer, act, residual.Pointer, ldc, expected.Pointer, ldc);
             Gemm.Run(pool, m, a.Pointer, k, packed, bias.Pointer, act, residual.Pointer, ldc, actual.Pointer, ldc);
             Compare($"gemm {m}x{n}x{k} {Name(act)}", pool, expected.Pointer, actual.Pointer, m, n, ldc, 2e-6 * Math.Sqrt(k) + 1e-6);
+        }
+    }
+
+    // int8 GEMM {M, N, K}: row tails of the 4/5-row kernels, narrow last panels, K not a multiple of 4, ViT's 50 × 768.
+    private static readonly int[][] Int8GemmShapes = [[1, 1, 1], [5, 17, 3], [7, 130, 63], [13, 64, 4], [50, 65, 768]];
+
+    /// <summary>
+    /// int8 GEMM on values that quantize exactly: every A row holds integers in [0, 127] including 0 and 127 (scale 1,
+    /// zero point 0), every weight row integers in [−127, 127] including ±127 (scale 1). The int8 result is then the exact
+    /// integer product (below 2^24, so exact in float too) plus the epilogue, and must match the float reference.
+    /// </summary>
+    private static void CheckInt8Gemm(WorkerPool? pool, int m, int n, int k)
+    {
+        var a = new float[(long)m * k];
+        var w = new float[(long)n * k];
+        var b = new float[(long)k * n];
+        uint state = (uint)(m * 7919 + n * 104729 + k);
+        for (int i = 0; i < a.Length; i++) { state = state * 1664525 + 1013904223; a[i] = (state >> 8) % 128; }
+        for (int i = 0; i < m; i++) { a[(long)i * k] = 0; a[(long)i * k + k - 1] = 127; }
+        for (int i = 0; i < w.Length; i++) { state = state * 1664525 + 1013904223; w[i] = (int)((state >> 8) % 255) - 127; }
+        for (int j = 0; j < n; j++) w[(long)j * k + (j % k)] = j % 2 == 0 ? 127 : -127;
+        for (int j = 0; j < n; j++)
+            for (int p = 0; p < k; p++) b[(long)p * n + j] = w[(long)j * k + p];
+        if (k == 1) for (int i = 0; i < m; i++) a[i] = 127;   // one column: the row's only value is its max
+        using var int8 = Int8Matrix.FromOutIn(w, n, k);
+        using var bias = Random(n, 2);
+        int ldc = n + 3;
+        using var expected = new NativeBuffer((long)m * ldc);
+        using var actual = new NativeBuffer((long)m * ldc);
+        foreach (var act in new[] { Activation.None, Activation.Gelu })
+        {
+            using var residual = Random((long)m * ldc, 4);
+            fixed (float* ap = a)
+            fixed (float* bp = b)
+            {
+                Gemm.Reference(m, n, k, ap, k, bp, n, bias.Pointer, act, residual.Pointer, ldc, expected.Pointer, ldc);
+                Int8Gemm.Run(pool, m, ap, k, int8, bias.Pointer, act, residual.Pointer, ldc, actual.Pointer, ldc);
+            }
+            Compare($"int8 gemm {m}x{n}x{k} {Name(act)}", pool, expected.Pointer, actual.Pointer, m, n, ldc, 1e-5);
         }
     }
 
