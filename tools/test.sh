@@ -31,7 +31,7 @@ run() { # name, env..., -- filter
 # The whole suite once on the widest path; fuzzing in a pass of its own, once. The narrower SIMD paths rerun what
 # executes kernels (kernels, imaging, weights, models and the reference checks), not the CLI, C ABI or generator tests,
 # whose SIMD work is the same kernels.
-simd='(FullyQualifiedName~AotVit.Tests.Kernels|FullyQualifiedName~AotVit.Tests.Imaging|FullyQualifiedName~AotVit.Tests.Weights|FullyQualifiedName~AotVit.Tests.Models|FullyQualifiedName~AotVit.Tests.Reference|FullyQualifiedName~AotVit.Tests.Concurrency)&Category!=Fuzz'
+simd='(FullyQualifiedName~AotVit.Tests.Kernels|FullyQualifiedName~AotVit.Tests.Imaging|FullyQualifiedName~AotVit.Tests.Weights|FullyQualifiedName~AotVit.Tests.Models|FullyQualifiedName~AotVit.Tests.Reference|FullyQualifiedName~AotVit.Tests.Concurrency)&Category!=Fuzz&Category!=Int8Accuracy'
 run "full suite, widest SIMD" DOTNET_TieredPGO=1 -- "Category!=Fuzz"
 run "fuzz (time-bounded runs, widest SIMD)" DOTNET_TieredPGO=1 -- "Category=Fuzz"
 run "AVX-512 off (Vector256)" DOTNET_EnableAVX512=0 DOTNET_EnableAVX512F=0 -- "$simd"

@@ -1,3 +1,5 @@
+// Int8Accuracy tests (whole models, both precisions, eight images) run on the widest SIMD path only: tools/test.sh's
+// narrower passes check the int8 kernels through Int8GemmTests and the model plumbing through the other tests here.
 // int8 mode end to end on the synthetic checkpoints (no real weights here): the deviation from float32 on the golden
 // images for every compiled model (printed as a table; ViT embeddings at cosine ≥ 0.999 and MobileViT's top-5 kept are
 // the bars), the int8 checkpoint round trip (written, reloaded, same outputs and report), and the errors an
@@ -40,6 +42,7 @@ public sealed class Int8ModeTests(ITestOutputHelper output) : IDisposable
                              $"{(r.Top1Agreement is { } t1 ? $"{t1:P0} / {r.Top5Agreement:P0}" : "—")} |");
     }
 
+    [Trait("Category", "Int8Accuracy")]
     [Fact]
     public void ViT_B32_int8_embeddings_stay_at_cosine_0_999_of_float32_on_the_golden_images()
     {
@@ -60,6 +63,7 @@ public sealed class Int8ModeTests(ITestOutputHelper output) : IDisposable
     /// class that enters or leaves the top 5 (and a changed top 1) is a near-tie in float32, closer to the 5th (the 1st)
     /// than twice the image's largest int8 error; and the logits stay at cosine ≥ 0.998.
     /// </summary>
+    [Trait("Category", "Int8Accuracy")]
     [Fact]
     public void MobileViT_S_int8_changes_the_top5_only_at_float32_near_ties()
     {
@@ -90,6 +94,7 @@ public sealed class Int8ModeTests(ITestOutputHelper output) : IDisposable
 
     private static int[] Top(float[] v, int k) => v.Select((x, i) => (x, i)).OrderByDescending(p => p.x).Take(k).Select(p => p.i).ToArray();
 
+    [Trait("Category", "Int8Accuracy")]
     [Theory]
     [InlineData("vit-base-patch16-224")]
     [InlineData("deit-small-distilled-patch16-224")]
@@ -122,12 +127,12 @@ public sealed class Int8ModeTests(ITestOutputHelper output) : IDisposable
     public void An_int8_checkpoint_reloads_to_the_same_outputs_and_carries_its_report()
     {
         string source = Path.Combine(_dir, "f32.safetensors"), quantized = Path.Combine(_dir, "int8.safetensors");
-        SyntheticCheckpoint.Write("mobilevit-small", source);
-        var options = Int8Options(threads: 1);
-        QuantizationReport written = Int8Quantization.WriteCheckpoint("mobilevit-small", source, quantized, options);
+        SyntheticCheckpoint.Write("mobilevit-xx-small", source);
+        var options = new ModelOptions { Threads = 1, Precision = ModelPrecision.Int8, CalibrationImages = [TestPaths.Data("images", "chelsea.png"), TestPaths.Data("images", "rocket.jpg")] };
+        QuantizationReport written = Int8Quantization.WriteCheckpoint("mobilevit-xx-small", source, quantized, options);
 
-        using var inPlace = ImageClassifier.Load("mobilevit-small", source, options);
-        using var reloaded = ImageClassifier.Load("mobilevit-small", quantized, options);
+        using var inPlace = ImageClassifier.Load("mobilevit-xx-small", source, options);
+        using var reloaded = ImageClassifier.Load("mobilevit-xx-small", quantized, options);
         Assert.True(reloaded.QuantizationReport!.FromCheckpoint);
         Assert.Equal(written.Outputs[0].MinCosine, reloaded.QuantizationReport.Outputs[0].MinCosine);
         Assert.Equal(written.Top5Agreement, reloaded.QuantizationReport.Top5Agreement);
@@ -144,10 +149,10 @@ public sealed class Int8ModeTests(ITestOutputHelper output) : IDisposable
             Assert.True(new FileInfo(quantized).Length < new FileInfo(source).Length);
         }
 
-        var e = Assert.Throws<InputException>(() => ImageClassifier.Load("mobilevit-small", quantized, new ModelOptions { Threads = 1 }).Dispose());
+        var e = Assert.Throws<InputException>(() => ImageClassifier.Load("mobilevit-xx-small", quantized, new ModelOptions { Threads = 1 }).Dispose());
         Assert.Contains("is an int8 checkpoint", e.Message);
         Assert.Contains("Precision = Int8", e.Message);
-        var again = Assert.Throws<InputException>(() => Int8Quantization.WriteCheckpoint("mobilevit-small", quantized, Path.Combine(_dir, "x.safetensors"), options));
+        var again = Assert.Throws<InputException>(() => Int8Quantization.WriteCheckpoint("mobilevit-xx-small", quantized, Path.Combine(_dir, "x.safetensors"), options));
         Assert.Contains("already an int8 checkpoint", again.Message);
     }
 
