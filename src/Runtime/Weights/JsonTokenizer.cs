@@ -110,7 +110,8 @@ internal ref struct JsonTokenizer
                 if (c != ',') throw Fail($"expected ',' or '{(inObject ? '}' : ']')}', found {Describe(_pos)}", _pos);
                 int comma = _pos++;
                 SkipWhitespace();
-                if (_pos < _json.Length && _json[_pos] == (inObject ? '}' : ']'))
+                if (_pos >= _json.Length) throw Fail("the JSON text ends unexpectedly", _pos);
+                if (_json[_pos] == (inObject ? '}' : ']'))
                 {
                     throw Fail("trailing comma before the end of the " + (inObject ? "object" : "array"), comma);
                 }
@@ -253,7 +254,7 @@ internal ref struct JsonTokenizer
                 ReadLiteral("null"u8, JsonToken.Null);
                 return;
             default:
-                if (c == '-' || c - '0' <= 9u)
+                if (c == '-' || (uint)(c - '0') <= 9)
                 {
                     ReadNumber();
                     return;
@@ -300,7 +301,7 @@ internal ref struct JsonTokenizer
         if (_pos < _json.Length && _json[_pos] == '0')
         {
             _pos++;
-            if (_pos < _json.Length && _json[_pos] - '0' <= 9u) throw Fail("invalid number: leading zero", _pos);
+            if (_pos < _json.Length && (uint)(_json[_pos] - '0') <= 9) throw Fail("invalid number: leading zero", _pos);
         }
         else
         {
@@ -328,7 +329,7 @@ internal ref struct JsonTokenizer
     private void Digits()
     {
         int first = _pos;
-        while (_pos < _json.Length && _json[_pos] - '0' <= 9u) _pos++;
+        while (_pos < _json.Length && (uint)(_json[_pos] - '0') <= 9) _pos++;
         if (_pos == first)
         {
             throw Fail(_pos < _json.Length ? $"invalid number: expected a digit, found {Describe(_pos)}" : "invalid number: the text ends where a digit is expected", _pos);

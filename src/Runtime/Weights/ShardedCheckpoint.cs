@@ -50,6 +50,12 @@ public sealed class ShardedCheckpoint : Checkpoint
                 {
                     throw new CheckpointException($"shard '{shard}' named by the index is missing (expected at {shardPath})", indexPath);
                 }
+                // CheckpointFile.Open reads a *.json file as an index: an index naming itself (or one naming it back)
+                // would open indexes without end, so a shard is never a .json file.
+                if (shard.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new CheckpointException($"shard '{shard}' is a .json file; an index names safetensors or torch files, not another index", indexPath);
+                }
                 Checkpoint part = CheckpointFile.Open(shardPath, limits);
                 owned.Add(part);
                 if (part is ShardedCheckpoint) throw new CheckpointException($"shard '{shard}' is itself an index", indexPath);
