@@ -42,7 +42,9 @@ internal sealed unsafe class ResampleAxis : IDisposable
         First = System.Buffers.ArrayPool<int>.Shared.Rent(outSize);
         Count = System.Buffers.ArrayPool<int>.Shared.Rent(outSize);
         Weights = System.Buffers.ArrayPool<int>.Shared.Rent(checked(outSize * KernelSize));
-        double[] weights = System.Buffers.ArrayPool<double>.Shared.Rent(KernelSize);
+        // A plain array, not ArrayPool<double>.Shared: the pool's only double user, it cost ~3 KB of NativeAOT code
+        // (one SharedArrayPool instantiation) to save one small allocation per resize plan.
+        double[] weights = new double[KernelSize];
         double inverseFilterScale = 1.0 / filterScale;
         for (int i = 0; i < outSize; i++)
         {
@@ -69,7 +71,6 @@ internal sealed unsafe class ResampleAxis : IDisposable
             First[i] = first;
             Count[i] = count;
         }
-        System.Buffers.ArrayPool<double>.Shared.Return(weights);
     }
 
     /// <summary>Groups of ⌊lanes/3⌋ taps that hold the longest window (KernelSize taps).</summary>

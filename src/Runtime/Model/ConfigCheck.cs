@@ -4,7 +4,6 @@
 // default standing in for a field the folder's config omits, as transformers reads it.
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using AotVit.Runtime.Weights;
 
 namespace AotVit.Runtime.Model;
@@ -57,33 +56,33 @@ public static class ConfigCheck
         var result = new Dictionary<string, string?>(StringComparer.Ordinal);
         try
         {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            var reader = new JsonTokenizer(json, 64);
+            if (!reader.Read() || reader.TokenType != JsonToken.StartObject)
             {
                 throw new CheckpointException("config.json is not a JSON object", path);
             }
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            while (reader.Read() && reader.TokenType == JsonToken.PropertyName)
             {
-                string key = reader.GetString()!;
-                if (!reader.Read()) break;
+                string key = reader.GetString();
+                reader.Read();
                 if (!kinds.TryGetValue(key, out ConfigFieldKind kind))
                 {
                     reader.Skip();
                     continue;
                 }
-                long start = reader.TokenStartIndex;
+                int start = reader.TokenStart;
                 string? text = Canonical(kind, ref reader);
-                if (text is null && reader.TokenType != JsonTokenType.Null)
+                if (text is null && reader.TokenType != JsonToken.Null)
                 {
                     reader.Skip();
-                    string raw = Encoding.UTF8.GetString(json, (int)start, (int)(reader.BytesConsumed - start)).Trim();
+                    string raw = Encoding.UTF8.GetString(json, start, reader.BytesConsumed - start).Trim();
                     text = "\u0001" + (raw.Length > 40 ? raw[..40] + "…" : raw);
                 }
                 result[key] = text;   // the last occurrence wins, as in Python's json.load
             }
-            if (reader.TokenType != JsonTokenType.EndObject) throw new JsonException("unexpected end of the JSON text");
+            reader.Read();   // at the end of the object: nothing but whitespace may follow it (anything else throws)
         }
-        catch (JsonException e)
+        catch (JsonSyntaxException e)
         {
             throw new CheckpointException($"config.json is not valid JSON: {e.Message}", path, inner: e);
         }
@@ -103,31 +102,34 @@ public static class ConfigCheck
     }
 
     /// <summary>The value at the reader as canonical text of <paramref name="kind"/>, or null when it is of another kind
-    /// (the reader is then still at the value's first token).</summary>
-    private static string? Canonical(ConfigFieldKind kind, ref Utf8JsonReader reader)
+    /// (the reader is then still at the value's first token, or at the end of an array with a non-integer element).</summary>
+    private static string? Canonical(ConfigFieldKind kind, ref JsonTokenizer reader)
     {
         switch (kind)
         {
             case ConfigFieldKind.Integer:
-                return reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out double d) && d == Math.Floor(d) && Math.Abs(d) < 1e15
+                return reader.TokenType == JsonToken.Number && reader.TryGetDouble(out double d) && d == Math.Floor(d) && Math.Abs(d) < 1e15
                     ? ((long)d).ToString(CultureInfo.InvariantCulture) : null;
             case ConfigFieldKind.Number:
-                return reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out double n) ? n.ToString("R", CultureInfo.InvariantCulture) : null;
+                return reader.TokenType == JsonToken.Number && reader.TryGetDouble(out double n) ? n.ToString("R", CultureInfo.InvariantCulture) : null;
             case ConfigFieldKind.Bool:
-                return reader.TokenType switch { JsonTokenType.True => "true", JsonTokenType.False => "false", _ => null };
+                return reader.TokenType switch { JsonToken.True => "true", JsonToken.False => "false", _ => null };
             case ConfigFieldKind.String:
-                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                return reader.TokenType == JsonToken.String ? reader.GetString() : null;
             case ConfigFieldKind.IntegerArray:
             {
-                if (reader.TokenType != JsonTokenType.StartArray) return null;
-                var copy = reader;   // on a non-integer element, report the array from its start
+                if (reader.TokenType != JsonToken.StartArray) return null;
+                int depth = reader.Depth;   // the array's own
                 var items = new List<string>();
-                while (copy.Read() && copy.TokenType != JsonTokenType.EndArray)
+                while (reader.Read() && reader.TokenType != JsonToken.EndArray)
                 {
-                    if (Canonical(ConfigFieldKind.Integer, ref copy) is not { } i) return null;
+                    if (Canonical(ConfigFieldKind.Integer, ref reader) is not { } i)
+                    {
+                        while (reader.Depth >= depth) reader.Read();   // to the array's end: the caller reports it whole
+                        return null;
+                    }
                     items.Add(i);
                 }
-                reader = copy;
                 return "[" + string.Join(", ", items) + "]";
             }
             default:

@@ -1,12 +1,11 @@
 // Validating parser for the safetensors header: 8-byte little-endian length, then a UTF-8 JSON object.
 // It trusts nothing: every size is checked against the file and the limits before it is used, numbers
-// are parsed as exact integers with checked arithmetic, and JSON nesting is capped (Utf8JsonReader is
+// are parsed as exact integers with checked arithmetic, and JSON nesting is capped (JsonTokenizer is
 // iterative, so a hostile "[[[[..." header costs nothing but an early error).
 // It deliberately does not touch tensor data; SafeTensorsFile does that.
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Text;
-using System.Text.Json;
 
 namespace AotVit.Runtime.Weights;
 
@@ -64,13 +63,9 @@ internal sealed class SafeTensorsHeader
         {
             parser.ParseRoot(json);
         }
-        catch (JsonException exception)
+        catch (JsonSyntaxException exception)
         {
-            throw new CheckpointException($"header is not valid JSON: {exception.Message}", fileName, parser.CurrentTensor, exception);
-        }
-        catch (InvalidOperationException exception)
-        {
-            // Utf8JsonReader reports undecodable strings (e.g. an escaped lone surrogate "\ud800") this way.
+            // Malformed JSON, including undecodable strings (invalid UTF-8, an escaped lone surrogate "\ud800").
             throw new CheckpointException($"header is not valid JSON: {exception.Message}", fileName, parser.CurrentTensor, exception);
         }
 
@@ -140,23 +135,18 @@ internal sealed class SafeTensorsHeader
 
         public void ParseRoot(ReadOnlySpan<byte> json)
         {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions
-            {
-                MaxDepth = Math.Max(1, limits.MaxJsonDepth),
-                CommentHandling = JsonCommentHandling.Disallow,
-                AllowTrailingCommas = false,
-            });
+            var reader = new JsonTokenizer(json, limits.MaxJsonDepth);
             if (!reader.Read())
             {
                 throw Error("header is not valid JSON: it is empty (only whitespace)");
             }
-            if (reader.TokenType != JsonTokenType.StartObject)
+            if (reader.TokenType != JsonToken.StartObject)
             {
                 throw Error($"header must be a JSON object, found {Describe(reader.TokenType)}");
             }
-            while (Next(ref reader) != JsonTokenType.EndObject)
+            while (Next(ref reader) != JsonToken.EndObject)
             {
-                string key = reader.GetString()!;
+                string key = reader.GetString();
                 if (key == "__metadata__")
                 {
                     if (_sawMetadata) throw Error("duplicate '__metadata__' key");
@@ -181,33 +171,33 @@ internal sealed class SafeTensorsHeader
             }
         }
 
-        private void ParseMetadata(ref Utf8JsonReader reader)
+        private void ParseMetadata(ref JsonTokenizer reader)
         {
-            JsonTokenType token = Next(ref reader);
-            if (token == JsonTokenType.Null) return;
-            if (token != JsonTokenType.StartObject)
+            JsonToken token = Next(ref reader);
+            if (token == JsonToken.Null) return;
+            if (token != JsonToken.StartObject)
             {
                 throw Error($"'__metadata__' must be an object of strings, found {Describe(token)}");
             }
-            while (Next(ref reader) != JsonTokenType.EndObject)
+            while (Next(ref reader) != JsonToken.EndObject)
             {
-                string key = reader.GetString()!;
-                JsonTokenType valueToken = Next(ref reader);
-                if (valueToken != JsonTokenType.String)
+                string key = reader.GetString();
+                JsonToken valueToken = Next(ref reader);
+                if (valueToken != JsonToken.String)
                 {
                     throw Error($"metadata value for key '{key}' must be a string, found {Describe(valueToken)}");
                 }
-                if (!Metadata.TryAdd(key, reader.GetString()!))
+                if (!Metadata.TryAdd(key, reader.GetString()))
                 {
                     throw Error($"duplicate metadata key '{key}'");
                 }
             }
         }
 
-        private TensorInfo ParseTensor(ref Utf8JsonReader reader, string name)
+        private TensorInfo ParseTensor(ref JsonTokenizer reader, string name)
         {
-            JsonTokenType token = Next(ref reader);
-            if (token != JsonTokenType.StartObject)
+            JsonToken token = Next(ref reader);
+            if (token != JsonToken.StartObject)
             {
                 throw Error($"entry must be an object with dtype, shape and data_offsets, found {Describe(token)}", name);
             }
@@ -215,21 +205,22 @@ internal sealed class SafeTensorsHeader
             string? dtypeName = null;
             List<long>? shape = null;
             long[]? offsets = null;
-            while (Next(ref reader) != JsonTokenType.EndObject)
+            while (Next(ref reader) != JsonToken.EndObject)
             {
-                if (reader.ValueTextEquals("dtype"u8))
+                string field = reader.GetString();
+                if (field == "dtype")
                 {
                     if (dtypeName is not null) throw Error("duplicate 'dtype' field", name);
-                    JsonTokenType valueToken = Next(ref reader);
-                    if (valueToken != JsonTokenType.String) throw Error($"'dtype' must be a string, found {Describe(valueToken)}", name);
-                    dtypeName = reader.GetString()!;
+                    JsonToken valueToken = Next(ref reader);
+                    if (valueToken != JsonToken.String) throw Error($"'dtype' must be a string, found {Describe(valueToken)}", name);
+                    dtypeName = reader.GetString();
                 }
-                else if (reader.ValueTextEquals("shape"u8))
+                else if (field == "shape")
                 {
                     if (shape is not null) throw Error("duplicate 'shape' field", name);
                     shape = ReadIntegerArray(ref reader, name, "shape", limits.MaxRank);
                 }
-                else if (reader.ValueTextEquals("data_offsets"u8))
+                else if (field == "data_offsets")
                 {
                     if (offsets is not null) throw Error("duplicate 'data_offsets' field", name);
                     List<long> values = ReadIntegerArray(ref reader, name, "data_offsets", 2);
@@ -286,21 +277,21 @@ internal sealed class SafeTensorsHeader
         }
 
         /// <summary>Reads an array of non-negative 64-bit integers, stopping early at <paramref name="maxCount"/>+1 items.</summary>
-        private List<long> ReadIntegerArray(ref Utf8JsonReader reader, string name, string field, int maxCount)
+        private List<long> ReadIntegerArray(ref JsonTokenizer reader, string name, string field, int maxCount)
         {
-            JsonTokenType token = Next(ref reader);
-            if (token != JsonTokenType.StartArray)
+            JsonToken token = Next(ref reader);
+            if (token != JsonToken.StartArray)
             {
                 throw Error($"'{field}' must be an array of integers, found {Describe(token)}", name);
             }
             var values = new List<long>();
-            while ((token = Next(ref reader)) != JsonTokenType.EndArray)
+            while ((token = Next(ref reader)) != JsonToken.EndArray)
             {
-                if (token != JsonTokenType.Number)
+                if (token != JsonToken.Number)
                 {
                     throw Error($"'{field}' must be an array of integers, found {Describe(token)} in it", name);
                 }
-                // TryGetInt64 accepts only plain integers: "1.0", "1e3" and out-of-range values fail.
+                // TryGetInt64 accepts only plain integers: "1.0", "1e3" and values outside the int64 range fail.
                 if (!reader.TryGetInt64(out long value))
                 {
                     throw Error($"'{field}' value {RawText(ref reader)} is not an integer in the 64-bit range", name);
@@ -319,7 +310,7 @@ internal sealed class SafeTensorsHeader
             return values;
         }
 
-        private JsonTokenType Next(ref Utf8JsonReader reader)
+        private JsonToken Next(ref JsonTokenizer reader)
         {
             if (!reader.Read()) throw Error("header JSON ends unexpectedly");
             return reader.TokenType;
@@ -328,20 +319,20 @@ internal sealed class SafeTensorsHeader
         private CheckpointException Error(string message, string? tensor = null) =>
             new(message, fileName, tensor ?? CurrentTensor);
 
-        private static string RawText(ref Utf8JsonReader reader) =>
+        private static string RawText(ref JsonTokenizer reader) =>
             Truncate(Encoding.UTF8.GetString(reader.ValueSpan));
 
         private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "...";
 
-        private static string Describe(JsonTokenType token) => token switch
+        private static string Describe(JsonToken token) => token switch
         {
-            JsonTokenType.StartObject => "an object",
-            JsonTokenType.StartArray => "an array",
-            JsonTokenType.String => "a string",
-            JsonTokenType.Number => "a number",
-            JsonTokenType.True or JsonTokenType.False => "a boolean",
-            JsonTokenType.Null => "null",
-            _ => token.ToString(),
+            JsonToken.StartObject => "an object",
+            JsonToken.StartArray => "an array",
+            JsonToken.String => "a string",
+            JsonToken.Number => "a number",
+            JsonToken.True or JsonToken.False => "a boolean",
+            JsonToken.Null => "null",
+            _ => "a closing bracket",   // unreachable where a value is expected
         };
     }
 }

@@ -3,7 +3,6 @@
 // tensor name to a shard file in the same folder; each shard is opened by content (safetensors or torch zip) and must
 // hold exactly the tensors the index gives it, so a stale or mixed-up folder is an error rather than a silent mix.
 using System.Text;
-using System.Text.Json;
 
 namespace AotVit.Runtime.Weights;
 
@@ -51,6 +50,12 @@ public sealed class ShardedCheckpoint : Checkpoint
                 {
                     throw new CheckpointException($"shard '{shard}' named by the index is missing (expected at {shardPath})", indexPath);
                 }
+                // CheckpointFile.Open reads a *.json file as an index: an index naming itself (or one naming it back)
+                // would open indexes without end, so a shard is never a .json file.
+                if (shard.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new CheckpointException($"shard '{shard}' is a .json file; an index names safetensors or torch files, not another index", indexPath);
+                }
                 Checkpoint part = CheckpointFile.Open(shardPath, limits);
                 owned.Add(part);
                 if (part is ShardedCheckpoint) throw new CheckpointException($"shard '{shard}' is itself an index", indexPath);
@@ -91,32 +96,32 @@ public sealed class ShardedCheckpoint : Checkpoint
         bool sawMap = false;
         try
         {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = limits.MaxJsonDepth, CommentHandling = JsonCommentHandling.Disallow });
-            Expect(ref reader, JsonTokenType.StartObject, "the index is not a JSON object", path);
-            while (Next(ref reader) == JsonTokenType.PropertyName)
+            var reader = new JsonTokenizer(json, limits.MaxJsonDepth);
+            Expect(ref reader, JsonToken.StartObject, "the index is not a JSON object", path);
+            while (Next(ref reader) == JsonToken.PropertyName)
             {
-                string member = reader.GetString()!;
+                string member = reader.GetString();
                 if (member is "weight_map" or "metadata")
                 {
                     bool isMap = member == "weight_map";
                     sawMap |= isMap;
-                    Expect(ref reader, JsonTokenType.StartObject, $"'{member}' is not an object", path);
-                    while (Next(ref reader) == JsonTokenType.PropertyName)
+                    Expect(ref reader, JsonToken.StartObject, $"'{member}' is not an object", path);
+                    while (Next(ref reader) == JsonToken.PropertyName)
                     {
-                        string key = reader.GetString()!;
+                        string key = reader.GetString();
                         Next(ref reader);
                         if (isMap)
                         {
-                            if (reader.TokenType != JsonTokenType.String) throw new CheckpointException($"weight_map entry '{key}' is not a file name string", path);
+                            if (reader.TokenType != JsonToken.String) throw new CheckpointException($"weight_map entry '{key}' is not a file name string", path);
                             if (!seen.Add(key)) throw new CheckpointException($"weight_map lists tensor '{key}' twice", path);
                             if (map.Count >= limits.MaxTensors) throw new CheckpointException($"weight_map has more than {limits.MaxTensors} tensors (CheckpointLimits.MaxTensors)", path);
-                            map.Add((key, reader.GetString()!));
+                            map.Add((key, reader.GetString()));
                         }
-                        else if (reader.TokenType is JsonTokenType.String)
+                        else if (reader.TokenType is JsonToken.String)
                         {
-                            metadata[key] = reader.GetString()!;
+                            metadata[key] = reader.GetString();
                         }
-                        else if (reader.TokenType is JsonTokenType.Number)
+                        else if (reader.TokenType is JsonToken.Number)
                         {
                             metadata[key] = Encoding.UTF8.GetString(reader.ValueSpan);
                         }
@@ -128,12 +133,12 @@ public sealed class ShardedCheckpoint : Checkpoint
                 }
                 else
                 {
-                    Next(ref reader);
                     reader.Skip();
                 }
             }
+            reader.Read();   // nothing but whitespace may follow the object: anything else throws
         }
-        catch (JsonException e)
+        catch (JsonSyntaxException e)
         {
             throw new CheckpointException($"the index is not valid JSON: {e.Message}", path, inner: e);
         }
@@ -142,13 +147,14 @@ public sealed class ShardedCheckpoint : Checkpoint
         return (map, metadata);
     }
 
-    private static JsonTokenType Next(ref Utf8JsonReader reader)
+    /// <summary>The next token; the tokenizer throws when the text ends before the root object does.</summary>
+    private static JsonToken Next(ref JsonTokenizer reader)
     {
-        if (!reader.Read()) throw new JsonException("unexpected end of the JSON text");
+        reader.Read();
         return reader.TokenType;
     }
 
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string message, string path)
+    private static void Expect(ref JsonTokenizer reader, JsonToken type, string message, string path)
     {
         if (Next(ref reader) != type) throw new CheckpointException(message, path);
     }

@@ -51,6 +51,10 @@ public sealed class FuzzTests(ITestOutputHelper output)
         RunClean(new GeneratorJsonTarget(TestPaths.RepoRoot, compileEvery: 12), 24);
 
     [Fact]
+    public void Json_tokenizer_agrees_with_Utf8JsonReader_and_config_and_index_readers_survive() =>
+        RunClean(new JsonTarget(TestPaths.RepoRoot), 1500);
+
+    [Fact]
     public void Public_api_survives_random_call_sequences_and_dispose_races() =>
         RunClean(new ApiTarget(disposeEvery: 30), 90);
 }

@@ -225,6 +225,18 @@ public sealed class CheckpointLocatorTests : IDisposable
         Assert.Contains("not a JSON object", Assert.Throws<CheckpointException>(() => ConfigCheck.Differences(vit, edited)).Message);
         File.WriteAllText(edited, "{\"a\": ");
         Assert.Contains("not valid JSON", Assert.Throws<CheckpointException>(() => ConfigCheck.Differences(vit, edited)).Message);
+        // Strict JSON: content after the object, and strings that cannot be decoded, are refused as invalid JSON (the
+        // lone surrogate was an InvalidOperationException from Utf8JsonReader.GetString before JsonTokenizer).
+        File.WriteAllText(edited, "{\"model_type\": \"vit\"} x");
+        Assert.Contains("not valid JSON: unexpected 'x' after the end of the JSON value at line 1, column 23 (byte 22)",
+                        Assert.Throws<CheckpointException>(() => ConfigCheck.Differences(vit, edited)).Message);
+        File.WriteAllText(edited, "{\"model_type\": \"\\ud800\"}");
+        Assert.Contains("not valid JSON: unpaired surrogate escape \\uD800", Assert.Throws<CheckpointException>(() => ConfigCheck.Differences(vit, edited)).Message);
+        // A non-integer inside an integer array: the array is reported whole and the next member is still read.
+        File.WriteAllText(edited, "{\"neck_hidden_sizes\": [16, {\"a\": [2]}, 64], \"model_type\": \"vit\"}");
+        var arrayDiffs = ConfigCheck.Differences(mobilevit, edited);
+        Assert.Contains(arrayDiffs, d => d.StartsWith("neck_hidden_sizes is [16, {\"a\": [2]}, 64] there, not an array of integers", StringComparison.Ordinal));
+        Assert.Contains("model_type is vit there, mobilevit in the compiled model", arrayDiffs);
     }
 
     [Fact]
@@ -260,6 +272,9 @@ public sealed class CheckpointLocatorTests : IDisposable
         Refused("""{"metadata": {}}""", "the index has no 'weight_map'");
         Refused("""{"weight_map": {"a": 1}}""", "weight_map entry 'a' is not a file name string");
         Refused("""{"weight_map": """, "the index is not valid JSON");
+        Refused("""{"weight_map": {"a": "model-00001-of-00002.safetensors"}} {}""", "the index is not valid JSON: unexpected '{' after the end of the JSON value");
+        // An index that names itself (or any .json file) as a shard once opened indexes without end (stack overflow).
+        Refused("""{"weight_map": {"a": "model.safetensors.index.json"}}""", "shard 'model.safetensors.index.json' is a .json file");
 
         // Extra tensors in a shard are ignored with a warning; the same tensor in two shards is an error.
         File.WriteAllText(index, """{"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00001-of-00002.safetensors"}}""");
