@@ -6,6 +6,7 @@
 // marked param with WeightPrep.PackLinear (which also reads int8 checkpoints), lists it in the descriptor's
 // Int8Tensors and in QuantizeLinearWeights. Runs last: it changes no value, offset or op.
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using AotVit.Generator.Ir;
 
@@ -36,7 +37,8 @@ namespace AotVit.Generator.Passes
                 macs += pair.Value.Sum(o => o.Macs);
             }
             long total = g.AllOps.Sum(o => o.Macs);
-            g.PassLog.Add($"Pass Int8Eligibility: {marked} nn.Linear weights may run in int8 ({(total == 0 ? 0 : 100.0 * macs / total):F1} % of the MACs)");
+            string share = (total == 0 ? 0 : 100.0 * macs / total).ToString("F1", CultureInfo.InvariantCulture);
+            g.PassLog.Add($"Int8Eligibility: {marked} nn.Linear weights may run in int8 ({share} % of the MACs)");
         }
     }
 }
