@@ -67,7 +67,7 @@ public static unsafe partial class Attention
         int tokens = job->Tokens, d = job->HeadDim;
         long ld = job->Ldqkv;
         int blocks = CeilDiv(tokens, w);
-        bool byLane = typeof(TVec) == typeof(Vector128<float>) && job->ByLane;   // arm64 (or RunQueryLanesByLane)
+        bool byLane = typeof(TVec) == typeof(Vector128<float>) && (AdvSimd.Arm64.IsSupported || job->ByLane);   // arm64 (or RunQueryLanesByLane)
         int keyRows = CeilDiv(tokens, KeyGroup) * KeyGroup;
         float* qt = Scratch.Attention((long)d * w + (long)keyRows * w + 16L * w);
         float* st = qt + (long)d * w;           // [keyRows][w]

@@ -367,29 +367,26 @@ public static unsafe class Conv2d
                     }
                 }
 
+                // raw sums first, then the activation over the 4 pixels in place (one activation site instead of 4·V)
                 float* o = destination + ox * DirectChannels;
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, a0), o);
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, a1), o + DirectChannels);
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, a2), o + 2 * DirectChannels);
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, a3), o + 3 * DirectChannels);
+                TOps.Store(a0, o); TOps.Store(a1, o + DirectChannels); TOps.Store(a2, o + 2 * DirectChannels); TOps.Store(a3, o + 3 * DirectChannels);
                 if (n < 16)
                 {
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, b0), o + n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, b1), o + DirectChannels + n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, b2), o + 2 * DirectChannels + n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, b3), o + 3 * DirectChannels + n);
+                    TOps.Store(b0, o + n); TOps.Store(b1, o + DirectChannels + n);
+                    TOps.Store(b2, o + 2 * DirectChannels + n); TOps.Store(b3, o + 3 * DirectChannels + n);
                 }
 
                 if (n < 8)
                 {
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, c0), o + 2 * n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, c1), o + DirectChannels + 2 * n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, c2), o + 2 * DirectChannels + 2 * n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, c3), o + 3 * DirectChannels + 2 * n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, d0), o + 3 * n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, d1), o + DirectChannels + 3 * n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, d2), o + 2 * DirectChannels + 3 * n);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, d3), o + 3 * DirectChannels + 3 * n);
+                    TOps.Store(c0, o + 2 * n); TOps.Store(c1, o + DirectChannels + 2 * n);
+                    TOps.Store(c2, o + 2 * DirectChannels + 2 * n); TOps.Store(c3, o + 3 * DirectChannels + 2 * n);
+                    TOps.Store(d0, o + 3 * n); TOps.Store(d1, o + DirectChannels + 3 * n);
+                    TOps.Store(d2, o + 2 * DirectChannels + 3 * n); TOps.Store(d3, o + 3 * DirectChannels + 3 * n);
+                }
+
+                if (act != Activation.None)
+                {
+                    Elementwise.Apply(act, 4 * DirectChannels, o, o);
                 }
             }
 
@@ -429,7 +426,12 @@ public static unsafe class Conv2d
                 }
             }
 
-            TOps.Store(ActivationMath.Apply<TOps, TVec>(job->Act, sum), o + v);
+            TOps.Store(sum, o + v);
+        }
+
+        if (job->Act != Activation.None)
+        {
+            Elementwise.Apply(job->Act, DirectChannels, o, o);
         }
     }
 
