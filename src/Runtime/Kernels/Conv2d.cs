@@ -70,25 +70,16 @@ public static unsafe class Conv2d
                                    int kernel, int stride, PackedMatrix weight, float* bias, Activation act, float* output)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        if (weight.N != DirectChannels || c < 1 || c > DirectMaxInputChannels)
+        if (weight.N != DirectChannels || c < 1 || c > DirectMaxInputChannels || kernel < 1 || kernel % 2 == 0 || stride < 1
+            || weight.K != kernel * kernel * c)
         {
-            throw new ArgumentException($"RunDirect16 takes {DirectChannels} output channels from 1..{DirectMaxInputChannels} inputs, not {c} → {weight.N}.");
+            ThrowDirectShape(c, weight, kernel, stride);
         }
 
         if (!Vector128.IsHardwareAccelerated)
         {
             Run(pool, batch, h, w, input, c, null, 0, kernel, stride, weight, bias, act, output);
             return;
-        }
-
-        if (kernel < 1 || kernel % 2 == 0 || stride < 1)
-        {
-            throw new ArgumentException($"kernel {kernel} must be odd and stride {stride} positive.");
-        }
-
-        if (weight.K != kernel * kernel * c)
-        {
-            throw new ArgumentException($"weight K = {weight.K}, expected {kernel}·{kernel}·{c}.", nameof(weight));
         }
 
         int pad = (kernel - 1) / 2;
@@ -111,6 +102,11 @@ public static unsafe class Conv2d
             pool.For(rows, body, &job);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDirectShape(int c, PackedMatrix weight, int kernel, int stride) =>
+        throw new ArgumentException($"RunDirect16 takes an odd kernel, a positive stride and {DirectChannels} output channels from 1..{DirectMaxInputChannels} inputs " +
+                                    $"(weight K = kernel·kernel·c): kernel {kernel}, stride {stride}, {c} → {weight.N} channels, K = {weight.K}.");
 
     /// <summary>
     /// Depthwise 3x3: output[b, oy, ox, ch] = act(Σ_{ky,kx} x[b, oy·s − 1 + ky, ox·s − 1 + kx, ch]·weight[ky·3 + kx, ch] + bias[ch]).
