@@ -2,17 +2,21 @@
 # arm64_check.sh: cross-compiles aotvit and libaotvit.so for linux-arm64 (tools/publish.sh --arm64) and runs them under
 # qemu-aarch64 against the committed goldens (PyTorch float32, synthetic seed-0 checkpoints, tests/AotVit.Tests/data/golden):
 #   1. `aotvit info` under qemu reports the NEON (Vector128) kernels; `aotvit selftest` passes;
-#   2. pixel_values (`aotvit preprocess`) bit-identical to the goldens' for both seed models, every golden image whose
-#      x64 pixels are the golden's (the PNGs); the others (JPEGs: the goldens hold libjpeg's decode) against the x64 build;
-#   3. ViT-B/32 `embed --json --full` (all golden images as one batch): last_hidden_state and pooler_output within 5e-5
-#      of the goldens (of the x64 build where 2 compares with it); MobileViT-S `classify --top 1000 --json` (likewise): 1000 logits within 5e-5, top-5 identical
-#      (the CLI's JSON prints floats round-trip);
+#   2. every compiled model (vit-base-patch32-224-in21k, mobilevit-small, vit-base-patch16-224,
+#      deit-small-distilled-patch16-224, mobilevit-x-small, mobilevit-xx-small) on its golden images: pixel_values
+#      (`aotvit preprocess`) bit-identical to the golden's (the seed goldens hold the tensor, the family goldens of
+#      tools/reference_family.py its SHA-256, as FamilyGoldenTests checks them on x64); JPEGs whose x64 pixels are not
+#      the golden's (libjpeg's decode) against the x64 build instead;
+#   3. one `classify --format npy` (logits) or, for ViT-B/32, `embed --full --format npy` (last_hidden_state and
+#      pooler_output) per model over all its images as one batch: within 5e-5 of the golden (or x64), top-5 identical
+#      (of the logits; of pooler_output for ViT-B/32, as the goldens' top5 metadata); per-model qemu times go to
+#      artifacts/arm64-check/timings.tsv (model, images, preprocess s, model run s);
 #   4. the C samples (samples/c) cross-compiled with clang --target=aarch64-linux-gnu against the arm64 libaotvit.so,
 #      run under qemu on chelsea.png: classify logits and embed features within 5e-5 of the goldens.
 #   tools/arm64_check.sh [--no-publish] [--images N] [--quick]
 #     --images N   N golden images per model, chelsea first (default: all)
 #     --quick      what CI runs (tools/test.sh): `selftest --kernels` (the model forwards are checked in 3 instead),
-#                  --images 1, and the C classify sample only
+#                  --images 1 (chelsea for each of the six models), and the C classify sample only
 # Needs tools/arm64_toolchain.sh's packages (clang, lld, arm64 sysroot, qemu-user) and /usr/bin/python3 with numpy.
 # Exit status 0 when every check passes.
 set -euo pipefail
