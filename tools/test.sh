@@ -61,7 +61,8 @@ fi
 
 if [ "${AOTVIT_SKIP_ARM64:-0}" != 1 ]; then
   # Cross-compiled aotvit + libaotvit.so (tools/publish.sh --arm64), then under qemu-aarch64: selftest --kernels, one
-  # golden image per seed model, the C classify sample (about 4 minutes here: docs/notes/2026-12-07-arm64.md). The
+  # golden image (chelsea) per compiled model (all six), the C classify sample (about 6.5 minutes here with the
+  # publish, ViT-B/16 alone ≈ 3 of them: docs/notes/2026-12-07-arm64.md). The
   # toolchain comes from tools/arm64_toolchain.sh (.ci/run installs it); without it the check is skipped, not counted.
   echo "=== linux-arm64: cross build, checked under qemu-aarch64 (tools/arm64_check.sh --quick)"
   if missing=$(bash tools/arm64_toolchain.sh --check 2>&1); then

@@ -177,6 +177,12 @@ internal static unsafe class SelfTest
             Conv2d.Reference(batch, h, w, cin, concat.Pointer, cout, kernel, stride, 1, wp, bias.Pointer, Activation.Silu, expected.Pointer);
         Conv2d.Run(pool, batch, h, w, in0.Pointer, c0, c1 == 0 ? null : in1.Pointer, c1, kernel, stride, packed, bias.Pointer, Activation.Silu, actual.Pointer);
         Compare($"conv {kernel}x{kernel}/{stride} {h}x{w}x({c0}+{c1})→{cout} silu", pool, expected.Pointer, actual.Pointer, outRows, cout, cout, 2e-6 * Math.Sqrt(k) + 1e-6);
+        if (c1 == 0 && cout == 16 && kernel > 1 && c0 <= 4)
+        {
+            // The direct variant the generator names for such a shape (MobileViT's stem).
+            Conv2d.RunDirect16(pool, batch, h, w, in0.Pointer, c0, kernel, stride, packed, bias.Pointer, Activation.Silu, actual.Pointer);
+            Compare($"conv (direct 16) {kernel}x{kernel}/{stride} {h}x{w}x{c0}→16 silu", pool, expected.Pointer, actual.Pointer, outRows, cout, cout, 2e-6 * Math.Sqrt(k) + 1e-6);
+        }
     }
 
     private static void CheckDepthwise(WorkerPool? pool, int h, int w, int c, int stride)

@@ -9,8 +9,12 @@
 // last query block's empty lanes. Key groups past the last key and column groups past the last head column repeat
 // the last one; the repeats are computed and never stored (a repeated score equals a real one, so the max is right).
 // Work items are (pair, query block): each reads its pair's k and v rows (tokens·d floats each) from cache.
+// On arm64 (4 lanes, 32 registers) the two products use FMLA by element instead of broadcasts (Attention.Neon.cs),
+// and 4×4 blocks of q and of the output are transposed in registers (NEON zips; SSE unpacks on x64 without AVX).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using AotVit.Runtime.Kernels.Common;
 using AotVit.Runtime.Threading;
 
@@ -31,7 +35,7 @@ public static unsafe partial class Attention
         Job job = new()
         {
             Tokens = tokens, Heads = heads, HeadDim = headDim, Scale = scale, Q = q, K = k, V = v, Ldqkv = ldqkv,
-            Output = output, Ldo = ldo,
+            Output = output, Ldo = ldo, ByLane = AdvSimd.Arm64.IsSupported,
         };
         int lanes = Vector512.IsHardwareAccelerated ? Vector512<float>.Count
             : Vector256.IsHardwareAccelerated ? Vector256<float>.Count
@@ -63,6 +67,7 @@ public static unsafe partial class Attention
         int tokens = job->Tokens, d = job->HeadDim;
         long ld = job->Ldqkv;
         int blocks = CeilDiv(tokens, w);
+        bool byLane = typeof(TVec) == typeof(Vector128<float>) && (AdvSimd.Arm64.IsSupported || job->ByLane);   // arm64 (or RunQueryLanesByLane)
         int keyRows = CeilDiv(tokens, KeyGroup) * KeyGroup;
         float* qt = Scratch.Attention((long)d * w + (long)keyRows * w + 16L * w);
         float* st = qt + (long)d * w;           // [keyRows][w]
@@ -88,6 +93,13 @@ public static unsafe partial class Attention
                     Transpose16x16(q + transposed, ld, qt + transposed * 16, 16);
                 }
             }
+            else if (w == 4 && count == 4 && (AdvSimd.Arm64.IsSupported || Sse.IsSupported))
+            {
+                for (; transposed + 4 <= d; transposed += 4)
+                {
+                    Transpose4x4(q + transposed, ld, qt + transposed * 4, 4);
+                }
+            }
 
             for (int lane = 0; lane < w; lane++)
             {
@@ -102,15 +114,26 @@ public static unsafe partial class Attention
                 }
             }
 
-            TVec max = QueryLaneScores<TOps, TVec>(tokens, d, k, ld, qt, st);
+            TVec max;
+            if (byLane)
+            {
+                Vector128<float> m = QueryLaneScoresByLane(tokens, d, k, ld, qt, st);
+                max = Unsafe.As<Vector128<float>, TVec>(ref m);
+            }
+            else
+            {
+                max = QueryLaneScores<TOps, TVec>(tokens, d, k, ld, qt, st);
+            }
+
             TVec inverseSum = TOps.Divide(TOps.Create(1f), QueryLaneSoftmax<TOps, TVec>(tokens, job->Scale, max, st));
 
             float* destination = job->Output + (row0 + i0) * job->Ldo + column0;
-            int wide = w == 16 ? 16 : 8;   // 16 accumulators only where there are 32 registers
+            int wide = w == 16 || byLane ? 16 : 8;   // 16 accumulators only where there are 32 registers
             int c0 = 0;
             for (; c0 + wide <= d; c0 += wide)
             {
-                if (wide == 16) QueryLaneValues16<TOps, TVec>(tokens, v + c0, ld, st, inverseSum, ot);
+                if (byLane) QueryLaneValues16ByLane(tokens, v + c0, ld, st, Unsafe.As<TVec, Vector128<float>>(ref inverseSum), ot);
+                else if (wide == 16) QueryLaneValues16<TOps, TVec>(tokens, v + c0, ld, st, inverseSum, ot);
                 else QueryLaneValues8<TOps, TVec>(tokens, v + c0, ld, 8, st, inverseSum, ot);
                 StoreQueryLanes(w, count, wide, ot, destination + c0, job->Ldo);
             }
@@ -319,10 +342,19 @@ public static unsafe partial class Attention
             return;
         }
 
+        int done = 0;
+        if (w == 4 && count == 4 && (AdvSimd.Arm64.IsSupported || Sse.IsSupported))
+        {
+            for (; done + 4 <= columns; done += 4)
+            {
+                Transpose4x4(ot + done * 4, 4, destination + done, ldo);
+            }
+        }
+
         for (int lane = 0; lane < count; lane++)
         {
             float* row = destination + lane * ldo;
-            for (int c = 0; c < columns; c++)
+            for (int c = done; c < columns; c++)
             {
                 row[c] = ot[c * w + lane];
             }

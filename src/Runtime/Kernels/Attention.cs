@@ -11,6 +11,7 @@
 // tokens) stay in L1.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using AotVit.Runtime.Kernels.Common;
 using AotVit.Runtime.Threading;
@@ -106,6 +107,7 @@ public static unsafe partial class Attention
         public int Tokens, Heads, HeadDim, Ldqkv, Ldo;
         public float Scale;
         public float* Q, K, V, Output;
+        public bool ByLane;   // query lanes on 4-lane vectors: the FMLA-by-element loops of Attention.Neon.cs
     }
 
     private const int PanelWidth = PackedMatrix.PanelWidth;
@@ -208,12 +210,70 @@ public static unsafe partial class Attention
                 }
             }
 
+            int tiled4 = !Avx512F.IsSupported && (AdvSimd.Arm64.IsSupported || Sse.IsSupported) ? d / 4 * 4 : 0;
+            if (tiled4 > 0)
+            {
+                // Without AVX-512: 4 keys × 4 head columns at a time, transposed in registers (NEON zips or SSE unpacks).
+                for (; jj + 4 <= count; jj += 4)
+                {
+                    float* source = k + (long)(j0 + jj) * ld;
+                    for (int t0 = 0; t0 < tiled4; t0 += 4)
+                    {
+                        Transpose4x4(source + t0, ld, destination + t0 * PanelWidth + jj, PanelWidth);
+                    }
+
+                    for (int key = 0; key < 4; key++)
+                    {
+                        for (int t = tiled4; t < d; t++)
+                        {
+                            destination[t * PanelWidth + jj + key] = source[key * ld + t];
+                        }
+                    }
+                }
+            }
+
             for (; jj < count; jj++)
             {
                 float* source = k + (long)(j0 + jj) * ld;
                 for (int t = 0; t < d; t++)
                 {
                     destination[t * PanelWidth + jj] = source[t];
+                }
+            }
+        }
+    }
+
+    /// <summary>destination[c·ldd + r] = source[r·lds + c] for r, c &lt; 4 (AdvSimd.Arm64 or SSE).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose4x4(float* source, long lds, float* destination, long ldd)
+    {
+        Vector128<float> r0 = Vector128.Load(source), r1 = Vector128.Load(source + lds);
+        Vector128<float> r2 = Vector128.Load(source + 2 * lds), r3 = Vector128.Load(source + 3 * lds);
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            Vector128<double> t0 = AdvSimd.Arm64.ZipLow(r0, r1).AsDouble(), t1 = AdvSimd.Arm64.ZipHigh(r0, r1).AsDouble();   // r0[0] r1[0] r0[1] r1[1] | r0[2] r1[2] r0[3] r1[3]
+            Vector128<double> t2 = AdvSimd.Arm64.ZipLow(r2, r3).AsDouble(), t3 = AdvSimd.Arm64.ZipHigh(r2, r3).AsDouble();
+            AdvSimd.Arm64.ZipLow(t0, t2).AsSingle().Store(destination);
+            AdvSimd.Arm64.ZipHigh(t0, t2).AsSingle().Store(destination + ldd);
+            AdvSimd.Arm64.ZipLow(t1, t3).AsSingle().Store(destination + 2 * ldd);
+            AdvSimd.Arm64.ZipHigh(t1, t3).AsSingle().Store(destination + 3 * ldd);
+        }
+        else if (Sse.IsSupported)
+        {
+            Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1);   // r0[0] r1[0] r0[1] r1[1] | r0[2] r1[2] r0[3] r1[3]
+            Vector128<float> t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3);
+            Sse.MoveLowToHigh(t0, t2).Store(destination);
+            Sse.MoveHighToLow(t2, t0).Store(destination + ldd);
+            Sse.MoveLowToHigh(t1, t3).Store(destination + 2 * ldd);
+            Sse.MoveHighToLow(t3, t1).Store(destination + 3 * ldd);
+        }
+        else
+        {
+            for (int r = 0; r < 4; r++)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    destination[c * ldd + r] = source[r * lds + c];
                 }
             }
         }
@@ -288,6 +348,25 @@ public static unsafe partial class Attention
                     float* source = v + (long)j * ld + t0;
                     Vector512.Load(source).Store(destination);
                     Vector512.Load(source + 16).Store(destination + 16);
+                }
+
+                continue;
+            }
+
+            if (count == PanelWidth && Vector128.IsHardwareAccelerated && !Vector256.IsHardwareAccelerated)
+            {
+                // The same with 128-bit vectors (arm64: Vector256 is not accelerated there), eight per row.
+                for (int j = 0; j < tokens; j++, destination += PanelWidth)
+                {
+                    float* source = v + (long)j * ld + t0;
+                    Vector128.Load(source).Store(destination);
+                    Vector128.Load(source + 4).Store(destination + 4);
+                    Vector128.Load(source + 8).Store(destination + 8);
+                    Vector128.Load(source + 12).Store(destination + 12);
+                    Vector128.Load(source + 16).Store(destination + 16);
+                    Vector128.Load(source + 20).Store(destination + 20);
+                    Vector128.Load(source + 24).Store(destination + 24);
+                    Vector128.Load(source + 28).Store(destination + 28);
                 }
 
                 continue;
@@ -399,6 +478,14 @@ public static unsafe partial class Attention
             for (; t <= d - 8; t += 8)
             {
                 (Vector256.Load(tile + t / PanelWidth * RowBlock * PanelWidth + t % PanelWidth) * f).Store(destination + t);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> f = Vector128.Create(factor);
+            for (; t <= d - 4; t += 4)
+            {
+                (Vector128.Load(tile + t / PanelWidth * RowBlock * PanelWidth + t % PanelWidth) * f).Store(destination + t);
             }
         }
 

@@ -40,19 +40,6 @@ public static unsafe class Conv2d
 
         int pad = (kernel - 1) / 2;
         int hOut = (h + 2 * pad - kernel) / stride + 1, wOut = (w + 2 * pad - kernel) / stride + 1;
-        if (Vector512.IsHardwareAccelerated && c1 == 0 && weight.N == DirectChannels && kernel > 1 && c0 <= DirectMaxInputChannels)
-        {
-            // MobileViT's stem (3 → 16 channels): as an im2col GEMM it spent half of each 32-column panel on nothing and
-            // most of its time gathering 27-float rows; here one zmm holds an output pixel's 16 channels.
-            DirectJob directJob = new()
-            {
-                H = h, W = w, C = c0, Kernel = kernel, Stride = stride, Pad = pad, HOut = hOut, WOut = wOut, Input = in0,
-                Weight = weight.Data, Bias = bias, Act = act, Output = output,
-            };
-            RunDirect16(pool, batch, &directJob);
-            return;
-        }
-
         Geometry geometry = new()
         {
             H = h, W = w, In0 = in0, C0 = c0, In1 = in1, C1 = c1, Kernel = kernel, Stride = stride, Pad = pad,
@@ -66,6 +53,60 @@ public static unsafe class Conv2d
         };
         Gemm.Execute(pool, &job);
     }
+
+    /// <summary>
+    /// Same contract as <see cref="Run"/> without the second input, for exactly 16 output channels from at most 4 input
+    /// channels (MobileViT's stem, 3 → 16, 3×3 stride 2): direct variant, vectorised over the 16 output channels (one
+    /// zmm, two ymm or four xmm/NEON q registers per output pixel, 4 pixels at a time). As an im2col GEMM that
+    /// convolution spends half of each 32-column panel on nothing and most of its time gathering 27-float rows. The
+    /// generator names this variant from the op's static shape (ConvOp.ChooseVariant); without SIMD it runs
+    /// <see cref="Run"/>.
+    /// </summary>
+    /// <param name="input">[batch, h, w, c], c ≤ 4</param>
+    /// <param name="weight">[kernel·kernel·c, 16] packed, (ky, kx, cin) order</param>
+    /// <param name="bias">[16] or null</param>
+    /// <param name="output">[batch, hOut, wOut, 16]</param>
+    public static void RunDirect16(WorkerPool? pool, int batch, int h, int w, float* input, int c,
+                                   int kernel, int stride, PackedMatrix weight, float* bias, Activation act, float* output)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.N != DirectChannels || c < 1 || c > DirectMaxInputChannels || kernel < 1 || kernel % 2 == 0 || stride < 1
+            || weight.K != kernel * kernel * c)
+        {
+            ThrowDirectShape(c, weight, kernel, stride);
+        }
+
+        if (!Vector128.IsHardwareAccelerated)
+        {
+            Run(pool, batch, h, w, input, c, null, 0, kernel, stride, weight, bias, act, output);
+            return;
+        }
+
+        int pad = (kernel - 1) / 2;
+        DirectJob job = new()
+        {
+            H = h, W = w, C = c, Kernel = kernel, Stride = stride, Pad = pad,
+            HOut = (h + 2 * pad - kernel) / stride + 1, WOut = (w + 2 * pad - kernel) / stride + 1,
+            Input = input, Weight = weight.Data, Bias = bias, Act = act, Output = output,
+        };
+        delegate*<void*, int, int, void> body = Vector512.IsHardwareAccelerated ? &Direct16Rows<Vector512Ops, Vector512<float>>
+            : Vector256.IsHardwareAccelerated ? &Direct16Rows<Vector256Ops, Vector256<float>>
+            : &Direct16Rows<Vector128Ops, Vector128<float>>;
+        int rows = batch * job.HOut;
+        if (pool == null)
+        {
+            body(&job, 0, rows);
+        }
+        else
+        {
+            pool.For(rows, body, &job);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDirectShape(int c, PackedMatrix weight, int kernel, int stride) =>
+        throw new ArgumentException($"RunDirect16 takes an odd kernel, a positive stride and {DirectChannels} output channels from 1..{DirectMaxInputChannels} inputs " +
+                                    $"(weight K = kernel·kernel·c): kernel {kernel}, stride {stride}, {c} → {weight.N} channels, K = {weight.K}.");
 
     /// <summary>
     /// Depthwise 3x3: output[b, oy, ox, ch] = act(Σ_{ky,kx} x[b, oy·s − 1 + ky, ox·s − 1 + kx, ch]·weight[ky·3 + kx, ch] + bias[ch]).
@@ -223,6 +264,13 @@ public static unsafe class Conv2d
                 Vector256.Load(source + i).Store(destination + i);
             }
         }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= count - 4; i += 4)
+            {
+                Vector128.Load(source + i).Store(destination + i);
+            }
+        }
 
         for (; i < count; i++)
         {
@@ -243,29 +291,25 @@ public static unsafe class Conv2d
         public float* Output;   // [batch, HOut, WOut, 16]
     }
 
-    // Full convolution with exactly 16 output channels and few input channels, vectorised over the output channels.
-    private static void RunDirect16(WorkerPool? pool, int batch, DirectJob* job)
-    {
-        int rows = batch * job->HOut;
-        if (pool == null)
-        {
-            Direct16Rows(job, 0, rows);
-        }
-        else
-        {
-            pool.For(rows, &Direct16Rows, job);
-        }
-    }
-
-    // Output rows [begin, end), row = b·HOut + oy. Interior pixels go 4 at a time (each weight vector loaded once for 4
-    // FMAs); pixels whose window crosses the left or right edge go one at a time with the column check.
-    private static void Direct16Rows(void* context, int begin, int end)
+    // Output rows [begin, end), row = b·HOut + oy, of the direct 16-channel convolution; 16 / TOps.Count vectors per
+    // output pixel (V = 1, 2 or 4). Interior pixels go 4 at a time (each weight vector loaded once for 4 FMAs; 4·V
+    // accumulators: 16 with Vector128, which NEON's 32 registers hold with the 4 weight vectors and the broadcasts);
+    // pixels whose window crosses the left or right edge go one at a time with the column check. The sums run in the
+    // same order at every width (bias, then the taps in (ky, kx, ci) order), so the widths agree bit for bit.
+    private static void Direct16Rows<TOps, TVec>(void* context, int begin, int end)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
         DirectJob* job = (DirectJob*)context;
         int kernel = job->Kernel, stride = job->Stride, pad = job->Pad, c = job->C, w = job->W, wOut = job->WOut;
+        int n = TOps.Count;               // 16, 8 or 4 channels per vector
         int taps = kernel * c;            // (kx, ci) of one kernel row, in the order of the packed K rows and the NHWC pixels
         long step = (long)stride * c;     // floats between the windows of neighbouring output pixels
-        Vector512<float> bias = job->Bias != null ? Vector512.Load(job->Bias) : Vector512<float>.Zero;
+        float* biasPointer = job->Bias;
+        TVec bias0 = biasPointer != null ? TOps.Load(biasPointer) : TOps.Zero;
+        TVec bias1 = n < 16 && biasPointer != null ? TOps.Load(biasPointer + n) : TOps.Zero;
+        TVec bias2 = n < 8 && biasPointer != null ? TOps.Load(biasPointer + 2 * n) : TOps.Zero;
+        TVec bias3 = n < 8 && biasPointer != null ? TOps.Load(biasPointer + 3 * n) : TOps.Zero;
+        Activation act = job->Act;
         // interior: ox·stride − pad ≥ 0 and ox·stride − pad + kernel ≤ w
         int firstInterior = Math.Min(wOut, (pad + stride - 1) / stride);
         int endInterior = Math.Max(firstInterior, Math.Min(wOut, (w - kernel + pad) / stride + 1));
@@ -278,12 +322,16 @@ public static unsafe class Conv2d
             int ox = 0;
             for (; ox < firstInterior; ox++)
             {
-                Direct16Edge(job, image, oy, ox, ky0, ky1, bias, destination);
+                Direct16Edge<TOps, TVec>(job, image, oy, ox, ky0, ky1, destination);
             }
 
             for (; ox + 4 <= endInterior; ox += 4)
             {
-                Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+                // a: channels 0..n−1 of pixels ox..ox+3; b, c, d: the next n channels (only for n < 16, resp. n = 4)
+                TVec a0 = bias0, a1 = bias0, a2 = bias0, a3 = bias0;
+                TVec b0 = bias1, b1 = bias1, b2 = bias1, b3 = bias1;
+                TVec c0 = bias2, c1 = bias2, c2 = bias2, c3 = bias2;
+                TVec d0 = bias3, d1 = bias3, d2 = bias3, d3 = bias3;
                 for (int ky = ky0; ky < ky1; ky++)
                 {
                     // pixels ox..ox+3 of this tap row start stride·c floats apart
@@ -291,53 +339,96 @@ public static unsafe class Conv2d
                     float* weights = job->Weight + (long)ky * taps * PackedMatrix.PanelWidth;
                     for (int t = 0; t < taps; t++)
                     {
-                        Vector512<float> weightRow = Vector512.Load(weights + t * PackedMatrix.PanelWidth);
-                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[t]), weightRow, a0);
-                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[step + t]), weightRow, a1);
-                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[2 * step + t]), weightRow, a2);
-                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[3 * step + t]), weightRow, a3);
+                        float* weightRow = weights + t * PackedMatrix.PanelWidth;
+                        TVec p0 = TOps.Create(x0[t]), p1 = TOps.Create(x0[step + t]);
+                        TVec p2 = TOps.Create(x0[2 * step + t]), p3 = TOps.Create(x0[3 * step + t]);
+                        TVec wa = TOps.Load(weightRow);
+                        a0 = TOps.MultiplyAdd(p0, wa, a0); a1 = TOps.MultiplyAdd(p1, wa, a1);
+                        a2 = TOps.MultiplyAdd(p2, wa, a2); a3 = TOps.MultiplyAdd(p3, wa, a3);
+                        if (n < 16)
+                        {
+                            TVec wb = TOps.Load(weightRow + n);
+                            b0 = TOps.MultiplyAdd(p0, wb, b0); b1 = TOps.MultiplyAdd(p1, wb, b1);
+                            b2 = TOps.MultiplyAdd(p2, wb, b2); b3 = TOps.MultiplyAdd(p3, wb, b3);
+                        }
+
+                        if (n < 8)
+                        {
+                            TVec wc = TOps.Load(weightRow + 2 * n), wd = TOps.Load(weightRow + 3 * n);
+                            c0 = TOps.MultiplyAdd(p0, wc, c0); c1 = TOps.MultiplyAdd(p1, wc, c1);
+                            c2 = TOps.MultiplyAdd(p2, wc, c2); c3 = TOps.MultiplyAdd(p3, wc, c3);
+                            d0 = TOps.MultiplyAdd(p0, wd, d0); d1 = TOps.MultiplyAdd(p1, wd, d1);
+                            d2 = TOps.MultiplyAdd(p2, wd, d2); d3 = TOps.MultiplyAdd(p3, wd, d3);
+                        }
                     }
                 }
 
-                ActivationMath.Apply<Vector512Ops, Vector512<float>>(job->Act, a0).Store(destination + ox * DirectChannels);
-                ActivationMath.Apply<Vector512Ops, Vector512<float>>(job->Act, a1).Store(destination + (ox + 1) * DirectChannels);
-                ActivationMath.Apply<Vector512Ops, Vector512<float>>(job->Act, a2).Store(destination + (ox + 2) * DirectChannels);
-                ActivationMath.Apply<Vector512Ops, Vector512<float>>(job->Act, a3).Store(destination + (ox + 3) * DirectChannels);
+                // raw sums first, then the activation over the 4 pixels in place (one activation site instead of 4·V)
+                float* o = destination + ox * DirectChannels;
+                TOps.Store(a0, o); TOps.Store(a1, o + DirectChannels); TOps.Store(a2, o + 2 * DirectChannels); TOps.Store(a3, o + 3 * DirectChannels);
+                if (n < 16)
+                {
+                    TOps.Store(b0, o + n); TOps.Store(b1, o + DirectChannels + n);
+                    TOps.Store(b2, o + 2 * DirectChannels + n); TOps.Store(b3, o + 3 * DirectChannels + n);
+                }
+
+                if (n < 8)
+                {
+                    TOps.Store(c0, o + 2 * n); TOps.Store(c1, o + DirectChannels + 2 * n);
+                    TOps.Store(c2, o + 2 * DirectChannels + 2 * n); TOps.Store(c3, o + 3 * DirectChannels + 2 * n);
+                    TOps.Store(d0, o + 3 * n); TOps.Store(d1, o + DirectChannels + 3 * n);
+                    TOps.Store(d2, o + 2 * DirectChannels + 3 * n); TOps.Store(d3, o + 3 * DirectChannels + 3 * n);
+                }
+
+                if (act != Activation.None)
+                {
+                    Elementwise.Apply(act, 4 * DirectChannels, o, o);
+                }
             }
 
             for (; ox < wOut; ox++)
             {
-                Direct16Edge(job, image, oy, ox, ky0, ky1, bias, destination);
+                Direct16Edge<TOps, TVec>(job, image, oy, ox, ky0, ky1, destination);
             }
         }
     }
 
-    // One output pixel with the column bounds checked (taps outside the image read 0).
-    private static void Direct16Edge(DirectJob* job, float* image, int oy, int ox, int ky0, int ky1, Vector512<float> bias, float* destination)
+    // One output pixel with the column bounds checked (taps outside the image read 0), 16 channels as 16 / TOps.Count vectors.
+    private static void Direct16Edge<TOps, TVec>(DirectJob* job, float* image, int oy, int ox, int ky0, int ky1, float* destination)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
-        int kernel = job->Kernel, c = job->C, w = job->W;
-        Vector512<float> sum = bias;
-        for (int ky = ky0; ky < ky1; ky++)
+        int kernel = job->Kernel, c = job->C, w = job->W, n = TOps.Count;
+        float* o = destination + ox * DirectChannels;
+        for (int v = 0; v < DirectChannels; v += n)
         {
-            int iy = oy * job->Stride - job->Pad + ky;
-            for (int kx = 0; kx < kernel; kx++)
+            TVec sum = job->Bias != null ? TOps.Load(job->Bias + v) : TOps.Zero;
+            for (int ky = ky0; ky < ky1; ky++)
             {
-                int ix = ox * job->Stride - job->Pad + kx;
-                if ((uint)ix >= (uint)w)
+                int iy = oy * job->Stride - job->Pad + ky;
+                for (int kx = 0; kx < kernel; kx++)
                 {
-                    continue;
-                }
+                    int ix = ox * job->Stride - job->Pad + kx;
+                    if ((uint)ix >= (uint)w)
+                    {
+                        continue;
+                    }
 
-                float* pixel = image + ((long)iy * w + ix) * c;
-                float* weights = job->Weight + (long)((ky * kernel + kx) * c) * PackedMatrix.PanelWidth;
-                for (int ci = 0; ci < c; ci++)
-                {
-                    sum = Vector512.FusedMultiplyAdd(Vector512.Create(pixel[ci]), Vector512.Load(weights + ci * PackedMatrix.PanelWidth), sum);
+                    float* pixel = image + ((long)iy * w + ix) * c;
+                    float* weights = job->Weight + (long)((ky * kernel + kx) * c) * PackedMatrix.PanelWidth + v;
+                    for (int ci = 0; ci < c; ci++)
+                    {
+                        sum = TOps.MultiplyAdd(TOps.Create(pixel[ci]), TOps.Load(weights + ci * PackedMatrix.PanelWidth), sum);
+                    }
                 }
             }
+
+            TOps.Store(sum, o + v);
         }
 
-        ActivationMath.Apply<Vector512Ops, Vector512<float>>(job->Act, sum).Store(destination + ox * DirectChannels);
+        if (job->Act != Activation.None)
+        {
+            Elementwise.Apply(job->Act, DirectChannels, o, o);
+        }
     }
 
     internal struct DepthwiseJob

@@ -144,7 +144,7 @@ public static unsafe partial class Gemm
 
     /// <summary>acc + b·x[lane] (FMLA by element on AArch64; a broadcast and a multiply-add elsewhere).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> FmaLane(Vector128<float> acc, Vector128<float> b, Vector128<float> x, [ConstantExpected(Max = 3)] byte lane)
+    internal static Vector128<float> FmaLane(Vector128<float> acc, Vector128<float> b, Vector128<float> x, [ConstantExpected(Max = 3)] byte lane)
     {
         if (AdvSimd.Arm64.IsSupported)
         {

@@ -21,9 +21,65 @@ public sealed unsafe class ConvTests
         { 2, 11, 10, 6, 0, 70, 3, 2 },
         { 1, 12, 9, 24, 0, 40, 3, 1 },
         { 1, 7, 8, 3, 0, 16, 5, 2 },
-        // 16 output channels from ≤ 4 input channels: the direct path (AVX-512), edges, tails of the 4-pixel groups
+        // 16 output channels from ≤ 4 input channels: the GEMM here, RunDirect16 in DirectMatchesReference; edges, tails
+        // of the 4-pixel groups
         { 1, 2, 1, 3, 0, 16, 3, 2 }, { 2, 13, 17, 4, 0, 16, 3, 2 }, { 1, 9, 14, 1, 0, 16, 3, 1 }, { 1, 6, 23, 2, 0, 16, 5, 1 },
     };
+
+    /// <summary>Conv2d.RunDirect16's shapes (16 output channels from 1..4 inputs, no second input): MobileViT's stem, image
+    /// edges on both sides, rows shorter than one 4-pixel group, 4-pixel groups with 1..3 pixels left over, 5×5, stride 1–3.</summary>
+    public static TheoryData<int, int, int, int, int, int> DirectShapes => new()
+    {
+        // batch, h, w, c, kernel, stride
+        { 1, 9, 7, 3, 3, 2 }, { 2, 8, 8, 3, 3, 1 }, { 1, 7, 8, 3, 5, 2 }, { 1, 2, 1, 3, 3, 2 }, { 2, 13, 17, 4, 3, 2 },
+        { 1, 9, 14, 1, 3, 1 }, { 1, 6, 23, 2, 5, 1 }, { 1, 32, 32, 3, 3, 2 }, { 1, 5, 19, 4, 3, 3 }, { 1, 1, 1, 3, 3, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(DirectShapes))]
+    public void DirectMatchesReference(int batch, int h, int w, int c, int kernel, int stride)
+    {
+        const int cout = 16;
+        int k = kernel * kernel * c;
+        using NativeBuffer input = TestData.Random((long)batch * h * w * c, 1);
+        float[] weight = TestData.RandomArray(k * cout, 3, 1f / MathF.Sqrt(k));   // [kernel, kernel, c, 16]
+        using PackedMatrix packed = PackedMatrix.FromKN(weight, k, cout);
+        using NativeBuffer bias = TestData.Random(cout, 4);
+        int pad = (kernel - 1) / 2;
+        int hOut = (h + 2 * pad - kernel) / stride + 1, wOut = (w + 2 * pad - kernel) / stride + 1;
+        long outputs = (long)batch * hOut * wOut * cout;
+        using NativeBuffer expected = new(outputs);
+        using NativeBuffer actual = new(outputs);
+        foreach (Activation act in new[] { Activation.None, Activation.Silu })
+        {
+            foreach (bool withBias in new[] { true, false })
+            {
+                float* biasPointer = withBias ? bias.Pointer : null;
+                fixed (float* weightPointer = weight)
+                {
+                    Conv2d.Reference(batch, h, w, c, input.Pointer, cout, kernel, stride, 1, weightPointer, biasPointer, act, expected.Pointer);
+                }
+
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Conv2d.RunDirect16(TestData.Pool(threads), batch, h, w, input.Pointer, c, kernel, stride, packed, biasPointer, act, actual.Pointer);
+                    TestData.AssertClose(expected.Pointer, actual.Pointer, outputs, 2e-6 * Math.Sqrt(k) + 1e-6,
+                        $"direct act={act} bias={withBias} threads={threads}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void DirectRefusesShapesItDoesNotTake()
+    {
+        using NativeBuffer input = TestData.Random(4 * 4 * 5, 1);
+        using NativeBuffer output = new(4 * 4 * 16);
+        using PackedMatrix fiveInputs = PackedMatrix.FromKN(TestData.RandomArray(9 * 5 * 16, 3, 0.1f), 9 * 5, 16);
+        using PackedMatrix seventeenOutputs = PackedMatrix.FromKN(TestData.RandomArray(9 * 3 * 17, 3, 0.1f), 9 * 3, 17);
+        Assert.Throws<ArgumentException>(() => Conv2d.RunDirect16(null, 1, 4, 4, input.Pointer, 5, 3, 1, fiveInputs, null, Activation.None, output.Pointer));
+        Assert.Throws<ArgumentException>(() => Conv2d.RunDirect16(null, 1, 4, 4, input.Pointer, 3, 3, 1, seventeenOutputs, null, Activation.None, output.Pointer));
+    }
 
     [Theory]
     [MemberData(nameof(FullShapes))]

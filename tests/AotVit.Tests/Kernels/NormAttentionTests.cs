@@ -59,6 +59,20 @@ public sealed unsafe class NormAttentionTests
                 Assert.Equal(c < 16 ? source.Pointer[c * lds + r] : -1f, destination.Pointer[r * ldd + c]);
     }
 
+    [Fact]
+    public void Transpose4x4MovesEveryElementToItsMirror()
+    {
+        const int lds = 7, ldd = 9;
+        using NativeBuffer source = new(4 * lds);
+        using NativeBuffer destination = new(4 * ldd);
+        for (int i = 0; i < 4 * lds; i++) source.Pointer[i] = i + 1;
+        for (int i = 0; i < 4 * ldd; i++) destination.Pointer[i] = -1;
+        Attention.Transpose4x4(source.Pointer, lds, destination.Pointer, ldd);
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < ldd; c++)
+                Assert.Equal(c < 4 ? source.Pointer[c * lds + r] : -1f, destination.Pointer[r * ldd + c]);
+    }
+
     [Theory]
     [InlineData(1, 50, 12, 64)]
     [InlineData(4, 16, 4, 60)]
@@ -94,6 +108,10 @@ public sealed unsafe class NormAttentionTests
             new Span<float>(actual.Pointer, (int)(rows * ldo)).Fill(float.NaN);
             Attention.RunQueryLanes(TestData.Pool(threads), sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
             AssertCloseInColumns(expected.Pointer, actual.Pointer, rows, ldo, width, 3e-6, $"query-lane attention threads={threads}");
+            // the arm64 build's query-lane loops (FMLA by element; each lane broadcast here on x64)
+            new Span<float>(actual.Pointer, (int)(rows * ldo)).Fill(float.NaN);
+            Attention.RunQueryLanesByLane(TestData.Pool(threads), sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
+            AssertCloseInColumns(expected.Pointer, actual.Pointer, rows, ldo, width, 3e-6, $"query-lane attention by lane threads={threads}");
         }
     }
 

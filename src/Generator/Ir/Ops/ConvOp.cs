@@ -6,7 +6,8 @@ using static AotVit.Generator.Helpers.IndentedTextWriter;
 
 namespace AotVit.Generator.Ir
 {
-    /// <summary>A kxk convolution in NHWC over one input or the channel concatenation of two. Kernel: Conv2d.Run.</summary>
+    /// <summary>A kxk convolution in NHWC over one input or the channel concatenation of two. Kernel: Conv2d.Run or
+    /// Conv2d.RunDirect16 (<see cref="Variant"/>).</summary>
     internal sealed class ConvOp : Op, IWeightedOp
     {
         public ConvOp(string module, Value in0, Value? in1, Param weight, Param? bias, Value output, int h, int w, int kernel, int stride)
@@ -30,10 +31,29 @@ namespace AotVit.Generator.Ir
         public override IEnumerable<Param?> Params => new[] { Weight, Bias };
         public override string ProfileKind => "Conv";
 
+        /// <summary>The Conv2d kernel variant this op calls, chosen from its static shape (see <see cref="ChooseVariant"/>).</summary>
+        public string Variant => ChooseVariant(C0, C1, Weight.N, Kernel);
+
+        /// <summary>
+        /// RunDirect16 (vectorised over the output channels, one output pixel per 16 channels) for a k×k convolution
+        /// (k &gt; 1) of one input with at most 4 channels into exactly 16: MobileViT's stem (3 → 16, 3×3 stride 2), which
+        /// as an im2col GEMM would fill half of each 32-column panel with nothing and gather 27-float rows. Run (the
+        /// implicit-im2col GEMM) for everything else.
+        /// </summary>
+        public static string ChooseVariant(int c0, int c1, int cout, int kernel) =>
+            c1 == 0 && cout == 16 && kernel > 1 && c0 <= 4 ? "RunDirect16" : "Run";
+
         public override void Emit(OpWriter w)
         {
             string input = In1 is null ? In0.ShapeText : $"concat({In0.ShapeText}, {In1.ShapeText})";
-            w.Line($"// {Module}: {Kernel}×{Kernel} stride {Stride} conv over {input}, + b, {Activation} → {Output.ShapeText}");
+            w.Line($"// {Module}: {Kernel}×{Kernel} stride {Stride} conv over {input}, + b, {Activation} → {Output.ShapeText}; {Variant}");
+            if (Variant == "RunDirect16")
+            {
+                w.Line($"Conv2d.RunDirect16(_pool, batch, {H}, {W}, {w.Ptr(In0)}, {C0}, " +
+                       $"{Kernel}, {Stride}, {Weight.Field}, {OpWriter.C(Bias)}, {OpWriter.Act(Activation)}, {w.Ptr(Output)});");
+                return;
+            }
+
             w.Line($"Conv2d.Run(_pool, batch, {H}, {W}, {w.Ptr(In0)}, {C0}, {(In1 is null ? "null" : w.Ptr(In1))}, {C1}, " +
                    $"{Kernel}, {Stride}, {Weight.Field}, {OpWriter.C(Bias)}, {OpWriter.Act(Activation)}, {w.Ptr(Output)});");
         }
