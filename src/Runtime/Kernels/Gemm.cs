@@ -133,46 +133,9 @@ public static unsafe partial class Gemm
         job->RowBlock = rowBlock;
         int maxRows = job->Gather != null ? Math.Clamp(GatherBudgetFloats / job->K / RowBlock * RowBlock, RowBlock, MaxChunkRows)
             : (long)job->K * job->Panels * PanelWidth * sizeof(float) > LargeBBytes ? MaxChunkRowsLargeB : MaxChunkRows;
-        int chunks = CeilDiv(job->M, maxRows);
-        int panelGroups = 1;
-        if (threads > 1 && chunks < 2 * threads)
-        {
-            if (job->Panels >= 2 * threads)
-            {
-                // Runs of PanelsPerItem panels per item: a thread's prefetch of its next panel (RunBlock) then lands in
-                // its own L2 rather than in the core that claims that panel.
-                panelGroups = job->Panels >= PanelsPerItem * 2 * threads ? job->Panels / PanelsPerItem : job->Panels;
-            }
-            else
-            {
-                // Few columns and few rows: cut the rows finer (down to one 8-row block per item) and split the panels too.
-                chunks = Math.Min(2 * threads, CeilDiv(job->M, rowBlock));
-                panelGroups = job->Panels;
-            }
-
-            // So few items that one extra item is a large share (MobileViT-S's encoder.layer.4 at batch 1: 64 rows × 5 or 23
-            // panels gave 5 items, 3 for one thread and 2 for the other): make their count a multiple of the thread count,
-            // with smaller panel groups if there are panels to spare, else with more row chunks.
-            if (chunks * panelGroups % threads != 0)
-            {
-                int groups = panelGroups;
-                while (groups < job->Panels && chunks * groups % threads != 0) groups++;
-                if (chunks * groups % threads == 0)
-                {
-                    panelGroups = groups;
-                }
-                else
-                {
-                    int rowChunks = chunks, maxChunks = CeilDiv(job->M, rowBlock);
-                    while (rowChunks < maxChunks && rowChunks * panelGroups % threads != 0) rowChunks++;
-                    chunks = rowChunks;
-                }
-            }
-        }
-
-        job->ChunkRows = CeilDiv(CeilDiv(job->M, chunks), rowBlock) * rowBlock;
+        int items = WorkSplit.Plan(job->M, job->Panels, rowBlock, maxRows, threads, PanelsPerItem, out int chunkRows, out int panelGroups);
+        job->ChunkRows = chunkRows;
         job->PanelGroups = panelGroups;
-        int items = CeilDiv(job->M, job->ChunkRows) * panelGroups;
         if (pool == null || threads == 1)
         {
             RunItems(job, 0, items);

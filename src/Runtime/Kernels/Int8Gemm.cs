@@ -271,44 +271,10 @@ public static unsafe partial class Int8Gemm
         int threads = pool?.ThreadCount ?? 1;
         int rowBlock = Avx512BW.IsSupported && job->M % RowBlock5 == 0 && job->M % RowBlock != 0 ? RowBlock5 : RowBlock;
         int maxRows = (long)job->Kq * 4 * job->Panels * PanelWidth > LargeBBytes ? MaxChunkRowsLargeB : MaxChunkRows;
-        int chunks = CeilDiv(job->M, maxRows);
-        int panelGroups = 1;
-        if (threads > 1 && chunks < 2 * threads)
-        {
-            if (job->Panels >= 2 * threads)
-            {
-                panelGroups = job->Panels >= PanelsPerItem * 2 * threads ? job->Panels / PanelsPerItem : job->Panels;
-            }
-            else
-            {
-                // Few columns and few rows: cut the rows finer (down to one 4-row block per item) and split the panels too.
-                chunks = Math.Min(2 * threads, CeilDiv(job->M, rowBlock));
-                panelGroups = job->Panels;
-            }
-
-            // Few items: make their count a multiple of the thread count (more panel groups if there are panels to
-            // spare, else more row chunks), so that no thread ends with one item more than the other.
-            if (chunks * panelGroups % threads != 0)
-            {
-                int groups = panelGroups;
-                while (groups < job->Panels && chunks * groups % threads != 0) groups++;
-                if (chunks * groups % threads == 0)
-                {
-                    panelGroups = groups;
-                }
-                else
-                {
-                    int rowChunks = chunks, maxChunks = CeilDiv(job->M, rowBlock);
-                    while (rowChunks < maxChunks && rowChunks * panelGroups % threads != 0) rowChunks++;
-                    chunks = rowChunks;
-                }
-            }
-        }
-
-        job->ChunkRows = CeilDiv(CeilDiv(job->M, chunks), rowBlock) * rowBlock;
+        int items = WorkSplit.Plan(job->M, job->Panels, rowBlock, maxRows, threads, PanelsPerItem, out int chunkRows, out int panelGroups);
+        job->ChunkRows = chunkRows;
         job->RowBlock = rowBlock;
         job->PanelGroups = panelGroups;
-        int items = CeilDiv(job->M, job->ChunkRows) * panelGroups;
         if (pool == null || threads == 1)
         {
             RunItems(job, 0, items);
