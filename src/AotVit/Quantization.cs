@@ -162,9 +162,7 @@ public static class Int8Quantization
             long[] shape = spec.Shape.AsSpan().ToArray();
             if (!int8.Contains(spec.Name))
             {
-                var bytes = new byte[values.Length * sizeof(float)];
-                System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(bytes);
-                tensors.Add(new TensorData(spec.Name, DType.F32, shape, bytes));
+                tensors.Add(new TensorData(spec.Name, DType.F32, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray()));
                 continue;
             }
             int rows = checked((int)shape[0]);
@@ -173,9 +171,7 @@ public static class Int8Quantization
             var scales = new float[rows];
             Int8Matrix.QuantizeRows(values, rows, k, q, scales);
             tensors.Add(new TensorData(spec.Name, DType.I8, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.AsSpan()).ToArray()));
-            var scaleBytes = new byte[rows * sizeof(float)];
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(scales.AsSpan()).CopyTo(scaleBytes);
-            tensors.Add(new TensorData(ModelDescriptor.Int8ScaleName(spec.Name), DType.F32, [rows], scaleBytes));
+            tensors.Add(new TensorData(ModelDescriptor.Int8ScaleName(spec.Name), DType.F32, [rows], System.Runtime.InteropServices.MemoryMarshal.AsBytes(scales.AsSpan()).ToArray()));
         }
         file.CheckUnchanged();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)

@@ -30,8 +30,8 @@ internal static partial class Commands
         var p => throw new UsageException($"--precision must be float32 or int8, got '{p}'"),
     };
 
-    /// <summary>--calibration PATH: an image file, a comma-separated list of them, or a folder (its images, sorted,
-    /// at most 64); null when absent. Only meaningful with --precision int8.</summary>
+    /// <summary>--calibration PATH: an image file, a comma-separated list of them, or a folder (its files with an image
+    /// extension, as INPUT folders take them; sorted, at most 64); null when absent. Only meaningful with --precision int8.</summary>
     internal static IReadOnlyList<string>? CalibrationImages(Options o)
     {
         string? value = o.Get("--calibration");
@@ -43,9 +43,7 @@ internal static partial class Commands
             all.Sort(StringComparer.Ordinal);
             foreach (string f in all)
             {
-                string ext = Path.GetExtension(f).ToLowerInvariant();
-                if (ext is ".jpg" or ".jpeg" or ".png" or ".bmp" or ".gif" or ".tga" or ".webp" or ".psd" or ".hdr" or ".pnm" or ".ppm" or ".pgm")
-                    files.Add(f);
+                if (Inputs.IsImageName(f)) files.Add(f);
                 if (files.Count == 64) break;
             }
             if (files.Count == 0) throw new UsageException($"--calibration: no image files in folder '{value}'");

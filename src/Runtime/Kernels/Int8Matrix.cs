@@ -201,12 +201,10 @@ public sealed unsafe class Int8Matrix : IDisposable
             }
         }
 
-        for (int i = 0; i < count; i++)
+        int bad = IndexOfMinus128(q.Slice(0, checked((int)count)));
+        if (bad >= 0)
         {
-            if (q[i] == sbyte.MinValue)
-            {
-                throw Invalid(nameof(q), i / k, i % k, -128, "int8 weights must be in [-127, 127] (symmetric quantization)");
-            }
+            throw Invalid(nameof(q), bad / k, bad % k, -128, "int8 weights must be in [-127, 127] (symmetric quantization)");
         }
 
         Int8Matrix matrix = new(k, n);
