@@ -27,7 +27,7 @@ unsafe
         Int8Bench.Run(secondsPerCase);
         return;
     }
-    if (suite is "attention" or "depthwise" or "conv" or "mv2" or "all")
+    if (suite is "attention" or "depthwise" or "conv" or "winograd" or "mv2" or "all")
     {
         OtherKernels.Run(secondsPerCase, suite);
         if (suite != "all")
@@ -399,6 +399,40 @@ internal static unsafe class OtherKernels
                 using NativeBuffer output = new((long)ho * ho * cout);
                 Time($"conv {hh}x{hh}x{cin}{(c1 > 0 ? $"+{c1}" : "")}->{cout} k{k} s{stride}", 2.0 * ho * ho * cout * kTotal, seconds, pool, p =>
                     Conv2d.Run(p, 1, hh, hh, input.Pointer, cin, c1 > 0 ? second.Pointer : null, c1, k, stride, packed, null, Activation.Silu, output.Pointer));
+            }
+        }
+
+        if (suite is "winograd" or "all")
+        {
+            // The MobileViT family's 3×3 stride-1 convolutions (conv_kxk: C → C; fusion: C + C → C) at 32, 16 and 8 pixels:
+            // the implicit-im2col GEMM (Run) against Winograd F(2×2, 3×3) (RunWinograd), interleaved call by call.
+            // GFLOP/s counts the direct convolution's MACs for both. WINOGRAD_SHAPES=HxC0xC1xCOUT,... replaces the list.
+            (int, int, int, int)[] shapes =
+            {
+                (32, 96, 0, 96), (32, 96, 96, 96), (16, 128, 0, 128), (16, 128, 128, 128), (8, 160, 0, 160), (8, 160, 160, 160),
+                (32, 64, 0, 64), (32, 64, 64, 64), (16, 80, 0, 80), (16, 80, 80, 80), (8, 96, 0, 96), (8, 96, 96, 96),
+                (32, 48, 0, 48), (32, 48, 48, 48), (16, 64, 0, 64), (16, 64, 64, 64), (8, 80, 0, 80), (8, 80, 80, 80),
+            };
+            if (Environment.GetEnvironmentVariable("WINOGRAD_SHAPES") is { Length: > 0 } custom)
+            {
+                shapes = custom.Split(',').Select(item => item.Split('x').Select(int.Parse).ToArray()).Select(x => (x[0], x[1], x[2], x[3])).ToArray();
+            }
+
+            foreach ((int hh, int c0, int c1, int cout) in shapes)
+            {
+                int cin = c0 + c1;
+                using NativeBuffer in0 = Fill(random, (long)hh * hh * c0);
+                using NativeBuffer in1 = Fill(random, Math.Max(1L, (long)hh * hh * c1));
+                double[] w = new double[9 * cin * cout];
+                for (int i = 0; i < w.Length; i++) w[i] = random.NextDouble() - 0.5;
+                using PackedMatrix direct = PackedMatrix.FromKN(Array.ConvertAll(w, x => (float)x), 9 * cin, cout);
+                using PackedMatrix filter = Conv2d.PackWinograd(w, cin, cout);
+                using NativeBuffer bias = Fill(random, cout);
+                using NativeBuffer output = new((long)hh * hh * cout);
+                float* second = c1 > 0 ? in1.Pointer : null;
+                Compare($"3x3 {hh}x{hh}x{c0}{(c1 > 0 ? $"+{c1}" : "")}->{cout}", 2.0 * hh * hh * cout * 9 * cin, seconds, pool,
+                    ("direct", p => Conv2d.Run(p, 1, hh, hh, in0.Pointer, c0, second, c1, 3, 1, direct, bias.Pointer, Activation.Silu, output.Pointer)),
+                    ("winograd", p => Conv2d.RunWinograd(p, 1, hh, hh, in0.Pointer, c0, second, c1, filter, cout, bias.Pointer, Activation.Silu, output.Pointer)));
             }
         }
 

@@ -164,7 +164,9 @@ namespace AotVit.Generator.Emit
                 w.Line($"private float* _{ext.ExternalName};");
             w.Line("// Packed GEMM weights (B operands), one per Linear / convolution:");
             foreach (var p in g.Params.Where(p => p.IsPacked))
-                w.Line($"private PackedMatrix {p.Field} = null!; // [{p.K}×{p.N}] {p.Describe}");
+                w.Line(p.Kind == ParamKind.WinogradConv
+                    ? $"private PackedMatrix {p.Field} = null!; // Winograd F(2×2, 3×3): 16 × [{p.K}×{p.N}] {p.Describe}"
+                    : $"private PackedMatrix {p.Field} = null!; // [{p.K}×{p.N}] {p.Describe}");
             w.Line();
         }
 
@@ -266,6 +268,10 @@ namespace AotVit.Generator.Emit
                 case ParamKind.PackedConv:
                     var shape = p.Sources[0].Shape;
                     w.Line($"{p.Field} = WeightPrep.PackConv(weights, {TensorRefText(g, p.Sources[0].Name)}, {bn}, outChannels: {shape[0]}, inChannels: {shape[1]}, kernel: {shape[2]});{comment}");
+                    break;
+                case ParamKind.WinogradConv:
+                    var filter = p.Sources[0].Shape;
+                    w.Line($"{p.Field} = WeightPrep.PackWinograd(weights, {TensorRefText(g, p.Sources[0].Name)}, {bn}, outChannels: {filter[0]}, inChannels: {filter[1]});{comment}");
                     break;
             }
         }

@@ -37,6 +37,9 @@ namespace AotVit.Generator.Ir
         PackedConv,
         /// <summary>A depthwise 3x3 weight [C, 1, 3, 3], BN-scaled, reordered tap-major [9, C] into the constants block.</summary>
         DepthwiseTaps,
+        /// <summary>A 3x3 conv weight [Cout, Cin, 3, 3], optionally BN-scaled, Winograd-transformed (U = G g Gᵀ, 16 × [Cin, Cout])
+        /// and packed for Conv2d.RunWinograd (set by Passes.WinogradConvolution).</summary>
+        WinogradConv,
     }
 
     /// <summary>A checkpoint tensor the model reads, with its exact expected shape.</summary>
@@ -52,7 +55,7 @@ namespace AotVit.Generator.Ir
             Field = field; Kind = kind; Sources = sources; BatchNorm = batchNorm; Floats = floats; N = n; K = k;
         }
         public string Field { get; }
-        public ParamKind Kind { get; }
+        public ParamKind Kind { get; set; }
         public IReadOnlyList<TensorRef> Sources { get; set; }
         /// <summary>Prefix of a BatchNorm2d (".weight/.bias/.running_mean/.running_var") folded into this param, or null.</summary>
         public string? BatchNorm { get; set; }
@@ -68,7 +71,7 @@ namespace AotVit.Generator.Ir
         public long ConstOffset { get; set; } = -1;
         /// <summary>An nn.Linear weight that int8 mode stores in int8 (set by Passes.Int8Eligibility).</summary>
         public bool Int8 { get; set; }
-        public bool IsPacked => Kind == ParamKind.PackedOutIn || Kind == ParamKind.PackedConv;
+        public bool IsPacked => Kind == ParamKind.PackedOutIn || Kind == ParamKind.PackedConv || Kind == ParamKind.WinogradConv;
         public string Describe => Kind == ParamKind.FoldedBias ? $"{BatchNorm} (folded BatchNorm)" : string.Join(" + ", Sources.Select(s => s.Name)) + (BatchNorm is null ? "" : $" ⊙ {BatchNorm}");
     }
 

@@ -13,7 +13,7 @@ namespace AotVit.Runtime.Kernels;
 /// <remarks>Infrastructure for the generated model code (AotVit.Models.*), public because that code lives in another
 /// assembly; not part of the supported API (use VisionModel, ImageClassifier, FeatureExtractor).</remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-public static unsafe class Conv2d
+public static unsafe partial class Conv2d
 {
     /// <summary>
     /// output[b, oy, ox, co] = act(Σ_{ky,kx,ci} x[b, oy·s − p + ky, ox·s − p + kx, ci]·weight[(ky·k + kx)·Cin + ci, co] + bias[co])

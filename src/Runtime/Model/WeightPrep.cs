@@ -186,6 +186,27 @@ public static unsafe class WeightPrep
         return PackedMatrix.FromKN(b, kk, outChannels);
     }
 
+    /// <summary>
+    /// Conv2d weight [Cout, Cin, 3, 3] → the Winograd F(2×2, 3×3) filter of Conv2d.RunWinograd (16 × [Cin, Cout]),
+    /// BatchNorm-scaled per output channel; scale and transform in double, rounded to float once.
+    /// </summary>
+    public static PackedMatrix PackWinograd(ITensorSource weights, string name, FoldedBatchNorm? batchNorm, int outChannels, int inChannels)
+    {
+        var w = weights.Get(name);
+        long expected = 9L * outChannels * inChannels;
+        if (w.Length != expected) throw new CheckpointException($"tensor '{name}' has {w.Length} values, expected {expected}", tensorName: name);
+        var scale = batchNorm is { } bnW ? BatchNormScale(weights, bnW, outChannels) : null;
+        var g = new double[expected];   // [(ky·3 + kx)·Cin + ci, co], the Conv2d.Run filter layout
+        for (int o = 0; o < outChannels; o++)
+            for (int i = 0; i < inChannels; i++)
+                for (int tap = 0; tap < 9; tap++)
+                {
+                    double v = w[(o * inChannels + i) * 9 + tap];
+                    g[((long)tap * inChannels + i) * outChannels + o] = scale is null ? v : v * scale[o];
+                }
+        return Conv2d.PackWinograd(g, inChannels, outChannels);
+    }
+
     /// <summary>Depthwise weight [C, 1, 3, 3] → tap-major [9, C], BatchNorm-scaled per channel.</summary>
     public static void DepthwiseTaps(ITensorSource weights, string name, FoldedBatchNorm? batchNorm, int channels, float* destination)
     {

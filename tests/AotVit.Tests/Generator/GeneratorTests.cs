@@ -60,6 +60,27 @@ public sealed class GeneratorTests
         Assert.Contains("Pass QkvFusion: 2 attention layers", source);
     }
 
+    [Fact]
+    public void Convolutions_name_their_variant_by_shape()
+    {
+        var source = Run(ModelFolder("tiny-mobilevit", TinyMobileViTConfig, TinyMobileViTPreprocessor)).Sources.Single().Source;
+        // The stem (3 → 8, stride 2) stays the im2col GEMM; conv_kxk and fusion (3×3, stride 1) run as Winograd with
+        // transformed weights.
+        Assert.Contains("// mobilevit.conv_stem.convolution: 3×3 stride 2 conv over [64×64×3], + b, Silu → [32×32×8]; Run\n", source.Replace("\r\n", "\n"));
+        Assert.Contains("Pass WinogradConvolution: 6 3x3 stride-1 convolutions", source);
+        Assert.Equal(6, CountOf(source, "Conv2d.RunWinograd(_pool, batch,"));
+        Assert.Equal(6, CountOf(source, "= WeightPrep.PackWinograd(weights,"));
+        Assert.Contains("// mobilevit.encoder.layer.2.fusion.convolution: 3×3 stride 1 conv over concat(", source);
+        Assert.DoesNotContain("WeightPrep.PackConv(weights, T(80)", source);
+
+        static int CountOf(string text, string part)
+        {
+            int count = 0;
+            for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal)) count++;
+            return count;
+        }
+    }
+
     [Theory]
     [InlineData("{ \"model_type\": \"vit\", ", "AOTVIT001")]
     [InlineData("[1, 2]", "AOTVIT003")]

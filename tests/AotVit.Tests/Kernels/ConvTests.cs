@@ -122,6 +122,80 @@ public sealed unsafe class ConvTests
         }
     }
 
+    /// <summary>Conv2d.RunWinograd's shapes: odd and even sizes (partial 2×2 tiles on the right and bottom edges), 1×1 and
+    /// 1-pixel-wide images, a second input, channel counts that are not a multiple of any vector width, Cout across panel
+    /// boundaries, more tiles than one work item, batch 2 (tile blocks that span two images).</summary>
+    public static TheoryData<int, int, int, int, int, int> WinogradShapes => new()
+    {
+        // batch, h, w, c0, c1, cout
+        { 1, 8, 8, 16, 0, 16 }, { 1, 7, 9, 5, 4, 33 }, { 2, 1, 1, 3, 0, 5 }, { 1, 2, 3, 17, 0, 40 }, { 1, 1, 7, 8, 0, 8 },
+        { 1, 32, 32, 48, 48, 48 }, { 2, 13, 11, 64, 0, 80 }, { 2, 6, 5, 1, 0, 1 }, { 1, 16, 16, 96, 96, 96 }, { 3, 9, 4, 20, 12, 65 },
+    };
+
+    [Theory]
+    [MemberData(nameof(WinogradShapes))]
+    public void WinogradMatchesReference(int batch, int h, int w, int c0, int c1, int cout)
+    {
+        int cin = c0 + c1;
+        int k = 9 * cin;
+        using NativeBuffer in0 = TestData.Random((long)batch * h * w * c0, 1);
+        using NativeBuffer in1 = TestData.Random(Math.Max(1, (long)batch * h * w * c1), 2);
+        using NativeBuffer concat = new((long)batch * h * w * cin);
+        for (long pixel = 0; pixel < (long)batch * h * w; pixel++)
+        {
+            for (int ch = 0; ch < cin; ch++)
+            {
+                concat.Pointer[pixel * cin + ch] = ch < c0 ? in0.Pointer[pixel * c0 + ch] : in1.Pointer[pixel * c1 + ch - c0];
+            }
+        }
+
+        float[] weight = TestData.RandomArray(k * cout, 3, 1f / MathF.Sqrt(k));   // [3, 3, cin, cout]
+        using PackedMatrix filter = Conv2d.PackWinograd(Array.ConvertAll(weight, x => (double)x), cin, cout);
+        Assert.Equal(cin, filter.K);
+        Assert.Equal(16 * Conv2d.WinogradSliceColumns(cout), filter.N);
+        using NativeBuffer bias = TestData.Random(cout, 4);
+        long outputs = (long)batch * h * w * cout;
+        using NativeBuffer expected = new(outputs);
+        using NativeBuffer actual = new(outputs + 1);
+        foreach (Activation act in new[] { Activation.None, Activation.Silu })
+        {
+            foreach (bool withBias in new[] { true, false })
+            {
+                float* biasPointer = withBias ? bias.Pointer : null;
+                fixed (float* weightPointer = weight)
+                {
+                    Conv2d.Reference(batch, h, w, cin, concat.Pointer, cout, 3, 1, 1, weightPointer, biasPointer, act, expected.Pointer);
+                }
+
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    actual.Pointer[outputs] = 12345f;
+                    Conv2d.RunWinograd(TestData.Pool(threads), batch, h, w, in0.Pointer, c0, c1 > 0 ? in1.Pointer : null, c1,
+                        filter, cout, biasPointer, act, actual.Pointer);
+                    // Rounding only: the transforms add at most 4 (input) and 9 (output) terms of the same magnitude.
+                    TestData.AssertClose(expected.Pointer, actual.Pointer, outputs, 6e-6 * Math.Sqrt(k) + 2e-6,
+                        $"winograd act={act} bias={withBias} threads={threads}");
+                    Assert.Equal(12345f, actual.Pointer[outputs]);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void WinogradRefusesFiltersAndShapesItDoesNotTake()
+    {
+        using NativeBuffer input = TestData.Random(4 * 4 * 8, 1);
+        using NativeBuffer output = new(4 * 4 * 16);
+        using PackedMatrix filter = Conv2d.PackWinograd(new double[9 * 8 * 16], 8, 16);
+        using PackedMatrix direct = PackedMatrix.FromKN(new float[9 * 8 * 16], 9 * 8, 16);
+        Assert.Throws<ArgumentException>(() => Conv2d.RunWinograd(null, 1, 4, 4, input.Pointer, 8, null, 0, direct, 16, null, Activation.None, output.Pointer));
+        Assert.Throws<ArgumentException>(() => Conv2d.RunWinograd(null, 1, 4, 4, input.Pointer, 8, null, 0, filter, 33, null, Activation.None, output.Pointer));
+        Assert.Throws<ArgumentException>(() => Conv2d.RunWinograd(null, 1, 4, 4, input.Pointer, 7, null, 0, filter, 16, null, Activation.None, output.Pointer));
+        Assert.Throws<ArgumentException>(() => Conv2d.RunWinograd(null, 1, 4, 4, input.Pointer, 4, null, 4, filter, 16, null, Activation.None, output.Pointer));
+        Assert.Throws<ArgumentException>(() => Conv2d.RunWinograd(null, 0, 4, 4, input.Pointer, 8, null, 0, filter, 16, null, Activation.None, output.Pointer));
+        Assert.Throws<ArgumentException>(() => Conv2d.PackWinograd(new double[9 * 8 * 16 - 1], 8, 16));
+    }
+
     [Theory]
     [InlineData(1, 8, 8, 16, 1)]
     [InlineData(1, 7, 9, 35, 2)]

@@ -11,6 +11,7 @@ internal static unsafe class Scratch
     [ThreadStatic] private static NativeBuffer? s_attention;
     [ThreadStatic] private static NativeBuffer? s_invertedResidual;
     [ThreadStatic] private static NativeBuffer? s_int8Rows;
+    [ThreadStatic] private static NativeBuffer? s_winograd;
 
     /// <summary>GEMM accumulator tile, at least <paramref name="floats"/> floats.</summary>
     public static float* GemmTile(long floats) => Get(ref s_gemmTile, floats);
@@ -23,6 +24,9 @@ internal static unsafe class Scratch
 
     /// <summary>InvertedResidual's ring of expanded rows and its depthwise band, at least <paramref name="floats"/> floats.</summary>
     public static float* InvertedResidual(long floats) => Get(ref s_invertedResidual, floats);
+
+    /// <summary>Conv2d.RunWinograd's transformed tiles V, GEMM products M and a zero pixel, at least <paramref name="floats"/>.</summary>
+    public static float* Winograd(long floats) => Get(ref s_winograd, floats);
 
     /// <summary>Int8Gemm's per-call quantized rows of A with their scales and zero points, at least <paramref name="floats"/>·4 bytes.</summary>
     public static float* Int8Rows(long floats) => Get(ref s_int8Rows, floats);
