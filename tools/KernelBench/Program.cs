@@ -439,7 +439,14 @@ internal static unsafe class OtherKernels
         if (suite is "mv2" or "all")
         {
             // MobileViT-S's inverted residuals: the three kernels one after another, then InvertedResidual.Run.
-            foreach ((int hh, int cin, int cexp, int cout, int stride) in new[] { (128, 16, 64, 32, 1), (128, 32, 128, 64, 2), (64, 64, 256, 64, 1), (64, 64, 256, 96, 2), (32, 96, 384, 128, 2), (16, 128, 512, 160, 2) })
+            // MV2_SHAPES=HxCINxCEXPxCOUTxSTRIDE,... replaces the list.
+            (int, int, int, int, int)[] mv2Shapes = { (128, 16, 64, 32, 1), (128, 32, 128, 64, 2), (64, 64, 256, 64, 1), (64, 64, 256, 96, 2), (32, 96, 384, 128, 2), (16, 128, 512, 160, 2) };
+            if (Environment.GetEnvironmentVariable("MV2_SHAPES") is { Length: > 0 } custom)
+            {
+                mv2Shapes = custom.Split(',').Select(item => item.Split('x').Select(int.Parse).ToArray()).Select(x => (x[0], x[1], x[2], x[3], x[4])).ToArray();
+            }
+
+            foreach ((int hh, int cin, int cexp, int cout, int stride) in mv2Shapes)
             {
                 int ho = (hh - 1) / stride + 1;
                 using NativeBuffer input = Fill(random, (long)hh * hh * cin);

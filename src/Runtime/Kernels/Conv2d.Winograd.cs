@@ -7,7 +7,8 @@
 //
 // One work item is a block of consecutive tiles (image-major, then tile row, then tile column): the input transform
 // writes V[16][block][Cin] into the thread's scratch, 16 GEMMs write M[16][block][Cout] beside it, and the output
-// transform adds the bias, applies the activation and stores the 2×2 pixels that lie inside the image. Scratch per
+// transform stores the 2×2 pixels that lie inside the image, and the shared epilogue adds the bias and applies the
+// activation to each pixel while it is in L1. Scratch per
 // item stays within a budget that keeps V and M in the core's L2.
 //
 // The filter U is transformed once at load, in double, and packed as one GEMM B operand [Cin, 16·Cp]: slice ξ is the
@@ -95,33 +96,23 @@ public static unsafe partial class Conv2d
                                    PackedMatrix filter, int cout, float* bias, Activation act, float* output)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        if (batch < 1 || h < 1 || w < 1 || c0 < 1 || c1 < 0 || cout < 1 || (in1 == null) != (c1 == 0) || in0 == null || output == null)
-        {
-            throw new ArgumentException($"RunWinograd: batch {batch}, {h}×{w}, channels {c0} + {c1} → {cout}: sizes must be positive, in1 given exactly when c1 > 0, in0 and output not null.");
-        }
-
         int cp = WinogradSliceColumns(cout);
-        if (filter.K != c0 + c1 || filter.N != 16 * cp || filter.IsInt8)
+        long tiles = (long)batch * ((h + 1) / 2) * ((w + 1) / 2);
+        if (batch < 1 || h < 1 || w < 1 || c0 < 1 || c1 < 0 || cout < 1 || (in1 == null) != (c1 == 0) || in0 == null || output == null
+            || filter.K != c0 + c1 || filter.N != 16 * cp || filter.IsInt8 || tiles > int.MaxValue)
         {
-            throw new ArgumentException($"filter is [{filter.K}×{filter.N}], a Winograd filter of {c0 + c1} → {cout} channels is [{c0 + c1}×{16 * cp}] float32.", nameof(filter));
+            ThrowWinogradShape(batch, h, w, c0, c1, cout, filter);
         }
 
-        int tilesH = (h + 1) / 2, tilesW = (w + 1) / 2;
-        long tiles = (long)batch * tilesH * tilesW;
         int threads = pool?.ThreadCount ?? 1;
         int cin = c0 + c1;
         long block = Math.Clamp(WinogradBudgetFloats / (16L * (cin + cout)), WinogradMinBlock, WinogradMaxBlock);
         // At least two items per thread when the tiles allow it, so that 2 threads have work at batch 1.
         block = Math.Max(WinogradMinBlock, Math.Min(block, (tiles + 2 * threads - 1) / (2 * threads)));
         long items = (tiles + block - 1) / block;
-        if (items > int.MaxValue)
-        {
-            throw new ArgumentException($"RunWinograd: {tiles} tiles is too many.");
-        }
-
         WinogradJob job = new()
         {
-            H = h, W = w, TilesH = tilesH, TilesW = tilesW, Tiles = tiles, Block = (int)block,
+            H = h, W = w, TilesH = (h + 1) / 2, TilesW = (w + 1) / 2, Tiles = tiles, Block = (int)block,
             In0 = in0, C0 = c0, In1 = in1, C1 = c1, Cout = cout, SliceColumns = cp,
             Filter = filter.Data, Bias = bias, Act = act, Output = output,
         };
@@ -134,6 +125,12 @@ public static unsafe partial class Conv2d
             pool.For((int)items, &WinogradItems, &job, 1);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowWinogradShape(int batch, int h, int w, int c0, int c1, int cout, PackedMatrix filter) =>
+        throw new ArgumentException($"RunWinograd takes positive sizes, in1 exactly when c1 > 0, non-null in0 and output, fewer than 2³¹ tiles and " +
+                                    $"a float32 filter [{c0 + c1}×{16 * WinogradSliceColumns(Math.Max(cout, 1))}] from PackWinograd: batch {batch}, " +
+                                    $"{h}×{w}, {c0} + {c1} → {cout} channels, filter [{filter.K}×{filter.N}]{(filter.IsInt8 ? " int8" : "")}.");
 
     private struct WinogradJob
     {
@@ -188,8 +185,16 @@ public static unsafe partial class Conv2d
                 float* o = job->Output + (((long)image * job->H + y0) * job->W + x0) * cout;
                 long rowStride = (long)job->W * cout;
                 bool right = x0 + 1 < job->W, below = y0 + 1 < job->H;
-                WinogradOutput(m + (long)t * cout, (long)block * cout, cout, job->Bias, job->Act,
-                    o, right ? o + cout : null, below ? o + rowStride : null, right && below ? o + rowStride + cout : null);
+                float* y01 = right ? o + cout : null, y10 = below ? o + rowStride : null, y11 = right && below ? o + rowStride + cout : null;
+                WinogradOutput(m + (long)t * cout, (long)block * cout, cout, o, y01, y10, y11);
+                // act(y + bias) in place, pixel by pixel while it is in L1 (one shared epilogue, not one per transform width).
+                if (job->Bias != null || job->Act != Activation.None)
+                {
+                    Epilogue.Row(o, job->Bias, job->Act, null, o, cout);
+                    if (y01 != null) Epilogue.Row(y01, job->Bias, job->Act, null, y01, cout);
+                    if (y10 != null) Epilogue.Row(y10, job->Bias, job->Act, null, y10, cout);
+                    if (y11 != null) Epilogue.Row(y11, job->Bias, job->Act, null, y11, cout);
+                }
             }
         }
     }
@@ -222,25 +227,14 @@ public static unsafe partial class Conv2d
     }
 
     // v[ξ·xiStride + ch] = (Bᵀ d B)[ξ] for ch < c, d[i, j] = pixels[4i + j][ch], Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0],
-    // [0, −1, 1, 0], [0, 1, 0, −1]]. Widest vectors first, then each narrower width, then scalar (Epilogue's policy).
+    // [0, −1, 1, 0], [0, 1, 0, −1]]. The widest accelerated vectors, then scalar for the last channels (fewer than one
+    // vector): one vector width per build, since the channel tail is at most a few channels of a rare shape.
     private static void WinogradInput(float** pixels, int c, float* v, long xiStride)
     {
-        int ch = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            ch = WinogradInput<Vector512Ops, Vector512<float>>(pixels, ch, c, v, xiStride);
-        }
-
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ch = WinogradInput<Vector256Ops, Vector256<float>>(pixels, ch, c, v, xiStride);
-        }
-
-        if (Vector128.IsHardwareAccelerated)
-        {
-            ch = WinogradInput<Vector128Ops, Vector128<float>>(pixels, ch, c, v, xiStride);
-        }
-
+        int ch = Vector512.IsHardwareAccelerated ? WinogradInput<Vector512Ops, Vector512<float>>(pixels, 0, c, v, xiStride)
+            : Vector256.IsHardwareAccelerated ? WinogradInput<Vector256Ops, Vector256<float>>(pixels, 0, c, v, xiStride)
+            : Vector128.IsHardwareAccelerated ? WinogradInput<Vector128Ops, Vector128<float>>(pixels, 0, c, v, xiStride)
+            : 0;
         WinogradInput<ScalarOps, float>(pixels, ch, c, v, xiStride);
     }
 
@@ -293,32 +287,18 @@ public static unsafe partial class Conv2d
     }
 
     // The 2×2 outputs of one tile from its 16 products m[ξ·xiStride + co]: Y = Aᵀ m A, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]],
-    // then act(Y + bias). y01, y10, y11 are null where they lie outside the image.
-    private static void WinogradOutput(float* m, long xiStride, int cout, float* bias, Activation act,
-                                       float* y00, float* y01, float* y10, float* y11)
+    // before bias and activation. y01, y10, y11 are null where they lie outside the image.
+    private static void WinogradOutput(float* m, long xiStride, int cout, float* y00, float* y01, float* y10, float* y11)
     {
-        int co = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            co = WinogradOutput<Vector512Ops, Vector512<float>>(m, xiStride, co, cout, bias, act, y00, y01, y10, y11);
-        }
-
-        if (Vector256.IsHardwareAccelerated)
-        {
-            co = WinogradOutput<Vector256Ops, Vector256<float>>(m, xiStride, co, cout, bias, act, y00, y01, y10, y11);
-        }
-
-        if (Vector128.IsHardwareAccelerated)
-        {
-            co = WinogradOutput<Vector128Ops, Vector128<float>>(m, xiStride, co, cout, bias, act, y00, y01, y10, y11);
-        }
-
-        WinogradOutput<ScalarOps, float>(m, xiStride, co, cout, bias, act, y00, y01, y10, y11);
+        int co = Vector512.IsHardwareAccelerated ? WinogradOutput<Vector512Ops, Vector512<float>>(m, xiStride, 0, cout, y00, y01, y10, y11)
+            : Vector256.IsHardwareAccelerated ? WinogradOutput<Vector256Ops, Vector256<float>>(m, xiStride, 0, cout, y00, y01, y10, y11)
+            : Vector128.IsHardwareAccelerated ? WinogradOutput<Vector128Ops, Vector128<float>>(m, xiStride, 0, cout, y00, y01, y10, y11)
+            : 0;
+        WinogradOutput<ScalarOps, float>(m, xiStride, co, cout, y00, y01, y10, y11);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int WinogradOutput<TOps, TVec>(float* m, long s, int co, int cout, float* bias, Activation act,
-                                                  float* y00, float* y01, float* y10, float* y11)
+    private static int WinogradOutput<TOps, TVec>(float* m, long s, int co, int cout, float* y00, float* y01, float* y10, float* y11)
         where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
         for (; co <= cout - TOps.Count; co += TOps.Count)
@@ -334,25 +314,20 @@ public static unsafe partial class Conv2d
             TVec r12 = TOps.Subtract(TOps.Subtract(TOps.Load(p + 6 * s), TOps.Load(p + 10 * s)), TOps.Load(p + 14 * s));
             TVec r13 = TOps.Subtract(TOps.Subtract(TOps.Load(p + 7 * s), TOps.Load(p + 11 * s)), TOps.Load(p + 15 * s));
             // (Aᵀ m) A: column 0 = c0 + c1 + c2, column 1 = c1 − c2 − c3.
-            TVec b = bias != null ? TOps.Load(bias + co) : TOps.Zero;
-            TVec v00 = TOps.Add(TOps.Add(TOps.Add(r00, r01), r02), b);
-            TVec v01 = TOps.Add(TOps.Subtract(TOps.Subtract(r01, r02), r03), b);
-            TVec v10 = TOps.Add(TOps.Add(TOps.Add(r10, r11), r12), b);
-            TVec v11 = TOps.Add(TOps.Subtract(TOps.Subtract(r11, r12), r13), b);
-            TOps.Store(ActivationMath.Apply<TOps, TVec>(act, v00), y00 + co);
+            TOps.Store(TOps.Add(TOps.Add(r00, r01), r02), y00 + co);
             if (y01 != null)
             {
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, v01), y01 + co);
+                TOps.Store(TOps.Subtract(TOps.Subtract(r01, r02), r03), y01 + co);
             }
 
             if (y10 != null)
             {
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, v10), y10 + co);
+                TOps.Store(TOps.Add(TOps.Add(r10, r11), r12), y10 + co);
             }
 
             if (y11 != null)
             {
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, v11), y11 + co);
+                TOps.Store(TOps.Subtract(TOps.Subtract(r11, r12), r13), y11 + co);
             }
         }
 

@@ -80,7 +80,13 @@ internal sealed unsafe class JpegPixelPipeline : IJpegMcuRowSink
         };
         if (!supported)
         {
-            throw new ImageDecodeException($"Unsupported JPEG colour space: {n} components, {frame.ColorSpace}.");
+            // Named by hand: formatting an enum value would keep the runtime's enum formatting in the binary.
+            string space = frame.ColorSpace switch
+            {
+                JpegColorSpace.Grayscale => "Grayscale", JpegColorSpace.YCbCr => "YCbCr", JpegColorSpace.Rgb => "Rgb",
+                JpegColorSpace.Cmyk => "Cmyk", JpegColorSpace.Ycck => "Ycck", _ => "Unknown",
+            };
+            throw new ImageDecodeException($"Unsupported JPEG colour space: {n} components, {space}.");
         }
         _mcuHeight = 8 * frame.MaxV;
         _rowStride = frame.Width * 3;
