@@ -274,6 +274,78 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
+    /// tile[r, 0..16) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..16), r &lt; 8: the left half of a panel, for a last panel with
+    /// at most 16 columns (N mod 32 in 1..16), whose right half is zero padding: 8 accumulators, per k one packed load and
+    /// 8 broadcasts, half the multiply-adds of the 8×32 kernel. Tile columns 16..32 are not written. Rows past
+    /// <paramref name="rows"/> repeat the last valid row.
+    /// </summary>
+    /// <param name="a">[rows, kc] row stride lda</param>
+    /// <param name="packed">[kc, 32]</param>
+    /// <param name="tile">[8, 32]</param>
+    private static void Gemm_f32_8x16_Fma512Broadcast(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate,
+        float* prefetch)
+    {
+        Debug.Assert(rows is >= 1 and <= 8 && kc >= 1);
+        float* a0 = a;
+        float* a1 = rows > 1 ? a0 + lda : a0;
+        float* a2 = rows > 2 ? a1 + lda : a1;
+        float* a3 = rows > 3 ? a2 + lda : a2;
+        float* a4 = rows > 4 ? a3 + lda : a3;
+        float* a5 = rows > 5 ? a4 + lda : a4;
+        float* a6 = rows > 6 ? a5 + lda : a5;
+        float* a7 = rows > 7 ? a6 + lda : a6;
+        Vector512<float> c0, c1, c2, c3, c4, c5, c6, c7;
+        if (accumulate)
+        {
+            c0 = Vector512.Load(tile + 0);
+            c1 = Vector512.Load(tile + 32);
+            c2 = Vector512.Load(tile + 64);
+            c3 = Vector512.Load(tile + 96);
+            c4 = Vector512.Load(tile + 128);
+            c5 = Vector512.Load(tile + 160);
+            c6 = Vector512.Load(tile + 192);
+            c7 = Vector512.Load(tile + 224);
+        }
+        else
+        {
+            c0 = Vector512<float>.Zero;
+            c1 = Vector512<float>.Zero;
+            c2 = Vector512<float>.Zero;
+            c3 = Vector512<float>.Zero;
+            c4 = Vector512<float>.Zero;
+            c5 = Vector512<float>.Zero;
+            c6 = Vector512<float>.Zero;
+            c7 = Vector512<float>.Zero;
+        }
+
+        for (int k = 0; k < kc; k++)
+        {
+            // c[r, j] += a[r, k]·packed[k, j], j < 16
+            Vector512<float> b = Vector512.Load(packed);
+            packed += PanelWidth;
+            Sse.Prefetch1(prefetch);
+            prefetch += PrefetchStep;
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k]), b, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[k]), b, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[k]), b, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[k]), b, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[k]), b, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[k]), b, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[k]), b, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[k]), b, c7);
+        }
+
+        c0.Store(tile + 0);
+        c1.Store(tile + 32);
+        c2.Store(tile + 64);
+        c3.Store(tile + 96);
+        c4.Store(tile + 128);
+        c5.Store(tile + 160);
+        c6.Store(tile + 192);
+        c7.Store(tile + 224);
+    }
+
+    /// <summary>
     /// tile[r, 0..32) (+)= Σ_{k &lt; kc} a[r, k]·packed[k, 0..32), r &lt; 10, all 10 rows valid: 10 rows × 2 zmm = 20
     /// accumulators, per k two packed loads and 10 broadcasts of a (20 FMAs per 12 loads against 16 per 10 for 8×32).
     /// The driver uses it when M is a multiple of 10 and not of 8: ViT-B/32 has 50 tokens per image.

@@ -196,6 +196,10 @@ public static unsafe partial class Gemm
                 continue;
             }
 
+            int columns = Math.Min(PanelWidth, job->N - panel * PanelWidth);
+            // A half panel runs in 8-row blocks: the 10-row kernel has no half-width form, and splitting every 10-row block
+            // as 8 + 2 would let the 2-row call's repeated rows overwrite the next block's partial sums between k-blocks.
+            int panelRowBlock = columns > PanelWidth / 2 ? rowBlock : RowBlock;
             for (int k0 = 0; k0 < k; k0 += KBlock)
             {
                 int kc = Math.Min(KBlock, k - k0);
@@ -205,26 +209,26 @@ public static unsafe partial class Gemm
                 float* next = k0 + KBlock < k ? packed + (long)(k0 + KBlock) * PanelWidth
                     : panel + 1 < job->Panels ? job->B + (long)(panel + 1) * k * PanelWidth : null;
                 float* block = packed + (long)k0 * PanelWidth;                    // [kc, 32]
-                for (int r = 0, rb = 0; r < rows; r += rowBlock, rb++)
+                for (int r = 0, rb = 0; r < rows; r += panelRowBlock, rb++)
                 {
                     float* prefetch = PrefetchFor(rb, next, kc, block);
-                    if (rowBlock == 10 && rows - r >= 10)
+                    if (panelRowBlock == 10 && rows - r >= 10)
                     {
                         Gemm_f32_10x32_Fma512Broadcast(kc, a + r * lda + k0, lda, block, tile + r * PanelWidth, accumulate, prefetch);
                         continue;
                     }
 
                     // One call per block of rowBlock ≤ 8 rows (6 with AVX2); the tail of a 10-row blocking as 8 + rest.
-                    int blockEnd = Math.Min(rows, r + rowBlock);
+                    int blockEnd = Math.Min(rows, r + panelRowBlock);
                     for (int r8 = r; r8 < blockEnd; r8 += RowBlock)
                     {
-                        Microkernel(kc, a + r8 * lda + k0, lda, Math.Min(RowBlock, blockEnd - r8), block, tile + r8 * PanelWidth, accumulate, prefetch);
+                        Microkernel(kc, a + r8 * lda + k0, lda, Math.Min(RowBlock, blockEnd - r8), block, tile + r8 * PanelWidth, accumulate, prefetch,
+                            columns);
                     }
                 }
             }
 
             int column0 = panel * PanelWidth;
-            int columns = Math.Min(PanelWidth, job->N - column0);
             float* bias = job->Bias != null ? job->Bias + column0 : null;
             if (Vector512.IsHardwareAccelerated && columns == PanelWidth)
             {
@@ -284,11 +288,14 @@ public static unsafe partial class Gemm
     /// from rows up to 8 may receive a duplicate of the last row (the AVX-512 kernels store whole 4- or 8-row blocks; the
     /// AVX2 kernel stores only valid rows). accumulate = false starts from zero. With AVX-512 or AVX2 + FMA, the k loop
     /// also prefetches into L2 the line at prefetch + k·PrefetchStep (null: nothing to prefetch); other paths ignore it.
+    /// <paramref name="columns"/> (1..32) is how many panel columns the caller reads: with at most 16 (a last panel whose
+    /// right half is padding) the SIMD paths compute only the left half and tile columns 16..32 are left unwritten.
     /// </summary>
     internal static void Microkernel(int kc, float* a, long lda, int rows, float* packed, float* tile, bool accumulate,
-                                     float* prefetch = null)
+                                     float* prefetch = null, int columns = PanelWidth)
     {
-        Debug.Assert(rows >= 1 && rows <= MicrokernelMaxRows && kc >= 1);
+        Debug.Assert(rows >= 1 && rows <= MicrokernelMaxRows && kc >= 1 && columns is >= 1 and <= PanelWidth);
+        int halves = columns > PanelWidth / 2 ? 2 : 1;
         if (prefetch == null)
         {
             // Nothing to fetch ahead: "prefetch" lines of the block being read (L1 hits) so the loop stays branch-free.
@@ -297,7 +304,11 @@ public static unsafe partial class Gemm
 
         if (Vector512.IsHardwareAccelerated)
         {
-            if (rows > 4)
+            if (halves == 1)
+            {
+                Gemm_f32_8x16_Fma512Broadcast(kc, a, lda, rows, packed, tile, accumulate, prefetch);
+            }
+            else if (rows > 4)
             {
                 Gemm_f32_8x32_Fma512Broadcast(kc, a, lda, rows, packed, tile, accumulate, prefetch);
             }
@@ -312,14 +323,17 @@ public static unsafe partial class Gemm
             {
                 int count = Math.Min(Fma256RowBlock, rows - r);
                 Gemm_f32_6x16_Fma256Broadcast(kc, a + r * lda, lda, count, packed, tile + r * PanelWidth, accumulate, prefetch);
-                Gemm_f32_6x16_Fma256Broadcast(kc, a + r * lda, lda, count, packed + 16, tile + r * PanelWidth + 16, accumulate, prefetch);
+                if (halves == 2)
+                {
+                    Gemm_f32_6x16_Fma256Broadcast(kc, a + r * lda, lda, count, packed + 16, tile + r * PanelWidth + 16, accumulate, prefetch);
+                }
             }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             for (int r = 0; r < rows; r += 4)
             {
-                for (int column = 0; column < PanelWidth; column += 2 * Vector256<float>.Count)
+                for (int column = 0; column < halves * PanelWidth / 2; column += 2 * Vector256<float>.Count)
                 {
                     Gemm_f32_4x2v_Broadcast<Vector256Ops, Vector256<float>>(kc, a + r * lda, lda, Math.Min(4, rows - r),
                         packed + column, tile + r * PanelWidth + column, accumulate);
@@ -328,7 +342,7 @@ public static unsafe partial class Gemm
         }
         else if (AdvSimd.Arm64.IsSupported)
         {
-            for (int column = 0; column < PanelWidth; column += 2 * Vector128<float>.Count)
+            for (int column = 0; column < halves * PanelWidth / 2; column += 2 * Vector128<float>.Count)
             {
                 Gemm_f32_8x8_ByLane(kc, a, lda, rows, packed + column, tile + column, accumulate);
             }
@@ -337,7 +351,7 @@ public static unsafe partial class Gemm
         {
             for (int r = 0; r < rows; r += 4)
             {
-                for (int column = 0; column < PanelWidth; column += 2 * Vector128<float>.Count)
+                for (int column = 0; column < halves * PanelWidth / 2; column += 2 * Vector128<float>.Count)
                 {
                     Gemm_f32_4x2v_Broadcast<Vector128Ops, Vector128<float>>(kc, a + r * lda, lda, Math.Min(4, rows - r),
                         packed + column, tile + r * PanelWidth + column, accumulate);
