@@ -29,6 +29,24 @@ public static class ModelCatalog
         public bool IsNamed(string name) =>
             Descriptor.Name.Equals(name, StringComparison.OrdinalIgnoreCase)
             || (Descriptor.RepoId is { } repo && repo.Equals(name, StringComparison.OrdinalIgnoreCase));
+
+        // The compiler's text, with the kind named by hand: formatting an enum value keeps the runtime's enum
+        // formatting in the NativeAOT binaries.
+        private bool PrintMembers(System.Text.StringBuilder builder)
+        {
+            builder.Append("Descriptor = ").Append((object)Descriptor);
+            builder.Append(", Create = ").Append((object)Create);
+            builder.Append(", Name = ").Append(Name);
+            builder.Append(", RepoId = ").Append(RepoId);
+            builder.Append(", Kind = ").Append(Kind switch
+            {
+                ModelKind.FeatureExtractor => nameof(ModelKind.FeatureExtractor),
+                ModelKind.Classifier => nameof(ModelKind.Classifier),
+                _ => ((int)Kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            builder.Append(", Plan = ").Append((object)Plan);
+            return true;
+        }
     }
 
     /// <summary>Every compiled model, sorted by name.</summary>

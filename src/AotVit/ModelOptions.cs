@@ -44,6 +44,48 @@ public sealed record ModelOptions
     /// <summary>Seed of the synthetic checkpoint used when no weights file is given.</summary>
     public ulong SyntheticSeed { get; init; }
 
+    // Equality, hash and text as the compiler writes them, with the precision compared as a value and named by hand:
+    // EqualityComparer<ModelPrecision> and formatting an enum value keep the runtime's enum formatting in the binary.
+    public bool Equals(ModelOptions? other) =>
+        ReferenceEquals(this, other) ||
+        (other is not null && Threads == other.Threads && MaxBatch == other.MaxBatch && MaxBatchPerCall == other.MaxBatchPerCall &&
+         EqualityComparer<ImageLimits>.Default.Equals(ImageLimits, other.ImageLimits) &&
+         ApplyExifOrientation == other.ApplyExifOrientation && Precision == other.Precision &&
+         EqualityComparer<IReadOnlyList<string>?>.Default.Equals(CalibrationImages, other.CalibrationImages) &&
+         SyntheticSeed == other.SyntheticSeed);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Threads);
+        hash.Add(MaxBatch);
+        hash.Add(MaxBatchPerCall);
+        hash.Add(ImageLimits);
+        hash.Add(ApplyExifOrientation);
+        hash.Add((int)Precision);
+        hash.Add(CalibrationImages);
+        hash.Add(SyntheticSeed);
+        return hash.ToHashCode();
+    }
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Threads = ").Append(Threads.ToString());
+        builder.Append(", MaxBatch = ").Append(MaxBatch.ToString());
+        builder.Append(", MaxBatchPerCall = ").Append(MaxBatchPerCall.ToString());
+        builder.Append(", ImageLimits = ").Append((object?)ImageLimits);
+        builder.Append(", ApplyExifOrientation = ").Append(ApplyExifOrientation.ToString());
+        builder.Append(", Precision = ").Append(Precision switch
+        {
+            ModelPrecision.Float32 => nameof(ModelPrecision.Float32),
+            ModelPrecision.Int8 => nameof(ModelPrecision.Int8),
+            _ => ((int)Precision).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        builder.Append(", CalibrationImages = ").Append((object?)CalibrationImages);
+        builder.Append(", SyntheticSeed = ").Append(SyntheticSeed.ToString());
+        return true;
+    }
+
     internal void Validate()
     {
         if (Threads < 1 || Threads > 256) throw new InputException($"ModelOptions.Threads is {Threads}; it must be between 1 and 256");

@@ -112,7 +112,7 @@ internal static unsafe class SelfTest
         int ldc = n + 3;
         using var expected = new NativeBuffer((long)m * ldc);
         using var actual = new NativeBuffer((long)m * ldc);
-        foreach (var act in new[] { Activation.None, Activation.Gelu })
+        for (var act = Activation.None; act <= Activation.Gelu; act++)   // None, Gelu: a range, not an Activation[] (see Name)
         {
             using var residual = Random((long)m * ldc, 4);
             fixed (float* ap = a)

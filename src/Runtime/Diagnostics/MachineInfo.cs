@@ -35,7 +35,9 @@ public static unsafe class MachineInfo
     {
         try
         {
-            foreach (var line in File.ReadLines("/proc/self/status"))
+            // The file's bytes, not File.ReadLines: its StreamReader would keep BOM detection and the UTF-16/UTF-32
+            // decoders in the binaries for this one ASCII file ('\n'-separated lines, as ReadLines splits them).
+            foreach (var line in System.Text.Encoding.UTF8.GetString(File.ReadAllBytes("/proc/self/status")).Split('\n'))
                 if (line.StartsWith(key, StringComparison.Ordinal))
                     return long.Parse(line.AsSpan(key.Length).Trim().ToString().Split(' ')[0]) * 1024;
         }

@@ -35,7 +35,25 @@ public static class OpProfiler
         lock (Gate) Totals.Clear();
     }
 
-    public sealed record Entry(OpKind Kind, string Module, long Calls, double Milliseconds);
+    public sealed record Entry(OpKind Kind, string Module, long Calls, double Milliseconds)
+    {
+        // Equality, hash and text as the compiler writes them, with the kind compared as a value and named by Name():
+        // EqualityComparer<OpKind> and formatting an enum value keep the runtime's enum formatting in the binary.
+        public bool Equals(Entry? other) =>
+            ReferenceEquals(this, other) || (other is not null && Kind == other.Kind && Module == other.Module &&
+                                             Calls == other.Calls && Milliseconds.Equals(other.Milliseconds));
+
+        public override int GetHashCode() => HashCode.Combine((int)Kind, Module, Calls, Milliseconds);
+
+        private bool PrintMembers(System.Text.StringBuilder builder)
+        {
+            builder.Append("Kind = ").Append(Name(Kind));
+            builder.Append(", Module = ").Append(Module);
+            builder.Append(", Calls = ").Append(Calls.ToString());
+            builder.Append(", Milliseconds = ").Append(Milliseconds.ToString());
+            return true;
+        }
+    }
 
     public static IReadOnlyList<Entry> Snapshot()
     {

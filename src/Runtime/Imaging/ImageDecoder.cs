@@ -52,7 +52,7 @@ public static class ImageDecoder
     /// which Pillow's exif_transpose raises (only when <paramref name="applyExifOrientation"/> is true).</exception>
     public static RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null, bool applyExifOrientation = true)
     {
-        var (image, orientation) = DecodeStored(encoded, limits, applyExifOrientation);
+        RgbImage image = DecodeStored(encoded, limits, applyExifOrientation, pool: null, out ImageOrientation orientation);
         return orientation == ImageOrientation.TopLeft ? image : ExifOrientation.Apply(image, orientation);
     }
 
@@ -65,6 +65,15 @@ public static class ImageDecoder
     public static (RgbImage Stored, ImageOrientation Orientation) DecodeStored(ReadOnlySpan<byte> encoded, ImageLimits? limits = null, bool applyExifOrientation = true,
                                                                                WorkerPool? pool = null)
     {
+        RgbImage image = DecodeStored(encoded, limits, applyExifOrientation, pool, out ImageOrientation orientation);
+        return (image, orientation);
+    }
+
+    // Decode uses this form, not the tuple: a (RgbImage, ImageOrientation) tuple built in the executable makes the enum
+    // reflectable (through the tuple's IEquatable metadata), which keeps the runtime's enum formatting in the binary.
+    private static RgbImage DecodeStored(ReadOnlySpan<byte> encoded, ImageLimits? limits, bool applyExifOrientation, WorkerPool? pool,
+                                         out ImageOrientation orientation)
+    {
         var header = ValidateHeader(encoded, limits);
         RgbImage image = header.Format switch
         {
@@ -74,7 +83,8 @@ public static class ImageDecoder
             "TGA" => TgaDecoder.Decode(encoded, header.Tga!),
             _ => DecodeWithStb(encoded, header),
         };
-        return (image, Orientation(encoded, header, applyExifOrientation) ?? ImageOrientation.TopLeft);
+        orientation = Orientation(encoded, header, applyExifOrientation) ?? ImageOrientation.TopLeft;
+        return image;
     }
 
     /// <summary>
@@ -278,8 +288,19 @@ public static class ImageDecoder
         return (header.Width, header.Height, header.Format);
     }
 
-    private sealed record Header(string Format, int Width, int Height, PngInfo? Png = null,
-                                 GifDecoder.Frame? Gif = null, TgaDecoder.Header? Tga = null, JpegReader? Jpeg = null);
+    // A class, not a record: nothing compares or prints a Header, and a record's generated equality and text are code
+    // in every binary.
+    private sealed class Header(string format, int width, int height, PngInfo? png = null,
+                                GifDecoder.Frame? gif = null, TgaDecoder.Header? tga = null, JpegReader? jpeg = null)
+    {
+        public string Format { get; } = format;
+        public int Width { get; } = width;
+        public int Height { get; } = height;
+        public PngInfo? Png { get; } = png;
+        public GifDecoder.Frame? Gif { get; } = gif;
+        public TgaDecoder.Header? Tga { get; } = tga;
+        public JpegReader? Jpeg { get; } = jpeg;
+    }
 
     /// <summary>
     /// The header checks that Decode and ReadInfo share, in this order: not empty, the encoded size limit, the format
@@ -306,19 +327,19 @@ public static class ImageDecoder
         {
             JpegReader jpeg = JpegDecoder.ReadHeader(encoded, limits);
             CheckLimits(jpeg.Frame.Width, jpeg.Frame.Height, format, limits);
-            return new Header(format, jpeg.Frame.Width, jpeg.Frame.Height, Jpeg: jpeg);
+            return new Header(format, jpeg.Frame.Width, jpeg.Frame.Height, jpeg: jpeg);
         }
         if (format == "GIF")
         {
             GifDecoder.Frame gif = GifDecoder.ReadHeader(encoded);
             CheckLimits(gif.Width, gif.Height, format, limits);
-            return new Header(format, gif.Width, gif.Height, Gif: gif);
+            return new Header(format, gif.Width, gif.Height, gif: gif);
         }
         if (format == "TGA")
         {
             TgaDecoder.Header tga = TgaDecoder.ReadHeader(encoded);
             CheckLimits(tga.Width, tga.Height, format, limits);
-            return new Header(format, tga.Width, tga.Height, Tga: tga);
+            return new Header(format, tga.Width, tga.Height, tga: tga);
         }
         ImageInfo info;
         fixed (byte* data = encoded)

@@ -25,6 +25,13 @@ public abstract record ResizeMode
         return true;
     }
 
+    // Equality and hash as the compiler writes them, with the filter compared as a value: EqualityComparer<ResampleFilter>
+    // keeps the runtime's enum formatting in the NativeAOT binaries.
+    public virtual bool Equals(ResizeMode? other) =>
+        ReferenceEquals(this, other) || (other is not null && EqualityContract == other.EqualityContract && Filter == other.Filter);
+
+    public override int GetHashCode() => EqualityContract.GetHashCode() * -1521134295 + (int)Filter;
+
     /// <summary>Resize to exactly Height x Width (HF <c>size: {height, width}</c> or a plain int for ViT / DeiT).</summary>
     public sealed record Exact : ResizeMode
     {

@@ -51,8 +51,10 @@ public static class ConfigCheck
     /// </summary>
     private static Dictionary<string, string?> TopLevelFields(byte[] json, string path, IReadOnlyList<ConfigField> wanted)
     {
-        var kinds = new Dictionary<string, ConfigFieldKind>(StringComparer.Ordinal);
-        foreach (ConfigField f in wanted) kinds.TryAdd(f.Key, f.Kind);
+        // Fields, not their kinds: a Dictionary<string, ConfigFieldKind> makes the enum reflectable (its interfaces'
+        // metadata), which keeps the runtime's enum formatting in the NativeAOT binaries.
+        var byKey = new Dictionary<string, ConfigField>(StringComparer.Ordinal);
+        foreach (ConfigField f in wanted) byKey.TryAdd(f.Key, f);
         var result = new Dictionary<string, string?>(StringComparer.Ordinal);
         try
         {
@@ -65,13 +67,13 @@ public static class ConfigCheck
             {
                 string key = reader.GetString();
                 reader.Read();
-                if (!kinds.TryGetValue(key, out ConfigFieldKind kind))
+                if (!byKey.TryGetValue(key, out ConfigField? field))
                 {
                     reader.Skip();
                     continue;
                 }
                 int start = reader.TokenStart;
-                string? text = Canonical(kind, ref reader);
+                string? text = Canonical(field.Kind, ref reader);
                 if (text is null && reader.TokenType != JsonToken.Null)
                 {
                     reader.Skip();

@@ -30,7 +30,33 @@ public enum ConfigFieldKind { Integer, Number, Bool, String, IntegerArray }
 /// config omitted it) and HF's default. Invariant text: integers in decimal, numbers round-trippable, bools
 /// "true"/"false", integer arrays "[a, b, c]".
 /// </summary>
-public sealed record ConfigField(string Key, ConfigFieldKind Kind, string Value, string Default);
+public sealed record ConfigField(string Key, ConfigFieldKind Kind, string Value, string Default)
+{
+    // Equality, hash and text as the compiler writes them, with the kind compared as a value and named by hand:
+    // EqualityComparer<ConfigFieldKind> and formatting an enum value keep the runtime's enum formatting in the binary.
+    public bool Equals(ConfigField? other) =>
+        ReferenceEquals(this, other) || (other is not null && Key == other.Key && Kind == other.Kind &&
+                                         Value == other.Value && Default == other.Default);
+
+    public override int GetHashCode() => HashCode.Combine(Key, (int)Kind, Value, Default);
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Key = ").Append(Key);
+        builder.Append(", Kind = ").Append(Kind switch
+        {
+            ConfigFieldKind.Integer => nameof(ConfigFieldKind.Integer),
+            ConfigFieldKind.Number => nameof(ConfigFieldKind.Number),
+            ConfigFieldKind.Bool => nameof(ConfigFieldKind.Bool),
+            ConfigFieldKind.String => nameof(ConfigFieldKind.String),
+            ConfigFieldKind.IntegerArray => nameof(ConfigFieldKind.IntegerArray),
+            _ => ((int)Kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        builder.Append(", Value = ").Append(Value);
+        builder.Append(", Default = ").Append(Default);
+        return true;
+    }
+}
 
 public sealed class ModelDescriptor
 {

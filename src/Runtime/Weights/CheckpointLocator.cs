@@ -95,7 +95,7 @@ public static class CheckpointLocator
     }
 
     private static string HomeDirectory(Func<string, string?> environment) =>
-        environment("HOME") is { Length: > 0 } home ? home : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        environment("HOME") is { Length: > 0 } home ? home : Interop.TextFiles.UserProfile();
 
     /// <summary>os.path.expanduser then os.path.expandvars: a leading "~" is the home folder; $NAME and ${NAME} of set
     /// variables are replaced, unset ones left as they are.</summary>
@@ -209,7 +209,7 @@ public static class CheckpointLocator
         refFile = Path.Combine(repoFolder, "refs", revision.Replace('/', Path.DirectorySeparatorChar));
         if (!revision.Contains("..", StringComparison.Ordinal) && File.Exists(refFile))
         {
-            string commit = File.ReadAllText(refFile).Trim();
+            string commit = Interop.TextFiles.ReadAllText(refFile).Trim();
             if (IsCommitHash(commit)) return commit;
             throw new CheckpointException($"the cache's ref file holds '{(commit.Length > 60 ? commit[..60] + "…" : commit)}', not a commit hash", refFile);
         }

@@ -85,8 +85,14 @@ public static class SafeTensorsWriter
     }
 
     /// <summary>A tensor's name, dtype and shape; its byte length follows from them.</summary>
-    internal readonly record struct HeaderEntry(string Name, DType DType, long[] Shape)
+    /// <remarks>Not a record struct: nothing compares or prints it, and a record's generated equality and text of a
+    /// DType keep the runtime's enum formatting in the NativeAOT binaries.</remarks>
+    internal readonly struct HeaderEntry(string name, DType dtype, long[] shape)
     {
+        public string Name { get; } = name;
+        public DType DType { get; } = dtype;
+        public long[] Shape { get; } = shape;
+
         public long ByteLength
         {
             get

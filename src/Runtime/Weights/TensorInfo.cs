@@ -22,7 +22,22 @@ public sealed record TensorInfo(string Name, DType DType, ImmutableArray<long> S
         other is not null && Name == other.Name && DType == other.DType && Offset == other.Offset &&
         ByteLength == other.ByteLength && Shape.AsSpan().SequenceEqual(other.Shape.AsSpan());
 
-    public override int GetHashCode() => HashCode.Combine(Name, DType, Offset, ByteLength, Shape.Length);
+    // (int)DType: the same hash; HashCode.Combine over the enum itself boxes it (keeping enum formatting in the binary).
+    public override int GetHashCode() => HashCode.Combine(Name, (int)DType, Offset, ByteLength, Shape.Length);
+
+    // The compiler's text, with the dtype named by DType.Name(): formatting an enum value keeps the runtime's enum
+    // formatting in the NativeAOT binaries.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Name = ").Append(Name);
+        builder.Append(", DType = ").Append(DType.Name());
+        builder.Append(", Shape = ").Append(Shape.ToString());
+        builder.Append(", Offset = ").Append(Offset.ToString());
+        builder.Append(", ByteLength = ").Append(ByteLength.ToString());
+        builder.Append(", ElementCount = ").Append(ElementCount.ToString());
+        builder.Append(", ShapeText = ").Append(ShapeText);
+        return true;
+    }
 }
 
 internal static class ShapeFormat

@@ -19,7 +19,20 @@ public sealed record TensorSpec(string Name, ImmutableArray<long> Shape, DType D
     public bool Equals(TensorSpec? other) =>
         other is not null && Name == other.Name && DType == other.DType && Shape.AsSpan().SequenceEqual(other.Shape.AsSpan());
 
-    public override int GetHashCode() => HashCode.Combine(Name, DType, Shape.Length);
+    // (int)DType: the same hash; HashCode.Combine over the enum itself boxes it (keeping enum formatting in the binary).
+    public override int GetHashCode() => HashCode.Combine(Name, (int)DType, Shape.Length);
+
+    // The compiler's text (ToString: "TensorSpec { Name = …, Shape = …, DType = F32, … }"), with the dtype named by
+    // DType.Name(): formatting an enum value keeps the runtime's enum formatting in the NativeAOT binaries.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Name = ").Append(Name);
+        builder.Append(", Shape = ").Append(Shape.ToString());
+        builder.Append(", DType = ").Append(DType.Name());
+        builder.Append(", ElementCount = ").Append(ElementCount.ToString());
+        builder.Append(", ShapeText = ").Append(ShapeText);
+        return true;
+    }
 
     /// <summary>
     /// Parses the two tables generated models list their tensors in (all F32): <paramref name="names"/>, one tensor name per line,

@@ -17,11 +17,25 @@ namespace AotVit.Runtime.Weights;
 
 internal static class TorchPickle
 {
+    // Storage, TensorView and GlobalRef are classes, not records: nothing compares or prints them, and a record's
+    // generated equality and text of a DType or Global keep the runtime's enum formatting in the NativeAOT binaries.
+
     /// <summary>A storage named by a persistent id: zip entry <c>data/{Key}</c> holding <c>Numel</c> elements.</summary>
-    internal sealed record Storage(string Key, DType DType, long Numel);
+    internal sealed class Storage(string key, DType dtype, long numel)
+    {
+        public string Key { get; } = key;
+        public DType DType { get; } = dtype;
+        public long Numel { get; } = numel;
+    }
 
     /// <summary>A tensor: <c>Shape</c> elements of <c>Storage</c>, contiguous, from element <c>Offset</c>.</summary>
-    internal sealed record TensorView(Storage Storage, long Offset, long[] Shape, long ElementCount);
+    internal sealed class TensorView(Storage storage, long offset, long[] shape, long elementCount)
+    {
+        public Storage Storage { get; } = storage;
+        public long Offset { get; } = offset;
+        public long[] Shape { get; } = shape;
+        public long ElementCount { get; } = elementCount;
+    }
 
     /// <summary>Parses <paramref name="pickle"/> and returns the state dict's (name, tensor) pairs in file order.</summary>
     /// <exception cref="CheckpointException">Anything but a plain state dict of contiguous tensors.</exception>
@@ -32,7 +46,12 @@ internal static class TorchPickle
 
     private enum Global { OrderedDict, RebuildTensorV2, RebuildParameter, StorageClass }
 
-    private sealed record GlobalRef(Global Kind, string Name, DType DType = default);
+    private sealed class GlobalRef(Global kind, string name, DType dtype = default)
+    {
+        public Global Kind { get; } = kind;
+        public string Name { get; } = name;
+        public DType DType { get; } = dtype;
+    }
 
     /// <summary>Containers carry the nesting depth they had when last changed: 1 + the deepest element.</summary>
     private abstract class Container

@@ -104,7 +104,9 @@ internal sealed class TorchZipCheckpoint : Checkpoint
                     $"its {ShapeFormat.Format(view.Shape)} {storage.DType.ToSafeTensorsName()} view from element {view.Offset} ends past its storage '{storage.Key}' of {storage.Numel} elements", file, name);
             }
             long offset = data.DataOffset + viewStart;   // both inside the file: no overflow
-            var info = new TensorInfo(name, storage.DType, [.. view.Shape], offset, viewBytes);
+            // ImmutableArray.Create copies the shape as [.. view.Shape] does, without the LINQ ToArray<long> the
+            // compiler makes of that spread (the executables' only LINQ use).
+            var info = new TensorInfo(name, storage.DType, System.Collections.Immutable.ImmutableArray.Create(view.Shape), offset, viewBytes);
             located.Add(new Located(info, source, offset));
         }
         return new TorchZipCheckpoint(source, located, owned);
