@@ -323,6 +323,7 @@ namespace AotVit.Generator.Emit
                 var ow = new OpWriter(w, names.ToDictionary(kv => kv.Key, kv => kv.Value));
                 foreach (var op in block.Ops)
                 {
+                    if (op.Note is not null) w.Line("// " + op.Note);
                     op.Emit(ow);
                     w.Line($"t = OpProfiler.Lap(t, OpKind.{op.ProfileKind ?? throw new InvalidOperationException($"{op.GetType().Name} {op.Module} has no kernel")}, {Quote(op.Module)});");
                 }
