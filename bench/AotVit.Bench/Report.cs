@@ -67,6 +67,8 @@ internal static class Report
         L("  allocation is timed. ORT's defaults otherwise (thread spinning on, memory arena on).");
         L($"- Per (model, threads, batch): warm-up, then at least 3 rounds of blocks (12 timed runs) and about {F(jit.SecondsPerEngine, 0)} s per engine; median and p10/p90 of the single-run times.");
         L("- GFLOP/s = 2 × `Descriptor.MacsPerImage` × batch / median (the same MAC count for every engine); % peak = that / the FMA peak above for the same thread count.");
+        L("  `MacsPerImage` is what aot-vit executes: for the token classifiers (ViT-B/16, DeiT-S distilled) the last layer after its keys and values");
+        L("  runs on the rows the heads read only (6.3 % fewer MACs in both), which ORT and PyTorch compute in full, so their GFLOP/s are understated by that much.");
         L("- PyTorch: `tools/reference.py --bench-torch` (our re-implementation of the HF modules, `torch.no_grad()`, `torch.set_num_threads(t)`, float32,");
         L("  random input of the same shape; median of a few runs after 2 warm-ups; kept in `docs/bench/torch.json` between runs, `BENCH_TORCH=1` refreshes it).");
         L("  **Caveat:** Debian's torch 1.13 is built with `BLAS_INFO=generic` (no MKL, no OpenBLAS: `torch.__config__.show()`), so `nn.Linear` and");

@@ -77,6 +77,8 @@ namespace AotVit.Generator.Emit
             _ => spec.Folder,
         };
 
+        /// <summary>The multiply-adds the emitted kernels execute per image, after the passes: what GFLOP/s figures divide by,
+        /// so work a pass removed (RowNarrowing's unread rows) is not counted as done.</summary>
         public static long MacsPerImage(Graph g) => g.AllOps.Sum(o => o.Macs);
 
         private static void EmitConstants(IndentedTextWriter w, ModelSpec spec, Graph g)

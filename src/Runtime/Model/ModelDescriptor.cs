@@ -77,6 +77,8 @@ public sealed class ModelDescriptor
     public IReadOnlyList<string>? Labels { get; }
     /// <summary>The HF image processor (slow, PIL path) of the model's preprocessor_config.json.</summary>
     public PreprocessPlan Preprocess { get; }
+    /// <summary>Multiply-adds the compiled model executes per image (the generator's count after its passes; for the token
+    /// classifiers below the textbook count, their last layer computing only the rows the heads read). GFLOP/s = 2 × this × batch / time.</summary>
     public long MacsPerImage { get; }
     public long ArenaFloatsPerImage { get; }
     public long ConstantFloats { get; }
