@@ -8,8 +8,8 @@
 // Nothing is packed and neither the keys nor the head columns are padded: every multiply-add is useful except in the
 // last query block's empty lanes. Key groups past the last key and column groups past the last head column repeat
 // the last one; the repeats are computed and never stored (a repeated score equals a real one, so the max is right).
-// Work items are (pair, query block) over the first `queries` tokens (all of them but where the generator narrows the
-// last layer to the rows a classifier reads): each reads its pair's k and v rows (tokens·d floats each) from cache.
+// Work items are (pair, block of the first `queries` tokens; all tokens unless the caller asks for fewer): each reads
+// its pair's k and v rows (tokens·d floats each) from cache.
 // On arm64 (4 lanes, 32 registers) the two products use FMLA by element instead of broadcasts (Attention.Neon.cs),
 // and 4×4 blocks of q and of the output are transposed in registers (NEON zips; SSE unpacks on x64 without AVX).
 using System.Runtime.CompilerServices;
