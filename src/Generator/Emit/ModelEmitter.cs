@@ -77,7 +77,9 @@ namespace AotVit.Generator.Emit
             _ => spec.Folder,
         };
 
-        public static long MacsPerImage(Graph g) => g.AllOps.Sum(o => o.Macs);
+        /// <summary>The model's multiply-adds per image as PyTorch computes it, counted before the passes that skip work
+        /// (<see cref="Graph.ModelMacs"/>): the one MAC count every engine's GFLOP/s divides by.</summary>
+        public static long MacsPerImage(Graph g) => g.ModelMacs > 0 ? g.ModelMacs : g.AllOps.Sum(o => o.Macs);
 
         private static void EmitConstants(IndentedTextWriter w, ModelSpec spec, Graph g)
         {
@@ -329,6 +331,7 @@ namespace AotVit.Generator.Emit
                 var ow = new OpWriter(w, names.ToDictionary(kv => kv.Key, kv => kv.Value));
                 foreach (var op in block.Ops)
                 {
+                    if (op.Note is not null) w.Line("// " + op.Note);
                     op.Emit(ow);
                     w.Line($"t = OpProfiler.Lap(t, OpKind.{op.ProfileKind ?? throw new InvalidOperationException($"{op.GetType().Name} {op.Module} has no kernel")}, {Quote(op.Module)});");
                 }

@@ -88,8 +88,10 @@ namespace AotVit.Generator.Ir
         public string Module { get; set; }
         public abstract IEnumerable<Value> Inputs { get; }
         public abstract IEnumerable<Value> Outputs { get; }
-        /// <summary>Multiply-accumulates per image (for GFLOP/s reporting).</summary>
+        /// <summary>Multiply-accumulates per image that the emitted kernel call executes (for GFLOP/s reporting).</summary>
         public virtual long Macs => 0;
+        /// <summary>Why a pass changed what this op computes, written as a comment line before the op's own; null for none.</summary>
+        public string? Note { get; set; }
         /// <summary>The params this op reads at run time, loaded by its block's Load method (null entries allowed).</summary>
         public virtual IEnumerable<Param?> Params => Array.Empty<Param?>();
         /// <summary>The runtime's OpKind member its time is profiled under; null for ops without a kernel.</summary>
@@ -135,6 +137,9 @@ namespace AotVit.Generator.Ir
         public List<TensorRef> Tensors { get; } = new List<TensorRef>();
         public List<string> OptionalPrefixes { get; } = new List<string>();
         public List<string> Labels { get; } = new List<string>();
+        /// <summary>The model's multiply-adds per image before any pass skips work (set by PassPipeline before RowNarrowing;
+        /// ConvOp counts the direct convolution whatever its variant).</summary>
+        public long ModelMacs { get; set; }
         public long ArenaFloatsPerImage { get; set; }
         public long ConstantFloats { get; set; }
         public List<string> PassLog { get; } = new List<string>();

@@ -3,10 +3,12 @@
 //   2. EpilogueFusion    activation and residual-add ops merge into the GEMM/conv that produces their input.
 //   3. InvertedResidualFusion  expand 1x1 → depthwise 3x3 → reduce 1x1 chains become one banded kernel.
 //   4. QkvFusion         the three q/k/v Linears of an attention read one input: one GEMM with N = 3·D.
-//   5. WinogradConvolution  3x3 stride-1 convolutions take Winograd-transformed weights (Conv2d.RunWinograd).
-//   6. MemoryPlan        liveness-based offsets for every activation in one arena (in-place residuals).
-//   7. ConstantLayout    offsets of every small constant (biases, norms, embeddings, depthwise taps) in one block.
-//   8. Int8Eligibility   marks the nn.Linear weights that int8 mode quantizes (read only by Gemm.Run).
+//   5. RowNarrowing      row-wise ops whose outputs are read only in their first rows compute only those: in a token
+//                        classifier, the last layer from the attention's queries to the final LayerNorm (K, V stay whole).
+//   6. WinogradConvolution  3x3 stride-1 convolutions take Winograd-transformed weights (Conv2d.RunWinograd).
+//   7. MemoryPlan        liveness-based offsets for every activation in one arena (in-place residuals).
+//   8. ConstantLayout    offsets of every small constant (biases, norms, embeddings, depthwise taps) in one block.
+//   9. Int8Eligibility   marks the nn.Linear weights that int8 mode quantizes (read only by Gemm.Run).
 // Each pass logs what it did into Graph.PassLog, which the emitter writes into the generated file header.
 using System;
 using System.Collections.Generic;
@@ -25,6 +27,8 @@ namespace AotVit.Generator.Passes
             EpilogueFusion.Run(g);
             InvertedResidualFusion.Run(g);
             QkvFusion.Run(g);
+            g.ModelMacs = g.AllOps.Sum(o => o.Macs);
+            RowNarrowing.Run(g);
             WinogradConvolution.Run(g);
             MemoryPlan.Run(g);
             ConstantLayout.Run(g);

@@ -21,15 +21,15 @@ public static unsafe partial class Attention
     /// <see cref="RunQueryLanes"/> with the by-lane (NEON) score and value loops on 4-lane vectors whatever the CPU: what
     /// arm64 builds run, callable on x64 for the tests (slowly: there each lane is broadcast).
     /// </summary>
-    internal static void RunQueryLanesByLane(WorkerPool? pool, int sequences, int tokens, int heads, int headDim, float scale,
+    internal static void RunQueryLanesByLane(WorkerPool? pool, int sequences, int tokens, int queries, int heads, int headDim, float scale,
                                              float* q, float* k, float* v, int ldqkv, float* output, int ldo)
     {
         Job job = new()
         {
-            Tokens = tokens, Heads = heads, HeadDim = headDim, Scale = scale, Q = q, K = k, V = v, Ldqkv = ldqkv,
+            Tokens = tokens, Queries = queries, Heads = heads, HeadDim = headDim, Scale = scale, Q = q, K = k, V = v, Ldqkv = ldqkv,
             Output = output, Ldo = ldo, ByLane = true,
         };
-        int items = sequences * heads * CeilDiv(tokens, Vector128<float>.Count);
+        int items = sequences * heads * CeilDiv(queries, Vector128<float>.Count);
         if (pool == null)
         {
             QueryLaneItems<Vector128Ops, Vector128<float>>(&job, 0, items);

@@ -8,7 +8,8 @@
 // Nothing is packed and neither the keys nor the head columns are padded: every multiply-add is useful except in the
 // last query block's empty lanes. Key groups past the last key and column groups past the last head column repeat
 // the last one; the repeats are computed and never stored (a repeated score equals a real one, so the max is right).
-// Work items are (pair, query block): each reads its pair's k and v rows (tokens·d floats each) from cache.
+// Work items are (pair, block of the first `queries` tokens; all tokens unless the caller asks for fewer): each reads
+// its pair's k and v rows (tokens·d floats each) from cache.
 // On arm64 (4 lanes, 32 registers) the two products use FMLA by element instead of broadcasts (Attention.Neon.cs),
 // and 4×4 blocks of q and of the output are transposed in registers (NEON zips; SSE unpacks on x64 without AVX).
 using System.Runtime.CompilerServices;
@@ -30,17 +31,28 @@ public static unsafe partial class Attention
     /// broadcast from their rows, no packing.
     /// </summary>
     public static void RunQueryLanes(WorkerPool? pool, int sequences, int tokens, int heads, int headDim, float scale,
+                                     float* q, float* k, float* v, int ldqkv, float* output, int ldo) =>
+        RunQueryLanes(pool, sequences, tokens, tokens, heads, headDim, scale, q, k, v, ldqkv, output, ldo);
+
+    /// <summary>
+    /// Same contract as the key-panel overload with `queries`: the first `queries` tokens of each sequence against all
+    /// `tokens` keys and values, output [sequences·queries, ldo]. Lanes never mix, so each query gets the same floats as
+    /// in the full call.
+    /// </summary>
+    public static void RunQueryLanes(WorkerPool? pool, int sequences, int tokens, int queries, int heads, int headDim, float scale,
                                      float* q, float* k, float* v, int ldqkv, float* output, int ldo)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queries, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(queries, tokens);
         Job job = new()
         {
-            Tokens = tokens, Heads = heads, HeadDim = headDim, Scale = scale, Q = q, K = k, V = v, Ldqkv = ldqkv,
+            Tokens = tokens, Queries = queries, Heads = heads, HeadDim = headDim, Scale = scale, Q = q, K = k, V = v, Ldqkv = ldqkv,
             Output = output, Ldo = ldo, ByLane = AdvSimd.Arm64.IsSupported,
         };
         int lanes = Vector512.IsHardwareAccelerated ? Vector512<float>.Count
             : Vector256.IsHardwareAccelerated ? Vector256<float>.Count
             : Vector128.IsHardwareAccelerated ? Vector128<float>.Count : 1;
-        int items = sequences * heads * CeilDiv(tokens, lanes);
+        int items = sequences * heads * CeilDiv(queries, lanes);
         delegate*<void*, int, int, void> body = lanes switch
         {
             16 => &QueryLaneItems<Vector512Ops, Vector512<float>>,
@@ -66,7 +78,7 @@ public static unsafe partial class Attention
         int w = TOps.Count;
         int tokens = job->Tokens, d = job->HeadDim;
         long ld = job->Ldqkv;
-        int blocks = CeilDiv(tokens, w);
+        int blocks = CeilDiv(job->Queries, w);
         bool byLane = typeof(TVec) == typeof(Vector128<float>) && (AdvSimd.Arm64.IsSupported || job->ByLane);   // arm64 (or RunQueryLanesByLane)
         int keyRows = CeilDiv(tokens, KeyGroup) * KeyGroup;
         float* qt = Scratch.Attention((long)d * w + (long)keyRows * w + 16L * w);
@@ -78,7 +90,7 @@ public static unsafe partial class Attention
             int sequence = pair / job->Heads, head = pair % job->Heads;
             long row0 = (long)sequence * tokens;
             int column0 = head * d;
-            int count = Math.Min(w, tokens - i0);
+            int count = Math.Min(w, job->Queries - i0);
             float* k = job->K + row0 * ld + column0;
             float* v = job->V + row0 * ld + column0;
 
@@ -127,7 +139,7 @@ public static unsafe partial class Attention
 
             TVec inverseSum = TOps.Divide(TOps.Create(1f), QueryLaneSoftmax<TOps, TVec>(tokens, job->Scale, max, st));
 
-            float* destination = job->Output + (row0 + i0) * job->Ldo + column0;
+            float* destination = job->Output + ((long)sequence * job->Queries + i0) * job->Ldo + column0;
             int wide = w == 16 || byLane ? 16 : 8;   // 16 accumulators only where there are 32 registers
             int c0 = 0;
             for (; c0 + wide <= d; c0 += wide)

@@ -7,6 +7,9 @@
 //     keys and head columns are padded to multiples of 32.
 //   RunQueryLanes (Attention.QueryLanes.cs): one query per vector lane, keys and values broadcast straight from
 //     the QKV rows: no packing, no padding of keys or head columns, and the softmax runs down the key axis.
+// Both take an optional query count: only the first `queries` tokens of each sequence are queried (all tokens stay keys
+// and values), written compactly as [sequences·queries] rows; the generator's RowNarrowing pass uses it for the rows
+// a classifier reads. Every query row is computed on its own, so a row's floats do not depend on the query count.
 // Not flash-attention kernels: tokens ≤ a few hundred here, and a block's scores (8 or one vector of queries ×
 // tokens) stay in L1.
 using System.Runtime.CompilerServices;
@@ -36,11 +39,23 @@ public static unsafe partial class Attention
     /// <param name="v">[sequences·tokens, ldqkv], same column layout</param>
     /// <param name="output">[sequences·tokens, ldo], same column layout; must not overlap q, k, v</param>
     public static void RunKeyPanels(WorkerPool? pool, int sequences, int tokens, int heads, int headDim, float scale,
-                           float* q, float* k, float* v, int ldqkv, float* output, int ldo)
+                           float* q, float* k, float* v, int ldqkv, float* output, int ldo) =>
+        RunKeyPanels(pool, sequences, tokens, tokens, heads, headDim, scale, q, k, v, ldqkv, output, ldo);
+
+    /// <summary>
+    /// RunKeyPanels for the first `queries` tokens of each sequence only, against all `tokens` keys and values: output row s·queries + i holds
+    /// query i of sequence s, the same floats as row s·tokens + i of the full call (each query row is computed alone).
+    /// </summary>
+    /// <param name="q">[sequences·tokens, ldqkv]; rows s·tokens + i for i &lt; queries are read</param>
+    /// <param name="output">[sequences·queries, ldo]</param>
+    public static void RunKeyPanels(WorkerPool? pool, int sequences, int tokens, int queries, int heads, int headDim, float scale,
+                                    float* q, float* k, float* v, int ldqkv, float* output, int ldo)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queries, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(queries, tokens);
         Job job = new()
         {
-            Tokens = tokens, Heads = heads, HeadDim = headDim, Scale = scale, Q = q, K = k, V = v, Ldqkv = ldqkv,
+            Tokens = tokens, Queries = queries, Heads = heads, HeadDim = headDim, Scale = scale, Q = q, K = k, V = v, Ldqkv = ldqkv,
             Output = output, Ldo = ldo,
         };
         int pairs = sequences * heads;
@@ -56,6 +71,11 @@ public static unsafe partial class Attention
 
     /// <summary>Scalar oracle in double, same contract as <see cref="RunKeyPanels"/> and <see cref="RunQueryLanes"/>.</summary>
     public static void Reference(int sequences, int tokens, int heads, int headDim, float scale,
+                                 float* q, float* k, float* v, int ldqkv, float* output, int ldo) =>
+        Reference(sequences, tokens, tokens, heads, headDim, scale, q, k, v, ldqkv, output, ldo);
+
+    /// <summary>Scalar oracle in double for the first `queries` tokens of each sequence (output [sequences·queries, ldo]).</summary>
+    public static void Reference(int sequences, int tokens, int queries, int heads, int headDim, float scale,
                                  float* q, float* k, float* v, int ldqkv, float* output, int ldo)
     {
         double[] scores = new double[tokens];
@@ -63,7 +83,7 @@ public static unsafe partial class Attention
         {
             for (int h = 0; h < heads; h++)
             {
-                for (int i = 0; i < tokens; i++)
+                for (int i = 0; i < queries; i++)
                 {
                     float* qRow = q + ((long)s * tokens + i) * ldqkv + h * headDim;
                     double max = double.NegativeInfinity;
@@ -95,7 +115,7 @@ public static unsafe partial class Attention
                             value += scores[j] * v[((long)s * tokens + j) * ldqkv + h * headDim + t];
                         }
 
-                        output[((long)s * tokens + i) * ldo + h * headDim + t] = (float)(value / sum);
+                        output[((long)s * queries + i) * ldo + h * headDim + t] = (float)(value / sum);
                     }
                 }
             }
@@ -105,6 +125,7 @@ public static unsafe partial class Attention
     private struct Job
     {
         public int Tokens, Heads, HeadDim, Ldqkv, Ldo;
+        public int Queries;   // query rows per sequence: the first Queries of its Tokens; output rows are sequence·Queries + i
         public float Scale;
         public float* Q, K, V, Output;
         public bool ByLane;   // query lanes on 4-lane vectors: the FMLA-by-element loops of Attention.Neon.cs
@@ -141,9 +162,9 @@ public static unsafe partial class Attention
             PackKeys(tokens, d, job->K + row0 * job->Ldqkv + column0, job->Ldqkv, keys);
             PackValues(tokens, d, job->V + row0 * job->Ldqkv + column0, job->Ldqkv, values);
 
-            for (int i0 = 0; i0 < tokens; i0 += RowBlock)
+            for (int i0 = 0; i0 < job->Queries; i0 += RowBlock)
             {
-                int rows = Math.Min(RowBlock, tokens - i0);
+                int rows = Math.Min(RowBlock, job->Queries - i0);
                 float* q = job->Q + (row0 + i0) * job->Ldqkv + column0;   // [rows, d] stride ldqkv
                 for (int panel = 0; panel < keyPanels; panel++)
                 {
@@ -163,7 +184,7 @@ public static unsafe partial class Attention
 
                 for (int r = 0; r < rows; r++)
                 {
-                    float* destination = job->Output + (row0 + i0 + r) * job->Ldo + column0;
+                    float* destination = job->Output + ((long)sequence * job->Queries + i0 + r) * job->Ldo + column0;
                     ScaleHeadRow(d, outTile + r * PanelWidth, inverseSums[r], destination);
                 }
             }

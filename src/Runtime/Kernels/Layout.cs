@@ -1,5 +1,5 @@
 // Layout: pure data movement between the layouts the models use (NCHW pixels, NHWC feature maps, ViT patch rows,
-// MobileViT 2x2-unfolded token sequences). No arithmetic.
+// MobileViT 2x2-unfolded token sequences, the first token rows of each image). No arithmetic.
 // Each runs on the pool over its output rows, in order, like the kernels around it: thread t writes the t-th 1/T of
 // the output, which the next kernel's thread t then reads (WorkerPool affinity). Single-threaded, these copies kept
 // the worker idle long enough to fall asleep, and the next kernel began without it (MobileViT-S: the stem convolution
@@ -159,6 +159,28 @@ public static unsafe class Layout
                 float* token = job->Input + (sequence * halfH * halfW + (long)(y / 2) * halfW + x / 2) * d;
                 NativeMemory.Copy(token, pixel, (nuint)d * sizeof(float));
             }
+        }
+    }
+
+    /// <summary>output[b, r, :] = input[b, r, :] for r &lt; rows: the first rows of every image's [tokens, cols] block, compacted.</summary>
+    /// <param name="pool">worker pool, or null for single-threaded</param>
+    /// <param name="input">[batch, tokens, cols]</param>
+    /// <param name="output">[batch, rows, cols]; must not overlap input</param>
+    public static void FirstRows(WorkerPool? pool, int batch, int tokens, int rows, int cols, float* input, float* output)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, tokens);
+        Job job = new() { Batch = batch, C = cols, H = tokens, W = rows, Input = input, Output = output };
+        Run(pool, batch, &FirstRowsOfImages, &job);
+    }
+
+    // Images [begin, end): H = tokens per image, W = rows kept, C = columns; the kept rows are contiguous in both.
+    private static void FirstRowsOfImages(void* context, int begin, int end)
+    {
+        Job* job = (Job*)context;
+        long cols = job->C, kept = (long)job->W * cols;
+        for (int b = begin; b < end; b++)
+        {
+            NativeMemory.Copy(job->Input + (long)b * job->H * cols, job->Output + (long)b * kept, (nuint)kept * sizeof(float));
         }
     }
 

@@ -103,6 +103,9 @@ public sealed class ModelDescriptor
     public IReadOnlyList<string>? Labels { get; }
     /// <summary>The HF image processor (slow, PIL path) of the model's preprocessor_config.json.</summary>
     public PreprocessPlan Preprocess { get; }
+    /// <summary>Multiply-adds of the model per image as PyTorch computes it (every row, direct convolutions): the generator's
+    /// count before the passes that skip work (RowNarrowing, Winograd), so one number serves every engine's GFLOP/s
+    /// (2 × this × batch / time) and aot-vit's are effective figures.</summary>
     public long MacsPerImage { get; }
     public long ArenaFloatsPerImage { get; }
     public long ConstantFloats { get; }

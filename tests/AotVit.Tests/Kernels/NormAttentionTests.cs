@@ -110,8 +110,75 @@ public sealed unsafe class NormAttentionTests
             AssertCloseInColumns(expected.Pointer, actual.Pointer, rows, ldo, width, 3e-6, $"query-lane attention threads={threads}");
             // the arm64 build's query-lane loops (FMLA by element; each lane broadcast here on x64)
             new Span<float>(actual.Pointer, (int)(rows * ldo)).Fill(float.NaN);
-            Attention.RunQueryLanesByLane(TestData.Pool(threads), sequences, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
+            Attention.RunQueryLanesByLane(TestData.Pool(threads), sequences, tokens, tokens, heads, headDim, scale, q, k, v, ldqkv, actual.Pointer, ldo);
             AssertCloseInColumns(expected.Pointer, actual.Pointer, rows, ldo, width, 3e-6, $"query-lane attention by lane threads={threads}");
+        }
+    }
+
+    // The first `queries` tokens of each sequence against all keys and values (the generator's RowNarrowing: ViT's [CLS],
+    // DeiT's [CLS] and distillation token): compact [sequences·queries] rows, close to the double reference and the same
+    // floats as the matching rows of the full call, on every variant.
+    [Theory]
+    [InlineData(1, 197, 1, 12, 64)]
+    [InlineData(3, 198, 2, 6, 64)]
+    [InlineData(2, 50, 1, 12, 64)]
+    [InlineData(2, 50, 9, 2, 64)]
+    [InlineData(4, 17, 5, 3, 8)]
+    [InlineData(2, 40, 17, 1, 13)]
+    [InlineData(1, 33, 33, 2, 70)]
+    [InlineData(2, 5, 1, 1, 3)]
+    public void AttentionOfTheFirstQueriesMatchesReferenceAndTheFullCall(int sequences, int tokens, int queries, int heads, int headDim)
+    {
+        int width = heads * headDim;
+        int ldqkv = 3 * width + 2, ldo = width + 3;
+        long rows = (long)sequences * tokens, kept = (long)sequences * queries;
+        using NativeBuffer qkv = TestData.Random(rows * ldqkv, 4, 2f);
+        using NativeBuffer expected = new(kept * ldo);
+        using NativeBuffer full = new(rows * ldo);
+        using NativeBuffer actual = new(kept * ldo);
+        float scale = 1f / MathF.Sqrt(headDim);
+        float* q = qkv.Pointer, k = qkv.Pointer + width, v = qkv.Pointer + 2 * width;
+        Attention.Reference(sequences, tokens, queries, heads, headDim, scale, q, k, v, ldqkv, expected.Pointer, ldo);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            foreach (var (name, run) in new (string, Action<bool>)[]
+                     {
+                         ("key-panel", all => Attention.RunKeyPanels(TestData.Pool(threads), sequences, tokens, all ? tokens : queries, heads, headDim, scale, q, k, v, ldqkv, all ? full.Pointer : actual.Pointer, ldo)),
+                         ("query-lane", all => Attention.RunQueryLanes(TestData.Pool(threads), sequences, tokens, all ? tokens : queries, heads, headDim, scale, q, k, v, ldqkv, all ? full.Pointer : actual.Pointer, ldo)),
+                         ("query-lane by lane", all => Attention.RunQueryLanesByLane(TestData.Pool(threads), sequences, tokens, all ? tokens : queries, heads, headDim, scale, q, k, v, ldqkv, all ? full.Pointer : actual.Pointer, ldo)),
+                     })
+            {
+                new Span<float>(actual.Pointer, (int)(kept * ldo)).Fill(float.NaN);
+                run(false);
+                AssertCloseInColumns(expected.Pointer, actual.Pointer, kept, ldo, width, 3e-6, $"{name} attention, {queries} queries, threads={threads}");
+                run(true);
+                for (int s = 0; s < sequences; s++)
+                    for (int i = 0; i < queries; i++)
+                        for (int c = 0; c < width; c++)
+                        {
+                            float a = actual.Pointer[((long)s * queries + i) * ldo + c], b = full.Pointer[((long)s * tokens + i) * ldo + c];
+                            Assert.True(BitConverter.SingleToInt32Bits(a) == BitConverter.SingleToInt32Bits(b),
+                                $"{name} threads={threads}: sequence {s} query {i} column {c}: {a:R} with {queries} queries, {b:R} with all {tokens}");
+                        }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 197, 1, 768)]
+    [InlineData(3, 198, 2, 384)]
+    [InlineData(2, 7, 7, 5)]
+    public void FirstRowsCopiesTheLeadingRowsOfEachImage(int batch, int tokens, int rows, int cols)
+    {
+        using NativeBuffer input = TestData.Random((long)batch * tokens * cols, 5);
+        using NativeBuffer output = new((long)batch * rows * cols);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            new Span<float>(output.Pointer, batch * rows * cols).Fill(float.NaN);
+            Layout.FirstRows(TestData.Pool(threads), batch, tokens, rows, cols, input.Pointer, output.Pointer);
+            for (int b = 0; b < batch; b++)
+                for (int i = 0; i < rows * cols; i++)
+                    Assert.Equal(input.Pointer[(long)b * tokens * cols + i], output.Pointer[(long)b * rows * cols + i]);
         }
     }
 

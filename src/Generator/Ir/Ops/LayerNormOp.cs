@@ -11,12 +11,12 @@ namespace AotVit.Generator.Ir
     {
         public LayerNormOp(string module, Value input, Value output, Param gamma, Param beta, double eps, int rows, int cols)
             : base(module) { Input = input; Output = output; Gamma = gamma; Beta = beta; Eps = eps; Rows = rows; Cols = cols; }
-        public Value Input { get; }
-        public Value Output { get; }
+        public Value Input { get; set; }
+        public Value Output { get; set; }
         public Param Gamma { get; }
         public Param Beta { get; }
         public double Eps { get; }
-        public int Rows { get; }
+        public int Rows { get; set; }
         public int Cols { get; }
         public override IEnumerable<Value> Inputs => new[] { Input };
         public override IEnumerable<Value> Outputs => new[] { Output };

@@ -17,9 +17,9 @@ namespace AotVit.Generator.Ir
         public Value Output { get; set; }
         public Activation Activation { get; set; }
         public Value? Residual { get; set; }
-        public int RowsPerImage { get; }
+        public int RowsPerImage { get; set; }
         /// <summary>Input row stride in floats; when RowsPerImage is 1 this is the per-image stride (e.g. the pooler reads token 0).</summary>
-        public int Lda { get; }
+        public int Lda { get; set; }
         /// <summary>Floats from the start of each image's input to its first row (a head reading token 1: the hidden size).</summary>
         public int InputOffset { get; set; }
         public bool CanTakeActivation => Activation == Activation.None && Residual is null;
