@@ -46,10 +46,8 @@ public static unsafe partial class Conv2d
             throw new ArgumentException($"a 3×3 filter of {cin} → {cout} channels has {9L * cin * cout} values, got {weight.Length}.", nameof(weight));
         }
 
-        int cp = WinogradSliceColumns(cout), n = 16 * cp;
-        var b = new float[(long)cin * n];
+        PackedMatrix filter = NewWinogradFilter(cin, cout);
         Span<double> g = stackalloc double[9];
-        Span<double> gg = stackalloc double[12];   // G·g, [4, 3]
         for (int ci = 0; ci < cin; ci++)
         {
             for (int co = 0; co < cout; co++)
@@ -59,27 +57,47 @@ public static unsafe partial class Conv2d
                     g[tap] = weight[(tap * cin + ci) * cout + co];
                 }
 
-                for (int x = 0; x < 3; x++)
-                {
-                    gg[x] = g[x];
-                    gg[3 + x] = 0.5 * (g[x] + g[3 + x] + g[6 + x]);
-                    gg[6 + x] = 0.5 * (g[x] - g[3 + x] + g[6 + x]);
-                    gg[9 + x] = g[6 + x];
-                }
-
-                for (int i = 0; i < 4; i++)
-                {
-                    double r0 = gg[3 * i], r1 = gg[3 * i + 1], r2 = gg[3 * i + 2];
-                    long row = (long)ci * n + co;
-                    b[row + (4 * i + 0) * cp] = (float)r0;
-                    b[row + (4 * i + 1) * cp] = (float)(0.5 * (r0 + r1 + r2));
-                    b[row + (4 * i + 2) * cp] = (float)(0.5 * (r0 - r1 + r2));
-                    b[row + (4 * i + 3) * cp] = (float)r2;
-                }
+                SetWinogradFilter(filter, ci, co, g);
             }
         }
 
-        return PackedMatrix.FromKN(b, cin, n);
+        return filter;
+    }
+
+    /// <summary>A zeroed Winograd filter [cin, 16·Cp] for <see cref="SetWinogradFilter"/> to fill.</summary>
+    internal static PackedMatrix NewWinogradFilter(int cin, int cout) => PackedMatrix.Zeroed(cin, 16 * WinogradSliceColumns(cout));
+
+    /// <summary>Writes the 16 transformed values of the 3×3 kernel g (ky·3 + kx) from input ci to output co into their
+    /// panel slots: U = G g Gᵀ in double, each value rounded to float once.</summary>
+    internal static void SetWinogradFilter(PackedMatrix filter, int ci, int co, ReadOnlySpan<double> g)
+    {
+        int cp = filter.N / 16;
+        Span<double> gg = stackalloc double[12];   // G·g, [4, 3]
+        for (int x = 0; x < 3; x++)
+        {
+            gg[x] = g[x];
+            gg[3 + x] = 0.5 * (g[x] + g[3 + x] + g[6 + x]);
+            gg[6 + x] = 0.5 * (g[x] - g[3 + x] + g[6 + x]);
+            gg[9 + x] = g[6 + x];
+        }
+
+        float* data = filter.Data;
+        int k = filter.K;
+        for (int i = 0; i < 4; i++)
+        {
+            double r0 = gg[3 * i], r1 = gg[3 * i + 1], r2 = gg[3 * i + 2];
+            Put(4 * i + 0, r0);
+            Put(4 * i + 1, 0.5 * (r0 + r1 + r2));
+            Put(4 * i + 2, 0.5 * (r0 - r1 + r2));
+            Put(4 * i + 3, r2);
+        }
+
+        // Column ξ·Cp + co of row ci, in the FromKN panel layout.
+        void Put(int xi, double value)
+        {
+            int column = xi * cp + co;
+            data[((long)(column / PackedMatrix.PanelWidth) * k + ci) * PackedMatrix.PanelWidth + column % PackedMatrix.PanelWidth] = (float)value;
+        }
     }
 
     /// <summary>

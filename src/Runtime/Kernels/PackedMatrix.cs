@@ -27,6 +27,9 @@ public sealed unsafe partial class PackedMatrix : IDisposable
         _int8 = int8;
     }
 
+    /// <summary>A zeroed [k, n] matrix whose panels the caller fills (<see cref="Data"/>, panel layout as in <see cref="FromKN"/>).</summary>
+    internal static PackedMatrix Zeroed(int k, int n) => new(k, n);
+
     private PackedMatrix(int k, int n)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);

@@ -196,15 +196,16 @@ public static unsafe class WeightPrep
         long expected = 9L * outChannels * inChannels;
         if (w.Length != expected) throw new CheckpointException($"tensor '{name}' has {w.Length} values, expected {expected}", tensorName: name);
         var scale = batchNorm is { } bnW ? BatchNormScale(weights, bnW, outChannels) : null;
-        var g = new double[expected];   // [(ky·3 + kx)·Cin + ci, co], the Conv2d.Run filter layout
+        var filter = Conv2d.NewWinogradFilter(inChannels, outChannels);
+        Span<double> g = stackalloc double[9];
         for (int o = 0; o < outChannels; o++)
             for (int i = 0; i < inChannels; i++)
-                for (int tap = 0; tap < 9; tap++)
-                {
-                    double v = w[(o * inChannels + i) * 9 + tap];
-                    g[((long)tap * inChannels + i) * outChannels + o] = scale is null ? v : v * scale[o];
-                }
-        return Conv2d.PackWinograd(g, inChannels, outChannels);
+            {
+                double factor = scale is null ? 1 : scale[o];
+                for (int tap = 0; tap < 9; tap++) g[tap] = w[(o * inChannels + i) * 9 + tap] * factor;
+                Conv2d.SetWinogradFilter(filter, i, o, g);
+            }
+        return filter;
     }
 
     /// <summary>Depthwise weight [C, 1, 3, 3] → tap-major [9, C], BatchNorm-scaled per channel.</summary>
