@@ -1,4 +1,4 @@
-// Pass 7, ConstantLayout. Contract: every param that is not a packed GEMM operand (biases, norms, embeddings, folded
+// Pass 8, ConstantLayout. Contract: every param that is not a packed GEMM operand (biases, norms, embeddings, folded
 // BatchNorm biases, depthwise taps) gets an offset in one constants block, each aligned to PassPipeline.Alignment floats;
 // packed params stay separate PackedMatrix objects.
 using System;

@@ -1,4 +1,4 @@
-// Pass 8, Int8Eligibility. Contract: marks Param.Int8 on every packed nn.Linear weight (a PackedOutIn param with no
+// Pass 9, Int8Eligibility. Contract: marks Param.Int8 on every packed nn.Linear weight (a PackedOutIn param with no
 // folded BatchNorm) that only LinearOps read, none of which writes a model output; those run through Gemm.Run, which
 // takes int8 weights. A Linear that writes a model output (a classifier head, ViT's pooler) stays float32: it is a
 // fraction of a percent of the MACs and its error would land on the answer unattenuated. Convolutions,

@@ -1,4 +1,4 @@
-// Pass 6, MemoryPlan. Contract: every value that is not caller-owned gets a per-image offset (floats, aligned to
+// Pass 7, MemoryPlan. Contract: every value that is not caller-owned gets a per-image offset (floats, aligned to
 // PassPipeline.Alignment) in one arena such that no two values whose lifetimes overlap share a float. A value lives from
 // the op that writes it to the last op that reads it, in op order; a Linear whose residual dies at that Linear and has
 // the output's size writes its output over the residual (in place). Images are laid out one after another, so the plan

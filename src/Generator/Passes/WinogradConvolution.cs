@@ -1,4 +1,4 @@
-// Pass 5, WinogradConvolution. Contract: every ConvOp whose variant (ConvOp.ChooseVariant, from its static shape) is
+// Pass 6, WinogradConvolution. Contract: every ConvOp whose variant (ConvOp.ChooseVariant, from its static shape) is
 // RunWinograd reads a weight of kind WinogradConv: the same checkpoint tensor and folded BatchNorm, transformed at load
 // into 16 matrices [Cin, Cout] (WeightPrep.PackWinograd) instead of the im2col matrix [9·Cin, Cout]. Runs after
 // BatchNormFolding (the BatchNorm scale is applied before the transform) and before ConstantLayout (packed weights are

@@ -89,14 +89,7 @@ public sealed unsafe class ConvTests
         int k = kernel * kernel * cin;
         using NativeBuffer in0 = TestData.Random((long)batch * h * w * c0, 1);
         using NativeBuffer in1 = TestData.Random(Math.Max(1, (long)batch * h * w * c1), 2);
-        using NativeBuffer concat = new((long)batch * h * w * cin);
-        for (long pixel = 0; pixel < (long)batch * h * w; pixel++)
-        {
-            for (int ch = 0; ch < cin; ch++)
-            {
-                concat.Pointer[pixel * cin + ch] = ch < c0 ? in0.Pointer[pixel * c0 + ch] : in1.Pointer[pixel * c1 + ch - c0];
-            }
-        }
+        using NativeBuffer concat = Concat(batch * h * w, in0, c0, in1, c1);
 
         float[] weight = TestData.RandomArray(k * cout, 3, 1f / MathF.Sqrt(k));   // [kernel, kernel, cin, cout]
         using PackedMatrix packed = PackedMatrix.FromKN(weight, k, cout);
@@ -140,14 +133,7 @@ public sealed unsafe class ConvTests
         int k = 9 * cin;
         using NativeBuffer in0 = TestData.Random((long)batch * h * w * c0, 1);
         using NativeBuffer in1 = TestData.Random(Math.Max(1, (long)batch * h * w * c1), 2);
-        using NativeBuffer concat = new((long)batch * h * w * cin);
-        for (long pixel = 0; pixel < (long)batch * h * w; pixel++)
-        {
-            for (int ch = 0; ch < cin; ch++)
-            {
-                concat.Pointer[pixel * cin + ch] = ch < c0 ? in0.Pointer[pixel * c0 + ch] : in1.Pointer[pixel * c1 + ch - c0];
-            }
-        }
+        using NativeBuffer concat = Concat(batch * h * w, in0, c0, in1, c1);
 
         float[] weight = TestData.RandomArray(k * cout, 3, 1f / MathF.Sqrt(k));   // [3, 3, cin, cout]
         using PackedMatrix filter = Conv2d.PackWinograd(Array.ConvertAll(weight, x => (double)x), cin, cout);
@@ -179,6 +165,22 @@ public sealed unsafe class ConvTests
                 }
             }
         }
+    }
+
+    // The channel concatenation [in0, in1] of two NHWC tensors of `pixels` pixels: the reference's single input.
+    private static NativeBuffer Concat(long pixels, NativeBuffer in0, int c0, NativeBuffer in1, int c1)
+    {
+        int cin = c0 + c1;
+        NativeBuffer concat = new(pixels * cin);
+        for (long pixel = 0; pixel < pixels; pixel++)
+        {
+            for (int ch = 0; ch < cin; ch++)
+            {
+                concat.Pointer[pixel * cin + ch] = ch < c0 ? in0.Pointer[pixel * c0 + ch] : in1.Pointer[pixel * c1 + ch - c0];
+            }
+        }
+
+        return concat;
     }
 
     [Fact]
