@@ -30,7 +30,7 @@ public static class ModelCatalog
             Descriptor.Name.Equals(name, StringComparison.OrdinalIgnoreCase)
             || (Descriptor.RepoId is { } repo && repo.Equals(name, StringComparison.OrdinalIgnoreCase));
 
-        // The compiler's text, with the kind named by hand: formatting an enum value keeps the runtime's enum
+        // The compiler's text, with the kind named by ModelKind.Name(): formatting an enum value keeps the runtime's enum
         // formatting in the NativeAOT binaries.
         private bool PrintMembers(System.Text.StringBuilder builder)
         {
@@ -38,12 +38,7 @@ public static class ModelCatalog
             builder.Append(", Create = ").Append((object)Create);
             builder.Append(", Name = ").Append(Name);
             builder.Append(", RepoId = ").Append(RepoId);
-            builder.Append(", Kind = ").Append(Kind switch
-            {
-                ModelKind.FeatureExtractor => nameof(ModelKind.FeatureExtractor),
-                ModelKind.Classifier => nameof(ModelKind.Classifier),
-                _ => ((int)Kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+            builder.Append(", Kind = ").Append(Kind.Name());
             builder.Append(", Plan = ").Append((object)Plan);
             return true;
         }

@@ -457,7 +457,7 @@ internal static partial class Commands
         {
             var d = e.Descriptor;
             StdStream.Out.WriteLine();
-            StdStream.Out.WriteLine($"{d.Name}  ({KindName(d.Kind)}: HF {d.Architecture}{(d.RepoId is null ? "" : $", hub {d.RepoId}")})");
+            StdStream.Out.WriteLine($"{d.Name}  ({d.Kind.Name()}: HF {d.Architecture}{(d.RepoId is null ? "" : $", hub {d.RepoId}")})");
             StdStream.Out.WriteLine($"  input   pixel_values [batch, {string.Join(", ", d.InputShape)}]");
             foreach (var output in d.Outputs) StdStream.Out.WriteLine($"  output  {output.Name} [batch, {string.Join(", ", output.Shape)}]");
             StdStream.Out.WriteLine($"  cost    {d.MacsPerImage / 1e9:F3} GMAC per image; arena {d.ArenaFloatsPerImage * 4 / 1024.0:F0} KiB per image; constants {d.ConstantFloats * 4 / 1024.0:F0} KiB");
@@ -484,14 +484,6 @@ internal static partial class Commands
         }
         return 0;
     }
-
-    // Spelled out: formatting an enum value needs the runtime's reflection metadata for enums (~30 KB in NativeAOT).
-    private static string KindName(ModelKind kind) => kind switch
-    {
-        ModelKind.FeatureExtractor => nameof(ModelKind.FeatureExtractor),
-        ModelKind.Classifier => nameof(ModelKind.Classifier),
-        _ => ((int)kind).ToString(CultureInfo.InvariantCulture),
-    };
 
     public static int MakeWeights(Options o)
     {

@@ -8,6 +8,18 @@ namespace AotVit.Runtime.Model;
 
 public enum ModelKind { FeatureExtractor, Classifier }
 
+public static class ModelKindExtensions
+{
+    /// <summary>The member name, as <c>kind.ToString()</c> gives it (the number for an undefined value), spelled out:
+    /// formatting an enum value keeps the runtime's enum formatting in the NativeAOT binaries.</summary>
+    public static string Name(this ModelKind kind) => kind switch
+    {
+        ModelKind.FeatureExtractor => nameof(ModelKind.FeatureExtractor),
+        ModelKind.Classifier => nameof(ModelKind.Classifier),
+        _ => ((int)kind).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
 
 /// <summary>One output tensor: its name (as in HF's ModelOutput) and its shape per image.</summary>
 public sealed record OutputDescriptor(string Name, int[] Shape)
