@@ -471,6 +471,15 @@ internal static unsafe class OtherKernels
                 Time(name + " fused", flops, seconds, pool, p =>
                     InvertedResidual.Run(p, 1, hh, hh, input.Pointer, expand, b1.Pointer, Activation.Silu, stride, taps.Pointer, b2.Pointer,
                                          Activation.Silu, reduce, b3.Pointer, residual, output.Pointer));
+                if (Environment.GetEnvironmentVariable("MV2_PARTS") == "1")
+                {
+                    Time(name + " expand", 2.0 * hh * hh * cin * cexp, seconds, pool, p => Gemm.Run(p, hh * hh, input.Pointer, cin, expand, b1.Pointer, Activation.Silu, null, 0, expanded.Pointer, cexp));
+                    Time(name + " expand no act", 2.0 * hh * hh * cin * cexp, seconds, pool, p => Gemm.Run(p, hh * hh, input.Pointer, cin, expand, b1.Pointer, Activation.None, null, 0, expanded.Pointer, cexp));
+                    Time(name + " depthwise", 18.0 * ho * ho * cexp, seconds, pool, p => Conv2d.Depthwise3x3(p, 1, hh, hh, cexp, expanded.Pointer, stride, taps.Pointer, b2.Pointer, Activation.Silu, depthwise.Pointer));
+                    Time(name + " depthwise no act", 18.0 * ho * ho * cexp, seconds, pool, p => Conv2d.Depthwise3x3(p, 1, hh, hh, cexp, expanded.Pointer, stride, taps.Pointer, b2.Pointer, Activation.None, depthwise.Pointer));
+                    Time(name + " reduce", 2.0 * ho * ho * cexp * cout, seconds, pool, p => Gemm.Run(p, ho * ho, depthwise.Pointer, cexp, reduce, b3.Pointer, Activation.None, residual, cout, output.Pointer, cout));
+                }
+
                 if (Environment.GetEnvironmentVariable("MV2_NOACT") == "1")
                     Time(name + " fused, no SiLU", flops, seconds, pool, p =>
                         InvertedResidual.Run(p, 1, hh, hh, input.Pointer, expand, b1.Pointer, Activation.None, stride, taps.Pointer, b2.Pointer,

@@ -3,6 +3,7 @@
 // Accuracy (tests/AotVit.Tests/Kernels/ActivationTests.cs): |erf − erf₆₄| ≤ ~1.5e-7, exp ≤ 2 ulp.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using AotVit.Runtime.Kernels.Common;
 
@@ -69,7 +70,7 @@ public static class ActivationMath
     private const float SiluLow = -87f;                 // round(−87·log2e) = −126: the smallest n whose 2ⁿ is normal (SiluNarrow)
     private const float SiluE3 = 0.16666415333747864f, SiluE4 = 0.04166635125875473f, SiluE5 = 0.00837512593716383f, SiluE6 = 0.0013941108481958508f;
 
-    private const float ExpLow = -104f;                 // e^−104 < 2^−150: vscalefps returns 0 (Silu512, Exp512)
+    private const float ExpLow = -104f;                 // e^−104 < 2^−150: vscalefps returns 0 (Exp512)
 
     private const float InverseSqrt2 = 0.70710678118654752f;
 
@@ -170,8 +171,8 @@ public static class ActivationMath
     }
 
     /// <summary>
-    /// e^x on AVX-512: the same reduction and polynomial as the generic path, with vscalefps for the 2ⁿ scaling (as in
-    /// <see cref="Silu512"/>) instead of building 2ⁿ from integer bits, clamping n and flushing below ExpMin: 14
+    /// e^x on AVX-512: the same reduction and polynomial as the generic path, with vscalefps for the 2ⁿ scaling
+    /// instead of building 2ⁿ from integer bits, clamping n and flushing below ExpMin: 14
     /// instructions instead of 19. x is clamped to [−104, ExpMax]: e^−104 scales to exactly 0 (so −∞, softmax's padding,
     /// gives 0), and results between e^−104 and e^ExpMin are denormals where the generic path flushes them to 0.
     /// NaN stays NaN. Softmax spends about a fifth of its attention time here (MobileViT-S layer 2: 256 tokens).
@@ -232,29 +233,44 @@ public static class ActivationMath
         return TOps.CopySign(result, x);
     }
 
+    // SiLU on AVX-512 (Silu512): e^−x = 2^(k/16)·e^ρ, k = round(−x·16·log2e), |ρ| ≤ ln2/32. Entry j of the table holds
+    // the bits of 2^(j/16) minus j·2^19, so that adding k·2^19 (k in two's complement) to entry k mod 16 gives the bits
+    // of 2^(k/16) exactly: ⌊k/16⌋ lands in the exponent field and k mod 16 cancels.
+    private static ReadOnlySpan<uint> SiluPow2Sixteenths => [0x3F800000, 0x3F7DAAC3, 0x3F7B95C2, 0x3F79C3D3, 0x3F7837F0, 0x3F76F532, 0x3F75FED7, 0x3F75583F, 0x3F7504F3, 0x3F7508A4, 0x3F75672A, 0x3F76248C, 0x3F7744FD, 0x3F78CCDF, 0x3F7AC0C7, 0x3F7D257D];
+    private const float SiluTableHigh = 87f;              // x above: 1 + e^−x rounds to 1 (from x = 17 on); keeps ⌊k/16⌋ ≥ −126
+    private const float RoundMagic = 12582912f;           // 1.5·2²³: t + RoundMagic rounds t to an integer held in the low mantissa bits
+    private const float SixteenLog2E = 23.0831206542234f; // 16·log2(e)
+    private const float Ln2SixteenthHigh = 0.0433197021484375f;      // ln2/16 split in two (Cody–Waite): k·high is exact for |k| < 2¹¹
+    private const float Ln2SixteenthLow = 1.9966364561696537e-06f;
+
     /// <summary>
-    /// SiLU on AVX-512: e^−x with a one-constant reduction and a degree-6 polynomial (the generic exp's two-constant
-    /// reduction and degree 7 cost 2 FMAs more; the reduction's error matters only where 1/(1 + e^−x) cannot see it),
-    /// vscalefps for the 2ⁿ scaling, which makes the n ≥ −126 clamp and the flush below ExpMin unnecessary (1 + e^−x
-    /// rounds to 1 there either way), then one vdivps. The divide runs beside the FMA pipes: on this Zen 5 it beat a
-    /// 14-bit vrcp14ps plus a Newton step (2 FMA-pipe instructions more): 3.0 → 2.5 ns per vector in a GEMM-epilogue
-    /// loop, MobileViT-S 1T 25.8–26.9 → 25.2–26.3 ms (interleaved A/B). The clamp of −x to [ExpLow, ExpMax] keeps the
-    /// reduction finite: without the lower end x = +∞ reduces to ∞ − ∞ = NaN instead of +∞; the upper end gives −∞ for
-    /// x = −∞ as the generic path does. NaN stays NaN.
+    /// SiLU on AVX-512, x / (1 + e^−x), with e^−x = 2^(k/16)·e^ρ: k = round(−x·16·log2e) by the round-to-integer magic
+    /// constant (one FMA), ρ by a two-constant reduction (|ρ| ≤ ln2/32), 2^(k/16) from <see cref="SiluPow2Sixteenths"/>
+    /// (one vpermps, whose index is the low 4 bits of the rounded value, and two integer ops) and e^ρ by its cubic Taylor
+    /// polynomial (truncation 1e-8). Six instructions on the FMA pipes, where a reduction over ln2 needs a degree-6
+    /// polynomial and vscalefps (nine); relative error ≤ 2.2e-7 for x ≥ −80 (ActivationTests). x is clamped to
+    /// [−ExpMax, SiluTableHigh] first: below −ExpMax, e^−x would overflow the exponent arithmetic (x = −∞ gives
+    /// −∞/e^ExpMax = −∞); above SiluTableHigh, 1 + e^−x rounds to 1 anyway (x = +∞ gives +∞). NaN stays NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Silu512(Vector512<float> x)
     {
-        Vector512<float> t = Vector512.MaxNative(Vector512.Create(ExpLow), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
-        Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
-        Vector512<float> p = SiluExpOfRemainder<Vector512Ops, Vector512<float>>(t, n);
-        Vector512<float> d = Avx512F.Scale(p, n) + Vector512<float>.One;       // 1 + e^−x
-        return x / d;
+        Vector512<float> xc = Vector512.MinNative(Vector512.Create(SiluTableHigh), Vector512.MaxNative(Vector512.Create(-ExpMax), x));   // NaN stays NaN (right operand)
+        Vector512<float> s = Vector512.FusedMultiplyAdd(xc, Vector512.Create(-SixteenLog2E), Vector512.Create(RoundMagic));
+        Vector512<float> k = s - Vector512.Create(RoundMagic);
+        Vector512<float> rho = Vector512.FusedMultiplyAdd(k, Vector512.Create(Ln2SixteenthHigh), xc);    // −ρ
+        rho = Vector512.FusedMultiplyAdd(k, Vector512.Create(Ln2SixteenthLow), rho);
+        Vector512<uint> bits = s.AsUInt32();
+        Vector512<uint> scale = Avx512F.PermuteVar16x32(Vector512.Create(SiluPow2Sixteenths), bits) + Vector512.ShiftLeft(bits, 19);
+        // e^ρ = 1 + ρ + ρ²/2 + ρ³/6, evaluated in −ρ
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(-1f / 6), rho, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, rho, Vector512.Create(-1f));
+        p = Vector512.FusedMultiplyAdd(p, rho, Vector512<float>.One);
+        return x / Vector512.FusedMultiplyAdd(scale.AsSingle(), p, Vector512<float>.One);
     }
 
     /// <summary>
-    /// SiLU on the 256- and 128-bit paths, x / (1 + e^−x), with <see cref="Silu512"/>'s shortcuts where no vscalefps
-    /// exists: −x is clamped to [SiluLow, ExpMax] so that n ≥ −126 and 2ⁿ is a normal float built from its bits (below
+    /// SiLU on the 256- and 128-bit paths, x / (1 + e^−x), without the generic exp's safety nets: −x is clamped to [SiluLow, ExpMax] so that n ≥ −126 and 2ⁿ is a normal float built from its bits (below
     /// SiluLow, 1 + e^−x rounds to 1 either way, so neither the generic exp's n clamp nor its flush-to-0 select is
     /// needed), then the one-constant reduction, the degree-6 polynomial and one divide. 4 instructions fewer than
     /// 1 + <see cref="Exp{TOps, TVec}"/>: KernelBench mv2 with AVX-512 off, 1 thread, 5–8 % on the fused blocks.
@@ -270,14 +286,17 @@ public static class ActivationMath
     }
 
     /// <summary>
-    /// SiLU's e^r for r = t − n·ln2 with one ln2 constant and a degree-6 polynomial (1, 1, 1/2, SiluE3…SiluE6), shared by
-    /// <see cref="Silu512"/> and <see cref="SiluNarrow{TOps, TVec}"/>: the reduction's error, up to n·2e-9, matters only
-    /// where e^−x is huge or tiny, and there 1/(1 + e^−x) cannot see it.
+    /// SiLU's e^r for r = t − n·ln2 and a degree-6 polynomial (1, 1, 1/2, SiluE3…SiluE6), for
+    /// <see cref="SiluNarrow{TOps, TVec}"/>. With a fused multiply-add one ln2 constant suffices (the reduction's error,
+    /// up to n·2e-9, is at most 3.4e-7 relative in SiLU); without one, n·ln2 would be rounded on its own (4e-6 relative
+    /// at x = −70), so the reduction takes the exact Cody–Waite pair instead.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec SiluExpOfRemainder<TOps, TVec>(TVec t, TVec n) where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
-        TVec r = TOps.MultiplyAdd(n, TOps.Create(-Ln2), t);
+        TVec r = Fma.IsSupported || AdvSimd.IsSupported
+            ? TOps.MultiplyAdd(n, TOps.Create(-Ln2), t)
+            : TOps.MultiplyAdd(n, TOps.Create(-Ln2Low), TOps.MultiplyAdd(n, TOps.Create(-Ln2High), t));
         TVec p = TOps.MultiplyAdd(TOps.Create(SiluE6), r, TOps.Create(SiluE5));
         p = TOps.MultiplyAdd(p, r, TOps.Create(SiluE4));
         p = TOps.MultiplyAdd(p, r, TOps.Create(SiluE3));

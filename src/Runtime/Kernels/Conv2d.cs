@@ -466,26 +466,65 @@ public static unsafe partial class Conv2d
     /// <param name="output">[WOut, C]</param>
     internal static void DepthwiseRow(DepthwiseJob* job, float* above, float* middle, float* below, float* output)
     {
-        int ch = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (job->Act is not (Activation.Silu or Activation.None))
         {
-            ch = DepthwiseRow<Vector512Ops, Vector512<float>>(job, above, middle, below, output, ch);
+            // other activations (no model uses them here): the sums first, then the activation over the row
+            DepthwiseJob sums = *job;
+            sums.Act = Activation.None;
+            DepthwiseRow(&sums, above, middle, below, output);
+            Elementwise.Apply(job->Act, job->WOut * job->C, output, output);
+            return;
         }
 
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ch = DepthwiseRow<Vector256Ops, Vector256<float>>(job, above, middle, below, output, ch);
-        }
-
-        if (Vector128.IsHardwareAccelerated)
-        {
-            ch = DepthwiseRow<Vector128Ops, Vector128<float>>(job, above, middle, below, output, ch);
-        }
-
+        int ch = job->Act == Activation.Silu
+            ? DepthwiseRowVectors<VectorActivation.Silu>(job, above, middle, below, output)
+            : DepthwiseRowVectors<VectorActivation.None>(job, above, middle, below, output);
         if (ch < job->C)
         {
             DepthwiseRowScalar(job, above, middle, below, output, ch);
         }
+    }
+
+    // Whole vectors of one output row, widest accelerated width first; returns the first channel not done.
+    private static int DepthwiseRowVectors<TAct>(DepthwiseJob* job, float* above, float* middle, float* below, float* output)
+        where TAct : struct, IVectorActivation
+    {
+        int ch = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ch = DepthwiseRow<Vector512Ops, Vector512<float>, TAct>(job, above, middle, below, output, ch);
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ch = DepthwiseRow<Vector256Ops, Vector256<float>, TAct>(job, above, middle, below, output, ch);
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            ch = DepthwiseRow<Vector128Ops, Vector128<float>, TAct>(job, above, middle, below, output, ch);
+        }
+
+        return ch;
+    }
+
+    // One interior output vector before the activation: bias + the nine taps, summed row by row (the same order as the
+    // loops at the borders, so every column of a row is computed alike).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Taps<TOps, TVec>(float* r0, float* r1, float* r2, long c, TVec w0, TVec w1, TVec w2, TVec w3, TVec w4,
+                                         TVec w5, TVec w6, TVec w7, TVec w8, TVec bias)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    {
+        TVec s0 = TOps.MultiplyAdd(TOps.Load(r0), w0, bias);
+        TVec s1 = TOps.Multiply(TOps.Load(r1), w3);
+        TVec s2 = TOps.Multiply(TOps.Load(r2), w6);
+        s0 = TOps.MultiplyAdd(TOps.Load(r0 + c), w1, s0);
+        s1 = TOps.MultiplyAdd(TOps.Load(r1 + c), w4, s1);
+        s2 = TOps.MultiplyAdd(TOps.Load(r2 + c), w7, s2);
+        s0 = TOps.MultiplyAdd(TOps.Load(r0 + 2 * c), w2, s0);
+        s1 = TOps.MultiplyAdd(TOps.Load(r1 + 2 * c), w5, s1);
+        s2 = TOps.MultiplyAdd(TOps.Load(r2 + 2 * c), w8, s2);
+        return TOps.Add(TOps.Add(s0, s1), s2);
     }
 
     // Channels [ch0, C) of one output row, one channel at a time, with bounds checks.
@@ -524,8 +563,8 @@ public static unsafe partial class Conv2d
     // the 9 tap vectors and the bias stay in registers; a row outside the image gets zero taps (and reads the middle
     // row instead), so only the first and last output columns need bounds checks.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int DepthwiseRow<TOps, TVec>(DepthwiseJob* job, float* above, float* middle, float* below, float* output, int ch)
-        where TOps : struct, IVectorOps<TVec> where TVec : struct
+    private static int DepthwiseRow<TOps, TVec, TAct>(DepthwiseJob* job, float* above, float* middle, float* below, float* output, int ch)
+        where TOps : struct, IVectorOps<TVec> where TVec : struct where TAct : struct, IVectorActivation
     {
         int c = job->C, w = job->W, stride = job->Stride, wOut = job->WOut;
         bool top = above != null, bottom = below != null;
@@ -555,7 +594,6 @@ public static unsafe partial class Conv2d
             TVec w7 = bottom ? TOps.Load(weight + 7 * c) : TOps.Zero;
             TVec w8 = bottom ? TOps.Load(weight + 8 * c) : TOps.Zero;
             TVec bias = job->Bias != null ? TOps.Load(job->Bias + ch) : TOps.Zero;
-            Activation act = job->Act;
 
             // ox = 0: the left tap column is outside the image
             {
@@ -570,25 +608,31 @@ public static unsafe partial class Conv2d
                     s2 = TOps.MultiplyAdd(TOps.Load(r2 + c), w8, s2);
                 }
 
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, TOps.Add(TOps.Add(s0, s1), s2)), output + ch);
+                TOps.Store(TAct.Apply<TOps, TVec>(TOps.Add(TOps.Add(s0, s1), s2)), output + ch);
             }
 
             // interior: all nine taps inside the image
             {
                 float* r0 = above + ch + step - c, r1 = middle + ch + step - c, r2 = below + ch + step - c;
                 float* o = output + ch + c;
-                for (int ox = 1; ox < interiorEnd; ox++, r0 += step, r1 += step, r2 += step, o += c)
+                int ox = 1;
+                // four output pixels per iteration: four independent activation chains in flight, so that one chain's
+                // latency (SiLU is ~15 dependent instructions) does not leave the FMA pipes idle
+                for (; ox + 3 < interiorEnd; ox += 4, r0 += 4 * step, r1 += 4 * step, r2 += 4 * step, o += 4 * c)
                 {
-                    TVec s0 = TOps.MultiplyAdd(TOps.Load(r0), w0, bias);
-                    TVec s1 = TOps.Multiply(TOps.Load(r1), w3);
-                    TVec s2 = TOps.Multiply(TOps.Load(r2), w6);
-                    s0 = TOps.MultiplyAdd(TOps.Load(r0 + c), w1, s0);
-                    s1 = TOps.MultiplyAdd(TOps.Load(r1 + c), w4, s1);
-                    s2 = TOps.MultiplyAdd(TOps.Load(r2 + c), w7, s2);
-                    s0 = TOps.MultiplyAdd(TOps.Load(r0 + 2 * c), w2, s0);
-                    s1 = TOps.MultiplyAdd(TOps.Load(r1 + 2 * c), w5, s1);
-                    s2 = TOps.MultiplyAdd(TOps.Load(r2 + 2 * c), w8, s2);
-                    TOps.Store(ActivationMath.Apply<TOps, TVec>(act, TOps.Add(TOps.Add(s0, s1), s2)), o);
+                    TVec x0 = Taps<TOps, TVec>(r0, r1, r2, c, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias);
+                    TVec x1 = Taps<TOps, TVec>(r0 + step, r1 + step, r2 + step, c, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias);
+                    TVec x2 = Taps<TOps, TVec>(r0 + 2 * step, r1 + 2 * step, r2 + 2 * step, c, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias);
+                    TVec x3 = Taps<TOps, TVec>(r0 + 3 * step, r1 + 3 * step, r2 + 3 * step, c, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias);
+                    TOps.Store(TAct.Apply<TOps, TVec>(x0), o);
+                    TOps.Store(TAct.Apply<TOps, TVec>(x1), o + c);
+                    TOps.Store(TAct.Apply<TOps, TVec>(x2), o + 2 * c);
+                    TOps.Store(TAct.Apply<TOps, TVec>(x3), o + 3 * c);
+                }
+
+                for (; ox < interiorEnd; ox++, r0 += step, r1 += step, r2 += step, o += c)
+                {
+                    TOps.Store(TAct.Apply<TOps, TVec>(Taps<TOps, TVec>(r0, r1, r2, c, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias)), o);
                 }
             }
 
@@ -606,7 +650,7 @@ public static unsafe partial class Conv2d
                     s2 = TOps.MultiplyAdd(TOps.Load(below + x0 + c), w7, s2);
                 }
 
-                TOps.Store(ActivationMath.Apply<TOps, TVec>(act, TOps.Add(TOps.Add(s0, s1), s2)), output + (long)ox * c + ch);
+                TOps.Store(TAct.Apply<TOps, TVec>(TOps.Add(TOps.Add(s0, s1), s2)), output + (long)ox * c + ch);
             }
         }
 

@@ -158,3 +158,29 @@ internal static unsafe class Epilogue
         public static Vector512<float> Apply(Vector512<float> x) => ActivationMath.Apply<Vector512Ops, Vector512<float>>(Activation.Tanh, x);
     }
 }
+
+/// <summary>
+/// An activation chosen at compile time for a width-generic vector loop: the kernel is instantiated per activation, so
+/// that only that activation is inlined (the run-time <see cref="Activation"/> switch inlines every activation at each
+/// call site, which exhausts the JIT's inlining budget in a loop with several call sites).
+/// </summary>
+internal interface IVectorActivation
+{
+    static abstract TVec Apply<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct;
+}
+
+internal static class VectorActivation
+{
+    internal struct None : IVectorActivation
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TVec Apply<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct => x;
+    }
+
+    internal struct Silu : IVectorActivation
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TVec Apply<TOps, TVec>(TVec x) where TOps : struct, IVectorOps<TVec> where TVec : struct =>
+            ActivationMath.Apply<TOps, TVec>(Activation.Silu, x);
+    }
+}
