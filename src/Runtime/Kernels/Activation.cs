@@ -70,7 +70,6 @@ public static class ActivationMath
     private const float SiluLow = -87f;                 // round(−87·log2e) = −126: the smallest n whose 2ⁿ is normal (SiluNarrow)
     private const float SiluE3 = 0.16666415333747864f, SiluE4 = 0.04166635125875473f, SiluE5 = 0.00837512593716383f, SiluE6 = 0.0013941108481958508f;
 
-    private const float ExpLow = -104f;                 // e^−104 < 2^−150: vscalefps returns 0 (Exp512)
 
     private const float InverseSqrt2 = 0.70710678118654752f;
 
@@ -171,18 +170,17 @@ public static class ActivationMath
     }
 
     /// <summary>
-    /// e^x on AVX-512: the same reduction and polynomial as the generic path, with vscalefps for the 2ⁿ scaling
-    /// instead of building 2ⁿ from integer bits, clamping n and flushing below ExpMin: 14
-    /// instructions instead of 19. x is clamped to [−104, ExpMax]: e^−104 scales to exactly 0 (so −∞, softmax's padding,
-    /// gives 0), and results between e^−104 and e^ExpMin are denormals where the generic path flushes them to 0.
-    /// NaN stays NaN. Softmax spends about a fifth of its attention time here (MobileViT-S layer 2: 256 tokens).
+    /// e^x on AVX-512 by the 16-entry table (<see cref="ExpTable512"/>): six instructions on the FMA pipes where the
+    /// generic path's reduction over ln2, degree-7 polynomial and 2ⁿ need eleven. Below ExpMin the result is 0, as on
+    /// the generic path (so −∞, softmax's padding, gives 0); x is clamped to [ExpTableLow, ExpMax] for the table's
+    /// exponent arithmetic. NaN stays NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Exp512(Vector512<float> x)
     {
-        Vector512<float> t = Vector512.MaxNative(Vector512.Create(ExpLow), Vector512.MinNative(Vector512.Create(ExpMax), x));   // NaN stays NaN (right operand)
-        Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
-        return Avx512F.Scale(ExpOfRemainder<Vector512Ops, Vector512<float>>(t, n), n);
+        Vector512<float> t = Vector512.MaxNative(Vector512.Create(ExpTableLow), Vector512.MinNative(Vector512.Create(ExpMax), x));   // NaN stays NaN (right operand)
+        (Vector512<float> scale, Vector512<float> p) = ExpTable512(t);
+        return Vector512.AndNot(scale * p, Vector512.LessThan(x, Vector512.Create(ExpMin)));   // a NaN x compares false: stays NaN
     }
 
     /// <summary>e^r for r = x − n·ln2 (Cody–Waite), |r| ≤ ln2/2: the polynomial shared by <see cref="Exp{TOps, TVec}"/> and <see cref="Exp512"/>.</summary>
@@ -233,10 +231,11 @@ public static class ActivationMath
         return TOps.CopySign(result, x);
     }
 
-    // SiLU on AVX-512 (Silu512): e^−x = 2^(k/16)·e^ρ, k = round(−x·16·log2e), |ρ| ≤ ln2/32. Entry j of the table holds
-    // the bits of 2^(j/16) minus j·2^19, so that adding k·2^19 (k in two's complement) to entry k mod 16 gives the bits
-    // of 2^(k/16) exactly: ⌊k/16⌋ lands in the exponent field and k mod 16 cancels.
-    private static ReadOnlySpan<uint> SiluPow2Sixteenths => [0x3F800000, 0x3F7DAAC3, 0x3F7B95C2, 0x3F79C3D3, 0x3F7837F0, 0x3F76F532, 0x3F75FED7, 0x3F75583F, 0x3F7504F3, 0x3F7508A4, 0x3F75672A, 0x3F76248C, 0x3F7744FD, 0x3F78CCDF, 0x3F7AC0C7, 0x3F7D257D];
+    // e^t on AVX-512 by a table (ExpTable512): e^t = 2^(k/16)·e^ρ, k = round(t·16·log2e), |ρ| ≤ ln2/32. Entry j holds the
+    // bits of 2^(j/16) minus j·2^19, so that adding k·2^19 (k in two's complement) to entry k mod 16 gives the bits of
+    // 2^(k/16) exactly: ⌊k/16⌋ lands in the exponent field and k mod 16 cancels.
+    private static ReadOnlySpan<uint> Pow2Sixteenths => [0x3F800000, 0x3F7DAAC3, 0x3F7B95C2, 0x3F79C3D3, 0x3F7837F0, 0x3F76F532, 0x3F75FED7, 0x3F75583F, 0x3F7504F3, 0x3F7508A4, 0x3F75672A, 0x3F76248C, 0x3F7744FD, 0x3F78CCDF, 0x3F7AC0C7, 0x3F7D257D];
+    private const float ExpTableLow = -88f;               // ⌊k/16⌋ ≥ −127: the exponent field stays ≥ 0 (results below ExpMin are discarded)
     private const float SiluTableHigh = 87f;              // x above: 1 + e^−x rounds to 1 (from x = 17 on); keeps ⌊k/16⌋ ≥ −126
     private const float RoundMagic = 12582912f;           // 1.5·2²³: t + RoundMagic rounds t to an integer held in the low mantissa bits
     private const float SixteenLog2E = 23.0831206542234f; // 16·log2(e)
@@ -244,29 +243,39 @@ public static class ActivationMath
     private const float Ln2SixteenthLow = 1.9966364561696537e-06f;
 
     /// <summary>
-    /// SiLU on AVX-512, x / (1 + e^−x), with e^−x = 2^(k/16)·e^ρ: k = round(−x·16·log2e) by the round-to-integer magic
-    /// constant (one FMA), ρ by a two-constant reduction (|ρ| ≤ ln2/32), 2^(k/16) from <see cref="SiluPow2Sixteenths"/>
-    /// (one vpermps, whose index is the low 4 bits of the rounded value, and two integer ops) and e^ρ by its cubic Taylor
-    /// polynomial (truncation 1e-8). Six instructions on the FMA pipes, where a reduction over ln2 needs a degree-6
-    /// polynomial and vscalefps (nine); relative error ≤ 2.2e-7 for x ≥ −80 (ActivationTests). x is clamped to
-    /// [−ExpMax, SiluTableHigh] first: below −ExpMax, e^−x would overflow the exponent arithmetic (x = −∞ gives
-    /// −∞/e^ExpMax = −∞); above SiluTableHigh, 1 + e^−x rounds to 1 anyway (x = +∞ gives +∞). NaN stays NaN.
+    /// e^t = scale·p for t in [ExpTableLow, ExpMax] (NaN passes through p): k = round(t·16·log2e) by the round-to-integer
+    /// magic constant (one FMA), ρ = t − k·ln2/16 by the Cody–Waite pair, scale = 2^(k/16) from <see cref="Pow2Sixteenths"/>
+    /// (one vpermps, whose index is the low 4 bits of the rounded value, and two integer ops: no vscalefps), p = e^ρ by
+    /// its cubic Taylor polynomial (truncation 1e-8 relative). Returned apart so that callers fuse the product with what
+    /// follows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float> Scale, Vector512<float> P) ExpTable512(Vector512<float> t)
+    {
+        Vector512<float> s = Vector512.FusedMultiplyAdd(t, Vector512.Create(SixteenLog2E), Vector512.Create(RoundMagic));
+        Vector512<float> k = s - Vector512.Create(RoundMagic);
+        Vector512<float> rho = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2SixteenthHigh), t);
+        rho = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2SixteenthLow), rho);
+        Vector512<uint> bits = s.AsUInt32();
+        Vector512<uint> scale = Avx512F.PermuteVar16x32(Vector512.Create(Pow2Sixteenths), bits) + Vector512.ShiftLeft(bits, 19);
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 6), rho, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, rho, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, rho, Vector512<float>.One);
+        return (scale.AsSingle(), p);
+    }
+
+    /// <summary>
+    /// SiLU on AVX-512, x / (1 + e^−x), with e^−x from <see cref="ExpTable512"/>: six instructions on the FMA pipes
+    /// where a reduction over ln2 needs a degree-6 polynomial and vscalefps (nine); relative error ≤ 2.2e-7 for x ≥ −80
+    /// (ActivationTests). −x is clamped to [−SiluTableHigh, ExpMax]: above ExpMax e^−x would overflow (x = −∞ gives
+    /// −∞/e^ExpMax = −∞); below −SiluTableHigh, 1 + e^−x rounds to 1 anyway (x = +∞ gives +∞). NaN stays NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Silu512(Vector512<float> x)
     {
-        Vector512<float> xc = Vector512.MinNative(Vector512.Create(SiluTableHigh), Vector512.MaxNative(Vector512.Create(-ExpMax), x));   // NaN stays NaN (right operand)
-        Vector512<float> s = Vector512.FusedMultiplyAdd(xc, Vector512.Create(-SixteenLog2E), Vector512.Create(RoundMagic));
-        Vector512<float> k = s - Vector512.Create(RoundMagic);
-        Vector512<float> rho = Vector512.FusedMultiplyAdd(k, Vector512.Create(Ln2SixteenthHigh), xc);    // −ρ
-        rho = Vector512.FusedMultiplyAdd(k, Vector512.Create(Ln2SixteenthLow), rho);
-        Vector512<uint> bits = s.AsUInt32();
-        Vector512<uint> scale = Avx512F.PermuteVar16x32(Vector512.Create(SiluPow2Sixteenths), bits) + Vector512.ShiftLeft(bits, 19);
-        // e^ρ = 1 + ρ + ρ²/2 + ρ³/6, evaluated in −ρ
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(-1f / 6), rho, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, rho, Vector512.Create(-1f));
-        p = Vector512.FusedMultiplyAdd(p, rho, Vector512<float>.One);
-        return x / Vector512.FusedMultiplyAdd(scale.AsSingle(), p, Vector512<float>.One);
+        Vector512<float> t = Vector512.MaxNative(Vector512.Create(-SiluTableHigh), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
+        (Vector512<float> scale, Vector512<float> p) = ExpTable512(t);
+        return x / Vector512.FusedMultiplyAdd(scale, p, Vector512<float>.One);
     }
 
     /// <summary>

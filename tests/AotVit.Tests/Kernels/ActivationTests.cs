@@ -43,7 +43,7 @@ public sealed unsafe class ActivationTests
         Assert.Equal(0f, ActivationMath.Exp(float.NegativeInfinity));
     }
 
-    // The vector exp at every lane width this machine runs (Vector512 takes the vscalefps path): within 3 ulp of double
+    // The vector exp at every lane width this machine runs (Vector512 takes the table path): within 3 ulp of double
     // over the normal range; 0 for −∞ and far below; +∞ never (clamped at ExpMax); NaN stays NaN.
     [Fact]
     public void VectorExpWithin3UlpAtEveryWidth()
