@@ -179,7 +179,7 @@ public static class ActivationMath
     internal static Vector512<float> Exp512(Vector512<float> x)
     {
         Vector512<float> t = Vector512.MaxNative(Vector512.Create(ExpTableLow), Vector512.MinNative(Vector512.Create(ExpMax), x));   // NaN stays NaN (right operand)
-        (Vector512<float> scale, Vector512<float> p) = ExpTable512(t);
+        (Vector512<float> scale, Vector512<float> p) = ExpTable512(t, negate: false);
         return Vector512.AndNot(scale * p, Vector512.LessThan(x, Vector512.Create(ExpMin)));   // a NaN x compares false: stays NaN
     }
 
@@ -243,38 +243,42 @@ public static class ActivationMath
     private const float Ln2SixteenthLow = 1.9966364561696537e-06f;
 
     /// <summary>
-    /// e^t = scale·p for t in [ExpTableLow, ExpMax] (NaN passes through p): k = round(t·16·log2e) by the round-to-integer
-    /// magic constant (one FMA), ρ = t − k·ln2/16 by the Cody–Waite pair, scale = 2^(k/16) from <see cref="Pow2Sixteenths"/>
-    /// (one vpermps, whose index is the low 4 bits of the rounded value, and two integer ops: no vscalefps), p = e^ρ by
-    /// its cubic Taylor polynomial (truncation 1e-8 relative). Returned apart so that callers fuse the product with what
-    /// follows.
+    /// e^u = scale·p for u = t, or u = −t when <paramref name="negate"/> (a constant at every call site: the sign goes
+    /// into the constants, no instruction negates t), u in [ExpTableLow, ExpMax] (NaN passes through p):
+    /// k = round(u·16·log2e) by the round-to-integer magic constant (one FMA), ρ = u − k·ln2/16 by the Cody–Waite pair,
+    /// scale = 2^(k/16) from <see cref="Pow2Sixteenths"/> (one vpermps, whose index is the low 4 bits of the rounded
+    /// value, and two integer ops: no vscalefps), p = e^ρ by its cubic Taylor polynomial (truncation 1e-8 relative).
+    /// Returned apart so that callers fuse the product with what follows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float> Scale, Vector512<float> P) ExpTable512(Vector512<float> t)
+    private static (Vector512<float> Scale, Vector512<float> P) ExpTable512(Vector512<float> t, bool negate)
     {
-        Vector512<float> s = Vector512.FusedMultiplyAdd(t, Vector512.Create(SixteenLog2E), Vector512.Create(RoundMagic));
+        float sign = negate ? -1f : 1f;
+        Vector512<float> s = Vector512.FusedMultiplyAdd(t, Vector512.Create(sign * SixteenLog2E), Vector512.Create(RoundMagic));
         Vector512<float> k = s - Vector512.Create(RoundMagic);
-        Vector512<float> rho = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2SixteenthHigh), t);
-        rho = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2SixteenthLow), rho);
+        // σ = sign·ρ = t − sign·k·ln2/16
+        Vector512<float> sigma = Vector512.FusedMultiplyAdd(k, Vector512.Create(-sign * Ln2SixteenthHigh), t);
+        sigma = Vector512.FusedMultiplyAdd(k, Vector512.Create(-sign * Ln2SixteenthLow), sigma);
         Vector512<uint> bits = s.AsUInt32();
         Vector512<uint> scale = Avx512F.PermuteVar16x32(Vector512.Create(Pow2Sixteenths), bits) + Vector512.ShiftLeft(bits, 19);
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 6), rho, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, rho, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, rho, Vector512<float>.One);
+        // e^ρ = 1 + ρ + ρ²/2 + ρ³/6 with ρ = sign·σ
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(sign / 6), sigma, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, sigma, Vector512.Create(sign));
+        p = Vector512.FusedMultiplyAdd(p, sigma, Vector512<float>.One);
         return (scale.AsSingle(), p);
     }
 
     /// <summary>
     /// SiLU on AVX-512, x / (1 + e^−x), with e^−x from <see cref="ExpTable512"/>: six instructions on the FMA pipes
     /// where a reduction over ln2 needs a degree-6 polynomial and vscalefps (nine); relative error ≤ 2.2e-7 for x ≥ −80
-    /// (ActivationTests). −x is clamped to [−SiluTableHigh, ExpMax]: above ExpMax e^−x would overflow (x = −∞ gives
-    /// −∞/e^ExpMax = −∞); below −SiluTableHigh, 1 + e^−x rounds to 1 anyway (x = +∞ gives +∞). NaN stays NaN.
+    /// (ActivationTests). x is clamped to [−ExpMax, SiluTableHigh]: below −ExpMax e^−x would overflow (x = −∞ gives
+    /// −∞/e^ExpMax = −∞); above SiluTableHigh, 1 + e^−x rounds to 1 anyway (x = +∞ gives +∞). NaN stays NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Silu512(Vector512<float> x)
     {
-        Vector512<float> t = Vector512.MaxNative(Vector512.Create(-SiluTableHigh), Vector512.MinNative(Vector512.Create(ExpMax), -x));   // NaN stays NaN (right operand)
-        (Vector512<float> scale, Vector512<float> p) = ExpTable512(t);
+        Vector512<float> t = Vector512.MinNative(Vector512.Create(SiluTableHigh), Vector512.MaxNative(Vector512.Create(-ExpMax), x));   // NaN stays NaN (right operand)
+        (Vector512<float> scale, Vector512<float> p) = ExpTable512(t, negate: true);
         return x / Vector512.FusedMultiplyAdd(scale, p, Vector512<float>.One);
     }
 
