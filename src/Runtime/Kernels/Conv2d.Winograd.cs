@@ -25,10 +25,12 @@ namespace AotVit.Runtime.Kernels;
 
 public static unsafe partial class Conv2d
 {
-    // V + M floats per work item (256 KiB): the GEMMs then read their A rows and write their products in L2.
-    private const int WinogradBudgetFloats = 64 * 1024;
+    // V + M floats per work item (512 KiB): V, M and the filter slice a GEMM reads stay in the core's L2 (1 MiB),
+    // while each item re-reads the whole transformed filter (16·Cin·Cout floats, over 1 MiB for MobileViT-S's fusion),
+    // so items are as large as the budget allows.
+    private const int WinogradBudgetFloats = 128 * 1024;
     private const int WinogradMinBlock = 8;     // one GEMM row block
-    private const int WinogradMaxBlock = 64;
+    private const int WinogradMaxBlock = 128;
 
     /// <summary>Columns of one ξ slice of a Winograd filter: <paramref name="cout"/> rounded up to the panel width.</summary>
     public static int WinogradSliceColumns(int cout) => (cout + PackedMatrix.PanelWidth - 1) / PackedMatrix.PanelWidth * PackedMatrix.PanelWidth;
@@ -124,7 +126,9 @@ public static unsafe partial class Conv2d
 
         int threads = pool?.ThreadCount ?? 1;
         int cin = c0 + c1;
+        // A whole number of the GEMM's row blocks, so that no GEMM ends in a short microkernel call.
         long block = Math.Clamp(WinogradBudgetFloats / (16L * (cin + cout)), WinogradMinBlock, WinogradMaxBlock);
+        block = Math.Max(WinogradMinBlock, block / Gemm.DirectRowBlock * Gemm.DirectRowBlock);
         // At least two items per thread when the tiles allow it, so that 2 threads have work at batch 1.
         block = Math.Max(WinogradMinBlock, Math.Min(block, (tiles + 2 * threads - 1) / (2 * threads)));
         long items = (tiles + block - 1) / block;

@@ -26,6 +26,9 @@ public static unsafe partial class Gemm
     // Without AVX-512: the 6×16 AVX2 + FMA kernel (Gemm.Fma256.cs) and 6-row blocks in the driver.
     private const int Fma256RowBlock = 6;
     internal static bool UseFma256 => !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+    /// <summary>Rows per microkernel call when every row block is full (8, or 6 on the AVX2 path): callers that choose
+    /// their own M (Winograd's tile blocks) take a multiple of it.</summary>
+    internal static int DirectRowBlock => UseFma256 ? Fma256RowBlock : RowBlock;
     private const int KBlock = 256;
     private const int MaxChunkRows = 64;
     // Rows per chunk when B is larger than L2 (ViT-B/32's 2.4–9.4 MB weights): every chunk streams all of B from L3 or
