@@ -15,7 +15,8 @@
 //   reading them and releases `processed` after it is done with the slot; role release/acquire orders the pipeline's
 //   own state between the threads that hold the pixel role in turn.
 // * Failure on either side is recorded (the first one wins) and every wait checks it, so no thread waits for a row the
-//   other will not produce; the caller rethrows the recorded exception once both participants have returned.
+//   other will not produce; the caller rethrows the recorded exception once both participants have returned. A pixel
+//   stage failure is recorded while the failing thread still holds the role, so nobody runs the pipeline after it.
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using AotVit.Runtime.Threading;
@@ -138,6 +139,13 @@ internal sealed unsafe class JpegOverlap : IJpegMcuRowTarget
                 Volatile.Write(ref _processed, r + 1);
                 done++;
             }
+        }
+        catch (Exception e)
+        {
+            // Recorded before the role is released: otherwise the other participant could take the role in between
+            // and run the half-done row again on the pipeline's inconsistent state, and its error could win.
+            Fail(e);
+            throw;
         }
         finally
         {
