@@ -70,7 +70,6 @@ public static class ActivationMath
     private const float SiluLow = -87f;                 // round(−87·log2e) = −126: the smallest n whose 2ⁿ is normal (SiluNarrow)
     private const float SiluE3 = 0.16666415333747864f, SiluE4 = 0.04166635125875473f, SiluE5 = 0.00837512593716383f, SiluE6 = 0.0013941108481958508f;
 
-
     private const float InverseSqrt2 = 0.70710678118654752f;
 
     /// <summary>e^x</summary>
@@ -183,7 +182,7 @@ public static class ActivationMath
         return Vector512.AndNot(scale * p, Vector512.LessThan(x, Vector512.Create(ExpMin)));   // a NaN x compares false: stays NaN
     }
 
-    /// <summary>e^r for r = x − n·ln2 (Cody–Waite), |r| ≤ ln2/2: the polynomial shared by <see cref="Exp{TOps, TVec}"/> and <see cref="Exp512"/>.</summary>
+    /// <summary>e^r for r = x − n·ln2 (Cody–Waite), |r| ≤ ln2/2: the polynomial of <see cref="Exp{TOps, TVec}"/>'s 256- and 128-bit paths.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec ExpOfRemainder<TOps, TVec>(TVec x, TVec n) where TOps : struct, IVectorOps<TVec> where TVec : struct
     {
@@ -283,8 +282,8 @@ public static class ActivationMath
     }
 
     /// <summary>
-    /// SiLU on the 256- and 128-bit paths, x / (1 + e^−x), without the generic exp's safety nets: −x is clamped to [SiluLow, ExpMax] so that n ≥ −126 and 2ⁿ is a normal float built from its bits (below
-    /// SiluLow, 1 + e^−x rounds to 1 either way, so neither the generic exp's n clamp nor its flush-to-0 select is
+    /// SiLU on the 256- and 128-bit paths, x / (1 + e^−x), without the generic exp's safety nets: −x is clamped to
+    /// [SiluLow, ExpMax] so that n ≥ −126 and 2ⁿ is a normal float built from its bits (below SiluLow, 1 + e^−x rounds to 1 either way, so neither the generic exp's n clamp nor its flush-to-0 select is
     /// needed), then the one-constant reduction, the degree-6 polynomial and one divide. 4 instructions fewer than
     /// 1 + <see cref="Exp{TOps, TVec}"/>: KernelBench mv2 with AVX-512 off, 1 thread, 5–8 % on the fused blocks.
     /// x = −∞ gives −∞ (e^ExpMax is finite), +∞ gives +∞, NaN stays NaN.
