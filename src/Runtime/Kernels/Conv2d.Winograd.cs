@@ -84,7 +84,6 @@ public static unsafe partial class Conv2d
         }
 
         float* data = filter.Data;
-        int k = filter.K;
         for (int i = 0; i < 4; i++)
         {
             double r0 = gg[3 * i], r1 = gg[3 * i + 1], r2 = gg[3 * i + 2];
@@ -94,12 +93,8 @@ public static unsafe partial class Conv2d
             Put(4 * i + 3, r2);
         }
 
-        // Column ξ·Cp + co of row ci, in the FromKN panel layout.
-        void Put(int xi, double value)
-        {
-            int column = xi * cp + co;
-            data[((long)(column / PackedMatrix.PanelWidth) * k + ci) * PackedMatrix.PanelWidth + column % PackedMatrix.PanelWidth] = (float)value;
-        }
+        // Column ξ·Cp + co of row ci.
+        void Put(int xi, double value) => data[filter.Offset(ci, xi * cp + co)] = (float)value;
     }
 
     /// <summary>

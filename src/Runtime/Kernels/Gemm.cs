@@ -132,7 +132,7 @@ public static unsafe partial class Gemm
         // 50 rows (ViT-B/32, one image) as 5 blocks of 10 instead of 6 of 8 and a 4-row kernel for the last 2.
         int rowBlock = Vector512.IsHardwareAccelerated
             ? (job->Gather == null && job->M % 10 == 0 && job->M % RowBlock != 0 ? 10 : RowBlock)
-            : UseFma256 ? Fma256RowBlock : RowBlock;
+            : DirectRowBlock;
         job->RowBlock = rowBlock;
         int maxRows = job->Gather != null ? Math.Clamp(GatherBudgetFloats / job->K / RowBlock * RowBlock, RowBlock, MaxChunkRows)
             : (long)job->K * job->Panels * PanelWidth * sizeof(float) > LargeBBytes ? MaxChunkRowsLargeB : MaxChunkRows;

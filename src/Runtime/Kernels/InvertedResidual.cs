@@ -44,6 +44,7 @@ public static unsafe class InvertedResidual
     private struct Job
     {
         public int BandRows, RingRows;
+        public long RowStride;        // floats between ring rows: W·Cexp + RingSkew
         public float* Input;          // [batch, H, W, Cin]
         public Gemm.Job Expand;       // B, K = Cin, N = Cexp, Panels, Bias, Act of the expand GEMM
         public Conv2d.DepthwiseJob Depthwise;
@@ -113,7 +114,7 @@ public static unsafe class InvertedResidual
 
         Job job = new()
         {
-            BandRows = bandRows, RingRows = (bandRows - 1) * stride + 3, Input = input,
+            BandRows = bandRows, RingRows = (bandRows - 1) * stride + 3, RowStride = inRow + RingSkew, Input = input,
             Expand = new Gemm.Job { B = expand.Data, K = expand.K, N = cexp, Panels = expand.Panels, Bias = expandBias, Act = expandAct },
             Depthwise = new Conv2d.DepthwiseJob
             {
@@ -140,7 +141,7 @@ public static unsafe class InvertedResidual
     {
         Job* job = (Job*)context;
         Conv2d.DepthwiseJob* g = &job->Depthwise;
-        long ringFloats = (long)job->RingRows * ((long)g->W * g->C + RingSkew);
+        long ringFloats = job->RingRows * job->RowStride;
         float* ring = Scratch.InvertedResidual(ringFloats + (long)job->BandRows * g->WOut * g->C);
         float* band = ring + ringFloats;
         if (t_tags == null || t_tags.Length < job->RingRows)
@@ -171,7 +172,7 @@ public static unsafe class InvertedResidual
         Conv2d.DepthwiseJob* g = &job->Depthwise;
         int h = g->H, w = g->W, cexp = g->C, stride = g->Stride, wOut = g->WOut, ringRows = job->RingRows;
         int cin = job->Expand.K, cout = job->Reduce.N;
-        long rowStride = (long)w * cexp + RingSkew;
+        long rowStride = job->RowStride;
         // Input rows the band reads: [oy·s − 1, (oy + rows − 1)·s + 1] within the image; at most RingRows of them.
         int first = Math.Max(0, oy * stride - 1), last = Math.Min(h - 1, (oy + rows - 1) * stride + 1);
         for (int iy = first; iy <= last; iy++)

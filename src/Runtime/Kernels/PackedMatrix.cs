@@ -27,8 +27,11 @@ public sealed unsafe partial class PackedMatrix : IDisposable
         _int8 = int8;
     }
 
-    /// <summary>A zeroed [k, n] matrix whose panels the caller fills (<see cref="Data"/>, panel layout as in <see cref="FromKN"/>).</summary>
+    /// <summary>A zeroed [k, n] matrix whose panels the caller fills (<see cref="Data"/> at <see cref="Offset"/>).</summary>
     internal static PackedMatrix Zeroed(int k, int n) => new(k, n);
+
+    /// <summary>Where element [row, column] of the [K, N] matrix lives in <see cref="Data"/>: [panel][k][PanelWidth].</summary>
+    internal long Offset(int row, int column) => ((long)(column / PanelWidth) * K + row) * PanelWidth + column % PanelWidth;
 
     private PackedMatrix(int k, int n)
     {
@@ -123,7 +126,7 @@ public sealed unsafe partial class PackedMatrix : IDisposable
             ReadOnlySpan<float> row = b.Slice(reduction * n, n);
             for (int column = 0; column < n; column++)
             {
-                data[((long)(column / PanelWidth) * k + reduction) * PanelWidth + column % PanelWidth] = row[column];
+                data[packed.Offset(reduction, column)] = row[column];
             }
         }
 
