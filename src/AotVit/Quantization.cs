@@ -143,17 +143,49 @@ public static class Int8Quantization
         ArgumentNullException.ThrowIfNull(output);
         options = (options ?? new ModelOptions()) with { Precision = ModelPrecision.Int8 };
         ModelCatalog.Entry entry = ModelCatalog.Find(model);
+        // One open file serves both the model (its calibration report) and the tensors written: they are one version
+        // of it, and a hub repo id is resolved once.
+        List<TensorData> tensors = [];
+        string source = "";
         QuantizationReport report;
-        using (var loaded = new AnyModel(entry, weights, options))
+        using (var loaded = new AnyModel(entry, weights, options, (resolved, file, binder) =>
+        {
+            if (binder.HasInt8) throw new InputException($"{weights} is already an int8 checkpoint; quantize the float checkpoint it came from");
+            tensors = QuantizedTensors(entry, binder);
+            file.CheckUnchanged();
+            source = Path.GetFileName(resolved.Path);
+        }))
         {
             report = loaded.QuantizationReport ?? throw new InvalidOperationException("int8 load made no report");
-            if (report.FromCheckpoint) throw new InputException($"{weights} is already an int8 checkpoint; quantize the float checkpoint it came from");
         }
 
-        // The tensors again, straight from the file: the same values the model was built from (CheckUnchanged below).
-        ResolvedCheckpoint resolved = CheckpointLocator.Resolve(weights);
-        using Checkpoint file = CheckpointFile.Open(resolved.Path);
-        var binder = WeightBinder.Bind(file, WeightSources.Specs(entry.Descriptor), entry.Descriptor.OptionalPrefixes, entry.Descriptor.Name);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [PrecisionKey] = "int8",
+            ["aotvit.model"] = entry.Name,
+            ["aotvit.int8.scheme"] = "weights: int8 symmetric per output channel (scale = max|w| / 127, round half to even), " +
+                                     "'<name>_scale' F32 per row; activations: quantized per row at run time (7-bit asymmetric)",
+            ["aotvit.int8.source"] = source,
+            [QuantizationReport.MetadataKey] = report.Serialize(),
+        };
+        string temporary = output + ".partial";
+        try
+        {
+            SafeTensorsWriter.Write(temporary, tensors, metadata);
+            File.Move(temporary, output, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+        return report;
+    }
+
+    /// <summary>Every tensor the model reads, in the binder's order: nn.Linear weights int8 per output channel with their
+    /// "_scale" rows, the rest F32.</summary>
+    private static List<TensorData> QuantizedTensors(ModelCatalog.Entry entry, WeightBinder binder)
+    {
         var int8 = new HashSet<string>(entry.Descriptor.Int8Tensors, StringComparer.Ordinal);
         var tensors = new List<TensorData>();
         foreach (TensorSpec spec in binder.Expected)
@@ -173,28 +205,7 @@ public static class Int8Quantization
             tensors.Add(new TensorData(spec.Name, DType.I8, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.AsSpan()).ToArray()));
             tensors.Add(new TensorData(ModelDescriptor.Int8ScaleName(spec.Name), DType.F32, [rows], System.Runtime.InteropServices.MemoryMarshal.AsBytes(scales.AsSpan()).ToArray()));
         }
-        file.CheckUnchanged();
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [PrecisionKey] = "int8",
-            ["aotvit.model"] = entry.Name,
-            ["aotvit.int8.scheme"] = "weights: int8 symmetric per output channel (scale = max|w| / 127, round half to even), " +
-                                     "'<name>_scale' F32 per row; activations: quantized per row at run time (7-bit asymmetric)",
-            ["aotvit.int8.source"] = Path.GetFileName(resolved.Path),
-            [QuantizationReport.MetadataKey] = report.Serialize(),
-        };
-        string temporary = output + ".partial";
-        try
-        {
-            SafeTensorsWriter.Write(temporary, tensors, metadata);
-            File.Move(temporary, output, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
-        return report;
+        return tensors;
     }
 
     /// <summary>Preprocessed calibration pixels [n, C, H, W] and what they are.</summary>
@@ -309,5 +320,6 @@ public static class Int8Quantization
     }
 
     /// <summary>Opens any catalog model whatever its task (the quantizer needs no task-specific output).</summary>
-    private sealed class AnyModel(ModelCatalog.Entry entry, string weights, ModelOptions options) : VisionModel(entry, weights, options);
+    private sealed class AnyModel(ModelCatalog.Entry entry, string weights, ModelOptions options,
+                                  Action<ResolvedCheckpoint, Checkpoint, WeightBinder> whileOpen) : VisionModel(entry, weights, options, whileOpen);
 }

@@ -19,6 +19,18 @@ public abstract unsafe class VisionModel : IDisposable
     private bool _disposed;
 
     private protected VisionModel(ModelCatalog.Entry entry, string? weights, ModelOptions? options)
+        : this(entry, weights, options, whileOpen: null)
+    {
+    }
+
+    /// <summary>
+    /// <paramref name="whileOpen"/>, with a checkpoint file only: called once the model is built from the file (and, in
+    /// int8, measured), while the file is still open, with the same binder the model read: what it reads is the
+    /// version the model was built from as long as it ends with file.CheckUnchanged(). An exception from it disposes
+    /// the model and propagates.
+    /// </summary>
+    private protected VisionModel(ModelCatalog.Entry entry, string? weights, ModelOptions? options,
+                                  Action<ResolvedCheckpoint, Checkpoint, WeightBinder>? whileOpen)
     {
         options ??= new ModelOptions();
         options.Validate();
@@ -57,6 +69,7 @@ public abstract unsafe class VisionModel : IDisposable
             // be one version of it.
             file.CheckUnchanged();
             QuantizationReport = ApplyPrecision(int8File ? file : null);
+            whileOpen?.Invoke(resolved, file, ((WeightSources.BinderSource)bound).Binder);
         }
         catch
         {

@@ -143,6 +143,7 @@ public sealed class Int8ModeTests(ITestOutputHelper output) : IDisposable
         using (var file = SafeTensorsFile.Open(quantized))
         {
             Assert.Equal("int8", file.Metadata["aotvit.precision"]);
+            Assert.Equal("f32.safetensors", file.Metadata["aotvit.int8.source"]);
             string w = inPlace.Descriptor.Int8Tensors[0];
             Assert.Equal(DType.I8, file.GetInfo(w).DType);
             Assert.Equal(DType.F32, file.GetInfo(w + "_scale").DType);
