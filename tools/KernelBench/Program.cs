@@ -399,6 +399,13 @@ internal static unsafe class OtherKernels
                 using NativeBuffer output = new((long)ho * ho * cout);
                 Time($"conv {hh}x{hh}x{cin}{(c1 > 0 ? $"+{c1}" : "")}->{cout} k{k} s{stride}", 2.0 * ho * ho * cout * kTotal, seconds, pool, p =>
                     Conv2d.Run(p, 1, hh, hh, input.Pointer, cin, c1 > 0 ? second.Pointer : null, c1, k, stride, packed, null, Activation.Silu, output.Pointer));
+                if (cout == 16 && c1 == 0 && cin <= 4)
+                {
+                    Time($"direct16 {hh}x{hh}x{cin}->{cout} k{k} s{stride}", 2.0 * ho * ho * cout * kTotal, seconds, pool, p =>
+                        Conv2d.RunDirect16(p, 1, hh, hh, input.Pointer, cin, k, stride, packed, null, Activation.Silu, output.Pointer));
+                    Time($"direct16 {hh}x{hh}x{cin}->{cout} k{k} s{stride} no act", 2.0 * ho * ho * cout * kTotal, seconds, pool, p =>
+                        Conv2d.RunDirect16(p, 1, hh, hh, input.Pointer, cin, k, stride, packed, null, Activation.None, output.Pointer));
+                }
             }
         }
 
