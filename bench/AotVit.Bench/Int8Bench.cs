@@ -48,7 +48,6 @@ internal static class Int8Bench
 {
     public const string AotFp32 = "aot-vit fp32", AotInt8 = "aot-vit int8", OrtFp32 = "ORT fp32", OrtInt8 = "ORT int8", OrtInt8MatMul = "ORT int8 MatMul-only";
     private static readonly string[] EngineOrder = [AotFp32, AotInt8, OrtFp32, OrtInt8MatMul, OrtInt8];
-    private const int MinRounds = 3, MaxRounds = 2000, BlockRuns = 4;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The golden images of tools/reference.py (VIT_IMAGES ∪ MOBILEVIT_IMAGES), every model gets all of them.</summary>
@@ -64,8 +63,8 @@ internal static class Int8Bench
         int warmup = int.Parse(a.Get("--warmup") ?? "3", Inv);
         int settleMs = int.Parse(a.Get("--settle-ms") ?? "20", Inv);
         string[] models = Models.List(a.Get("--models") ?? "vit,mobilevit");
-        int[] threads = Ints(a.Get("--threads") ?? "1,2");
-        int[] batches = Ints(a.Get("--batch") ?? "1,8");
+        int[] threads = Runner.Ints(a.Get("--threads") ?? "1,2");
+        int[] batches = Runner.Ints(a.Get("--batch") ?? "1,8");
         var images = GoldenImages.Select(i => Path.Combine(imagesDir, i)).Where(File.Exists).ToList();
         if (images.Count == 0) throw new FileNotFoundException($"no golden images in {imagesDir} (--images DIR)");
 
@@ -92,12 +91,7 @@ internal static class Int8Bench
         };
         Console.WriteLine($"AotVit.Bench --int8 — {results.Build}, {results.Cpu}, {results.Cores} cores, SIMD {results.Simd}, ORT {ortVersion ?? "n/a"}, load average {results.LoadAvgStart}");
 
-        foreach (int t in threads)
-        {
-            double peak = MachineInfo.MeasureFmaPeakGflops(t);
-            results.FmaPeak.Add(new PeakRow(t, peak));
-            Console.WriteLine($"measured FMA peak, {t} thread(s): {peak:F1} GFLOP/s");
-        }
+        results.FmaPeak.AddRange(Runner.MeasurePeaks(threads));
 
         foreach (string m in models)
         {
@@ -149,7 +143,7 @@ internal static class Int8Bench
                         foreach (var e in arr) e.Prepare(b, pixels);
                         for (int i = 0; i < warmup; i++)
                             foreach (var e in arr) e.Run();
-                        var times = Interleave(arr, seconds, settleMs);
+                        var times = Runner.Interleave(arr, seconds, settleMs);
                         for (int i = 0; i < arr.Length; i++)
                         {
                             var s = times[i];
@@ -205,27 +199,6 @@ internal static class Int8Bench
             string why = e is NotSupportedException ? e.Message : $"{name}: {e.GetType().Name}: {e.Message}";
             if (results.Unavailable.TryAdd(name, why)) Console.WriteLine($"  {why}");
         }
-    }
-
-    /// <summary>Rounds of blocks (one untimed run, then BlockRuns timed runs), engine order reversed every other round, as Runner.</summary>
-    private static List<double>[] Interleave(IEngine[] engines, double seconds, int settleMs)
-    {
-        var times = engines.Select(_ => new List<double>()).ToArray();
-        var budget = Stopwatch.StartNew();
-        for (int round = 0; round < MinRounds || (budget.Elapsed.TotalSeconds < seconds * engines.Length && round < MaxRounds); round++)
-            for (int k = 0; k < engines.Length; k++)
-            {
-                int i = round % 2 == 0 ? k : engines.Length - 1 - k;
-                Thread.Sleep(settleMs);
-                engines[i].Run();
-                for (int run = 0; run < BlockRuns; run++)
-                {
-                    long t0 = Stopwatch.GetTimestamp();
-                    engines[i].Run();
-                    times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                }
-            }
-        return times;
     }
 
     /// <summary>Each engine (and ORT int8 against ORT fp32) on every golden image, batch 1, against aot-vit fp32.</summary>
@@ -344,5 +317,4 @@ internal static class Int8Bench
         return sb.ToString();
     }
 
-    private static int[] Ints(string s) => s.Split(',').Select(x => int.Parse(x, Inv)).ToArray();
 }

@@ -14,6 +14,48 @@ internal static class Runner
     private const ulong Seed = 0;
     private const int MinRounds = 3, MaxRounds = 2000, BlockRuns = 4;
 
+    /// <summary>
+    /// Timed runs of engines loaded side by side: rounds of blocks, the order reversed every other round (ABBA), so drift
+    /// and noise bursts hit every engine alike, until each has had <paramref name="seconds"/> (at least MinRounds rounds).
+    /// Each block is one untimed run, then BlockRuns timed runs back to back: ORT's intra-op threads keep spinning for
+    /// more than 20 ms after a Run, and timing every run right after the other engine's (the earlier A B A B with a
+    /// 20 ms pause) gave aot-vit a bimodal 2-thread time, MobileViT 16.8 ms after its own run and 23.4 ms after ORT's,
+    /// 21.4 with ORT's spinning switched off; ORT itself barely cared (18.5 / 19.1). The untimed run absorbs that
+    /// hand-over. Returns each engine's times in milliseconds, unsorted.
+    /// </summary>
+    public static List<double>[] Interleave(IEngine[] engines, double seconds, int settleMilliseconds)
+    {
+        var times = engines.Select(_ => new List<double>()).ToArray();
+        var budget = Stopwatch.StartNew();
+        for (int round = 0; round < MinRounds || (budget.Elapsed.TotalSeconds < seconds * engines.Length && round < MaxRounds); round++)
+            for (int k = 0; k < engines.Length; k++)
+            {
+                int i = round % 2 == 0 ? k : engines.Length - 1 - k;
+                Thread.Sleep(settleMilliseconds);
+                engines[i].Run();
+                for (int run = 0; run < BlockRuns; run++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    engines[i].Run();
+                    times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
+            }
+        return times;
+    }
+
+    /// <summary>The FMA peak for each thread count, measured now and printed.</summary>
+    public static List<PeakRow> MeasurePeaks(int[] threads)
+    {
+        var peaks = new List<PeakRow>();
+        foreach (int t in threads)
+        {
+            double peak = MachineInfo.MeasureFmaPeakGflops(t);
+            peaks.Add(new PeakRow(t, peak));
+            Console.WriteLine($"measured FMA peak, {t} thread(s): {peak:F1} GFLOP/s");
+        }
+        return peaks;
+    }
+
     public static int Run(Args a)
     {
         string cache = Path.GetFullPath(a.Get("--cache") ?? Path.Combine("artifacts", "bench"));
@@ -68,12 +110,7 @@ internal static class Runner
             Console.WriteLine($"checkpoint {path} ({new FileInfo(path).Length / 1048576.0:F1} MiB, seed {Seed}, {sw.ElapsedMilliseconds} ms)");
         }
 
-        foreach (int t in threads)
-        {
-            double peak = MachineInfo.MeasureFmaPeakGflops(t);
-            results.FmaPeak.Add(new PeakRow(t, peak));
-            Console.WriteLine($"measured FMA peak, {t} thread(s): {peak:F1} GFLOP/s");
-        }
+        results.FmaPeak.AddRange(MeasurePeaks(threads));
 
         foreach (string m in models)
         {
@@ -104,27 +141,7 @@ internal static class Runner
                             Console.WriteLine($"  agreement {d.Name} threads {t} batch {b} {d.Outputs[o].Name}: max |aot-vit − ORT| = {diff:E2} (max |x| {max:F3})");
                         }
 
-                    // Rounds of blocks, first engine alternating (ABBA), so drift and noise bursts hit both engines alike.
-                    // Each block is one untimed run, then BlockRuns timed runs back to back. ORT's intra-op threads keep
-                    // spinning for more than 20 ms after a Run: timing every run right after the other engine's (the
-                    // earlier A B A B with a 20 ms pause) gave aot-vit a bimodal 2-thread time, MobileViT 16.8 ms after
-                    // its own run and 23.4 ms after ORT's, 21.4 with ORT's spinning switched off; ORT itself barely
-                    // cared (18.5 / 19.1). The untimed run absorbs that hand-over for both engines.
-                    var times = engines.Select(_ => new List<double>()).ToArray();
-                    var budget = Stopwatch.StartNew();
-                    for (int round = 0; round < MinRounds || (budget.Elapsed.TotalSeconds < seconds * engines.Length && round < MaxRounds); round++)
-                        for (int k = 0; k < engines.Length; k++)
-                        {
-                            int i = round % 2 == 0 ? k : engines.Length - 1 - k;
-                            Thread.Sleep(settleMilliseconds);
-                            engines[i].Run();
-                            for (int run = 0; run < BlockRuns; run++)
-                            {
-                                long t0 = Stopwatch.GetTimestamp();
-                                engines[i].Run();
-                                times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                            }
-                        }
+                    var times = Interleave(engines, seconds, settleMilliseconds);
                     for (int i = 0; i < engines.Length; i++)
                     {
                         var s = times[i];
@@ -279,7 +296,7 @@ internal static class Runner
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
     }
 
-    private static int[] Ints(string s) => s.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+    public static int[] Ints(string s) => s.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
 }
 
 internal static class MachineFacts
