@@ -102,9 +102,10 @@ public static unsafe class InvertedResidual
         }
 
         int cexp = expand.N;
-        long inRow = (long)w * cexp, dwRow = (long)wOut * cexp;
-        // ring((R − 1)·s + 3 rows) + band(R rows) within the budget; at least 2 bands per thread when there is more than one.
-        int bandRows = (int)Math.Clamp((BudgetFloats - (3 - stride) * inRow) / (stride * inRow + dwRow), 1, hOut);
+        long inRow = (long)w * cexp, ringRow = inRow + RingSkew, dwRow = (long)wOut * cexp;
+        // ring((R − 1)·s + 3 rows, RowStride apart) + band(R rows) within the budget; at least 2 bands per thread when
+        // there is more than one.
+        int bandRows = (int)Math.Clamp((BudgetFloats - (3 - stride) * ringRow) / (stride * ringRow + dwRow), 1, hOut);
         bandRows = Math.Min(hOut, Math.Max(bandRows, (MinBandPixels + wOut - 1) / wOut));
         int threads = pool?.ThreadCount ?? 1;
         if (threads > 1)
@@ -114,7 +115,7 @@ public static unsafe class InvertedResidual
 
         Job job = new()
         {
-            BandRows = bandRows, RingRows = (bandRows - 1) * stride + 3, RowStride = inRow + RingSkew, Input = input,
+            BandRows = bandRows, RingRows = (bandRows - 1) * stride + 3, RowStride = ringRow, Input = input,
             Expand = new Gemm.Job { B = expand.Data, K = expand.K, N = cexp, Panels = expand.Panels, Bias = expandBias, Act = expandAct },
             Depthwise = new Conv2d.DepthwiseJob
             {
