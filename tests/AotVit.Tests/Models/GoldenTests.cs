@@ -176,20 +176,6 @@ public sealed class MobileViTGoldenTests(MobileViTFixture fixture, ITestOutputHe
 [Trait("Category", "Golden")]
 public sealed class SyntheticCheckpointTests
 {
-    /// <summary>The reference script's fingerprint: Σ over tensors (sorted by name) of Σ_i value_i·(1 + i mod 7), in float64.</summary>
-    private static double Fingerprint(Dictionary<string, float[]> tensors)
-    {
-        double total = 0;
-        foreach (var name in tensors.Keys.OrderBy(n => n, StringComparer.Ordinal))
-        {
-            var t = tensors[name];
-            double sum = 0;
-            for (int i = 0; i < t.Length; i++) sum += t[i] * (double)(1 + i % 7);
-            total += sum;
-        }
-        return total;
-    }
-
     [Theory]
     [InlineData("vit-base-patch32-224-in21k_chelsea.safetensors")]
     [InlineData("mobilevit-small_chelsea.safetensors")]
@@ -202,6 +188,6 @@ public sealed class SyntheticCheckpointTests
             ? SafeTensorsFile.Open(TestPaths.Repo("src", "Graphs", "mobilevit-small", "synthetic-bn-calibration.safetensors")) : null;
         var tensors = SyntheticWeights.Generate(specs, 0, calibration);
         double expected = double.Parse(golden.Metadata["weights_fingerprint"], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(expected, Fingerprint(tensors), 1e-6 * Math.Abs(expected));
+        Assert.Equal(expected, SyntheticFingerprint.Of(tensors), 1e-6 * Math.Abs(expected));
     }
 }
