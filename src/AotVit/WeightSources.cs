@@ -67,10 +67,35 @@ internal static class WeightSources
         return false;
     }
 
+    /// <summary>
+    /// A bound checkpoint as the model's tensor source. Large tensors (weight matrices, position embeddings) are read
+    /// into one buffer per loading thread, reused for that thread's next large tensor as ITensorSource.Get allows: a
+    /// fresh array per tensor left a checkpoint's worth of garbage to the GC's own timing, and the load's peak memory
+    /// with it. Small tensors (per-channel vectors, several of which WeightPrep holds at once) get arrays of their own.
+    /// </summary>
     internal sealed class BinderSource(WeightBinder binder) : ITensorSource
     {
+        private readonly Dictionary<int, float[]> _buffers = [];
+
         public WeightBinder Binder => binder;
-        public ReadOnlySpan<float> Get(string name) => binder.Get(name);
+
+        public ReadOnlySpan<float> Get(string name)
+        {
+            long count = binder.GetInfo(name).ElementCount;
+            if (count < ITensorSource.LargeTensorFloats) return binder.Get(name);
+            int thread = Environment.CurrentManagedThreadId;
+            float[]? buffer;
+            lock (_buffers) _buffers.TryGetValue(thread, out buffer);
+            if (buffer is null || buffer.Length < count)
+            {
+                buffer = GC.AllocateUninitializedArray<float>(checked((int)count));
+                lock (_buffers) _buffers[thread] = buffer;
+            }
+            Span<float> values = buffer.AsSpan(0, (int)count);
+            binder.Read(name, values);
+            return values;
+        }
+
         public bool TryGetInt8(string name, out sbyte[] values, out float[] scales) => binder.TryGetInt8(name, out values, out scales);
     }
 

@@ -31,8 +31,14 @@ public unsafe interface IGeneratedModel : IDisposable
 public interface ITensorSource
 {
     /// <summary>The tensor's values as float32, row-major; its shape was validated against the model's TensorSpec list.
-    /// Safe to call from several threads at once (WeightPrep.LoadInParallel).</summary>
+    /// Safe to call from several threads at once (WeightPrep.LoadInParallel). The memory behind the span may be reused by
+    /// the calling thread's next Get of a tensor of <see cref="LargeTensorFloats"/> values or more: a caller holds at
+    /// most one such tensor at a time (WeightPrep packs each weight before reading the next; the per-channel vectors it
+    /// reads beside one are small).</summary>
     ReadOnlySpan<float> Get(string name);
+
+    /// <summary>The size from which <see cref="Get"/> may hand out reused memory.</summary>
+    const long LargeTensorFloats = 1 << 16;
 
     /// <summary>
     /// The tensor as int8 weights with one float32 scale per output row (an int8 checkpoint written by

@@ -173,6 +173,14 @@ public sealed class WeightBinder
         return values;
     }
 
+    /// <summary>As <see cref="Get"/>, into <paramref name="destination"/> (exactly the tensor's element count).</summary>
+    public void Read(string name, Span<float> destination)
+    {
+        TensorInfo info = GetInfo(name);
+        File.ReadFloats(info, destination);
+        CheckFinite(destination, File.FileName, info.Name);
+    }
+
     /// <summary>Whether the checkpoint stores any weight in int8 (an <c>aotvit quantize</c> checkpoint).</summary>
     public bool HasInt8 => _int8Scales.Count > 0;
 
