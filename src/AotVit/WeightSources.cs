@@ -75,7 +75,8 @@ internal static class WeightSources
     /// </summary>
     internal sealed class BinderSource(WeightBinder binder) : ITensorSource
     {
-        private readonly Dictionary<int, float[]> _buffers = [];
+        private readonly Dictionary<int, float[]> _buffers = [];   // managed thread id → that thread's buffer
+        private readonly Lock _gate = new();
 
         public WeightBinder Binder => binder;
 
@@ -85,11 +86,13 @@ internal static class WeightSources
             if (count < ITensorSource.LargeTensorFloats) return binder.Get(name);
             int thread = Environment.CurrentManagedThreadId;
             float[]? buffer;
-            lock (_buffers) _buffers.TryGetValue(thread, out buffer);
-            if (buffer is null || buffer.Length < count)
+            lock (_gate)
             {
-                buffer = GC.AllocateUninitializedArray<float>(checked((int)count));
-                lock (_buffers) _buffers[thread] = buffer;
+                if (!_buffers.TryGetValue(thread, out buffer) || buffer.Length < count)
+                {
+                    buffer = GC.AllocateUninitializedArray<float>(checked((int)count));
+                    _buffers[thread] = buffer;
+                }
             }
             Span<float> values = buffer.AsSpan(0, (int)count);
             binder.Read(name, values);
