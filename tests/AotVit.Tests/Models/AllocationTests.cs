@@ -15,11 +15,19 @@ public sealed class AllocationTests(MobileViTFixture mobile, ViTFixture vit) : I
         void Once() => model.Run(2, pixels, outputs[0], outputs.Length > 1 ? outputs[1] : default);
         Once();
         Once();
-        // Measured on the calling thread, which runs chunk 0 of every kernel and all the glue: the test runner's own
-        // threads allocate concurrently, so a process-wide count is noise here. (Worker threads: Kernels/ tests.)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++) Once();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        // Measured on the calling thread, which runs all the glue and whichever work items it claims: the test runner's
+        // own threads allocate concurrently, so a process-wide count is noise here. (Worker threads: Kernels/ tests.)
+        // The least of three rounds: a thread's kernel scratch is allocated once, on its first item of that kernel, and on
+        // a busy host the warm-up may have left some kernel's items to the worker (seen once in tools/test.sh); an
+        // allocation on every forward shows in every round.
+        long least = long.MaxValue;
+        for (int round = 0; round < 3 && least > 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 3; i++) Once();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return least;
     }
 
     [Fact]
