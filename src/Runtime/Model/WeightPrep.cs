@@ -119,7 +119,8 @@ public static unsafe class WeightPrep
             return PackOutIn(weights, names, null, n, k, factor);
         }
 
-        var q = new sbyte[(long)n * k];
+        // One part (not fused) that fills the matrix: its array is the matrix's, no copy (checked below like any part).
+        var q = names.Length == 1 && first.Length == (long)n * k ? first : new sbyte[(long)n * k];
         var scales = new float[n];
         int row = 0;
         for (int i = 0; i < names.Length; i++)
@@ -131,7 +132,7 @@ public static unsafe class WeightPrep
             int count = partScales.Length;
             if ((long)count * k != part.Length || row + count > n)
                 throw new CheckpointException($"int8 tensor '{names[i]}' ({part.Length} values, {count} scales) does not fit rows {row}.. of a [{n}, {k}] weight", tensorName: names[i]);
-            part.CopyTo(q, (long)row * k);
+            if (!ReferenceEquals(part, q)) part.CopyTo(q, (long)row * k);
             for (int r = 0; r < count; r++) scales[row + r] = (float)(partScales[r] * factor);
             row += count;
         }

@@ -92,6 +92,23 @@ public abstract class Checkpoint : IDisposable
 
     public ReadOnlySpan<byte> GetBytes(string name) => GetBytes(GetInfo(name));
 
+    /// <summary>The raw little-endian bytes of a tensor into <paramref name="destination"/>, which must hold exactly its
+    /// byte length.</summary>
+    public void ReadBytes(TensorInfo t, Span<byte> destination)
+    {
+        Located own = Own(t);
+        if (destination.Length != own.Info.ByteLength)
+        {
+            throw new ArgumentException($"tensor '{t.Name}' has {own.Info.ByteLength} bytes, the destination holds {destination.Length}", nameof(destination));
+        }
+        if (own.Source.TryGetSpan(own.Offset, own.Info.ByteLength, out ReadOnlySpan<byte> span))
+        {
+            span.CopyTo(destination);
+            return;
+        }
+        own.Source.ReadExactly(own.Offset, destination);
+    }
+
     /// <summary>The tensor as float32, in a new array (F16, BF16 and F64 converted exactly as <see cref="FloatConversion"/>
     /// does). Integer and bool tensors are refused.</summary>
     public float[] GetFloats(TensorInfo t)

@@ -199,7 +199,8 @@ public sealed class WeightBinder
             return false;
         }
         TensorInfo info = GetInfo(name);
-        values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(File.GetBytes(info)).ToArray();
+        values = GC.AllocateUninitializedArray<sbyte>(checked((int)info.ByteLength));
+        File.ReadBytes(info, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
         scales = File.GetFloats(scaleInfo);
         CheckFinite(scales, File.FileName, scaleInfo.Name);
         for (int i = 0; i < scales.Length; i++)
