@@ -29,6 +29,23 @@ public sealed class SafeTensorsFileTests
         Assert.Equal(dtype, info.DType);
         Assert.Equal(shape, info.Shape.ToArray());
         Assert.Equal(data, reader.GetBytes(info).ToArray());
+        var read = new byte[data.Length];
+        reader.ReadBytes(info, read);
+        Assert.Equal(data, read);
+        Assert.Throws<ArgumentException>(() => reader.ReadBytes(info, new byte[data.Length + 1]));
+        string path = Path.Combine(Path.GetTempPath(), $"aotvit-readbytes-{Environment.ProcessId}-{dtype}.safetensors");
+        File.WriteAllBytes(path, file);
+        try
+        {
+            using var onDisk = SafeTensorsFile.Open(path);
+            var fromFile = new byte[data.Length];
+            onDisk.ReadBytes(onDisk.GetInfo("x"), fromFile);
+            Assert.Equal(data, fromFile);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
         Assert.Empty(reader.GetInfo("scalar").Shape);
         Assert.Equal(1, reader.GetInfo("scalar").ElementCount);
         Assert.Equal("v \"quoted\" \u00e9", reader.Metadata["k"]);
