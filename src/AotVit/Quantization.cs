@@ -148,11 +148,10 @@ public static class Int8Quantization
         List<TensorData> tensors = [];
         string source = "";
         QuantizationReport report;
-        using (var loaded = new AnyModel(entry, weights, options, (resolved, file, binder) =>
+        using (var loaded = new AnyModel(entry, weights, options, (resolved, binder) =>
         {
             if (binder.HasInt8) throw new InputException($"{weights} is already an int8 checkpoint; quantize the float checkpoint it came from");
             tensors = QuantizedTensors(entry, binder);
-            file.CheckUnchanged();
             source = Path.GetFileName(resolved.Path);
         }))
         {
@@ -321,5 +320,5 @@ public static class Int8Quantization
 
     /// <summary>Opens any catalog model whatever its task (the quantizer needs no task-specific output).</summary>
     private sealed class AnyModel(ModelCatalog.Entry entry, string weights, ModelOptions options,
-                                  Action<ResolvedCheckpoint, Checkpoint, WeightBinder> whileOpen) : VisionModel(entry, weights, options, whileOpen);
+                                  Action<ResolvedCheckpoint, WeightBinder> whileOpen) : VisionModel(entry, weights, options, whileOpen);
 }

@@ -25,12 +25,12 @@ public abstract unsafe class VisionModel : IDisposable
 
     /// <summary>
     /// <paramref name="whileOpen"/>, with a checkpoint file only: called once the model is built from the file (and, in
-    /// int8, measured), while the file is still open, with the same binder the model read: what it reads is the
-    /// version the model was built from as long as it ends with file.CheckUnchanged(). An exception from it disposes
-    /// the model and propagates.
+    /// int8, measured), while the file is still open, with the binder the model read; the file is checked unchanged
+    /// after it returns, so what it read is the version the model was built from. An exception from it (or from that
+    /// check) disposes the model and propagates.
     /// </summary>
     private protected VisionModel(ModelCatalog.Entry entry, string? weights, ModelOptions? options,
-                                  Action<ResolvedCheckpoint, Checkpoint, WeightBinder>? whileOpen)
+                                  Action<ResolvedCheckpoint, WeightBinder>? whileOpen)
     {
         options ??= new ModelOptions();
         options.Validate();
@@ -69,7 +69,11 @@ public abstract unsafe class VisionModel : IDisposable
             // be one version of it.
             file.CheckUnchanged();
             QuantizationReport = ApplyPrecision(int8File ? file : null);
-            whileOpen?.Invoke(resolved, file, ((WeightSources.BinderSource)bound).Binder);
+            if (whileOpen is not null)
+            {
+                whileOpen(resolved, ((WeightSources.BinderSource)bound).Binder);
+                file.CheckUnchanged();
+            }
         }
         catch
         {
