@@ -283,8 +283,9 @@ public static class ActivationMath
 
     /// <summary>
     /// SiLU on the 256- and 128-bit paths, x / (1 + e^−x), without the generic exp's safety nets: −x is clamped to
-    /// [SiluLow, ExpMax] so that n ≥ −126 and 2ⁿ is a normal float built from its bits (below SiluLow, 1 + e^−x rounds to 1 either way, so neither the generic exp's n clamp nor its flush-to-0 select is
-    /// needed), then the one-constant reduction, the degree-6 polynomial and one divide. 4 instructions fewer than
+    /// [SiluLow, ExpMax] so that n ≥ −126 and 2ⁿ is a normal float built from its bits (below SiluLow, 1 + e^−x rounds
+    /// to 1 either way, so neither the generic exp's n clamp nor its flush-to-0 select is needed), then the one-constant
+    /// reduction, the degree-6 polynomial and one divide. 4 instructions fewer than
     /// 1 + <see cref="Exp{TOps, TVec}"/>: KernelBench mv2 with AVX-512 off, 1 thread, 5–8 % on the fused blocks.
     /// x = −∞ gives −∞ (e^ExpMax is finite), +∞ gives +∞, NaN stays NaN.
     /// </summary>
