@@ -31,7 +31,8 @@ internal static partial class Commands
     };
 
     /// <summary>--calibration PATH: an image file, a comma-separated list of them, or a folder (its files with an image
-    /// extension, as INPUT folders take them; sorted, at most 64); null when absent. Only meaningful with --precision int8.</summary>
+    /// extension that are not FIFOs, sockets or devices, as INPUT folders take them; sorted, at most 64); null when absent.
+    /// Only meaningful with --precision int8.</summary>
     internal static IReadOnlyList<string>? CalibrationImages(Options o)
     {
         string? value = o.Get("--calibration");
@@ -43,7 +44,7 @@ internal static partial class Commands
             all.Sort(StringComparer.Ordinal);
             foreach (string f in all)
             {
-                if (Inputs.IsImageName(f)) files.Add(f);
+                if (Inputs.IsImageName(f) && !Inputs.IsSpecial(f)) files.Add(f);
                 if (files.Count == 64) break;
             }
             if (files.Count == 0) throw new UsageException($"--calibration: no image files in folder '{value}'");
@@ -155,10 +156,12 @@ internal static partial class Commands
         var modelOptions = ModelOptions(o);
         if (o.Positional.Count == 0) throw new UsageException("no INPUT given");
         if (o.Positional.Contains("-") && Terminal.IsTerminal(0)) throw new UsageException("'-' reads an image from stdin, but stdin is a terminal: pipe or redirect an image into it");
-        var inputs = Inputs.Expand(o.Positional, o.Has("--recursive"), out int skipped);
+        var inputs = Inputs.Expand(o.Positional, o.Has("--recursive"), out var skipped);
         foreach (string file in ResultWriter.OutputFiles(format, output, arrays)) UserFiles.CheckOutputPath(file, "output file");
-        if (skipped > 0)
-            StdStream.Error.WriteLine($"aotvit: skipped {skipped} file(s) in the given directories whose names are not image names (.jpg, .png, …); name them to read them");
+        if (skipped.NotImages > 0)
+            StdStream.Error.WriteLine($"aotvit: skipped {skipped.NotImages} file(s) in the given directories whose names are not image names (.jpg, .png, …); name them to read them");
+        if (skipped.Special > 0)
+            StdStream.Error.WriteLine($"aotvit: skipped {skipped.Special} FIFO(s), socket(s) or device(s) with image names in the given directories and patterns; name one to read it");
         return new ImageRun { Entry = entry, Inputs = inputs, Format = format, Output = output, Batch = batch, Decoders = decoders, ModelOptions = modelOptions with { MaxBatch = Math.Max(batch, 16) } };
     }
 

@@ -1,9 +1,12 @@
 // The images a classify/embed run reads, from its INPUT arguments, in a fixed order: arguments in the order given;
 // a directory's images in ordinal name order (depth first with --recursive); a glob's matches in ordinal order.
-// Expansion reads only directory listings (no image is opened), so it runs before the model loads. An argument that
-// yields nothing (no match, an unreadable or empty directory) becomes one failed input carrying its reason, reported
-// in its place in the output order like any other failure.
+// Expansion reads only directory listings and file kinds (no image is opened), so it runs before the model loads. An
+// argument that yields nothing (no match, an unreadable or empty directory) becomes one failed input carrying its
+// reason, reported in its place in the output order like any other failure. Listings and patterns take regular files
+// only: a FIFO, socket or device with an image name is skipped and counted (a FIFO's open would wait for a writer
+// forever); a path named on the command line is read whatever it is (a FIFO there is the user's: `<(curl …)`).
 using System.Text;
+using AotVit.Runtime.Interop;
 
 namespace AotVit.Cli;
 
@@ -31,12 +34,20 @@ internal static class Inputs
         return false;
     }
 
-    /// <summary>Expands the INPUT arguments; <paramref name="skipped"/> counts directory entries left out because their
-    /// names have no image extension.</summary>
-    public static List<InputItem> Expand(List<string> arguments, bool recursive, out int skipped)
+    /// <summary>What a listing or a pattern left out.</summary>
+    internal struct Skipped
+    {
+        /// <summary>Directory entries whose names have no image extension.</summary>
+        public int NotImages;
+        /// <summary>Directory entries and pattern matches with an image name that are FIFOs, sockets or devices.</summary>
+        public int Special;
+    }
+
+    /// <summary>Expands the INPUT arguments; <paramref name="skipped"/> counts what directory listings and patterns left out.</summary>
+    public static List<InputItem> Expand(List<string> arguments, bool recursive, out Skipped skipped)
     {
         var items = new List<InputItem>();
-        skipped = 0;
+        skipped = default;
         bool stdin = false;
         foreach (string a in arguments)
         {
@@ -56,12 +67,15 @@ internal static class Inputs
             else if (!File.Exists(a) && HasWildcard(a))
             {
                 int before = items.Count;
+                bool anyMatch = false;
                 foreach (string match in Glob(a))
                 {
+                    anyMatch = true;
                     if (Directory.Exists(match)) AddDirectory(match, recursive, items, ref skipped);
-                    else items.Add(new InputItem(match));
+                    else AddListed(match, items, ref skipped);
                 }
-                if (items.Count == before) items.Add(new InputItem(a, $"no file matches '{a}'"));
+                if (items.Count == before)
+                    items.Add(new InputItem(a, anyMatch ? $"'{a}' matches no image file (only FIFOs, sockets or devices)" : $"no file matches '{a}'"));
             }
             else
             {
@@ -71,7 +85,7 @@ internal static class Inputs
         return items;
     }
 
-    private static void AddDirectory(string directory, bool recursive, List<InputItem> items, ref int skipped)
+    private static void AddDirectory(string directory, bool recursive, List<InputItem> items, ref Skipped skipped)
     {
         List<Entry> entries;
         try
@@ -92,10 +106,20 @@ internal static class Inputs
             {
                 if (recursive) AddDirectory(path, recursive, items, ref skipped);
             }
-            else if (IsImageName(name)) items.Add(new InputItem(path));
-            else skipped++;
+            else if (IsImageName(name)) AddListed(path, items, ref skipped);
+            else skipped.NotImages++;
         }
     }
+
+    /// <summary>A path found by a listing or a pattern: taken unless it is a FIFO, socket or device.</summary>
+    private static void AddListed(string path, List<InputItem> items, ref Skipped skipped)
+    {
+        if (IsSpecial(path)) skipped.Special++;
+        else items.Add(new InputItem(path));
+    }
+
+    /// <summary>Whether <paramref name="path"/> (links followed) is a FIFO, a socket or a device, which listings leave out.</summary>
+    public static bool IsSpecial(string path) => LinuxFiles.KindOf(path) == LinuxFiles.PathKind.Special;
 
     /// <summary>A directory entry: its name, and whether to descend into it.</summary>
     private sealed class Entry(string name, bool isDirectory)

@@ -16,7 +16,8 @@ namespace AotVit.Cli
         private const string ImagesHelp = """
             INPUT: an image file; a directory (its image files by name: .jpg .jpeg .png .bmp .gif .tga …; with --recursive,
               those of its subdirectories too); a glob pattern, quoted or not ("photos/*.jpg", expanded here when the shell
-              did not); or - for one image read from stdin. Images are oriented by their EXIF tag, as transformers'
+              did not); or - for one image read from stdin. Directories and patterns take regular files only (FIFOs,
+              sockets and devices are skipped and counted); a file named itself is read whatever it is. Images are oriented by their EXIF tag, as transformers'
               load_image does; --no-exif-transpose uses the stored pixels.
             Results are written in input order as they finish, to stdout or -o FILE:
               --format text (default), json (one document; --json is the same), jsonl (one object per line), or

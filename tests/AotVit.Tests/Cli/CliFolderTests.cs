@@ -187,6 +187,41 @@ public sealed class CliFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task Fifos_sockets_and_devices_in_listings_are_skipped_but_a_named_fifo_is_read()
+    {
+        // A FIFO with no writer would block the decoder's open forever, a device may never end: listings and patterns
+        // take regular files only (links followed) and say how many they left out.
+        string photos = Directory.CreateDirectory(Path.Combine(_dir, "special")).FullName;
+        File.Copy(Image, Path.Combine(photos, "a.png"));
+        Assert.Equal(0, MkFifo(Path.Combine(photos, "b.jpg"), 0b110_000_000));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+                                                         System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(photos, "c.png")));
+        File.CreateSymbolicLink(Path.Combine(photos, "d.jpg"), "/dev/zero");
+        File.CreateSymbolicLink(Path.Combine(photos, "e.png"), Path.Combine(photos, "a.png"));
+
+        var r = Run("classify", photos, "--format", "jsonl", "--top", "1", "--threads", "1");
+        Assert.True(r.Code == 0, $"exit {r.Code}, stderr: {r.Err}");
+        Assert.Contains("aotvit: skipped 3 FIFO(s), socket(s) or device(s) with image names", r.Err);
+        Assert.Equal(new[] { "a.png", "e.png" }.Select(n => Path.Combine(photos, n)), Lines(r.Out).Select(l => l.GetProperty("image").GetString()));
+
+        var pattern = Run("classify", Path.Combine(photos, "*"), "--format", "jsonl", "--top", "1", "--threads", "1");
+        Assert.True(pattern.Code == 0, $"exit {pattern.Code}, stderr: {pattern.Err}");
+        Assert.Contains("aotvit: skipped 3 FIFO(s)", pattern.Err);
+        Assert.Equal(2, Lines(pattern.Out).Length);
+        string onlySpecial = Path.Combine(photos, "[bcd].*");
+        AssertInputError(Run("classify", onlySpecial, "--threads", "1"), $"'{onlySpecial}' matches no image file (only FIFOs, sockets or devices)");
+
+        // Named on the command line, a FIFO is the user's choice (a shell's <(...)): it is opened and read.
+        string fifo = Path.Combine(photos, "b.jpg");
+        var writer = Task.Run(() => File.WriteAllBytes(fifo, File.ReadAllBytes(Image)));
+        var named = Run("classify", fifo, "--format", "jsonl", "--top", "1", "--threads", "1");
+        Assert.True(named.Code == 0, $"exit {named.Code}, stderr: {named.Err}");
+        await writer.WaitAsync(TimeSpan.FromSeconds(30));   // TimeoutException if the CLI never read the FIFO to its end
+        Assert.Equal(Lines(r.Out)[0].GetProperty("top").ToString(), Lines(named.Out)[0].GetProperty("top").ToString());
+    }
+
+    [Fact]
     public void Version_and_help_exit_0()
     {
         var v = Run("--version");

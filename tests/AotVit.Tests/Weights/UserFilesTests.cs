@@ -115,6 +115,26 @@ public sealed class UserFilesTests : IDisposable
         Assert.True(writer.Wait(TimeSpan.FromSeconds(30)), "the FIFO writer did not finish");
     }
 
+    [Fact]
+    public void KindOf_tells_regular_files_directories_and_special_files_apart_following_links()
+    {
+        string file = Path.Combine(_dir, "file.png"), fifo = Path.Combine(_dir, "kind.fifo"), missing = Path.Combine(_dir, "missing.png");
+        File.WriteAllBytes(file, [1, 2, 3]);
+        Assert.Equal(0, MakeFifo(fifo, 0x180));
+        File.CreateSymbolicLink(Path.Combine(_dir, "to-file"), file);
+        File.CreateSymbolicLink(Path.Combine(_dir, "to-fifo"), fifo);
+        File.CreateSymbolicLink(Path.Combine(_dir, "dangling"), missing);
+        Assert.Equal(LinuxFiles.PathKind.Regular, LinuxFiles.KindOf(file));
+        Assert.Equal(LinuxFiles.PathKind.Regular, LinuxFiles.KindOf(Path.Combine(_dir, "to-file")));
+        Assert.Equal(LinuxFiles.PathKind.Directory, LinuxFiles.KindOf(_dir));
+        Assert.Equal(LinuxFiles.PathKind.Special, LinuxFiles.KindOf(fifo));
+        Assert.Equal(LinuxFiles.PathKind.Special, LinuxFiles.KindOf(Path.Combine(_dir, "to-fifo")));
+        Assert.Equal(LinuxFiles.PathKind.Special, LinuxFiles.KindOf("/dev/null"));
+        Assert.Equal(LinuxFiles.PathKind.Unknown, LinuxFiles.KindOf(missing));
+        Assert.Equal(LinuxFiles.PathKind.Unknown, LinuxFiles.KindOf(Path.Combine(_dir, "dangling")));
+        Assert.Equal(LinuxFiles.PathKind.Unknown, LinuxFiles.KindOf(""));
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int MakeFifo(string path, uint mode);
 
