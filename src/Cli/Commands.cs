@@ -169,7 +169,8 @@ internal static partial class Commands
     /// as it finishes. Exit status: 0 all inputs done, 2 one or more failed, 3 an internal error on some input, 130 when
     /// SIGINT (Ctrl-C) or SIGTERM stopped the run: the batch under way is finished and every output file is closed
     /// complete and consistent (json closed, .npy header counting the rows written, index listing them); a second
-    /// signal ends the process at once.</summary>
+    /// signal ends the process at once. A run waiting for an input that never comes (a FIFO with no writer) stops too:
+    /// the decoders get <see cref="InterruptGrace"/> to finish, after which the process exits with 130 without them.</summary>
     private static int RunImages(VisionModel model, ImageRun run, NpyArray[] arrays, Func<float[], float[]?, int, ImageRecord> record, string? textFooter)
     {
         var outputs = model.Descriptor.Outputs;
@@ -183,9 +184,11 @@ internal static partial class Commands
         var progress = new Progress(total, writer.ToStdout);
         int next = 0;
         using var interrupt = new Interrupt();
+        Func<bool> interrupted = () => interrupt.Requested;
+        bool decodersEnded;
         using (var pipeline = new DecodePipeline(model, run.Inputs, run.Batch, run.Decoders))
         {
-            while (!writer.Closed && !interrupt.Requested && pipeline.Take(next, out var unit))
+            while (!writer.Closed && !interrupt.Requested && pipeline.Take(next, interrupted, out var unit))
             {
                 string path = pipeline.Item(unit.First).Path;
                 if (unit.Error is { } error)
@@ -213,19 +216,32 @@ internal static partial class Commands
                 next = unit.First + unit.Count;
                 progress.Update(next);
             }
+            // After a signal a decoder may be blocked for good (reading a FIFO that no one writes): wait for the decoders
+            // a bounded time only.
+            decodersEnded = pipeline.Stop(interrupt.Requested ? InterruptGrace : Timeout.InfiniteTimeSpan);
         }
         progress.Clear();
         if (interrupt.Requested)
         {
             writer.End(next, failed, null);
+            writer.Dispose();   // the output files complete before a possible exit below
             StdStream.Error.WriteLine($"aotvit: interrupted: stopped after {next} of {total} images ({failed} failed); " +
                                       (run.Output is null ? "their results are above" : "the output files hold their results"));
+            if (!decodersEnded)
+            {
+                // A decoder may still use the model: end the process rather than let the caller dispose it.
+                StdStream.Error.WriteLine("aotvit: a decoder is still reading its input (a FIFO with no writer?); exiting without it");
+                Environment.Exit(130);
+            }
             return 130;
         }
         writer.End(total, failed, model.IsSynthetic ? textFooter : null);
         if (failed > 0) StdStream.Error.WriteLine($"aotvit: {failed} of {total} images failed");
         return internalError ? 3 : failed > 0 ? 2 : 0;
     }
+
+    /// <summary>How long an interrupted run waits for its decoders to finish the images they are on.</summary>
+    private static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// SIGINT and SIGTERM while a run is under way: the first sets <see cref="Requested"/> and keeps the process alive so

@@ -82,15 +82,21 @@ internal sealed class DecodePipeline : IDisposable
     /// <summary>The size the model saw (after EXIF orientation) of item First + k of a decoded unit.</summary>
     public (int Width, int Height) Size(PipelineUnit unit, int k) => (_width[unit.Slot + k], _height[unit.Slot + k]);
 
-    /// <summary>Waits for the next unit in input order; false when every item has been taken.</summary>
-    public bool Take(int next, out PipelineUnit unit)
+    /// <summary>Waits for the next unit in input order; false when every item has been taken, or as soon as
+    /// <paramref name="stop"/> returns true while waiting (asked every 100 ms: the item may never come, as when its
+    /// decoder reads a FIFO that no one writes).</summary>
+    public bool Take(int next, Func<bool> stop, out PipelineUnit unit)
     {
         unit = default;
         if (next >= _items.Count) return false;
         int slot = next % Capacity;
         lock (_sync)
         {
-            while (_slotItem[slot] != next) Monitor.Wait(_sync);
+            while (_slotItem[slot] != next)
+            {
+                if (stop()) return false;
+                Monitor.Wait(_sync, 100);
+            }
             if (_error[slot] is { } error)
             {
                 unit = new PipelineUnit(next, 1, slot, error, _internal[slot]);
@@ -196,15 +202,35 @@ internal sealed class DecodePipeline : IDisposable
         return buffer.ToArray();
     }
 
-    /// <summary>Stops the decoders after the image each is working on and waits for them.</summary>
-    public void Dispose()
+    /// <summary>Stops the decoders after the image each is working on and waits for them, at most
+    /// <paramref name="grace"/> in all; true when every decoder has ended. A decoder still running after that is blocked
+    /// in a read (a FIFO with no writer, a hung network file system) or on a very large image: its thread is a background
+    /// one, and the caller must not dispose the model while it may still preprocess with it.</summary>
+    public bool Stop(TimeSpan grace)
     {
         lock (_sync)
         {
             _stopped = true;
             Monitor.PulseAll(_sync);
         }
-        foreach (var t in _threads) t.Join();
+        long deadline = grace == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        bool all = true;
+        foreach (var t in _threads)
+        {
+            if (deadline == long.MaxValue) t.Join();
+            else all &= t.Join(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
+        }
+        return all;
+    }
+
+    /// <summary>Stops the decoders and waits for them, unless <see cref="Stop"/> already has (or gave up on one).</summary>
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            if (_stopped) return;
+        }
+        Stop(Timeout.InfiniteTimeSpan);
     }
 
     private sealed class InputExpansionException(string message) : Exception(message);

@@ -37,6 +37,7 @@ internal sealed class ResultWriter : IDisposable
     private readonly FileStream? _file;          // -o FILE for text, json, jsonl
     private readonly NpyRowWriter[] _npy = [];
     private readonly FileStream? _index;
+    private bool _disposed;
     private readonly StringBuilder _text = new();
     private int _written, _rows;
 
@@ -161,8 +162,11 @@ internal sealed class ResultWriter : IDisposable
         else StdStream.Out.Write(s);
     }
 
+    /// <summary>Closes the output files (the .npy headers count the rows written); later calls do nothing.</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _file?.Dispose();
         _index?.Dispose();
         foreach (var n in _npy) n.Dispose();

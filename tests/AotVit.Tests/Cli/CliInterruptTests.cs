@@ -1,6 +1,7 @@
 // Ctrl-C in the middle of a long run: SIGINT sent to a running `aotvit embed FOLDER --format npy -o FILE` stops it
 // after the batch under way, with exit status 130 and a message, and leaves FILE.npy a valid array whose header counts
-// exactly the rows written, with FILE.index.tsv listing the same rows.
+// exactly the rows written, with FILE.index.tsv listing the same rows. A run whose next input never comes (a FIFO that
+// no one writes) stops on the first signal too.
 
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
@@ -65,4 +66,38 @@ public sealed partial class CliInterruptTests : IDisposable
         Assert.Contains($"'shape': ({rows}, 768)", Encoding.ASCII.GetString(bytes, 10, headerLength - 10));
         Assert.Equal(headerLength + (long)rows * RowBytes, bytes.Length);
     }
+
+    [Fact]
+    public async Task A_signal_stops_a_run_whose_next_input_is_a_fifo_that_no_one_writes()
+    {
+        // The decoder's open() of the FIFO never returns. The run still stops on the first signal: the results so far
+        // are complete (jsonl, one line), the message says so, and the process exits 130 after the decoders' grace.
+        string fifo = Path.Combine(_dir, "never.jpg");
+        Assert.Equal(0, MkFifo(fifo, 0b110_000_000));
+        using var process = CliTests.Start([], ["classify", TestPaths.Data("images", "coffee.png"), fifo, "--format", "jsonl", "--top", "1",
+                                                 "--threads", "1", "--decoders", "1"]);
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Close();
+        try
+        {
+            string? first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.Contains("coffee.png", first);
+            Thread.Sleep(200);   // the consumer is now waiting for the FIFO's image
+            Assert.Equal(0, Kill(process.Id, SIGINT));
+            Assert.True(process.WaitForExit(30_000), "aotvit did not stop after SIGINT");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+
+        string err = await stderr;
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}, stderr: {err}");
+        Assert.Equal("", await process.StandardOutput.ReadToEndAsync());
+        Assert.Contains("aotvit: interrupted: stopped after 1 of 2 images (0 failed); their results are above\n", err);
+        Assert.EndsWith("aotvit: a decoder is still reading its input (a FIFO with no writer?); exiting without it\n", err);
+    }
+
+    [LibraryImport("libc", EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MkFifo(string path, uint mode);
 }
