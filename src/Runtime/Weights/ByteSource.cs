@@ -45,7 +45,8 @@ public abstract class ByteSource : IDisposable
     }
 
     /// <summary>Opens <paramref name="path"/> for positioned reads. Errors as <see cref="UserFiles.OpenRead"/>, and a
-    /// <see cref="CheckpointException"/> for something that is not a regular file (a pipe, a socket).</summary>
+    /// <see cref="CheckpointException"/> for something that is not a regular file (a pipe, a socket, a device), refused
+    /// without opening it where the file's kind can be read (Linux).</summary>
     public static ByteSource OpenFile(string path, string what = "checkpoint") => new FileSource(path, what);
 
     /// <summary>Caller memory, which must not change while the source is used.</summary>
@@ -82,13 +83,19 @@ public abstract class ByteSource : IDisposable
 
         private static (FileStream, long) Open(string path, string what)
         {
+            // A FIFO is refused before it is opened: open(2) of a FIFO for reading waits for a writer, maybe forever.
+            if (LinuxFiles.KindOf(path) == LinuxFiles.PathKind.Special)
+            {
+                throw new CheckpointException($"not a regular file (a pipe, socket or device): a {what} is read by position, so save it to a file first", path);
+            }
+
             FileStream stream = UserFiles.OpenRead(path, what, FileOptions.RandomAccess);
             try
             {
                 if (!stream.CanSeek)
                 {
                     // A pipe (`--weights <(curl …)`) or a socket: reads by position need a file.
-                    throw new CheckpointException($"not a regular file (a pipe?): a {what} is read by position, so save it to a file first", path);
+                    throw new CheckpointException($"not a regular file (a pipe, socket or device): a {what} is read by position, so save it to a file first", path);
                 }
                 return (stream, stream.Length);
             }

@@ -255,8 +255,9 @@ public sealed class CliFolderTests : IDisposable
     [InlineData("unknown model 'resnet-50'", "--model", "resnet-50")]
     public void Usage_errors_come_before_the_weights_are_touched(string expected, params string[] options)
     {
-        // The weights path is a FIFO with no writer: opening it would block, so a run that looked at the weights
-        // before checking its options would hang (and the runner would fail it after 120 s) instead of exiting 1.
+        // The weights path is a FIFO with no writer: a run that looked at the weights before checking its options would
+        // fail on it ("not a regular file", exit 2; or hang in open() where the file's kind cannot be read) instead of
+        // exiting 1 with the usage message.
         string fifo = Path.Combine(_dir, "weights.fifo");
         if (!File.Exists(fifo)) Assert.Equal(0, MkFifo(fifo, 0b110_000_000));
         var r = Run(["classify", Image, "--weights", fifo, .. options]);
