@@ -35,12 +35,12 @@ public static class UserFiles
         }
         catch (FileNotFoundException e)
         {
-            throw new FileNotFoundException($"{what} not found: {path}", path, e);
+            throw new FileNotFoundException($"{what} not found: {path}{NotUtf8Hint(path)}", path, e);
         }
         catch (DirectoryNotFoundException e)
         {
             // The same type as a missing file in an existing directory: callers catch "not found" once.
-            throw new FileNotFoundException($"{what} not found: {path} (no such directory)", path, e);
+            throw new FileNotFoundException($"{what} not found: {path} (no such directory){NotUtf8Hint(path)}", path, e);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -55,6 +55,12 @@ public static class UserFiles
             throw new IOException($"{what} '{path}' cannot be opened: {e.Message}", e);
         }
     }
+
+    // .NET decodes file names (listings, argv) as UTF-8 and replaces each invalid byte with U+FFFD, so a file whose name
+    // is in another encoding (Latin-1 "caf\xE9.jpg" from an old archive) is listed, then not found by that name.
+    private static string NotUtf8Hint(string path) => path.Contains('\uFFFD')
+        ? "; if the name on disk is not valid UTF-8 (shown with \uFFFD), .NET cannot open it: rename it to UTF-8 (convmv -f latin1 -t utf8)"
+        : "";
 
     /// <summary>
     /// Reads the whole file at <paramref name="path"/>, but never more than <paramref name="maxBytes"/> + 1 bytes: returns

@@ -131,6 +131,40 @@ public sealed class UserFilesTests : IDisposable
         Assert.Equal(LinuxFiles.PathKind.Unknown, LinuxFiles.KindOf(""));
     }
 
+    [Fact]
+    public unsafe void A_name_that_is_not_utf8_is_found_by_a_listing_and_explained_when_it_cannot_be_opened()
+    {
+        // "caf\xE9.png" (Latin-1): .NET lists it as "caf\uFFFD.png", a name that does not exist.
+        byte[] raw = [.. System.Text.Encoding.UTF8.GetBytes(_dir + "/caf"), 0xE9, .. ".png"u8, 0];
+        int fd;
+        fixed (byte* name = raw) fd = CreateRaw(name, 0x41 | 0x80000, 0x1A4);   // O_WRONLY | O_CREAT | O_CLOEXEC, 0644
+        Assert.True(fd >= 0, "open(2) failed");
+        Assert.Equal(0, CloseRaw(fd));
+        try
+        {
+            string listed = Assert.Single(Directory.GetFiles(_dir, "caf*"));
+            Assert.Contains('\uFFFD', listed);
+            var error = Assert.Throws<FileNotFoundException>(() => ImageDecoder.Load(listed));
+            Assert.Equal($"image file not found: {listed}; if the name on disk is not valid UTF-8 (shown with \uFFFD), .NET cannot open it: " +
+                         "rename it to UTF-8 (convmv -f latin1 -t utf8)", error.Message);
+            // A plainly missing file says nothing about encodings.
+            Assert.DoesNotContain("UTF-8", Assert.Throws<FileNotFoundException>(() => ImageDecoder.Load(Path.Combine(_dir, "none.png"))).Message);
+        }
+        finally
+        {
+            fixed (byte* name = raw) UnlinkRaw(name);   // Directory.Delete cannot name it either
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern unsafe int CreateRaw(byte* path, int flags, int mode);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")]
+    private static extern int CloseRaw(int fd);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "unlink")]
+    private static extern unsafe int UnlinkRaw(byte* path);
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int MakeFifo(string path, uint mode);
 
