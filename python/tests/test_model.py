@@ -382,6 +382,16 @@ def test_missing_file(mobilevit: aotvit.Model, tmp_path: Path) -> None:
     assert error.value.status == aotvit.Status.IO_ERROR
 
 
+def test_file_name_not_utf8(mobilevit: aotvit.Model, tmp_path: Path) -> None:
+    # A Latin-1 name from an old archive: Python holds it as a surrogate escape, the library gets its bytes.
+    path = os.fsdecode(os.fsencode(str(tmp_path)) + b"/caf\xe9.png")
+    assert "\udce9" in path
+    shutil.copyfile(CHELSEA, path)
+    expected = mobilevit(CHELSEA).logits
+    assert np.array_equal(mobilevit(path).logits, expected)
+    assert np.array_equal(mobilevit(Path(path)).logits, expected)
+
+
 def test_undecodable_bytes(mobilevit: aotvit.Model) -> None:
     with pytest.raises(aotvit.AotVitError) as error:
         mobilevit(CHELSEA.read_bytes()[:100])

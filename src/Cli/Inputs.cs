@@ -57,21 +57,21 @@ internal static class Inputs
                 stdin = true;
                 items.Add(new InputItem(a));
             }
-            else if (a.Length > 0 && Directory.Exists(a))
+            else if (a.Length > 0 && IsDirectory(a))
             {
                 int before = items.Count;
                 AddDirectory(a, recursive, items, ref skipped);
                 if (items.Count == before)
                     items.Add(new InputItem(a, $"directory '{a}' holds no image files{(recursive ? "" : " (--recursive also reads its subdirectories)")}"));
             }
-            else if (!File.Exists(a) && HasWildcard(a))
+            else if (!Exists(a) && HasWildcard(a))
             {
                 int before = items.Count;
                 bool anyMatch = false;
                 foreach (string match in Glob(a))
                 {
                     anyMatch = true;
-                    if (Directory.Exists(match)) AddDirectory(match, recursive, items, ref skipped);
+                    if (IsDirectory(match)) AddDirectory(match, recursive, items, ref skipped);
                     else AddListed(match, items, ref skipped);
                 }
                 if (items.Count == before)
@@ -129,15 +129,46 @@ internal static class Inputs
     }
 
     /// <summary>The entries of <paramref name="directory"/> in ordinal name order. A symbolic link to a directory counts
-    /// as a file (so --recursive never loops), and is taken only if its name is an image name (it then fails as a directory).</summary>
+    /// as a file (so --recursive never loops), and is taken only if its name is an image name (it then fails as a directory).
+    /// A name that is not UTF-8 (.NET's listing shows U+FFFD for its bytes) is read again by its bytes
+    /// (<see cref="LinuxFiles.ListDirectory"/>), as a string that opens the file (<see cref="FileNames"/>).</summary>
     private static List<Entry> List(string directory)
     {
         var entries = new List<Entry>();
-        foreach (var info in new DirectoryInfo(directory).EnumerateFileSystemInfos())
-            entries.Add(new Entry(info.Name, info is DirectoryInfo && (info.Attributes & FileAttributes.ReparsePoint) == 0));
+        bool lossy = false;
+        if (!FileNames.HasEscapes(directory))
+        {
+            foreach (var info in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+            {
+                lossy |= info.Name.Contains('\uFFFD');
+                entries.Add(new Entry(info.Name, info is DirectoryInfo && (info.Attributes & FileAttributes.ReparsePoint) == 0));
+            }
+        }
+
+        if (lossy || FileNames.HasEscapes(directory))
+        {
+            var raw = LinuxFiles.ListDirectory(directory, out int errno);
+            if (raw is null)
+            {
+                const int EACCES = 13;
+                if (errno == EACCES) throw new UnauthorizedAccessException($"directory '{directory}' cannot be read");
+                throw new IOException(System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno));
+            }
+            entries.Clear();
+            foreach (string name in raw) entries.Add(name.EndsWith('/') ? new Entry(name[..^1], true) : new Entry(name, false));
+        }
+
         entries.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         return entries;
     }
+
+    /// <summary>Directory.Exists, also for a path whose name is not UTF-8 (escaped bytes, <see cref="FileNames"/>).</summary>
+    private static bool IsDirectory(string path) =>
+        FileNames.HasEscapes(path) ? LinuxFiles.KindOf(path) == LinuxFiles.PathKind.Directory : Directory.Exists(path);
+
+    /// <summary>Path.Exists, also for a path whose name is not UTF-8.</summary>
+    private static bool Exists(string path) =>
+        FileNames.HasEscapes(path) ? LinuxFiles.KindOf(path) != LinuxFiles.PathKind.Unknown : Path.Exists(path);
 
     public static bool HasWildcard(string s) => s.AsSpan().IndexOfAny('*', '?', '[') >= 0;
 
@@ -161,7 +192,7 @@ internal static class Inputs
                 if (!HasWildcard(parts[p]))
                 {
                     string path = prefix.Length == 0 ? parts[p] : Path.Join(prefix, parts[p]);
-                    if (last ? Path.Exists(path) : Directory.Exists(path)) next.Add(path);
+                    if (last ? Exists(path) : IsDirectory(path)) next.Add(path);
                     continue;
                 }
                 List<Entry> entries;
@@ -171,7 +202,7 @@ internal static class Inputs
                 {
                     string name = entry.Name;
                     if (name.StartsWith('.') && !parts[p].StartsWith('.')) continue;
-                    if (!last && !entry.IsDirectory && !Directory.Exists(Path.Join(directory, name))) continue;
+                    if (!last && !entry.IsDirectory && !IsDirectory(Path.Join(directory, name))) continue;
                     if (Matches(parts[p], name)) next.Add(prefix.Length == 0 ? name : Path.Join(prefix, name));
                 }
             }

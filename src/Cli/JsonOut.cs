@@ -98,8 +98,18 @@ internal sealed class JsonOut(bool indented, int depth = 0)
     private void Quote(string s)
     {
         _sb.Append('"');
-        foreach (char c in s)
+        for (int i = 0; i < s.Length; i++)
         {
+            char c = s[i];
+            if (char.IsSurrogate(c))
+            {
+                // A pair is one character; a lone surrogate (a file name byte that is not UTF-8, FileNames) is written
+                // as a \u escape, which JSON allows and Python reads back as the same surrogate (os.fsencode: the bytes).
+                if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) _sb.Append(c).Append(s[++i]);
+                else _sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                continue;
+            }
+
             switch (c)
             {
                 case '"': _sb.Append("\\\""); break;

@@ -6,8 +6,9 @@
 using AotVit;
 using AotVit.Cli;
 using AotVit.Runtime;
+using AotVit.Runtime.Interop;
 
-return CommandLine.Run(args);
+return CommandLine.Run(CommandLine.RawArguments(args));
 
 namespace AotVit.Cli
 {
@@ -111,6 +112,43 @@ namespace AotVit.Cli
         };
 
         private static string Lines(params string[] parts) => "usage:\n" + string.Join("\n", parts);
+
+        /// <summary>
+        /// <paramref name="args"/>, except that when one holds U+FFFD (.NET's replacement for bytes that are not UTF-8,
+        /// e.g. a Latin-1 file name the shell expanded) every argument is decoded again from /proc/self/cmdline with those
+        /// bytes kept as escapes (FileNames), so that the path opens. Its last args.Length entries are the arguments,
+        /// whether the host is this executable or `dotnet aotvit.dll`; anything unexpected keeps args as they are.
+        /// </summary>
+        internal static string[] RawArguments(string[] args)
+        {
+            bool lossy = false;
+            foreach (string a in args) lossy |= a.Contains('\uFFFD');
+            if (!lossy) return args;
+            try
+            {
+                byte[] commandLine = File.ReadAllBytes("/proc/self/cmdline");
+                var entries = new List<string>();
+                int start = 0;
+                for (int i = 0; i < commandLine.Length; i++)
+                {
+                    if (commandLine[i] != 0) continue;
+                    entries.Add(FileNames.Decode(commandLine.AsSpan(start, i - start)));
+                    start = i + 1;
+                }
+                if (entries.Count < args.Length) return args;
+                string[] raw = entries.GetRange(entries.Count - args.Length, args.Length).ToArray();
+                for (int i = 0; i < args.Length; i++)
+                {
+                    // The same argument, seen through .NET's lossy decoding? Otherwise the mapping is not what we think.
+                    if (System.Text.Encoding.UTF8.GetString(FileNames.Encode(raw[i])) != args[i]) return args;
+                }
+                return raw;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return args;
+            }
+        }
 
         public static int Run(string[] args)
         {

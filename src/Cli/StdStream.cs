@@ -8,6 +8,7 @@
 // would overwrite output. write(2) appends at the shared offset, as every other process writing to that file does.
 using System.Runtime.InteropServices;
 using System.Text;
+using AotVit.Runtime.Interop;
 
 namespace AotVit.Cli;
 
@@ -36,7 +37,8 @@ internal sealed partial class StdStream
     public unsafe void Write(string text)
     {
         if (_broken || text.Length == 0) return;
-        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        // A path whose name is not UTF-8 goes out as its own bytes, as ls and find print it (FileNames).
+        byte[] bytes = FileNames.HasEscapes(text) ? FileNames.Encode(text) : Encoding.UTF8.GetBytes(text);
         fixed (byte* start = bytes)
         {
             int done = 0;

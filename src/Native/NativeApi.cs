@@ -160,7 +160,7 @@ internal static unsafe class NativeApi
             {
                 byte* path = o.CalibrationImages[i];
                 if (path == null) throw new NativeError(Status.NullPointer, $"options->calibration_images[{i}] is NULL");
-                calibration[i] = Marshal.PtrToStringUTF8((nint)path)!;
+                calibration[i] = FileNames.Decode(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(path));
                 if (calibration[i].Length == 0) throw new NativeError(Status.InvalidArgument, $"options->calibration_images[{i}] is an empty string");
             }
         }
@@ -384,7 +384,7 @@ internal static unsafe class NativeApi
         try
         {
             var m = ModelRegistry.Get(handle);
-            string file = Utf8Required(path, "path");
+            string file = PathRequired(path, "path");
             CheckOutputs(m, 1, out0, out0Length, out1, out1Length);
             RunOne(m, Decode(m, ReadFile(m, file)), out0, out1);
             return Errors.Ok();
@@ -450,7 +450,7 @@ internal static unsafe class NativeApi
         try
         {
             var m = ModelRegistry.Get(handle);
-            string file = Utf8Required(path, "path");
+            string file = PathRequired(path, "path");
             CheckPixels(m, pixels, pixelsLength);
             m.Model.Preprocess(Decode(m, ReadFile(m, file)), new Span<float>(pixels, m.Model.InputFloatsPerImage));
             return Errors.Ok();
@@ -503,6 +503,11 @@ internal static unsafe class NativeApi
 
     private static string Utf8Required(byte* s, string name) =>
         s == null ? throw new NativeError(Status.NullPointer, $"{name} is NULL") : Marshal.PtrToStringUTF8((nint)s)!;
+
+    // A path to read, as the file system's bytes: a name that is not UTF-8 (Python's os.fsencode of a Latin-1 name)
+    // keeps its bytes as escapes (FileNames), which the runtime opens through those bytes.
+    private static string PathRequired(byte* s, string name) =>
+        s == null ? throw new NativeError(Status.NullPointer, $"{name} is NULL") : FileNames.Decode(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s));
 
     private static ReadOnlySpan<byte> Bytes(byte* data, nuint size, string name)
     {

@@ -22,8 +22,10 @@
  *   - Lengths are counts of elements (floats, bytes, ints), never bytes unless the type is a byte.
  *     An output buffer may be longer than needed (the first `needed` elements are written); a shorter one
  *     fails with AOTVIT_BUFFER_TOO_SMALL before anything is computed, and the message names the length needed.
- *   - Strings in: UTF-8, NUL-terminated. Strings out (const char*): owned by the library; the lifetime is
- *     given per function. Never free them.
+ *   - Strings in: UTF-8, NUL-terminated; except that the image paths read (aotvit_run_image_file,
+ *     aotvit_preprocess_image_file, calibration_images) are taken as the file system's bytes, so a file name that is
+ *     not UTF-8 (Python's os.fsencode of a Latin-1 name) opens too. Strings out (const char*): owned by the library;
+ *     the lifetime is given per function. Never free them.
  *   - Threading: any thread may call any function (foreign threads are attached automatically).
  *     One handle may be shared between threads: inference calls on it are serialised by a lock inside
  *     (one activation arena per model). For parallel throughput, open one handle per thread; each handle
@@ -84,7 +86,7 @@ typedef struct aotvit_open_options {
     size_t struct_size;                     /* sizeof(aotvit_open_options): at least 32 on 64-bit targets, at most 4096. */
     int threads;                            /* as in aotvit_model_open: <= 0 = default (all cores, at most 8); at most 256. */
     int precision;                          /* an aotvit_precision: AOTVIT_PRECISION_FLOAT32 (0) or AOTVIT_PRECISION_INT8 (1). */
-    const char* const* calibration_images;  /* int8: image files (UTF-8 paths) run in float32 and int8 on load to measure
+    const char* const* calibration_images;  /* int8: image files (paths as bytes) run in float32 and int8 on load to measure
                                                the deviation; NULL with calibration_count 0 = 4 built-in synthetic images.
                                                Photos of the model's domain give a figure that means something for them. */
     int calibration_count;                  /* entries in calibration_images, 0..64; > 0 only with AOTVIT_PRECISION_INT8

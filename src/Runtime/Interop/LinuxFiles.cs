@@ -10,7 +10,7 @@ namespace AotVit.Runtime.Interop;
 
 internal static unsafe class LinuxFiles
 {
-    private const int AtEmptyPath = 0x1000, AtFdCwd = -100;
+    private const int AtEmptyPath = 0x1000, AtFdCwd = -100, AtSymlinkNoFollow = 0x100;
     private const uint StatxType = 0x1, StatxSize = 0x200, StatxMtime = 0x40, StatxCtime = 0x80;
     private const int FileTypeMask = 0xF000, RegularFile = 0x8000, DirectoryFile = 0x4000;   // S_IFMT, S_IFREG, S_IFDIR
     private static bool s_unavailable = !OperatingSystem.IsLinux();
@@ -27,7 +27,8 @@ internal static unsafe class LinuxFiles
         {
             handle.DangerousAddRef(ref added);
             byte* buffer = stackalloc byte[256];
-            if (Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxSize | StatxMtime | StatxCtime, buffer) != 0) return false;
+            byte empty = 0;
+            if (Statx((int)handle.DangerousGetHandle(), &empty, AtEmptyPath, StatxSize | StatxMtime | StatxCtime, buffer) != 0) return false;
             uint mask = *(uint*)buffer;
             if ((mask & (StatxSize | StatxMtime | StatxCtime)) != (StatxSize | StatxMtime | StatxCtime)) return false;
             // struct statx: stx_size at 40; statx_timestamp {i64 tv_sec; u32 tv_nsec; i32 reserved} stx_ctime at 96, stx_mtime at 112.
@@ -55,14 +56,23 @@ internal static unsafe class LinuxFiles
     /// cannot be examined (missing, a dangling link, no permission on a directory) or statx is unavailable: the open
     /// that follows reports the reason.
     /// </summary>
-    public static PathKind KindOf(string path)
+    public static PathKind KindOf(string path) => KindOf(path, followLinks: true);
+
+    /// <summary><see cref="KindOf(string)"/>; without <paramref name="followLinks"/>, a symbolic link is Special.</summary>
+    public static PathKind KindOf(string path, bool followLinks)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (s_unavailable || path.Length == 0) return PathKind.Unknown;
         try
         {
             byte* buffer = stackalloc byte[256];
-            if (Statx(AtFdCwd, path, 0, StatxType, buffer) != 0 || (*(uint*)buffer & StatxType) == 0) return PathKind.Unknown;
+            int result;
+            fixed (byte* name = FileNames.Encode(path, nulTerminated: true))
+            {
+                result = Statx(AtFdCwd, name, followLinks ? 0 : AtSymlinkNoFollow, StatxType, buffer);
+            }
+
+            if (result != 0 || (*(uint*)buffer & StatxType) == 0) return PathKind.Unknown;
             // struct statx: stx_mode (u16) at 28.
             return (*(ushort*)(buffer + 28) & FileTypeMask) switch
             {
@@ -78,6 +88,90 @@ internal static unsafe class LinuxFiles
         }
     }
 
+    /// <summary>open(2) of <paramref name="path"/> (its bytes: <see cref="FileNames"/>) read-only and close-on-exec: the
+    /// descriptor, or −1 with <paramref name="errno"/> set. Linux only.</summary>
+    public static int OpenReadOnly(string path, out int errno)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        int fd;
+        fixed (byte* name = FileNames.Encode(path, nulTerminated: true))
+        {
+            fd = Open(name, OpenReadOnlyCloseOnExec);
+        }
+
+        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return fd;
+    }
+
+    /// <summary>
+    /// The entries of <paramref name="directory"/> (not "." and ".."), named by their bytes through readdir(3)
+    /// (<see cref="FileNames.Decode"/>), a directory's name (not a symbolic link to one) followed by '/', in the order the
+    /// file system gives; null with <paramref name="errno"/> set when the directory cannot be read. For names .NET's own
+    /// listing cannot give back (not UTF-8). Linux with glibc only (struct dirent's d_name at 19).
+    /// </summary>
+    public static List<string>? ListDirectory(string directory, out int errno)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        nint stream;
+        fixed (byte* name = FileNames.Encode(directory, nulTerminated: true))
+        {
+            stream = OpenDir(name);
+        }
+
+        if (stream == 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return null;
+        }
+
+        var entries = new List<string>();
+        try
+        {
+            while (true)
+            {
+                Marshal.SetLastSystemError(0);   // readdir leaves errno alone at the end of the listing
+                byte* entry = ReadDir(stream);
+                if (entry == null)
+                {
+                    errno = Marshal.GetLastPInvokeError();   // 0 at the end of the listing
+                    return errno == 0 ? entries : null;
+                }
+
+                // struct dirent (glibc, 64-bit): d_ino 8, d_off 8, d_reclen 2, d_type 1, d_name.
+                byte type = entry[18];
+                var nameBytes = new ReadOnlySpan<byte>(entry + 19, new ReadOnlySpan<byte>(entry + 19, 256).IndexOf((byte)0));
+                if (nameBytes.SequenceEqual("."u8) || nameBytes.SequenceEqual(".."u8))
+                {
+                    continue;
+                }
+
+                string name = FileNames.Decode(nameBytes);
+                const byte DtUnknown = 0, DtDirectory = 4;
+                bool isDirectory = type == DtDirectory
+                    || (type == DtUnknown && KindOf(Path.Join(directory, name), followLinks: false) == PathKind.Directory);
+                entries.Add(isDirectory ? name + "/" : name);
+            }
+        }
+        finally
+        {
+            CloseDir(stream);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "opendir", SetLastError = true)]
+    private static extern nint OpenDir(byte* path);
+
+    [DllImport("libc", EntryPoint = "readdir", SetLastError = true)]
+    private static extern byte* ReadDir(nint stream);
+
+    [DllImport("libc", EntryPoint = "closedir")]
+    private static extern int CloseDir(nint stream);
+
+    private const int OpenReadOnlyCloseOnExec = 0x80000;   // O_RDONLY | O_CLOEXEC (the same value on x86-64 and arm64)
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open(byte* path, int flags);
+
     [DllImport("libc", EntryPoint = "statx")]
-    private static extern int Statx(int directoryFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte* buffer);
+    private static extern int Statx(int directoryFd, byte* path, int flags, uint mask, byte* buffer);
 }

@@ -3,6 +3,9 @@
 // the IO exceptions' own messages read "IO_FileNotFound_FileName, /x.png" there; these checks come first and say it.
 // The exception types stay the usual ones (FileNotFoundException, DirectoryNotFoundException,
 // UnauthorizedAccessException, IOException), so callers that catch them by type keep working.
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
 namespace AotVit.Runtime.Interop;
 
 /// <summary>Opens and reads user-named files with clear errors, and reads bounded amounts of data.</summary>
@@ -22,6 +25,11 @@ public static class UserFiles
         if (path.Length == 0)
         {
             throw new FileNotFoundException($"{what} path is empty", path);
+        }
+
+        if (FileNames.HasEscapes(path))
+        {
+            return OpenEscaped(path, what);
         }
 
         if (Directory.Exists(path))
@@ -53,6 +61,41 @@ public static class UserFiles
         catch (IOException e) when (e.GetType() == typeof(IOException))
         {
             throw new IOException($"{what} '{path}' cannot be opened: {e.Message}", e);
+        }
+    }
+
+    // A path holding escaped bytes (FileNames: a name on disk that is not UTF-8) is opened through its bytes, which the
+    // FileStream constructor cannot do; same checks and messages as above.
+    private static FileStream OpenEscaped(string path, string what)
+    {
+        if (LinuxFiles.KindOf(path) == LinuxFiles.PathKind.Directory)
+        {
+            throw new IOException($"{what} '{path}' is a directory, not a file");
+        }
+
+        int fd = LinuxFiles.OpenReadOnly(path, out int errno);
+        if (fd < 0)
+        {
+            const int ENOENT = 2, EPERM = 1, EACCES = 13, ENOTDIR = 20, ENAMETOOLONG = 36;
+            throw errno switch
+            {
+                ENOENT => new FileNotFoundException($"{what} not found: {path}", path),
+                ENOTDIR => new FileNotFoundException($"{what} not found: {path} (no such directory)", path),
+                EACCES or EPERM => new UnauthorizedAccessException($"{what} '{path}' cannot be read: permission denied"),
+                ENAMETOOLONG => new PathTooLongException($"{what} path is too long: {path}"),
+                _ => new IOException($"{what} '{path}' cannot be opened: {Marshal.GetPInvokeErrorMessage(errno)}"),
+            };
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            return new FileStream(handle, FileAccess.Read, bufferSize: 1);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
         }
     }
 

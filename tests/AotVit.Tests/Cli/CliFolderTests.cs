@@ -222,6 +222,61 @@ public sealed class CliFolderTests : IDisposable
     }
 
     [Fact]
+    public unsafe void Files_whose_names_are_not_utf8_are_read_from_folders_patterns_and_arguments()
+    {
+        // "caf\xE9.png" (Latin-1). .NET alone lists it as "caf\uFFFD.png" and then cannot open it.
+        string photos = Directory.CreateDirectory(Path.Combine(_dir, "latin1")).FullName;
+        byte[] raw = [.. System.Text.Encoding.UTF8.GetBytes(photos + "/caf"), 0xE9, .. ".png"u8, 0];
+        int fd;
+        fixed (byte* name = raw) fd = OpenRaw(name, 0x41 | 0x80000, 0x1A4);   // O_WRONLY | O_CREAT | O_CLOEXEC, 0644
+        Assert.True(fd >= 0, "open(2) failed");
+        using (var file = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write))
+            file.Write(File.ReadAllBytes(Image));
+        try
+        {
+            using var model = ImageClassifier.CreateSynthetic("mobilevit-small", new ModelOptions { Threads = 1 });
+            var expected = model.Classify(Image, 1).Top[0];
+            string jsonName = $"\"image\":\"{photos}/caf\\udce9.png\"";   // JSON's escape for the byte, as Python's surrogateescape reads it
+            string label = $"\"index\":{expected.ClassIndex},";
+
+            var folder = Run("classify", photos, "--format", "jsonl", "--top", "1", "--threads", "1");
+            Assert.True(folder.Code == 0, $"exit {folder.Code}, stderr: {folder.Err}");
+            Assert.Contains(jsonName, folder.Out);
+            Assert.Contains(label, folder.Out);
+
+            // Text output carries the name's own bytes (read back here as UTF-8, so as U+FFFD).
+            var pattern = Run("classify", Path.Combine(photos, "c*.png"), "--top", "1", "--threads", "1");
+            Assert.True(pattern.Code == 0, $"exit {pattern.Code}, stderr: {pattern.Err}");
+            Assert.Contains($"{photos}/caf\uFFFD.png  (451×300)", pattern.Out);
+
+            // The shell expanded the name: its bytes are in argv, which .NET decodes lossily; the CLI reads them again.
+            var start = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in new[] { "-c", "exec \"$0\" \"$1\" classify \"$2\"$(printf '\\351').png --format jsonl --top 1 --threads 1", CliTests.Host, Dll, photos + "/caf" })
+                start.ArgumentList.Add(a);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stderr = new System.Text.StringBuilder();
+            process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
+            process.BeginErrorReadLine();
+            string stdout = process.StandardOutput.ReadToEnd();
+            Assert.True(process.WaitForExit(120_000), "aotvit did not finish");
+            process.WaitForExit();   // the error lines are all delivered
+            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr: {stderr}");
+            Assert.Contains(jsonName, stdout);
+            Assert.Contains(label, stdout);
+        }
+        finally
+        {
+            fixed (byte* name = raw) UnlinkRaw(name);   // Directory.Delete cannot name it
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern unsafe int OpenRaw(byte* path, int flags, int mode);
+
+    [DllImport("libc", EntryPoint = "unlink")]
+    private static extern unsafe int UnlinkRaw(byte* path);
+
+    [Fact]
     public void Version_and_help_exit_0()
     {
         var v = Run("--version");

@@ -16,7 +16,7 @@ public sealed class CliTests : IDisposable
     // aotvit.dll through the dotnet host: the apphost beside it is missing after a NativeAOT publish of src/Cli, which
     // leaves a self-contained layout in the same folder (the host runs both layouts).
     internal static readonly string Dll = TestPaths.Repo("src", "Cli", "bin", "Release", "net10.0", "linux-x64", "aotvit.dll");
-    private static readonly string Host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+    internal static readonly string Host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
     internal static readonly string Image = TestPaths.Data("images", "chelsea.png");
     private readonly string _dir = Directory.CreateTempSubdirectory("aotvit-cli-").FullName;
 

@@ -2,6 +2,7 @@
 // why, in words of our own (the NativeAOT CLI and library strip the runtime's resource strings, so its IO messages
 // would read "IO_FileNotFound_FileName, /x.png"); endless inputs such as /dev/zero are read only up to the limit.
 
+using System.Text;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Interop;
 using AotVit.Runtime.Weights;
@@ -132,27 +133,41 @@ public sealed class UserFilesTests : IDisposable
     }
 
     [Fact]
-    public unsafe void A_name_that_is_not_utf8_is_found_by_a_listing_and_explained_when_it_cannot_be_opened()
+    public unsafe void A_name_that_is_not_utf8_opens_by_its_escaped_bytes_and_the_lossy_name_says_why_it_cannot()
     {
-        // "caf\xE9.png" (Latin-1): .NET lists it as "caf\uFFFD.png", a name that does not exist.
-        byte[] raw = [.. System.Text.Encoding.UTF8.GetBytes(_dir + "/caf"), 0xE9, .. ".png"u8, 0];
+        // "caf\xE9.png" (Latin-1): .NET lists it as "caf\uFFFD.png", a name that does not exist; FileNames gives
+        // "caf\uDCE9.png", which UserFiles opens through its bytes.
+        byte[] raw = [.. Encoding.UTF8.GetBytes(_dir + "/caf"), 0xE9, .. ".png"u8];
+        byte[] png = File.ReadAllBytes(TestPaths.Data("images", "small.png"));
         int fd;
-        fixed (byte* name = raw) fd = CreateRaw(name, 0x41 | 0x80000, 0x1A4);   // O_WRONLY | O_CREAT | O_CLOEXEC, 0644
+        fixed (byte* name = (byte[])[.. raw, 0]) fd = CreateRaw(name, 0x41 | 0x80000, 0x1A4);   // O_WRONLY | O_CREAT | O_CLOEXEC, 0644
         Assert.True(fd >= 0, "open(2) failed");
-        Assert.Equal(0, CloseRaw(fd));
+        using (var file = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write))
+            file.Write(png);
         try
         {
+            string escaped = FileNames.Decode(raw);
+            Assert.Equal(_dir + "/caf\uDCE9.png", escaped);
+            var expected = ImageDecoder.Decode(png);
+            var loaded = ImageDecoder.Load(escaped);
+            Assert.Equal((expected.Width, expected.Height), (loaded.Width, loaded.Height));
+            Assert.Equal(expected.Pixels, loaded.Pixels);
+            Assert.Equal(LinuxFiles.PathKind.Regular, LinuxFiles.KindOf(escaped));
+            Assert.Equal([Path.GetFileName(escaped)], LinuxFiles.ListDirectory(_dir, out _)!.Where(n => n.StartsWith("caf")));
+
             string listed = Assert.Single(Directory.GetFiles(_dir, "caf*"));
             Assert.Contains('\uFFFD', listed);
             var error = Assert.Throws<FileNotFoundException>(() => ImageDecoder.Load(listed));
             Assert.Equal($"image file not found: {listed}; if the name on disk is not valid UTF-8 (shown with \uFFFD), .NET cannot open it: " +
                          "rename it to UTF-8 (convmv -f latin1 -t utf8)", error.Message);
-            // A plainly missing file says nothing about encodings.
+            // A plainly missing file says nothing about encodings; a missing escaped one is not found like any other.
             Assert.DoesNotContain("UTF-8", Assert.Throws<FileNotFoundException>(() => ImageDecoder.Load(Path.Combine(_dir, "none.png"))).Message);
+            string missing = _dir + "/none\uDCE9.png";
+            Assert.Equal($"image file not found: {missing}", Assert.Throws<FileNotFoundException>(() => ImageDecoder.Load(missing)).Message);
         }
         finally
         {
-            fixed (byte* name = raw) UnlinkRaw(name);   // Directory.Delete cannot name it either
+            fixed (byte* name = (byte[])[.. raw, 0]) UnlinkRaw(name);   // Directory.Delete cannot name it
         }
     }
 
