@@ -55,6 +55,10 @@ public sealed class FuzzTests(ITestOutputHelper output)
         RunClean(new JsonTarget(TestPaths.RepoRoot), 1500);
 
     [Fact]
+    public void File_names_round_trip_as_bytes_and_open_from_disk() =>
+        RunClean(new FileNameTarget(), 4000);
+
+    [Fact]
     public void Public_api_survives_random_call_sequences_and_dispose_races() =>
         RunClean(new ApiTarget(disposeEvery: 30), 90);
 }

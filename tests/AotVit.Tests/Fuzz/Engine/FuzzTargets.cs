@@ -3,7 +3,7 @@ namespace AotVit.Fuzzing;
 
 public static class FuzzTargets
 {
-    public static IReadOnlyList<string> Names { get; } = ["safetensors", "torch-bin", "image", "jpeg", "preprocess", "generator-json", "json", "api", "native-abi"];
+    public static IReadOnlyList<string> Names { get; } = ["safetensors", "torch-bin", "image", "jpeg", "preprocess", "generator-json", "json", "api", "native-abi", "filenames"];
 
     /// <param name="longRun">Long runs use heavier inputs (bigger bombs, more model loads).</param>
     public static FuzzTarget Create(string name, string repoRoot, bool longRun = false) => name switch
@@ -19,6 +19,7 @@ public static class FuzzTargets
         "generator-json" => new GeneratorJsonTarget(repoRoot, compileEvery: longRun ? 10 : 25),
         "json" => new JsonTarget(repoRoot),
         "api" => new ApiTarget(),
+        "filenames" => new FileNameTarget(),
         "native-abi" => new NativeAbiTarget(repoRoot, openEvery: longRun ? 20 : 40, sharedViT: longRun, openViTEvery: longRun ? 200 : 0),
         _ => throw new ArgumentException($"unknown fuzz target '{name}'; available: {string.Join(", ", Names)}", nameof(name)),
     };
