@@ -7,7 +7,7 @@ seconds="${FUZZ_SECONDS:-300}"
 seed="${FUZZ_SEED:-1}"
 dotnet build tools/Fuzz -c Release -v quiet -nologo >/dev/null || { echo "build failed"; exit 2; }
 status=0
-for target in safetensors torch-bin image jpeg preprocess generator-json api native-abi; do
+for target in safetensors torch-bin image jpeg preprocess generator-json api native-abi filenames; do
     dotnet tools/Fuzz/bin/Release/net10.0/AotVit.Fuzz.dll "$target" --seed "$seed" --seconds "$seconds" || status=1
 done
 echo "fuzz: $([ $status -eq 0 ] && echo clean || echo 'CRASH OR HANG (see artifacts/fuzz/)')"
