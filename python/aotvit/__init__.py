@@ -27,6 +27,11 @@ Threading: a :class:`Model` may be shared by Python threads. The library seriali
 activation arena per model) while decoding and preprocessing run outside its lock, and ctypes releases the GIL for
 the duration of each call. For parallel throughput open one Model per thread (``threads=1`` each) or use
 :mod:`aotvit.dask` across processes and machines.
+
+Processes: a process forked (``os.fork``, multiprocessing's default ``fork`` start method on Linux) from one that has
+already called the library cannot use it, since the library's threads do not survive ``fork``: calls there raise
+:class:`AotVitError` (``INVALID_ARGUMENT``) instead of hanging. Use the ``spawn`` or ``forkserver`` start method, or
+open models only in the children.
 """
 from __future__ import annotations
 

@@ -392,6 +392,44 @@ def test_file_name_not_utf8(mobilevit: aotvit.Model, tmp_path: Path) -> None:
     assert np.array_equal(mobilevit(Path(path)).logits, expected)
 
 
+def test_forked_child_is_refused_not_hung(mobilevit: aotvit.Model) -> None:
+    # A fork(2) child has none of the library's threads: a batch there once waited forever. Now every call that loads
+    # or runs a model says so, and the child's finalisers (Model.__del__ -> destroy) do not hang on the way out.
+    mobilevit([CHELSEA, CHELSEA])
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        code = 1
+        try:
+            signal_alarm = __import__("signal").alarm
+            signal_alarm(60)
+            try:
+                mobilevit([CHELSEA, CHELSEA])
+                message = "ran"
+            except aotvit.AotVitError as error:
+                message = f"{int(error.status)} {error.message}"
+            try:
+                aotvit.Model(MOBILEVIT, threads=1)
+                message += " | opened"
+            except aotvit.AotVitError as error:
+                message += f" | {int(error.status)}"
+            mobilevit.close()  # destroy: nothing to wait for in the child
+            message += " | closed"
+            os.write(write, message.encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    message = os.read(read, 4096).decode()
+    os.close(read)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"child status {status}"
+    assert message.startswith(f"{int(aotvit.Status.INVALID_ARGUMENT)} aotvit was started in process {os.getpid()}"), message
+    assert "is a fork(2) child" in message and "'spawn'" in message
+    assert message.endswith(f" | {int(aotvit.Status.INVALID_ARGUMENT)} | closed"), message
+    assert mobilevit([CHELSEA, CHELSEA]).logits.shape == (2, 1000)  # the parent is untouched
+
+
 def test_undecodable_bytes(mobilevit: aotvit.Model) -> None:
     with pytest.raises(aotvit.AotVitError) as error:
         mobilevit(CHELSEA.read_bytes()[:100])

@@ -1,5 +1,7 @@
 // The exported C symbols (include/aotvit.h). Each one only forwards to NativeApi, whose methods never throw;
-// keep it that way: an exception escaping an [UnmanagedCallersOnly] method aborts the host process.
+// keep it that way: an exception escaping an [UnmanagedCallersOnly] method aborts the host process. The ones that load
+// or run a model refuse in a fork(2) child of the process that started the library, and destroy does nothing there
+// (ForkGuard).
 // Parameter types follow the header: aotvit_model* = nint, size_t = nuint, enums and int32_t = int,
 // const aotvit_open_options* = NativeApi.OpenOptions*.
 using System.Runtime.CompilerServices;
@@ -30,11 +32,11 @@ internal static unsafe class Exports
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_open")]
     public static int ModelOpen(byte* modelName, byte* checkpointPath, int threads, nint* handleOut) =>
-        NativeApi.ModelOpen(modelName, checkpointPath, threads, handleOut);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.ModelOpen(modelName, checkpointPath, threads, handleOut);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_open_ex")]
     public static int ModelOpenEx(byte* modelName, byte* checkpointPath, NativeApi.OpenOptions* options, nint* handleOut) =>
-        NativeApi.ModelOpenEx(modelName, checkpointPath, options, handleOut);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.ModelOpenEx(modelName, checkpointPath, options, handleOut);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_precision")]
     public static int ModelPrecision(nint model, int* precision) => NativeApi.ModelPrecisionOf(model, precision);
@@ -44,10 +46,10 @@ internal static unsafe class Exports
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_quantize")]
     public static int Quantize(byte* modelName, byte* inPath, byte* outPath, NativeApi.OpenOptions* options, byte** report) =>
-        NativeApi.Quantize(modelName, inPath, outPath, options, report);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.Quantize(modelName, inPath, outPath, options, report);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_destroy")]
-    public static int ModelDestroy(nint model) => NativeApi.ModelDestroy(model);
+    public static int ModelDestroy(nint model) => ForkGuard.InForkedChild ? 0 : NativeApi.ModelDestroy(model);   // AOTVIT_OK: see ForkGuard
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_model_set_exif_transpose")]
     public static int ModelSetExifTranspose(nint model, int enabled) => NativeApi.ModelSetExifTranspose(model, enabled);
@@ -77,29 +79,29 @@ internal static unsafe class Exports
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_run_image_file")]
     public static int RunImageFile(nint model, byte* path, float* out0, nuint out0Length, float* out1, nuint out1Length) =>
-        NativeApi.RunImageFile(model, path, out0, out0Length, out1, out1Length);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.RunImageFile(model, path, out0, out0Length, out1, out1Length);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_run_image_bytes")]
     public static int RunImageBytes(nint model, byte* data, nuint size, float* out0, nuint out0Length, float* out1, nuint out1Length) =>
-        NativeApi.RunImageBytes(model, data, size, out0, out0Length, out1, out1Length);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.RunImageBytes(model, data, size, out0, out0Length, out1, out1Length);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_run_rgb8")]
     public static int RunRgb8(nint model, byte* rgb, nuint rgbLength, int width, int height,
                               float* out0, nuint out0Length, float* out1, nuint out1Length) =>
-        NativeApi.RunRgb8(model, rgb, rgbLength, width, height, out0, out0Length, out1, out1Length);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.RunRgb8(model, rgb, rgbLength, width, height, out0, out0Length, out1, out1Length);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_run_pixels")]
     public static int RunPixels(nint model, int batch, float* pixelValues, nuint pixelValuesLength,
                                 float* out0, nuint out0Length, float* out1, nuint out1Length) =>
-        NativeApi.RunPixels(model, batch, pixelValues, pixelValuesLength, out0, out0Length, out1, out1Length);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.RunPixels(model, batch, pixelValues, pixelValuesLength, out0, out0Length, out1, out1Length);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_preprocess_image_file")]
     public static int PreprocessImageFile(nint model, byte* path, float* pixels, nuint pixelsLength) =>
-        NativeApi.PreprocessImageFile(model, path, pixels, pixelsLength);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.PreprocessImageFile(model, path, pixels, pixelsLength);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_preprocess_image_bytes")]
     public static int PreprocessImageBytes(nint model, byte* data, nuint size, float* pixels, nuint pixelsLength) =>
-        NativeApi.PreprocessImageBytes(model, data, size, pixels, pixelsLength);
+        ForkGuard.InForkedChild ? ForkGuard.Refuse() : NativeApi.PreprocessImageBytes(model, data, size, pixels, pixelsLength);
 
     [UnmanagedCallersOnly(EntryPoint = "aotvit_classify_top_k")]
     public static int ClassifyTopK(nint model, float* logits, nuint logitsLength, int k,

@@ -31,6 +31,10 @@
  *     (one activation arena per model). For parallel throughput, open one handle per thread; each handle
  *     also runs its own worker threads (see `threads` in aotvit_model_open).
  *   - The library cannot be unloaded: dlclose() does not unload a NativeAOT library. Load it once.
+ *   - fork(): a child of the process whose first call started the library cannot use it (its threads are gone):
+ *     model open, quantize, run and preprocess calls there fail with AOTVIT_INVALID_ARGUMENT and a message that says
+ *     so, and aotvit_model_destroy does nothing. Start worker processes with spawn/forkserver, or call the library
+ *     only in the children.
  *
  * ABI: check aotvit_abi_version() == AOTVIT_ABI_VERSION at start-up. Existing signatures never change
  * within an ABI version; new behaviour gets new functions.
