@@ -9,7 +9,7 @@ using System.Runtime.InteropServices;
 
 namespace AotVit.Native;
 
-internal static partial class ForkGuard
+internal static class ForkGuard
 {
     private static readonly int s_owner = GetPid();
 
@@ -22,6 +22,7 @@ internal static partial class ForkGuard
         "library's threads do not exist; a forked child cannot use it: start worker processes with the 'spawn' or " +
         "'forkserver' method (Python multiprocessing), or use aotvit only in the children"));
 
-    [LibraryImport("libc", EntryPoint = "getpid")]
-    private static partial int GetPid();
+    // DllImport, not LibraryImport: src/Native is also compiled without source generators (FamilyFollowsFoldersTests).
+    [DllImport("libc", EntryPoint = "getpid")]
+    private static extern int GetPid();
 }

@@ -160,7 +160,7 @@ internal static unsafe class NativeApi
             {
                 byte* path = o.CalibrationImages[i];
                 if (path == null) throw new NativeError(Status.NullPointer, $"options->calibration_images[{i}] is NULL");
-                calibration[i] = FileNames.Decode(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(path));
+                calibration[i] = UserFiles.PathFromBytes(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(path));
                 if (calibration[i].Length == 0) throw new NativeError(Status.InvalidArgument, $"options->calibration_images[{i}] is an empty string");
             }
         }
@@ -505,9 +505,9 @@ internal static unsafe class NativeApi
         s == null ? throw new NativeError(Status.NullPointer, $"{name} is NULL") : Marshal.PtrToStringUTF8((nint)s)!;
 
     // A path to read, as the file system's bytes: a name that is not UTF-8 (Python's os.fsencode of a Latin-1 name)
-    // keeps its bytes as escapes (FileNames), which the runtime opens through those bytes.
+    // keeps its bytes as escapes (UserFiles.PathFromBytes), which the runtime opens through those bytes.
     private static string PathRequired(byte* s, string name) =>
-        s == null ? throw new NativeError(Status.NullPointer, $"{name} is NULL") : FileNames.Decode(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s));
+        s == null ? throw new NativeError(Status.NullPointer, $"{name} is NULL") : UserFiles.PathFromBytes(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s));
 
     private static ReadOnlySpan<byte> Bytes(byte* data, nuint size, string name)
     {

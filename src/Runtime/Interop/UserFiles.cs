@@ -64,6 +64,13 @@ public static class UserFiles
         }
     }
 
+    /// <summary>
+    /// The path for a file name given as the file system's bytes (from C, or Python's <c>os.fsencode</c>): UTF-8, and a
+    /// name that is not UTF-8 keeps each invalid byte as a lone surrogate U+DC80–U+DCFF (Python's surrogateescape), so that
+    /// <see cref="OpenRead"/>, <c>ImageDecoder.Load</c> and the models' file methods open exactly that file.
+    /// </summary>
+    public static string PathFromBytes(ReadOnlySpan<byte> name) => FileNames.Decode(name);
+
     // A path holding escaped bytes (FileNames: a name on disk that is not UTF-8) is opened through its bytes, which the
     // FileStream constructor cannot do; same checks and messages as above.
     private static FileStream OpenEscaped(string path, string what)
