@@ -84,9 +84,15 @@ internal static class FileNames
     }
 
     /// <summary>The bytes of <paramref name="text"/>: UTF-8, each escape back to its byte (other lone surrogates as U+FFFD,
-    /// as .NET writes them); with <paramref name="nulTerminated"/>, a 0 after them for a C call.</summary>
+    /// as .NET writes them); with <paramref name="nulTerminated"/>, a 0 after them for a C call, and a NUL inside the text
+    /// is an ArgumentException (C would read a shorter path: another file), as the .NET file APIs treat it.</summary>
     public static byte[] Encode(string text, bool nulTerminated = false)
     {
+        if (nulTerminated && text.Contains('\0'))
+        {
+            throw new ArgumentException("a path cannot contain a NUL character", nameof(text));
+        }
+
         var bytes = new byte[text.Length * 3 + 1];   // UTF-8 takes at most 3 bytes per UTF-16 unit (4 per pair)
         int written = 0;
         for (int i = 0; i < text.Length; i++)

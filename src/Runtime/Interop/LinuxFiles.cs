@@ -62,7 +62,7 @@ internal static unsafe class LinuxFiles
     public static PathKind KindOf(string path, bool followLinks)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (s_unavailable || path.Length == 0) return PathKind.Unknown;
+        if (s_unavailable || path.Length == 0 || path.Contains('\0')) return PathKind.Unknown;
         try
         {
             byte* buffer = stackalloc byte[256];

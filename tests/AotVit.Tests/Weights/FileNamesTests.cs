@@ -72,4 +72,13 @@ public sealed class FileNamesTests
 
         Assert.Equal(Encoding.UTF8.GetBytes("\uFFFD"), FileNames.Encode("\uD800"));   // a lone high surrogate: as .NET writes it
     }
+
+    [Fact]
+    public void A_nul_inside_a_path_is_refused_not_cut_short()
+    {
+        // C would stop at the NUL and name another file.
+        Assert.Throws<ArgumentException>(() => FileNames.Encode("a\0b\uDCE9", nulTerminated: true));
+        Assert.Equal(LinuxFiles.PathKind.Unknown, LinuxFiles.KindOf("/tmp\0/x"));
+        Assert.Throws<ArgumentException>(() => UserFiles.OpenRead("/tmp/a\0b\uDCE9.png", "image file"));
+    }
 }
