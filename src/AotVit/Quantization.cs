@@ -11,6 +11,7 @@ using System.Globalization;
 using System.Text;
 using AotVit.Runtime;
 using AotVit.Runtime.Imaging;
+using AotVit.Runtime.Interop;
 using AotVit.Runtime.Kernels;
 using AotVit.Runtime.Model;
 using AotVit.Runtime.Weights;
@@ -171,11 +172,11 @@ public static class Int8Quantization
         try
         {
             SafeTensorsWriter.Write(temporary, tensors, metadata);
-            File.Move(temporary, output, overwrite: true);
+            UserFiles.Replace(temporary, output);
         }
         catch
         {
-            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { UserFiles.DeleteIfExists(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
         return report;

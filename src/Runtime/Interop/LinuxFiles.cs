@@ -167,10 +167,60 @@ internal static unsafe class LinuxFiles
     [DllImport("libc", EntryPoint = "closedir")]
     private static extern int CloseDir(nint stream);
 
-    private const int OpenReadOnlyCloseOnExec = 0x80000;   // O_RDONLY | O_CLOEXEC (the same value on x86-64 and arm64)
+    /// <summary>open(2) of <paramref name="path"/> (its bytes) for writing, created or truncated (mode 0666 less the
+    /// umask), close-on-exec: the descriptor, or −1 with <paramref name="errno"/> set. Linux only.</summary>
+    public static int CreateWriteOnly(string path, out int errno)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        int fd;
+        fixed (byte* name = FileNames.Encode(path, nulTerminated: true))
+        {
+            fd = OpenCreate(name, CreateWriteOnlyCloseOnExec, 0x1B6);
+        }
+
+        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return fd;
+    }
+
+    /// <summary>rename(2) through the paths' bytes: 0, or the errno.</summary>
+    public static int Rename(string from, string to)
+    {
+        int result;
+        fixed (byte* source = FileNames.Encode(from, nulTerminated: true))
+        fixed (byte* target = FileNames.Encode(to, nulTerminated: true))
+        {
+            result = RenameRaw(source, target);
+        }
+
+        return result == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>unlink(2) through the path's bytes: 0, or the errno.</summary>
+    public static int Unlink(string path)
+    {
+        int result;
+        fixed (byte* name = FileNames.Encode(path, nulTerminated: true))
+        {
+            result = UnlinkRaw(name);
+        }
+
+        return result == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    // The same values on x86-64 and arm64: O_RDONLY 0, O_WRONLY 1, O_CREAT 0x40, O_TRUNC 0x200, O_CLOEXEC 0x80000.
+    private const int OpenReadOnlyCloseOnExec = 0x80000, CreateWriteOnlyCloseOnExec = 0x1 | 0x40 | 0x200 | 0x80000;
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int Open(byte* path, int flags);
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenCreate(byte* path, int flags, int mode);
+
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int RenameRaw(byte* from, byte* to);
+
+    [DllImport("libc", EntryPoint = "unlink", SetLastError = true)]
+    private static extern int UnlinkRaw(byte* path);
 
     [DllImport("libc", EntryPoint = "statx")]
     private static extern int Statx(int directoryFd, byte* path, int flags, uint mask, byte* buffer);

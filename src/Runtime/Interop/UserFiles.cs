@@ -106,6 +106,14 @@ public static class UserFiles
         }
     }
 
+    /// <summary>Directory.Exists, also for a path whose name is not UTF-8 (<see cref="FileNames"/>).</summary>
+    internal static bool IsDirectory(string path) =>
+        FileNames.HasEscapes(path) ? LinuxFiles.KindOf(path) == LinuxFiles.PathKind.Directory : Directory.Exists(path);
+
+    /// <summary>File.Exists (something that is not a directory), also for a path whose name is not UTF-8.</summary>
+    internal static bool IsFile(string path) =>
+        FileNames.HasEscapes(path) ? LinuxFiles.KindOf(path) is LinuxFiles.PathKind.Regular or LinuxFiles.PathKind.Special : File.Exists(path);
+
     // .NET decodes file names (listings, argv) as UTF-8 and replaces each invalid byte with U+FFFD, so a file whose name
     // is in another encoding (Latin-1 "caf\xE9.jpg" from an old archive) is listed, then not found by that name.
     private static string NotUtf8Hint(string path) => path.Contains('\uFFFD')
@@ -158,6 +166,11 @@ public static class UserFiles
     internal static FileStream CreateAs(string path, string target, string what, int bufferSize)
     {
         CheckOutputPath(target, what);
+        if (FileNames.HasEscapes(path))
+        {
+            return CreateEscaped(path, target, what, bufferSize);
+        }
+
         try
         {
             return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize);
@@ -191,6 +204,72 @@ public static class UserFiles
     /// </summary>
     /// <exception cref="IOException">the path is empty or a directory</exception>
     /// <exception cref="DirectoryNotFoundException">its directory does not exist</exception>
+    // CreateAs for a name that is not UTF-8 (FileNames): created through its bytes, with the messages above.
+    private static FileStream CreateEscaped(string path, string target, string what, int bufferSize)
+    {
+        int fd = LinuxFiles.CreateWriteOnly(path, out int errno);
+        if (fd < 0)
+        {
+            const int EPERM = 1, ENOENT = 2, EACCES = 13, ENAMETOOLONG = 36;
+            throw errno switch
+            {
+                EACCES or EPERM => new UnauthorizedAccessException($"cannot write {what} '{target}': permission denied"),
+                ENOENT => new DirectoryNotFoundException($"cannot write {what} '{target}': no such directory"),
+                ENAMETOOLONG => new PathTooLongException($"{what} path is too long: {target}"),
+                _ => new IOException($"cannot create {what} '{target}': {Marshal.GetPInvokeErrorMessage(errno)}"),
+            };
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            return new FileStream(handle, FileAccess.Write, bufferSize);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Moves <paramref name="from"/> onto <paramref name="to"/>, replacing it (File.Move with overwrite), also for
+    /// names that are not UTF-8 (<see cref="PathFromBytes"/>).</summary>
+    public static void Replace(string from, string to)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        if (!FileNames.HasEscapes(from) && !FileNames.HasEscapes(to))
+        {
+            File.Move(from, to, overwrite: true);
+            return;
+        }
+
+        int errno = LinuxFiles.Rename(from, to);
+        if (errno != 0)
+        {
+            throw new IOException($"cannot rename '{from}' to '{to}': {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+    }
+
+    /// <summary>Deletes <paramref name="path"/> when it exists (File.Exists then File.Delete), also for a name that is not
+    /// UTF-8.</summary>
+    public static void DeleteIfExists(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!FileNames.HasEscapes(path))
+        {
+            if (File.Exists(path)) File.Delete(path);
+            return;
+        }
+
+        const int ENOENT = 2;
+        int errno = LinuxFiles.Unlink(path);
+        if (errno != 0 && errno != ENOENT)
+        {
+            throw new IOException($"cannot delete '{path}': {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+    }
+
     public static void CheckOutputPath(string path, string what)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -200,13 +279,13 @@ public static class UserFiles
             throw new IOException($"{what} path is empty");
         }
 
-        if (Directory.Exists(path))
+        if (IsDirectory(path))
         {
             throw new IOException($"{what} '{path}' is a directory; give a file name");
         }
 
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory != null && !Directory.Exists(directory))
+        if (directory != null && !IsDirectory(directory))
         {
             throw new DirectoryNotFoundException($"cannot write {what} '{path}': directory '{directory}' does not exist");
         }

@@ -6,6 +6,8 @@
 //   a hub repo id    "org/name" or "org/name@revision", looked up offline in the Hugging Face cache exactly as
 //                    huggingface_hub lays it out (see HubCacheRoot), never over the network.
 // Every failure names every place that was looked at.
+using AotVit.Runtime.Interop;
+
 namespace AotVit.Runtime.Weights;
 
 /// <summary>The checkpoint a user's name resolved to.</summary>
@@ -34,11 +36,11 @@ public static class CheckpointLocator
         {
             throw new FileNotFoundException("checkpoint path is empty", weights);
         }
-        if (Directory.Exists(weights))
+        if (UserFiles.IsDirectory(weights))
         {
             return ResolveFolder(weights, $"folder {Path.GetFullPath(weights)}", []);
         }
-        if (File.Exists(weights) || !LooksLikeRepoId(weights, out _, out _))
+        if (UserFiles.IsFile(weights) || !LooksLikeRepoId(weights, out _, out _))
         {
             // A file, or a path that is not one: opening it gives the plain "not found" / "permission denied" message.
             return new ResolvedCheckpoint(weights, "file", [], null);
@@ -135,7 +137,7 @@ public static class CheckpointLocator
     private static ResolvedCheckpoint ResolveFolder(string folder, string source, List<string> notes)
     {
         string? config = Path.Combine(folder, "config.json");
-        if (!File.Exists(config)) config = null;
+        if (!UserFiles.IsFile(config)) config = null;
         foreach (string name in WeightFileNames)
         {
             string candidate = Path.Combine(folder, name);
@@ -143,7 +145,7 @@ public static class CheckpointLocator
             {
                 throw new FileNotFoundException($"checkpoint '{candidate}' is a link to a file that does not exist (an interrupted download?); download it again", candidate);
             }
-            if (File.Exists(candidate)) return new ResolvedCheckpoint(candidate, source, notes, config);
+            if (UserFiles.IsFile(candidate)) return new ResolvedCheckpoint(candidate, source, notes, config);
         }
         throw new FileNotFoundException(
             $"checkpoint '{folder}': no weights in this folder: expected one of {string.Join(", ", WeightFileNames)}; it holds {Listing(folder)}", folder);

@@ -76,11 +76,11 @@ public static class SafeTensorsWriter
             {
                 write(stream);
             }
-            File.Move(temporary, path, overwrite: true);
+            UserFiles.Replace(temporary, path);
         }
         finally
         {
-            if (File.Exists(temporary)) File.Delete(temporary);
+            UserFiles.DeleteIfExists(temporary);
         }
     }
 

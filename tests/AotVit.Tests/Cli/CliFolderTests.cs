@@ -263,10 +263,25 @@ public sealed class CliFolderTests : IDisposable
             Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr: {stderr}");
             Assert.Contains(jsonName, stdout);
             Assert.Contains(label, stdout);
+
+            // -o with such a name (bytes in argv again) creates exactly that name, not "caf\uFFFD.jsonl", another one.
+            var write = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in new[] { "-c", "exec \"$0\" \"$1\" classify \"$2\" -o \"$3\"$(printf '\\351').jsonl --format jsonl --top 1 --threads 1",
+                                         CliTests.Host, Dll, Image, photos + "/caf" })
+                write.ArgumentList.Add(a);
+            using (var writer = System.Diagnostics.Process.Start(write)!)
+            {
+                string err = writer.StandardError.ReadToEnd();
+                Assert.True(writer.WaitForExit(120_000), "aotvit did not finish");
+                Assert.True(writer.ExitCode == 0, $"exit {writer.ExitCode}, stderr: {err}");
+            }
+            Assert.Contains("caf\uDCE9.jsonl", AotVit.Runtime.Interop.LinuxFiles.ListDirectory(photos, out _)!);
+            Assert.Contains(label, System.Text.Encoding.UTF8.GetString(AotVit.Runtime.Interop.UserFiles.ReadAtMost(photos + "/caf\uDCE9.jsonl", "output", 1 << 20)!));
         }
         finally
         {
             fixed (byte* name = raw) UnlinkRaw(name);   // Directory.Delete cannot name it
+            AotVit.Runtime.Interop.UserFiles.DeleteIfExists(photos + "/caf\uDCE9.jsonl");
         }
     }
 

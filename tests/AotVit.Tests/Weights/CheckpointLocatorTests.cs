@@ -60,6 +60,36 @@ public sealed class CheckpointLocatorTests : IDisposable
     }
 
     [Fact]
+    public unsafe void A_folder_whose_name_is_not_utf8_is_resolved_and_read_by_its_bytes()
+    {
+        byte[] raw = [.. Encoding.UTF8.GetBytes(_dir + "/w"), 0xE9];
+        fixed (byte* p = (byte[])[.. raw, 0]) Assert.Equal(0, MkdirRaw(p, 0x1ED));
+        string folder = AotVit.Runtime.Interop.UserFiles.PathFromBytes(raw);
+        try
+        {
+            using (var config = AotVit.Runtime.Interop.UserFiles.Create(folder + "/config.json", "config")) config.Write("{}"u8);
+            using (var weights = AotVit.Runtime.Interop.UserFiles.Create(folder + "/model.safetensors", "checkpoint")) weights.Write(TinyCheckpoint(1));
+            ResolvedCheckpoint r = CheckpointLocator.Resolve(folder, Env());
+            Assert.Equal(Path.Combine(folder, "model.safetensors"), r.Path);
+            Assert.Equal(Path.Combine(folder, "config.json"), r.ConfigPath);
+            using var file = SafeTensorsFile.Open(r.Path);
+            Assert.NotEmpty(file.Tensors);
+        }
+        finally
+        {
+            AotVit.Runtime.Interop.UserFiles.DeleteIfExists(folder + "/config.json");
+            AotVit.Runtime.Interop.UserFiles.DeleteIfExists(folder + "/model.safetensors");
+            fixed (byte* p = (byte[])[.. raw, 0]) RmdirRaw(p);   // Directory.Delete cannot name it
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkdir")]
+    private static extern unsafe int MkdirRaw(byte* path, int mode);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rmdir")]
+    private static extern unsafe int RmdirRaw(byte* path);
+
+    [Fact]
     public void A_folder_prefers_safetensors_then_the_index_then_the_bin_and_reports_its_config()
     {
         string folder = Directory.CreateDirectory(Path.Combine(_dir, "model")).FullName;

@@ -171,6 +171,50 @@ public sealed class UserFilesTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Outputs_with_names_that_are_not_utf8_are_created_renamed_and_deleted_by_their_bytes()
+    {
+        // "out\xE9" in a folder "d\xE9": .NET alone would write "out\uFFFD" (EF BF BD), another name.
+        string folder = UserFiles.PathFromBytes([.. Encoding.UTF8.GetBytes(_dir + "/d"), 0xE9]);
+        Assert.Contains("cannot write output file", Assert.Throws<DirectoryNotFoundException>(
+            () => UserFiles.Create(folder + "/x.bin", "output file")).Message);   // the folder does not exist yet
+        byte[] folderBytes = [.. Encoding.UTF8.GetBytes(_dir + "/d"), 0xE9];
+        Assert.Equal(0, MakeDirectoryRaw(folderBytes));
+        try
+        {
+            Assert.Contains("is a directory", Assert.Throws<IOException>(() => UserFiles.Create(folder, "output file")).Message);
+            string output = folder + "/out\uDCE9", temporary = output + ".tmp";
+            using (var stream = UserFiles.Create(temporary, "output file")) stream.Write([1, 2, 3]);
+            UserFiles.Replace(temporary, output);
+            Assert.Equal(LinuxFiles.PathKind.Unknown, LinuxFiles.KindOf(temporary));
+            Assert.Equal([1, 2, 3], UserFiles.ReadAtMost(output, "output file", 16));
+            Assert.Equal(["out\uDCE9"], LinuxFiles.ListDirectory(folder, out _)!);
+            UserFiles.DeleteIfExists(output);
+            UserFiles.DeleteIfExists(output);   // already gone: nothing to do
+            Assert.Empty(LinuxFiles.ListDirectory(folder, out _)!);
+        }
+        finally
+        {
+            RemoveDirectoryRaw(folderBytes);   // Directory.Delete cannot name it
+        }
+    }
+
+    private static unsafe int MakeDirectoryRaw(byte[] path)
+    {
+        fixed (byte* p = (byte[])[.. path, 0]) return MkdirRaw(p, 0x1ED);   // 0755
+    }
+
+    private static unsafe void RemoveDirectoryRaw(byte[] path)
+    {
+        fixed (byte* p = (byte[])[.. path, 0]) RmdirRaw(p);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkdir")]
+    private static extern unsafe int MkdirRaw(byte* path, int mode);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rmdir")]
+    private static extern unsafe int RmdirRaw(byte* path);
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern unsafe int CreateRaw(byte* path, int flags, int mode);
 
