@@ -30,21 +30,19 @@ internal static partial class Commands
         var p => throw new UsageException($"--precision must be float32 or int8, got '{p}'"),
     };
 
-    /// <summary>--calibration PATH: an image file, a comma-separated list of them, or a folder (its files with an image
-    /// extension that are not FIFOs, sockets or devices, as INPUT folders take them; sorted, at most 64); null when absent.
+    /// <summary>--calibration PATH: an image file, a comma-separated list of them, or a folder (its image files as an INPUT
+    /// folder lists them, not its subfolders; at most 64); null when absent.
     /// Only meaningful with --precision int8.</summary>
     internal static IReadOnlyList<string>? CalibrationImages(Options o)
     {
         string? value = o.Get("--calibration");
         if (value is null) return null;
         var files = new List<string>();
-        if (Directory.Exists(value))
+        if (UserFiles.IsDirectory(value))
         {
-            var all = new List<string>(Directory.GetFiles(value));
-            all.Sort(StringComparer.Ordinal);
-            foreach (string f in all)
+            foreach (string f in Inputs.ImagesIn(value))
             {
-                if (Inputs.IsImageName(f) && !Inputs.IsSpecial(f)) files.Add(f);
+                files.Add(f);
                 if (files.Count == 64) break;
             }
             if (files.Count == 0) throw new UsageException($"--calibration: no image files in folder '{value}'");

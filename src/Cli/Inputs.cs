@@ -111,6 +111,22 @@ internal static class Inputs
         }
     }
 
+    /// <summary>The image files of <paramref name="directory"/> as an INPUT folder without --recursive lists them (image
+    /// names, not hidden, no FIFOs, sockets or devices, names that are not UTF-8 included), in ordinal name order.</summary>
+    public static List<string> ImagesIn(string directory)
+    {
+        var items = new List<InputItem>();
+        Skipped skipped = default;
+        AddDirectory(directory, recursive: false, items, ref skipped);
+        var paths = new List<string>(items.Count);
+        foreach (var item in items)
+        {
+            if (item.Error is { } error) throw new IOException(error);
+            paths.Add(item.Path);
+        }
+        return paths;
+    }
+
     /// <summary>A path found by a listing or a pattern: taken unless it is a FIFO, socket or device.</summary>
     private static void AddListed(string path, List<InputItem> items, ref Skipped skipped)
     {
