@@ -18,8 +18,8 @@ namespace AotVit.Cli
             INPUT: an image file; a directory (its image files by name: .jpg .jpeg .png .bmp .gif .tga …; with --recursive,
               those of its subdirectories too); a glob pattern, quoted or not ("photos/*.jpg", expanded here when the shell
               did not); or - for one image read from stdin. Directories and patterns take regular files only (FIFOs,
-              sockets and devices are skipped and counted); a file named itself is read whatever it is. Images are oriented by their EXIF tag, as transformers'
-              load_image does; --no-exif-transpose uses the stored pixels.
+              sockets and devices are skipped and counted); a file named itself is read whatever it is. Images are
+              oriented by their EXIF tag, as transformers' load_image does; --no-exif-transpose uses the stored pixels.
             Results are written in input order as they finish, to stdout or -o FILE:
               --format text (default), json (one document; --json is the same), jsonl (one object per line), or
               npy (needs -o FILE: FILE.npy, a float32 [N, ...] array with one row per image that worked, and FILE.index.tsv,
