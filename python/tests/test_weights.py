@@ -38,6 +38,15 @@ def test_weights_file_and_folder(mobilevit: aotvit.Model, checkpoint: Path, tmp_
         assert model(CHELSEA).logits.tobytes() == expected
 
 
+def test_weights_folder_name_not_utf8(mobilevit: aotvit.Model, checkpoint: Path, tmp_path: Path) -> None:
+    # A Latin-1 folder name: os.fsencode gives the library its bytes, which it resolves and reads as they are.
+    folder = os.fsdecode(os.fsencode(str(tmp_path)) + b"/w\xe9")
+    os.mkdir(folder)
+    shutil.copy(checkpoint, os.path.join(folder, "model.safetensors"))
+    with aotvit.Model(SMALL, weights=folder, threads=1) as model:
+        assert model(CHELSEA).logits.tobytes() == mobilevit(CHELSEA).logits.tobytes()
+
+
 def test_folder_of_another_model(checkpoint: Path, tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()

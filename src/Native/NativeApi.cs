@@ -42,7 +42,7 @@ internal static unsafe class NativeApi
             if (handleOut == null) throw new NativeError(Status.NullPointer, "out is NULL");
             *handleOut = 0;
             string name = Utf8Required(modelName, "model_name");
-            string? checkpoint = checkpointPath == null ? null : Marshal.PtrToStringUTF8((nint)checkpointPath);
+            string? checkpoint = checkpointPath == null ? null : PathRequired(checkpointPath, "checkpoint_path");
             CheckThreads(threads, "threads");
             var options = threads > 0 ? new ModelOptions { Threads = threads } : new ModelOptions();
             *handleOut = Open(name, checkpoint, options);
@@ -58,7 +58,7 @@ internal static unsafe class NativeApi
             if (handleOut == null) throw new NativeError(Status.NullPointer, "out is NULL");
             *handleOut = 0;
             string name = Utf8Required(modelName, "model_name");
-            string? checkpoint = checkpointPath == null ? null : Marshal.PtrToStringUTF8((nint)checkpointPath);
+            string? checkpoint = checkpointPath == null ? null : PathRequired(checkpointPath, "checkpoint_path");
             var modelOptions = ReadOptions(options, quantizing: false);
             *handleOut = Open(name, checkpoint, modelOptions);
             return Errors.Ok();
@@ -206,8 +206,8 @@ internal static unsafe class NativeApi
         {
             if (report != null) *report = EmptyString;
             string name = Utf8Required(modelName, "model_name");
-            string input = Utf8Required(inPath, "in_path");
-            string output = Utf8Required(outPath, "out_path");
+            string input = PathRequired(inPath, "in_path");
+            string output = PathRequired(outPath, "out_path");
             if (input.Length == 0) throw new NativeError(Status.InvalidArgument, "in_path is an empty string");
             if (output.Length == 0) throw new NativeError(Status.InvalidArgument, "out_path is an empty string");
             var modelOptions = ReadOptions(options, quantizing: true);
@@ -504,8 +504,8 @@ internal static unsafe class NativeApi
     private static string Utf8Required(byte* s, string name) =>
         s == null ? throw new NativeError(Status.NullPointer, $"{name} is NULL") : Marshal.PtrToStringUTF8((nint)s)!;
 
-    // A path to read, as the file system's bytes: a name that is not UTF-8 (Python's os.fsencode of a Latin-1 name)
-    // keeps its bytes as escapes (UserFiles.PathFromBytes), which the runtime opens through those bytes.
+    // A path as the file system's bytes: a name that is not UTF-8 (Python's os.fsencode of a Latin-1 name) keeps its
+    // bytes as escapes (UserFiles.PathFromBytes), which the runtime opens, creates and renames through those bytes.
     private static string PathRequired(byte* s, string name) =>
         s == null ? throw new NativeError(Status.NullPointer, $"{name} is NULL") : UserFiles.PathFromBytes(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s));
 

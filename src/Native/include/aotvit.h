@@ -22,9 +22,9 @@
  *   - Lengths are counts of elements (floats, bytes, ints), never bytes unless the type is a byte.
  *     An output buffer may be longer than needed (the first `needed` elements are written); a shorter one
  *     fails with AOTVIT_BUFFER_TOO_SMALL before anything is computed, and the message names the length needed.
- *   - Strings in: UTF-8, NUL-terminated; except that the image paths read (aotvit_run_image_file,
- *     aotvit_preprocess_image_file, calibration_images) are taken as the file system's bytes, so a file name that is
- *     not UTF-8 (Python's os.fsencode of a Latin-1 name) opens too. Strings out (const char*): owned by the library;
+ *   - Strings in: UTF-8, NUL-terminated; except that paths (checkpoint_path, in_path, out_path, image paths,
+ *     calibration_images) are taken as the file system's bytes, so a file name that is not UTF-8 (Python's
+ *     os.fsencode of a Latin-1 name) works too. Strings out (const char*): owned by the library;
  *     the lifetime is given per function. Never free them.
  *   - Threading: any thread may call any function (foreign threads are attached automatically).
  *     One handle may be shared between threads: inference calls on it are serialised by a lock inside
