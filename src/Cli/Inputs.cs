@@ -57,7 +57,7 @@ internal static class Inputs
                 stdin = true;
                 items.Add(new InputItem(a));
             }
-            else if (a.Length > 0 && IsDirectory(a))
+            else if (a.Length > 0 && UserFiles.IsDirectory(a))
             {
                 int before = items.Count;
                 AddDirectory(a, recursive, items, ref skipped);
@@ -71,7 +71,7 @@ internal static class Inputs
                 foreach (string match in Glob(a))
                 {
                     anyMatch = true;
-                    if (IsDirectory(match)) AddDirectory(match, recursive, items, ref skipped);
+                    if (UserFiles.IsDirectory(match)) AddDirectory(match, recursive, items, ref skipped);
                     else AddListed(match, items, ref skipped);
                 }
                 if (items.Count == before)
@@ -178,10 +178,6 @@ internal static class Inputs
         return entries;
     }
 
-    /// <summary>Directory.Exists, also for a path whose name is not UTF-8 (escaped bytes, <see cref="FileNames"/>).</summary>
-    private static bool IsDirectory(string path) =>
-        FileNames.HasEscapes(path) ? LinuxFiles.KindOf(path) == LinuxFiles.PathKind.Directory : Directory.Exists(path);
-
     /// <summary>Path.Exists, also for a path whose name is not UTF-8.</summary>
     private static bool Exists(string path) =>
         FileNames.HasEscapes(path) ? LinuxFiles.KindOf(path) != LinuxFiles.PathKind.Unknown : Path.Exists(path);
@@ -208,7 +204,7 @@ internal static class Inputs
                 if (!HasWildcard(parts[p]))
                 {
                     string path = prefix.Length == 0 ? parts[p] : Path.Join(prefix, parts[p]);
-                    if (last ? Exists(path) : IsDirectory(path)) next.Add(path);
+                    if (last ? Exists(path) : UserFiles.IsDirectory(path)) next.Add(path);
                     continue;
                 }
                 List<Entry> entries;
@@ -218,7 +214,7 @@ internal static class Inputs
                 {
                     string name = entry.Name;
                     if (name.StartsWith('.') && !parts[p].StartsWith('.')) continue;
-                    if (!last && !entry.IsDirectory && !IsDirectory(Path.Join(directory, name))) continue;
+                    if (!last && !entry.IsDirectory && !UserFiles.IsDirectory(Path.Join(directory, name))) continue;
                     if (Matches(parts[p], name)) next.Add(prefix.Length == 0 ? name : Path.Join(prefix, name));
                 }
             }

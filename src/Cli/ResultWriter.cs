@@ -158,8 +158,8 @@ internal sealed class ResultWriter : IDisposable
     private void Write(string s)
     {
         // Paths whose names are not UTF-8 as their own bytes (FileNames); JsonOut has already escaped them in json.
-        if (_index is not null) _index.Write(FileNames.HasEscapes(s) ? FileNames.Encode(s) : Encoding.UTF8.GetBytes(s));
-        else if (_file is not null) _file.Write(FileNames.HasEscapes(s) ? FileNames.Encode(s) : Encoding.UTF8.GetBytes(s));
+        if (_index is not null) _index.Write(FileNames.Encode(s));
+        else if (_file is not null) _file.Write(FileNames.Encode(s));
         else StdStream.Out.Write(s);
     }
 

@@ -7,7 +7,6 @@
 // tracks itself and never moves the shared file offset, so `aotvit ... > log 2>&1` or `{ aotvit info; echo; } > f`
 // would overwrite output. write(2) appends at the shared offset, as every other process writing to that file does.
 using System.Runtime.InteropServices;
-using System.Text;
 using AotVit.Runtime.Interop;
 
 namespace AotVit.Cli;
@@ -38,7 +37,7 @@ internal sealed partial class StdStream
     {
         if (_broken || text.Length == 0) return;
         // A path whose name is not UTF-8 goes out as its own bytes, as ls and find print it (FileNames).
-        byte[] bytes = FileNames.HasEscapes(text) ? FileNames.Encode(text) : Encoding.UTF8.GetBytes(text);
+        byte[] bytes = FileNames.Encode(text);
         fixed (byte* start = bytes)
         {
             int done = 0;

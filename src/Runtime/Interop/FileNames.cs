@@ -93,6 +93,11 @@ internal static class FileNames
             throw new ArgumentException("a path cannot contain a NUL character", nameof(text));
         }
 
+        if (!HasEscapes(text))
+        {
+            return nulTerminated ? Encoding.UTF8.GetBytes(text + "\0") : Encoding.UTF8.GetBytes(text);
+        }
+
         var bytes = new byte[text.Length * 3 + 1];   // UTF-8 takes at most 3 bytes per UTF-16 unit (4 per pair)
         int written = 0;
         for (int i = 0; i < text.Length; i++)

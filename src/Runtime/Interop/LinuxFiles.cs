@@ -90,18 +90,7 @@ internal static unsafe class LinuxFiles
 
     /// <summary>open(2) of <paramref name="path"/> (its bytes: <see cref="FileNames"/>) read-only and close-on-exec: the
     /// descriptor, or −1 with <paramref name="errno"/> set. Linux only.</summary>
-    public static int OpenReadOnly(string path, out int errno)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        int fd;
-        fixed (byte* name = FileNames.Encode(path, nulTerminated: true))
-        {
-            fd = Open(name, OpenReadOnlyCloseOnExec);
-        }
-
-        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return fd;
-    }
+    public static int OpenReadOnly(string path, out int errno) => Open(path, OpenReadOnlyCloseOnExec, out errno);
 
     /// <summary>
     /// The entries of <paramref name="directory"/> (not "." and ".."), named by their bytes through readdir(3)
@@ -169,13 +158,16 @@ internal static unsafe class LinuxFiles
 
     /// <summary>open(2) of <paramref name="path"/> (its bytes) for writing, created or truncated (mode 0666 less the
     /// umask), close-on-exec: the descriptor, or −1 with <paramref name="errno"/> set. Linux only.</summary>
-    public static int CreateWriteOnly(string path, out int errno)
+    public static int CreateWriteOnly(string path, out int errno) => Open(path, CreateWriteOnlyCloseOnExec, out errno);
+
+    // open(2) through the path's bytes; the mode (0666, less the umask) counts only where flags create the file.
+    private static int Open(string path, int flags, out int errno)
     {
         ArgumentNullException.ThrowIfNull(path);
         int fd;
         fixed (byte* name = FileNames.Encode(path, nulTerminated: true))
         {
-            fd = OpenCreate(name, CreateWriteOnlyCloseOnExec, 0x1B6);
+            fd = OpenRaw(name, flags, 0x1B6);
         }
 
         errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
@@ -211,10 +203,7 @@ internal static unsafe class LinuxFiles
     private const int OpenReadOnlyCloseOnExec = 0x80000, CreateWriteOnlyCloseOnExec = 0x1 | 0x40 | 0x200 | 0x80000;
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open(byte* path, int flags);
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int OpenCreate(byte* path, int flags, int mode);
+    private static extern int OpenRaw(byte* path, int flags, int mode);
 
     [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
     private static extern int RenameRaw(byte* from, byte* to);

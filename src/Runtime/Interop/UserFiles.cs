@@ -94,10 +94,16 @@ public static class UserFiles
             };
         }
 
+        return StreamOver(fd, FileAccess.Read, bufferSize: 1);
+    }
+
+    // A FileStream that owns the descriptor fd (closed if the stream cannot be made).
+    private static FileStream StreamOver(int fd, FileAccess access, int bufferSize)
+    {
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            return new FileStream(handle, FileAccess.Read, bufferSize: 1);
+            return new FileStream(handle, access, bufferSize);
         }
         catch
         {
@@ -198,12 +204,6 @@ public static class UserFiles
         }
     }
 
-    /// <summary>
-    /// Checks that a file can be created at <paramref name="path"/>: the path is not empty, not a directory, and its
-    /// directory exists. (Permission is found out when the file is written.)
-    /// </summary>
-    /// <exception cref="IOException">the path is empty or a directory</exception>
-    /// <exception cref="DirectoryNotFoundException">its directory does not exist</exception>
     // CreateAs for a name that is not UTF-8 (FileNames): created through its bytes, with the messages above.
     private static FileStream CreateEscaped(string path, string target, string what, int bufferSize)
     {
@@ -220,16 +220,7 @@ public static class UserFiles
             };
         }
 
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
-        try
-        {
-            return new FileStream(handle, FileAccess.Write, bufferSize);
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
+        return StreamOver(fd, FileAccess.Write, bufferSize);
     }
 
     /// <summary>Moves <paramref name="from"/> onto <paramref name="to"/>, replacing it (File.Move with overwrite), also for
@@ -270,6 +261,12 @@ public static class UserFiles
         }
     }
 
+    /// <summary>
+    /// Checks that a file can be created at <paramref name="path"/>: the path is not empty, not a directory, and its
+    /// directory exists. (Permission is found out when the file is written.)
+    /// </summary>
+    /// <exception cref="IOException">the path is empty or a directory</exception>
+    /// <exception cref="DirectoryNotFoundException">its directory does not exist</exception>
     public static void CheckOutputPath(string path, string what)
     {
         ArgumentNullException.ThrowIfNull(path);

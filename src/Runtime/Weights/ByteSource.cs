@@ -83,10 +83,11 @@ public abstract class ByteSource : IDisposable
 
         private static (FileStream, long) Open(string path, string what)
         {
+            CheckpointException NotRegular() => new($"not a regular file (a pipe, socket or device): a {what} is read by position, so save it to a file first", path);
             // A FIFO is refused before it is opened: open(2) of a FIFO for reading waits for a writer, maybe forever.
             if (LinuxFiles.KindOf(path) == LinuxFiles.PathKind.Special)
             {
-                throw new CheckpointException($"not a regular file (a pipe, socket or device): a {what} is read by position, so save it to a file first", path);
+                throw NotRegular();
             }
 
             FileStream stream = UserFiles.OpenRead(path, what, FileOptions.RandomAccess);
@@ -94,8 +95,8 @@ public abstract class ByteSource : IDisposable
             {
                 if (!stream.CanSeek)
                 {
-                    // A pipe (`--weights <(curl …)`) or a socket: reads by position need a file.
-                    throw new CheckpointException($"not a regular file (a pipe, socket or device): a {what} is read by position, so save it to a file first", path);
+                    // Where the kind could not be read: a pipe (`--weights <(curl …)`) or a socket; reads by position need a file.
+                    throw NotRegular();
                 }
                 return (stream, stream.Length);
             }
