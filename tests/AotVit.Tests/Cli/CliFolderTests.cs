@@ -4,6 +4,7 @@
 // model or weights file is touched. Results are compared with the C# API on the same synthetic checkpoint.
 
 using System.Runtime.InteropServices;
+using AotVit.Fuzzing;
 using System.Text.Json;
 using Xunit;
 using static AotVit.Tests.Cli.CliTests;
@@ -193,7 +194,7 @@ public sealed class CliFolderTests : IDisposable
         // take regular files only (links followed) and say how many they left out.
         string photos = Directory.CreateDirectory(Path.Combine(_dir, "special")).FullName;
         File.Copy(Image, Path.Combine(photos, "a.png"));
-        Assert.Equal(0, MkFifo(Path.Combine(photos, "b.jpg"), 0b110_000_000));
+        Assert.Equal(0, RawFiles.MakeFifo(Path.Combine(photos, "b.jpg")));
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
                                                          System.Net.Sockets.ProtocolType.Unspecified);
         socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(photos, "c.png")));
@@ -222,16 +223,12 @@ public sealed class CliFolderTests : IDisposable
     }
 
     [Fact]
-    public unsafe void Files_whose_names_are_not_utf8_are_read_from_folders_patterns_and_arguments()
+    public void Files_whose_names_are_not_utf8_are_read_from_folders_patterns_and_arguments()
     {
         // "caf\xE9.png" (Latin-1). .NET alone lists it as "caf\uFFFD.png" and then cannot open it.
         string photos = Directory.CreateDirectory(Path.Combine(_dir, "latin1")).FullName;
-        byte[] raw = [.. System.Text.Encoding.UTF8.GetBytes(photos + "/caf"), 0xE9, .. ".png"u8, 0];
-        int fd;
-        fixed (byte* name = raw) fd = OpenRaw(name, 0x41 | 0x80000, 0x1A4);   // O_WRONLY | O_CREAT | O_CLOEXEC, 0644
-        Assert.True(fd >= 0, "open(2) failed");
-        using (var file = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write))
-            file.Write(File.ReadAllBytes(Image));
+        byte[] raw = [.. System.Text.Encoding.UTF8.GetBytes(photos + "/caf"), 0xE9, .. ".png"u8];
+        RawFiles.Write(raw, File.ReadAllBytes(Image));
         try
         {
             using var model = ImageClassifier.CreateSynthetic("mobilevit-small", new ModelOptions { Threads = 1 });
@@ -250,46 +247,24 @@ public sealed class CliFolderTests : IDisposable
             Assert.Contains($"{photos}/caf\uFFFD.png  (451×300)", pattern.Out);
 
             // The shell expanded the name: its bytes are in argv, which .NET decodes lossily; the CLI reads them again.
-            var start = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { "-c", "exec \"$0\" \"$1\" classify \"$2\"$(printf '\\351').png --format jsonl --top 1 --threads 1", CliTests.Host, Dll, photos + "/caf" })
-                start.ArgumentList.Add(a);
-            using var process = System.Diagnostics.Process.Start(start)!;
-            var stderr = new System.Text.StringBuilder();
-            process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
-            process.BeginErrorReadLine();
-            string stdout = process.StandardOutput.ReadToEnd();
-            Assert.True(process.WaitForExit(120_000), "aotvit did not finish");
-            process.WaitForExit();   // the error lines are all delivered
-            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr: {stderr}");
-            Assert.Contains(jsonName, stdout);
-            Assert.Contains(label, stdout);
+            var argument = RunShell("exec \"$0\" \"$1\" classify \"$2\"$(printf '\\351').png --format jsonl --top 1 --threads 1", photos + "/caf");
+            Assert.True(argument.Code == 0, $"exit {argument.Code}, stderr: {argument.Err}");
+            Assert.Contains(jsonName, argument.Out);
+            Assert.Contains(label, argument.Out);
 
             // -o with such a name (bytes in argv again) creates exactly that name, not "caf\uFFFD.jsonl", another one.
-            var write = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { "-c", "exec \"$0\" \"$1\" classify \"$2\" -o \"$3\"$(printf '\\351').jsonl --format jsonl --top 1 --threads 1",
-                                         CliTests.Host, Dll, Image, photos + "/caf" })
-                write.ArgumentList.Add(a);
-            using (var writer = System.Diagnostics.Process.Start(write)!)
-            {
-                string err = writer.StandardError.ReadToEnd();
-                Assert.True(writer.WaitForExit(120_000), "aotvit did not finish");
-                Assert.True(writer.ExitCode == 0, $"exit {writer.ExitCode}, stderr: {err}");
-            }
+            var write = RunShell("exec \"$0\" \"$1\" classify \"$2\" -o \"$3\"$(printf '\\351').jsonl --format jsonl --top 1 --threads 1",
+                                 Image, photos + "/caf");
+            Assert.True(write.Code == 0, $"exit {write.Code}, stderr: {write.Err}");
             Assert.Contains("caf\uDCE9.jsonl", AotVit.Runtime.Interop.LinuxFiles.ListDirectory(photos, out _)!);
             Assert.Contains(label, System.Text.Encoding.UTF8.GetString(AotVit.Runtime.Interop.UserFiles.ReadAtMost(photos + "/caf\uDCE9.jsonl", "output", 1 << 20)!));
         }
         finally
         {
-            fixed (byte* name = raw) UnlinkRaw(name);   // Directory.Delete cannot name it
+            RawFiles.Unlink(raw);   // Directory.Delete cannot name it
             AotVit.Runtime.Interop.UserFiles.DeleteIfExists(photos + "/caf\uDCE9.jsonl");
         }
     }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern unsafe int OpenRaw(byte* path, int flags, int mode);
-
-    [DllImport("libc", EntryPoint = "unlink")]
-    private static extern unsafe int UnlinkRaw(byte* path);
 
     [Fact]
     public void Version_and_help_exit_0()
@@ -329,7 +304,7 @@ public sealed class CliFolderTests : IDisposable
         // fail on it ("not a regular file", exit 2; or hang in open() where the file's kind cannot be read) instead of
         // exiting 1 with the usage message.
         string fifo = Path.Combine(_dir, "weights.fifo");
-        if (!File.Exists(fifo)) Assert.Equal(0, MkFifo(fifo, 0b110_000_000));
+        if (!File.Exists(fifo)) Assert.Equal(0, RawFiles.MakeFifo(fifo));
         var r = Run(["classify", Image, "--weights", fifo, .. options]);
         Assert.True(r.Code == 1, $"exit {r.Code}, stderr: {r.Err}");
         string[] lines = r.Err.Split('\n');
@@ -337,7 +312,4 @@ public sealed class CliFolderTests : IDisposable
         Assert.Equal("usage:", lines[1]);
         Assert.DoesNotContain("WARNING", r.Err);
     }
-
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int MkFifo(string path, uint mode);
 }

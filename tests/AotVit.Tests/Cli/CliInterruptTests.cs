@@ -73,7 +73,7 @@ public sealed partial class CliInterruptTests : IDisposable
         // The decoder's open() of the FIFO never returns. The run still stops on the first signal: the results so far
         // are complete (jsonl, one line), the message says so, and the process exits 130 after the decoders' grace.
         string fifo = Path.Combine(_dir, "never.jpg");
-        Assert.Equal(0, MkFifo(fifo, 0b110_000_000));
+        Assert.Equal(0, AotVit.Fuzzing.RawFiles.MakeFifo(fifo));
         using var process = CliTests.Start([], ["classify", TestPaths.Data("images", "coffee.png"), fifo, "--format", "jsonl", "--top", "1",
                                                  "--threads", "1", "--decoders", "1"]);
         Task<string> stderr = process.StandardError.ReadToEndAsync();
@@ -97,7 +97,4 @@ public sealed partial class CliInterruptTests : IDisposable
         Assert.Contains("aotvit: interrupted: stopped after 1 of 2 images (0 failed); their results are above\n", err);
         Assert.EndsWith("aotvit: a decoder is still reading its input (a FIFO with no writer?); exiting without it\n", err);
     }
-
-    [LibraryImport("libc", EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int MkFifo(string path, uint mode);
 }

@@ -16,7 +16,7 @@ public sealed class CliTests : IDisposable
     // aotvit.dll through the dotnet host: the apphost beside it is missing after a NativeAOT publish of src/Cli, which
     // leaves a self-contained layout in the same folder (the host runs both layouts).
     internal static readonly string Dll = TestPaths.Repo("src", "Cli", "bin", "Release", "net10.0", "linux-x64", "aotvit.dll");
-    internal static readonly string Host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+    private static readonly string Host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
     internal static readonly string Image = TestPaths.Data("images", "chelsea.png");
     private readonly string _dir = Directory.CreateTempSubdirectory("aotvit-cli-").FullName;
 
@@ -28,9 +28,24 @@ public sealed class CliTests : IDisposable
         RunWithStdin(null, environment, args);
 
     /// <summary>Runs the CLI with <paramref name="stdin"/> (null: none, stdin closed at once) as its standard input.</summary>
-    internal static (int Code, string Out, string Err) RunWithStdin(byte[]? stdin, (string Name, string Value)[] environment, params string[] args)
+    internal static (int Code, string Out, string Err) RunWithStdin(byte[]? stdin, (string Name, string Value)[] environment, params string[] args) =>
+        Finish(Start(environment, args), stdin, string.Join(' ', args));
+
+    /// <summary>
+    /// Runs <paramref name="script"/> with /bin/sh, where "$0" "$1" start the CLI (the host and the dll) and "$2"… are
+    /// <paramref name="args"/>: for arguments a .NET string cannot carry, such as file name bytes that are not UTF-8
+    /// (<c>"$2"$(printf '\351')</c>).
+    /// </summary>
+    internal static (int Code, string Out, string Err) RunShell(string script, params string[] args)
     {
-        using Process process = Start(environment, args);
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])["-c", script, Host, Dll, .. args]) start.ArgumentList.Add(a);
+        return Finish(Process.Start(start)!, null, script);
+    }
+
+    private static (int Code, string Out, string Err) Finish(Process started, byte[]? stdin, string description)
+    {
+        using Process process = started;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null)
@@ -42,7 +57,7 @@ public sealed class CliTests : IDisposable
         if (!process.WaitForExit(120_000))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"aotvit {string.Join(' ', args)} did not finish in 120 s");
+            Assert.Fail($"aotvit {description} did not finish in 120 s");
         }
 
         return (process.ExitCode, stdout.Result, stderr.Result);

@@ -60,10 +60,10 @@ public sealed class CheckpointLocatorTests : IDisposable
     }
 
     [Fact]
-    public unsafe void A_folder_whose_name_is_not_utf8_is_resolved_and_read_by_its_bytes()
+    public void A_folder_whose_name_is_not_utf8_is_resolved_and_read_by_its_bytes()
     {
         byte[] raw = [.. Encoding.UTF8.GetBytes(_dir + "/w"), 0xE9];
-        fixed (byte* p = (byte[])[.. raw, 0]) Assert.Equal(0, MkdirRaw(p, 0x1ED));
+        Assert.Equal(0, AotVit.Fuzzing.RawFiles.MakeDirectory(raw));
         string folder = AotVit.Runtime.Interop.UserFiles.PathFromBytes(raw);
         try
         {
@@ -79,15 +79,9 @@ public sealed class CheckpointLocatorTests : IDisposable
         {
             AotVit.Runtime.Interop.UserFiles.DeleteIfExists(folder + "/config.json");
             AotVit.Runtime.Interop.UserFiles.DeleteIfExists(folder + "/model.safetensors");
-            fixed (byte* p = (byte[])[.. raw, 0]) RmdirRaw(p);   // Directory.Delete cannot name it
+            AotVit.Fuzzing.RawFiles.RemoveDirectory(raw);   // Directory.Delete cannot name it
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkdir")]
-    private static extern unsafe int MkdirRaw(byte* path, int mode);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rmdir")]
-    private static extern unsafe int RmdirRaw(byte* path);
 
     [Fact]
     public void A_folder_prefers_safetensors_then_the_index_then_the_bin_and_reports_its_config()

@@ -3,6 +3,7 @@
 // would read "IO_FileNotFound_FileName, /x.png"); endless inputs such as /dev/zero are read only up to the limit.
 
 using System.Text;
+using AotVit.Fuzzing;
 using AotVit.Runtime.Imaging;
 using AotVit.Runtime.Interop;
 using AotVit.Runtime.Weights;
@@ -105,7 +106,7 @@ public sealed class UserFilesTests : IDisposable
     public void A_checkpoint_from_a_pipe_is_refused_clearly()
     {
         string fifo = Path.Combine(_dir, "checkpoint.fifo");
-        Assert.Equal(0, MakeFifo(fifo, 0x180));   // 0600
+        Assert.Equal(0, RawFiles.MakeFifo(fifo));
         // No writer: opening the FIFO would wait for one forever, so the refusal has to come before the open.
         var error = Assert.Throws<CheckpointException>(() => SafeTensorsFile.Open(fifo));
         Assert.Contains("not a regular file (a pipe, socket or device)", error.Message);
@@ -117,7 +118,7 @@ public sealed class UserFilesTests : IDisposable
     {
         string file = Path.Combine(_dir, "file.png"), fifo = Path.Combine(_dir, "kind.fifo"), missing = Path.Combine(_dir, "missing.png");
         File.WriteAllBytes(file, [1, 2, 3]);
-        Assert.Equal(0, MakeFifo(fifo, 0x180));
+        Assert.Equal(0, RawFiles.MakeFifo(fifo));
         File.CreateSymbolicLink(Path.Combine(_dir, "to-file"), file);
         File.CreateSymbolicLink(Path.Combine(_dir, "to-fifo"), fifo);
         File.CreateSymbolicLink(Path.Combine(_dir, "dangling"), missing);
@@ -133,17 +134,13 @@ public sealed class UserFilesTests : IDisposable
     }
 
     [Fact]
-    public unsafe void A_name_that_is_not_utf8_opens_by_its_escaped_bytes_and_the_lossy_name_says_why_it_cannot()
+    public void A_name_that_is_not_utf8_opens_by_its_escaped_bytes_and_the_lossy_name_says_why_it_cannot()
     {
         // "caf\xE9.png" (Latin-1): .NET lists it as "caf\uFFFD.png", a name that does not exist; FileNames gives
         // "caf\uDCE9.png", which UserFiles opens through its bytes.
         byte[] raw = [.. Encoding.UTF8.GetBytes(_dir + "/caf"), 0xE9, .. ".png"u8];
         byte[] png = File.ReadAllBytes(TestPaths.Data("images", "small.png"));
-        int fd;
-        fixed (byte* name = (byte[])[.. raw, 0]) fd = CreateRaw(name, 0x41 | 0x80000, 0x1A4);   // O_WRONLY | O_CREAT | O_CLOEXEC, 0644
-        Assert.True(fd >= 0, "open(2) failed");
-        using (var file = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write))
-            file.Write(png);
+        RawFiles.Write(raw, png);
         try
         {
             string escaped = FileNames.Decode(raw);
@@ -167,7 +164,7 @@ public sealed class UserFilesTests : IDisposable
         }
         finally
         {
-            fixed (byte* name = (byte[])[.. raw, 0]) UnlinkRaw(name);   // Directory.Delete cannot name it
+            RawFiles.Unlink(raw);   // Directory.Delete cannot name it
         }
     }
 
@@ -175,11 +172,11 @@ public sealed class UserFilesTests : IDisposable
     public void Outputs_with_names_that_are_not_utf8_are_created_renamed_and_deleted_by_their_bytes()
     {
         // "out\xE9" in a folder "d\xE9": .NET alone would write "out\uFFFD" (EF BF BD), another name.
-        string folder = UserFiles.PathFromBytes([.. Encoding.UTF8.GetBytes(_dir + "/d"), 0xE9]);
+        byte[] folderBytes = [.. Encoding.UTF8.GetBytes(_dir + "/d"), 0xE9];
+        string folder = UserFiles.PathFromBytes(folderBytes);
         Assert.Contains("cannot write output file", Assert.Throws<DirectoryNotFoundException>(
             () => UserFiles.Create(folder + "/x.bin", "output file")).Message);   // the folder does not exist yet
-        byte[] folderBytes = [.. Encoding.UTF8.GetBytes(_dir + "/d"), 0xE9];
-        Assert.Equal(0, MakeDirectoryRaw(folderBytes));
+        Assert.Equal(0, RawFiles.MakeDirectory(folderBytes));
         try
         {
             Assert.Contains("is a directory", Assert.Throws<IOException>(() => UserFiles.Create(folder, "output file")).Message);
@@ -195,37 +192,9 @@ public sealed class UserFilesTests : IDisposable
         }
         finally
         {
-            RemoveDirectoryRaw(folderBytes);   // Directory.Delete cannot name it
+            RawFiles.RemoveDirectory(folderBytes);   // Directory.Delete cannot name it
         }
     }
-
-    private static unsafe int MakeDirectoryRaw(byte[] path)
-    {
-        fixed (byte* p = (byte[])[.. path, 0]) return MkdirRaw(p, 0x1ED);   // 0755
-    }
-
-    private static unsafe void RemoveDirectoryRaw(byte[] path)
-    {
-        fixed (byte* p = (byte[])[.. path, 0]) RmdirRaw(p);
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkdir")]
-    private static extern unsafe int MkdirRaw(byte* path, int mode);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rmdir")]
-    private static extern unsafe int RmdirRaw(byte* path);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern unsafe int CreateRaw(byte* path, int flags, int mode);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")]
-    private static extern int CloseRaw(int fd);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "unlink")]
-    private static extern unsafe int UnlinkRaw(byte* path);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int MakeFifo(string path, uint mode);
 
     [Fact]
     public void Checkpoint_open_and_write_have_plain_messages()

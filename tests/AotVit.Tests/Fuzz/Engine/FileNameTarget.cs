@@ -6,13 +6,12 @@
 //   equals .NET's own decoding when it is; Encode on a string without escapes is UTF-8. Every fourth input is also
 //   made a real file in a temporary directory (open(2) on the bytes): the raw listing names it by the decoded string,
 //   KindOf calls it a regular file, and UserFiles.OpenRead reads back its contents through that string.
-using System.Runtime.InteropServices;
 using System.Text;
 using AotVit.Runtime.Interop;
 
 namespace AotVit.Fuzzing;
 
-public sealed unsafe class FileNameTarget : FuzzTarget
+public sealed class FileNameTarget : FuzzTarget
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"aotvit-fuzz-names-{Environment.ProcessId}-{Guid.NewGuid():N}");
     private static readonly byte[][] Pieces =
@@ -70,13 +69,10 @@ public sealed unsafe class FileNameTarget : FuzzTarget
         if (valid && decoded != Encoding.UTF8.GetString(raw)) throw new FuzzInvariantException("valid UTF-8 decodes unlike .NET");
         if (!onDisk) return FuzzResult.Ok(valid ? "utf-8" : "escaped");
 
-        byte[] path = [.. FileNames.Encode(_dir, nulTerminated: false), (byte)'/', .. raw, 0];
-        int fd;
-        fixed (byte* p = path) fd = OpenRaw(p, 0x41 | 0x200 | 0x80000, 0x180);   // O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600
-        if (fd < 0) throw new FuzzInvariantException($"open(2) failed: errno {Marshal.GetLastPInvokeError()}");
+        byte[] path = [.. FileNames.Encode(_dir), (byte)'/', .. raw];
         try
         {
-            using (var file = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write)) file.Write(contents);
+            RawFiles.Write(path, contents);
             var listed = LinuxFiles.ListDirectory(_dir, out int errno) ?? throw new FuzzInvariantException($"readdir failed: errno {errno}");
             if (!listed.Contains(decoded)) throw new FuzzInvariantException("the raw listing does not name the file by its decoded string");
             string full = _dir + "/" + decoded;
@@ -89,13 +85,7 @@ public sealed unsafe class FileNameTarget : FuzzTarget
         }
         finally
         {
-            fixed (byte* p = path) UnlinkRaw(p);
+            RawFiles.Unlink(path);
         }
     }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int OpenRaw(byte* path, int flags, int mode);
-
-    [DllImport("libc", EntryPoint = "unlink")]
-    private static extern int UnlinkRaw(byte* path);
 }
